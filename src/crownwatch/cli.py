@@ -1,0 +1,234 @@
+"""The ``crownwatch`` command line. Thin on purpose: parse, call the library, print.
+
+Exit codes: 0 success (hunt/detect: whatever was found), 2 usage or input error;
+``scan`` follows DESIGN.md (0 clean, 1 malicious/suspicious, 2 unscannable).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from crownwatch import __version__, render
+from crownwatch.config import ConfigError, load_config
+from crownwatch.lake import Lake, default_lake
+
+app = typer.Typer(
+    help="Find and explain attacks on your AI crown jewels in the logs you already have.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class FindingsFmt(str, Enum):
+    table = "table"
+    json = "json"
+    ocsf = "ocsf"
+    stix = "stix"
+
+
+class ScanFmt(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class EngineName(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+LakeOpt = typer.Option(None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]")
+ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
+EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
+
+
+def _lake(lake: Path | None) -> Lake:
+    return Lake(lake if lake is not None else default_lake())
+
+
+def _config(path: Path | None) -> dict:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]no such file or directory:[/] {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    results = render.ingest_with_progress(lake, paths, err, quiet=quiet)
+    return results
+
+
+def _detect(lake: Lake, config: dict, engine: EngineName, only: list[str] | None, quiet: bool) -> list[dict]:
+    from crownwatch.detect import run_detections
+    from crownwatch.engine import Engine
+    from crownwatch.findings import FindingStore
+
+    eng = Engine(lake, engine.value)
+    try:
+        findings = render.detect_with_progress(eng, config, only, err, quiet=quiet, run=run_detections)
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    FindingStore(lake.root).upsert(findings)
+    return findings
+
+
+@app.command()
+def hunt(
+    paths: list[Path] = typer.Argument(..., help="Log files or directories (format sniffed per file; .gz ok)"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    lake: Path | None = LakeOpt,
+    config: Path | None = ConfigOpt,
+    engine: EngineName = EngineOpt,
+    only: list[str] | None = typer.Option(None, "--only", help="Run only these detections or families"),
+):
+    """Ingest every file under PATHS, run all detections, print the findings."""
+    conf = _config(config)
+    lk = _lake(lake)
+    quiet = fmt == Fmt.json
+    results = _ingest(lk, paths, quiet)
+    if not quiet:
+        render.ingest_summary(results, err)
+    _detect(lk, conf, engine, only, quiet)
+    from crownwatch.findings import FindingStore
+
+    stored = FindingStore(lk.root).all()
+    if fmt == Fmt.json:
+        _print_json(stored)
+    else:
+        render.findings_table(stored, Console())
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Log files or directories"),
+    lake: Path | None = LakeOpt,
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """Ingest only; prints per-source counts (read, rows, quarantined)."""
+    lk = _lake(lake)
+    results = _ingest(lk, paths, quiet=fmt == Fmt.json)
+    if fmt == Fmt.json:
+        from dataclasses import asdict
+
+        _print_json([asdict(r) for r in results])
+    else:
+        render.ingest_summary(results, Console())
+
+
+@app.command()
+def detect(
+    lake: Path | None = LakeOpt,
+    config: Path | None = ConfigOpt,
+    engine: EngineName = EngineOpt,
+    only: list[str] | None = typer.Option(None, "--only"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """Run detections over what is in the lake and store the findings."""
+    lk = _lake(lake)
+    found = _detect(lk, _config(config), engine, only, quiet=fmt == Fmt.json)
+    if fmt == Fmt.json:
+        _print_json(found)
+    else:
+        render.findings_table(found, Console())
+
+
+@app.command()
+def findings(
+    fmt: FindingsFmt = typer.Option(FindingsFmt.table, "--format", "-f"),
+    lake: Path | None = LakeOpt,
+    detection: str | None = typer.Option(None, "--detection", help="Only this detection or family"),
+    min_severity: str | None = typer.Option(None, "--min-severity"),
+):
+    """List stored findings."""
+    from crownwatch.findings import FindingStore, to_ocsf
+
+    stored = FindingStore(_lake(lake).root).all(detection, min_severity)
+    if fmt == FindingsFmt.json:
+        _print_json(stored)
+    elif fmt == FindingsFmt.ocsf:
+        _print_json([to_ocsf(f, __version__) for f in stored])
+    elif fmt == FindingsFmt.stix:
+        from crownwatch.stix import to_stix_bundle
+
+        print(to_stix_bundle(stored))
+    else:
+        render.findings_table(stored, Console())
+
+
+@app.command()
+def triage(
+    finding_id: str = typer.Argument(...),
+    status: str = typer.Option(..., "--status", help="new|triaged|escalated|false_positive|closed"),
+    note: str | None = typer.Option(None, "--note"),
+    lake: Path | None = LakeOpt,
+):
+    """Set the triage status of a finding (kept across re-runs)."""
+    from crownwatch.findings import FindingStore
+
+    try:
+        ok = FindingStore(_lake(lake).root).set_status(finding_id, status, note)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if not ok:
+        err.print(f"[red]no finding {finding_id}[/]")
+        raise typer.Exit(2)
+
+
+@app.command()
+def scan(
+    paths: list[str] = typer.Argument(..., help="Model files, directories or globs"),
+    fmt: ScanFmt = typer.Option(ScanFmt.table, "--format", "-f"),
+    lake: Path | None = typer.Option(None, "--lake", help="Also store results as findings in this lake"),
+    workers: int | None = typer.Option(None, "--workers"),
+):
+    """Scan model artifacts without loading them. Exit 0 clean, 1 malicious or suspicious, 2 unscannable."""
+    from crownwatch.scan.cli import run
+
+    raise typer.Exit(run(paths, fmt.value, str(lake) if lake else None, workers))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="Where to write the simulated logs"),
+    lake: Path | None = LakeOpt,
+    seed: int = typer.Option(7, "--seed"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """Generate a realistic simulated campaign, hunt it, show the result."""
+    from crownwatch.demo import run_demo
+
+    raise typer.Exit(run_demo(out, lake, seed, fmt.value))
+
+
+@app.command()
+def version():
+    """Print the version."""
+    print(__version__)
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

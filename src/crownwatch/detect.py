@@ -1,0 +1,101 @@
+"""Run the detections over a lake and store what they find."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from crownwatch.detections import all_detections
+from crownwatch.detections.base import Detection, params_for, row_to_finding
+from crownwatch.engine import Engine
+
+# Families run in this order so a later family can build on an earlier one's
+# findings (crown-jewel access by a principal that was sprayed).
+FAMILY_ORDER = ("identity", "workforce", "inference", "exfiltration", "scan")
+
+_FINDING_ENTITY_SCHEMA = pa.schema(
+    [
+        ("finding_id", pa.string()),
+        ("detection", pa.string()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("first_seen", pa.timestamp("us", tz="UTC")),
+        ("last_seen", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+class Tables:
+    """What a detection's ``query`` receives: the lake's tables on the chosen engine,
+    plus the findings raised earlier in this run, one row per (finding, entity)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._findings: list[dict] = []
+
+    def __getattr__(self, name: str) -> ibis.Table:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.engine.table(name)
+
+    def table(self, name: str) -> ibis.Table:
+        return self.engine.table(name)
+
+    def findings(self) -> ibis.Table:
+        from datetime import datetime
+
+        rows = []
+        for f in self._findings:
+            fs = datetime.fromisoformat(f["first_seen"].replace("Z", "+00:00"))
+            ls = datetime.fromisoformat(f["last_seen"].replace("Z", "+00:00"))
+            for kind, values in f["entities"].items():
+                for v in values:
+                    rows.append((f["id"], f["detection"], kind, v, fs, ls))
+        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _FINDING_ENTITY_SCHEMA]
+        arrays = [pa.array(c, type=f.type) for c, f in zip(cols, _FINDING_ENTITY_SCHEMA, strict=True)]
+        return ibis.memtable(pa.table(arrays, schema=_FINDING_ENTITY_SCHEMA))
+
+
+def _family(det: Detection) -> int:
+    fam = det.id.split(".", 1)[0]
+    return FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER)
+
+
+def selected(config: dict[str, Any], only: list[str] | None = None) -> list[Detection]:
+    conf = config.get("detections", {})
+    dets = [d for d in all_detections() if conf.get(d.id, {}).get("enabled", True)]
+    if only:
+        dets = [d for d in dets if any(d.id == o or d.id.startswith(o + ".") for o in only)]
+    return sorted(dets, key=lambda d: (_family(d), d.id))
+
+
+def run_detections(
+    engine: Engine,
+    config: dict[str, Any] | None = None,
+    only: list[str] | None = None,
+    on_detection: Callable[[Detection, int], None] | None = None,
+) -> list[dict]:
+    """Every enabled detection over the engine's lake; returns finding dicts."""
+    config = config or {}
+    tables = Tables(engine)
+    out: list[dict] = []
+    for det in selected(config, only):
+        p = params_for(det.meta, config.get("detections", {}).get(det.id))
+        if not all(engine.lake.table_files(t) for t in det.meta.tables):
+            if on_detection:
+                on_detection(det, 0)
+            continue
+        rows = engine.execute(det.query(tables, p))
+        post = getattr(det.module, "postprocess", None)
+        if post is not None:
+            rows = post(rows, p)
+        found = [row_to_finding(det, r, p) for r in rows]
+        found.sort(key=lambda f: (f["first_seen"] or "", f["id"]))
+        tables._findings.extend(found)
+        out.extend(found)
+        if on_detection:
+            on_detection(det, len(found))
+    return out

@@ -1,0 +1,198 @@
+"""Findings: the record, its store, and its JSON / OCSF shapes.
+
+The store is a DuckDB file in the lake (``findings.duckdb``). Re-running detections
+updates a finding in place — same id, refreshed evidence and time range — and keeps
+the analyst's triage ``status`` (new → triaged → escalated | false_positive | closed).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import BaseModel, Field, field_validator
+
+STATUSES = ("new", "triaged", "escalated", "false_positive", "closed")
+SEVERITY_ID = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+
+class Finding(BaseModel):
+    """A finding as DESIGN.md defines it; extra keys are kept."""
+
+    model_config = {"extra": "allow"}
+
+    id: str
+    detection: str
+    title: str
+    severity: str
+    first_seen: str | None = None
+    last_seen: str | None = None
+    entities: dict[str, list[str]] = Field(default_factory=dict)
+    attack: list[str] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    status: str = "new"
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: str) -> str:
+        if v not in ("low", "medium", "high", "critical"):
+            raise ValueError(f"severity {v!r}")
+        return v
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS findings (
+    id VARCHAR PRIMARY KEY,
+    detection VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    first_seen VARCHAR,
+    last_seen VARCHAR,
+    entities JSON,
+    attack JSON,
+    evidence JSON,
+    status VARCHAR NOT NULL DEFAULT 'new',
+    note VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+)"""
+
+_SEV_ORDER = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+
+
+class FindingStore:
+    def __init__(self, lake_dir: str | Path):
+        self.path = Path(lake_dir) / "findings.duckdb"
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path))
+        con.execute(_DDL)
+        return con
+
+    def upsert(self, findings: list[dict]) -> int:
+        """Insert or refresh findings; an existing finding keeps its triage status."""
+        now = datetime.now(UTC)
+        rows = []
+        for f in findings:
+            f = Finding.model_validate(f).model_dump()
+            rows.append(
+                (f["id"], f["detection"], f["title"], f["severity"], f["first_seen"],
+                 f["last_seen"], json.dumps(f["entities"]), json.dumps(f["attack"]),
+                 json.dumps(f["evidence"], default=str), f.get("status") or "new", now, now)
+            )
+        con = self._connect()
+        try:
+            con.executemany(
+                """INSERT INTO findings (id, detection, title, severity, first_seen, last_seen,
+                       entities, attack, evidence, status, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET
+                       title = excluded.title, severity = excluded.severity,
+                       first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+                       entities = excluded.entities, attack = excluded.attack,
+                       evidence = excluded.evidence, updated_at = excluded.updated_at""",
+                rows,
+            )
+        finally:
+            con.close()
+        return len(rows)
+
+    def all(self, detection: str | None = None, min_severity: str | None = None) -> list[dict]:
+        if not self.path.exists():
+            return []
+        con = self._connect()
+        try:
+            sql = f"SELECT id, detection, title, severity, first_seen, last_seen, entities, attack, evidence, status, note FROM findings WHERE 1=1"  # noqa: S608 - constant text only
+            params: list[Any] = []
+            if detection:
+                sql += " AND (detection = ? OR starts_with(detection, ?))"
+                params += [detection, detection + "."]
+            sql += f" ORDER BY {_SEV_ORDER}, first_seen, id"
+            rows = con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+        out = []
+        order = ("low", "medium", "high", "critical")
+        for r in rows:
+            f = {
+                "id": r[0], "detection": r[1], "title": r[2], "severity": r[3],
+                "first_seen": r[4], "last_seen": r[5], "entities": json.loads(r[6]),
+                "attack": json.loads(r[7]), "evidence": json.loads(r[8]), "status": r[9],
+            }
+            if r[10]:
+                f["note"] = r[10]
+            if min_severity and order.index(f["severity"]) < order.index(min_severity):
+                continue
+            out.append(f)
+        return out
+
+    def set_status(self, finding_id: str, status: str, note: str | None = None) -> bool:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        con = self._connect()
+        try:
+            rows = con.execute(
+                "UPDATE findings SET status = ?, note = coalesce(?, note), updated_at = ? WHERE id = ? RETURNING id",
+                [status, note, datetime.now(UTC), finding_id],
+            ).fetchall()
+        finally:
+            con.close()
+        return bool(rows)
+
+
+def _epoch_ms(iso_ts: str | None) -> int | None:
+    if not iso_ts:
+        return None
+    return int(datetime.fromisoformat(iso_ts.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def to_ocsf(f: dict, product_version: str) -> dict:
+    """OCSF 1.3 Detection Finding (class_uid 2004, category 2 Findings)."""
+    techniques = []
+    for t in f["attack"]:
+        if t.startswith("AML."):
+            techniques.append({"technique": {"uid": t}, "version": "ATLAS"})
+        else:
+            techniques.append({"technique": {"uid": t}, "version": "ATT&CK v16"})
+    observables = []
+    type_ids = {"src_ip": (2, "IP Address"), "user": (4, "User Name"), "asset": (99, "Other")}
+    for kind, values in f["entities"].items():
+        type_id, type_name = type_ids.get(kind, (99, "Other"))
+        for v in values:
+            observables.append({"name": kind, "type_id": type_id, "type": type_name, "value": v})
+    status_id = {"new": 1, "triaged": 2, "escalated": 2, "false_positive": 3, "closed": 4}
+    return {
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": 1,
+        "activity_name": "Create",
+        "type_uid": 200401,
+        "severity_id": SEVERITY_ID[f["severity"]],
+        "severity": f["severity"].capitalize(),
+        "status_id": status_id.get(f.get("status", "new"), 99),
+        "status": f.get("status", "new"),
+        "time": _epoch_ms(f["last_seen"]),
+        "message": f["title"],
+        "metadata": {
+            "version": "1.3.0",
+            "product": {"name": "crownwatch", "vendor_name": "crownwatch", "version": product_version},
+            "uid": f["id"],
+        },
+        "finding_info": {
+            "uid": f["id"],
+            "title": f["title"],
+            "analytic": {"uid": f["detection"], "name": f["detection"], "type_id": 1, "type": "Rule"},
+            "first_seen_time": _epoch_ms(f["first_seen"]),
+            "last_seen_time": _epoch_ms(f["last_seen"]),
+            "attacks": techniques,
+        },
+        "observables": observables,
+        "evidences": [{"data": f["evidence"]}],
+        "unmapped": {"entities": f["entities"]},
+    }

@@ -1,0 +1,239 @@
+"""The lake: normalised tables as Parquet on disk, partitioned by table and day.
+
+Layout (readable by DuckDB, Spark, Athena/Trino and pandas alike)::
+
+    <lake>/tables/<table>/day=YYYY-MM-DD/<file-key>_<n>.parquet
+    <lake>/manifest.jsonl      one line per ingested input file
+    <lake>/findings.duckdb     the findings store (see crownwatch.findings)
+
+``<file-key>`` is the SHA-256 of the input file's bytes, so re-ingesting the same
+content — under any name — adds nothing, and a crash half-way through a file is
+repaired by the next run (its partial Parquet files are replaced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from crownwatch import sources
+from crownwatch.sources.base import Parsed, SourceError
+from crownwatch.sources.reader import Reader, _sql_str, head_text
+from crownwatch.tables import SCHEMAS
+from crownwatch.tables.quarantine import RECORD_LIMIT
+
+DEFAULT_LAKE = ".crownwatch"
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+}
+
+
+def duck_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_list(t):
+        return duck_type(t.value_type) + "[]"
+    return _DUCK_TYPES[t]
+
+
+def default_lake() -> Path:
+    return Path(os.environ.get("CROWNWATCH_LAKE") or DEFAULT_LAKE)
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file; ``read == sum(rows of routed tables) + quarantined``."""
+
+    path: str
+    source: str | None
+    status: str  # ingested | duplicate | unrecognised | unreadable
+    read: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    routed_rows: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    sha256: str | None = None
+    note: str | None = None
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Every regular file under the given paths, recursively, in a stable order."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        yield Path(root) / f
+        elif p.is_file():
+            yield p
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class Lake:
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_lake()
+        self.tables_dir = self.root / "tables"
+        self.manifest_path = self.root / "manifest.jsonl"
+
+    # -- reading ------------------------------------------------------------------
+
+    def table_files(self, table: str) -> list[Path]:
+        return sorted((self.tables_dir / table).glob("day=*/*.parquet"))
+
+    def table_glob(self, table: str) -> str:
+        return str(self.tables_dir / table / "day=*" / "*.parquet")
+
+    def manifest(self) -> dict[str, dict]:
+        if not self.manifest_path.exists():
+            return {}
+        out = {}
+        with open(self.manifest_path) as fh:
+            for line in fh:
+                if line.strip():
+                    rec = json.loads(line)
+                    out[rec["sha256"]] = rec
+        return out
+
+    # -- ingest -------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        on_file: Callable[[Path, FileResult], None] | None = None,
+    ) -> list[FileResult]:
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        seen = self.manifest()
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = true")
+        results = []
+        try:
+            for path in iter_files(paths):
+                res = self._ingest_file(con, path, seen)
+                results.append(res)
+                if on_file:
+                    on_file(path, res)
+        finally:
+            con.close()
+        return results
+
+    def _ingest_file(self, con, path: Path, seen: dict[str, dict]) -> FileResult:
+        t0 = time.perf_counter()
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            return FileResult(str(path), None, "unreadable", note=str(exc))
+        if sha in seen:
+            prev = seen[sha]
+            return FileResult(
+                str(path), prev.get("source"), "duplicate", sha256=sha,
+                note=f"same content already ingested from {prev.get('path')}",
+            )
+        key = sha[:24]
+        self._remove_key(key)
+        try:
+            mod = sources.sniff(path)
+        except OSError as exc:
+            return FileResult(str(path), None, "unreadable", note=str(exc))
+        if mod is None:
+            res = self._quarantine_file(con, path, key, "unrecognised", "no source recognises this format")
+        else:
+            reader = Reader(con)
+            try:
+                res = self._write_parsed(con, path, key, mod.NAME, mod.parse(reader, path))
+            except SourceError as exc:
+                res = self._quarantine_file(con, path, key, "ingested", str(exc), source=mod.NAME)
+            finally:
+                reader.drop_temp()
+        res.sha256 = sha
+        res.seconds = time.perf_counter() - t0
+        self._append_manifest(res)
+        seen[sha] = asdict(res)
+        return res
+
+    def _write_parsed(self, con, path: Path, key: str, source: str, parsed: Parsed) -> FileResult:
+        res = FileResult(str(path), source, "ingested", read=parsed.records)
+        n = 0
+        for table, rel in parsed.routed.items():
+            count = self._copy(con, rel, table, path, f"{key}_{n}")
+            n += 1
+            res.rows[table] = res.rows.get(table, 0) + count
+            res.routed_rows += count
+        for table, rel in parsed.copies.items():
+            count = self._copy(con, rel, table, path, f"{key}_{n}")
+            n += 1
+            res.rows[table] = res.rows.get(table, 0) + count
+        if parsed.quarantine is not None:
+            res.quarantined = self._copy(con, parsed.quarantine, "quarantine", path, f"{key}_q")
+        lost = res.read - res.routed_rows - res.quarantined
+        if lost:
+            # A source bug must never lose records silently: say so loudly.
+            res.note = f"source {source} accounted for {res.read - lost} of {res.read} records"
+        return res
+
+    def _quarantine_file(self, con, path, key, status, reason, source=None) -> FileResult:
+        head = head_text(path, RECORD_LIMIT)
+        rel = con.sql(
+            "SELECT now() AS time, $source AS source, $reason AS reason, $record AS record,"
+            " NULL::BIGINT AS raw_offset, NULL AS raw_id",
+            params={"source": source or "unknown", "reason": reason, "record": head},
+        )
+        # parameters cannot travel into COPY, so materialise the one row first
+        con.execute("CREATE OR REPLACE TEMP TABLE _qfile AS SELECT * FROM rel")
+        n = self._copy(con, con.table("_qfile"), "quarantine", path, f"{key}_q")
+        con.execute("DROP TABLE _qfile")
+        return FileResult(str(path), source, status, read=1, quarantined=n, note=reason)
+
+    def _copy(self, con, rel, table: str, path: Path, stem: str) -> int:
+        schema = SCHEMAS[table]
+        cols = set(rel.columns)
+        select = []
+        for f in schema:
+            if f.name == "raw_source":
+                select.append(f"{_sql_str(str(path))} AS raw_source")
+            elif f.name in cols:
+                select.append(f'CAST("{f.name}" AS {duck_type(f.type)}) AS "{f.name}"')
+            else:
+                select.append(f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"')
+        view = f"_v_{stem}"
+        rel.create_view(view, replace=True)
+        out = self.tables_dir / table
+        ((count,),) = con.execute(
+            f"""COPY (SELECT {", ".join(select)}, strftime("time", '%Y-%m-%d') AS day FROM {view})
+                TO {_sql_str(str(out))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day),
+                FILENAME_PATTERN '{stem}_{{i}}', OVERWRITE_OR_IGNORE true)"""
+        ).fetchall()
+        con.execute(f"DROP VIEW {view}")
+        return int(count)
+
+    def _remove_key(self, key: str) -> None:
+        if not self.tables_dir.exists():
+            return
+        for f in self.tables_dir.glob(f"*/day=*/{key}_*.parquet"):
+            f.unlink()
+
+    def _append_manifest(self, res: FileResult) -> None:
+        rec = asdict(res)
+        rec["ingested_at"] = datetime.now(UTC).isoformat()
+        with open(self.manifest_path, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")

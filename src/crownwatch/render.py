@@ -1,0 +1,102 @@
+"""Terminal output. Log values are attacker-controlled: they are always rendered as
+plain ``Text`` (never parsed as Rich markup) and control characters are replaced."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from crownwatch.lake import FileResult, Lake, iter_files
+
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
+
+
+def safe(value) -> Text:
+    """A log value as inert text: no markup, no terminal escapes, no bidi tricks."""
+    return Text(_CTRL.sub("\ufffd", str(value)))
+
+
+def ingest_with_progress(lake: Lake, paths: list[Path], console: Console, quiet: bool) -> list[FileResult]:
+    files = list(iter_files(paths))
+    if quiet or not files:
+        return lake.ingest(files)
+    with Progress(
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,
+    ) as prog:
+        task = prog.add_task("", total=len(files))
+
+        def tick(path: Path, res: FileResult) -> None:
+            prog.update(task, advance=1, description=safe(path.name).plain[:60])
+
+        return lake.ingest(files, on_file=tick)
+
+
+def ingest_summary(results: list[FileResult], console: Console) -> None:
+    by_source: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    tables: set[str] = set()
+    for r in results:
+        s = by_source[r.source or "(unrecognised)"]
+        s["files"] += 1
+        s["duplicates"] += r.status == "duplicate"
+        s["read"] += r.read
+        s["quarantined"] += r.quarantined
+        for t, n in r.rows.items():
+            s[t] += n
+            tables.add(t)
+    table = Table(title="Ingest", title_justify="left")
+    cols = ["files", "duplicates", "read", *sorted(tables), "quarantined"]
+    table.add_column("source")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for src in sorted(by_source):
+        table.add_row(safe(src), *[f"{by_source[src][c]:,}" for c in cols])
+    console.print(table)
+    for r in results:
+        if r.note and r.status != "duplicate":
+            console.print(Text("note: ", style="yellow") + safe(f"{r.path}: {r.note}"))
+
+
+def detect_with_progress(engine, config, only, console: Console, quiet: bool, run) -> list[dict]:
+    if quiet:
+        return run(engine, config, only)
+    from crownwatch.detect import selected
+
+    dets = selected(config, only)
+    with Progress(
+        TextColumn("[bold]detect"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,
+    ) as prog:
+        task = prog.add_task("", total=len(dets))
+
+        def tick(det, n):
+            prog.update(task, advance=1, description=det.id)
+
+        return run(engine, config, only, on_detection=tick)
+
+
+def findings_table(findings: list[dict], console: Console) -> None:
+    if not findings:
+        console.print("No findings.")
+        return
+    table = Table(title=f"{len(findings)} findings", title_justify="left", show_lines=False)
+    for c in ("severity", "detection", "title", "first seen", "last seen", "attack", "id"):
+        table.add_column(c, overflow="fold")
+    for f in findings:
+        table.add_row(
+            Text(f["severity"], style=SEV_STYLE.get(f["severity"], "")),
+            safe(f["detection"]),
+            safe(f["title"]),
+            safe(f["first_seen"] or ""),
+            safe(f["last_seen"] or ""),
+            safe(", ".join(f["attack"])),
+            safe(f["id"]),
+        )
+    console.print(table)

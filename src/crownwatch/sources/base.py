@@ -1,0 +1,49 @@
+"""What every source module provides, and what it hands the lake.
+
+A source module is one log format. It exposes:
+
+``NAME``
+    short name shown in summaries (``okta``, ``entra_graph``…).
+``sniff(head: str) -> bool``
+    decide from the first KiB of decompressed text whether the file is this format.
+    Content decides, never the file name alone.
+``parse(reader: Reader, path: Path) -> Parsed``
+    turn the file into lazy DuckDB relations per normalised table plus a
+    quarantine relation. The heavy lifting stays in the engine (``read_json``,
+    ``json_transform``, ``regexp_extract``); Python only writes the SQL, which is
+    built from constants — log values never become SQL text.
+
+The lake conforms each relation to the table's Arrow schema (missing columns become
+NULL, types are cast), so a source selects only the columns it knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass
+class Parsed:
+    """One input file, parsed.
+
+    ``records`` counts the input records seen (lines that are not blank, array
+    elements, events). Every one of them ends up in exactly one ``routed`` table or
+    in ``quarantine``: ``records == sum(routed rows) + quarantined`` — the lake checks
+    it. ``copies`` are extra views of routed records (a CloudTrail ``ConsoleLogin`` is
+    an API call *and* a sign-in) and do not enter that sum.
+    """
+
+    records: int
+    routed: dict[str, duckdb.DuckDBPyRelation]
+    copies: dict[str, duckdb.DuckDBPyRelation] = field(default_factory=dict)
+    quarantine: duckdb.DuckDBPyRelation | None = None
+
+
+class SourceError(Exception):
+    """The whole file is unusable as this format (truncated gzip, not JSON at all…).
+
+    The lake quarantines the file as one record with this message as the reason."""

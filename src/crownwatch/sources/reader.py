@@ -1,0 +1,207 @@
+"""Reading raw files into the engine: the shared plumbing under every source.
+
+Every source ends up with a *record table* in DuckDB — ``(raw_offset BIGINT, text
+VARCHAR)``, one row per input record — and then a *stage*: the record parsed once
+(``json_transform`` into just the fields the source needs) plus a rejection reason.
+The source's normalising SELECTs read the stage; the quarantine reads the rejects.
+
+Why this shape: DuckDB's ``read_csv`` splits lines at several hundred MB/s and keeps
+their order, so line numbers come for free and one bad line never spoils the file
+(``read_json`` would either stop at it or skip it without telling us which it was).
+When the fast reader refuses a file (over-long lines, odd bytes, a truncated gzip
+member) we fall back to a streaming Python reader that quarantines what it cannot
+decode and keeps every good line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import zlib
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from crownwatch.sources.base import SourceError
+from crownwatch.tables.quarantine import RECORD_LIMIT
+
+GZIP_MAGIC = b"\x1f\x8b"
+_BATCH = 200_000
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def head_text(path: Path, size: int = 4096) -> str:
+    """First ``size`` bytes of the decompressed file as text, for sniffing."""
+    try:
+        if is_gzip(path):
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(size)
+        else:
+            with open(path, "rb") as fh:
+                raw = fh.read(size)
+    except (OSError, EOFError, zlib.error):
+        return ""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    return raw.decode("utf-8", errors="replace")
+
+
+def _sql_str(value: str) -> str:
+    """A SQL string literal for a *file path we chose or the user passed*.
+
+    DuckDB table functions need a literal path; log values never come here."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Reader:
+    """Owns one DuckDB connection and the temp tables for the file being parsed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._n = itertools.count()
+
+    def _name(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._n)}"
+
+    # -- record tables ---------------------------------------------------------------
+
+    def lines(self, path: Path) -> str:
+        """Non-blank lines of a text file (gzip or not) as ``(raw_offset, text)``.
+
+        ``raw_offset`` is the 1-based line number in the decompressed file."""
+        name = self._name("lines")
+        compression = "gzip" if is_gzip(path) else "none"
+        try:
+            # \x01 never occurs unescaped in JSON and almost never in syslog; a line
+            # that holds one is cut there and, being broken, ends up quarantined.
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                SELECT raw_offset, text FROM (
+                    SELECT row_number() OVER () AS raw_offset, line AS text
+                    FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
+                        header=false, delim='\x01', quote='', escape='', auto_detect=false,
+                        strict_mode=false, null_padding=true, compression='{compression}',
+                        max_line_size=16777216)
+                ) WHERE text IS NOT NULL AND trim(text) <> ''"""
+            )
+        except duckdb.Error:
+            self._lines_python(path, name)
+        return name
+
+    def _lines_python(self, path: Path, name: str) -> None:
+        """Slow, forgiving line reader: survives truncated gzip and invalid UTF-8."""
+        opener = gzip.open if is_gzip(path) else open
+        offsets: list[int] = []
+        texts: list[str] = []
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw_offset BIGINT, text VARCHAR)")
+
+        def flush() -> None:
+            if offsets:
+                batch = pa.table({"raw_offset": pa.array(offsets, pa.int64()), "text": texts})
+                self.con.register("_batch", batch)
+                self.con.execute(f"INSERT INTO {name} SELECT * FROM _batch")
+                self.con.unregister("_batch")
+                offsets.clear()
+                texts.clear()
+
+        try:
+            with opener(path, "rb") as fh:
+                for n, raw in enumerate(fh, start=1):
+                    if not raw.strip():
+                        continue
+                    # invalid UTF-8 is kept visible (U+FFFD) and will fail JSON/grammar checks
+                    offsets.append(n)
+                    texts.append(raw.rstrip(b"\r\n").decode("utf-8", errors="replace"))
+                    if len(offsets) >= _BATCH:
+                        flush()
+        except (EOFError, OSError, zlib.error) as exc:
+            # a truncated gzip member: keep every line read so far, note the break
+            flush()
+            self.con.execute(
+                f"INSERT INTO {name} VALUES (?, ?)",
+                [-1, f"\x00crownwatch: file truncated or corrupt after this point: {exc}"],
+            )
+        flush()
+
+    def json_document(self, path: Path, records_at: str | None) -> str:
+        """Records of one JSON document as ``(raw_offset, text)``.
+
+        ``records_at`` is the key of the array that holds the records
+        (``Records`` for CloudTrail, ``value`` for Graph) or None for a top-level array.
+        ``raw_offset`` is the 0-based index in that array."""
+        name = self._name("doc")
+        compression = "gzip" if is_gzip(path) else "none"
+        pointer = "$" if records_at is None else "$." + records_at
+        try:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                WITH d AS (
+                    SELECT from_json(json_extract(json, '{pointer}'), '["JSON"]') AS recs
+                    FROM read_json_objects({_sql_str(str(path))}, format='unstructured',
+                        compression='{compression}', maximum_object_size=1073741824)
+                )
+                SELECT generate_subscripts(recs, 1) - 1 AS raw_offset,
+                       unnest(recs)::VARCHAR AS text
+                FROM d"""
+            )
+        except duckdb.Error as exc:
+            raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
+        return name
+
+    # -- staging ---------------------------------------------------------------------
+
+    def stage_json(self, records: str, structure: dict, reject_sql: str) -> str:
+        """Parse each record once into ``e`` (a struct of just ``structure``) and
+        decide its fate.
+
+        ``reject_sql`` is a SQL CASE expression over ``e`` that yields a reason
+        string for records to quarantine and NULL for good ones."""
+        name = self._name("stage")
+        spec = json.dumps(structure).replace("'", "''")
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            WITH p AS (
+                SELECT raw_offset, text, json_valid(text) AS _valid,
+                       CASE WHEN json_valid(text) AND json_type(text) = 'OBJECT'
+                            THEN json_transform(text, '{spec}') END AS e
+                FROM {records}
+            ), r AS (
+                SELECT raw_offset, text, e,
+                       CASE WHEN raw_offset < 0 THEN substr(text, 2)
+                            WHEN NOT _valid THEN 'malformed JSON'
+                            WHEN e IS NULL THEN 'JSON record is not an object'
+                            ELSE ({reject_sql}) END AS _reject
+                FROM p
+            )
+            SELECT raw_offset, e, _reject,
+                   CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record
+            FROM r"""
+        )
+        return name
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+    def quarantine(self, stage: str, source: str, path: Path, raw_id_sql: str = "NULL"):
+        """The quarantine relation for a stage's rejected records."""
+        return self.con.sql(
+            f"""SELECT now() AS time, '{source}' AS source, _reject AS reason, _record AS record,
+                       {_sql_str(str(path))} AS raw_source, raw_offset, {raw_id_sql} AS raw_id
+                FROM {stage} WHERE _reject IS NOT NULL"""
+        )
+
+    def drop_temp(self) -> None:
+        for (name,) in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary"
+        ).fetchall():
+            self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]

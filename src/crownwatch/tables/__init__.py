@@ -1,0 +1,26 @@
+"""The normalised tables of the lake, one module each.
+
+Every table is OCSF-aligned where OCSF has a class (names flattened with ``_`` so
+that every engine and every Parquet reader can see them without struct access),
+and every row keeps ``raw_source`` (the file), ``raw_offset`` (1-based line number
+for line formats, 0-based record index for documents) and ``raw_id`` (the vendor's
+own event id) so that a finding can cite the exact log record behind it.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from crownwatch.tables import api_activity, authentication, llm_request, network_activity, quarantine
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "authentication": authentication.SCHEMA,
+    "api_activity": api_activity.SCHEMA,
+    "network_activity": network_activity.SCHEMA,
+    "llm_request": llm_request.SCHEMA,
+    "quarantine": quarantine.SCHEMA,
+}
+
+TS = pa.timestamp("us", tz="UTC")
+
+__all__ = ["SCHEMAS", "TS"]

@@ -1,0 +1,41 @@
+"""``llm_request`` — one inference-API request (OCSF has no class for it yet).
+
+Field names follow the OpenTelemetry GenAI semantic conventions (``gen_ai.*``),
+flattened with ``_``. Prompt text is customer data: the table keeps features and
+sketches of it plus a bounded sample for evidence, never the whole conversation
+(see the source modules for the exact policy).
+"""
+
+import pyarrow as pa
+
+from crownwatch.tables.provenance import FIELDS as PROVENANCE
+
+SCHEMA = pa.schema(
+    [
+        pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("request_id", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("api_key_id", pa.string()),
+        pa.field("org_id", pa.string()),
+        pa.field("billing_id", pa.string()),
+        pa.field("src_ip", pa.string()),
+        pa.field("src_asn", pa.int64()),
+        pa.field("user_agent", pa.string()),
+        pa.field("gen_ai_request_model", pa.string()),
+        pa.field("gen_ai_request_max_tokens", pa.int64()),
+        pa.field("gen_ai_request_temperature", pa.float64()),
+        pa.field("gen_ai_request_choice_count", pa.int64()),
+        pa.field("gen_ai_usage_input_tokens", pa.int64()),
+        pa.field("gen_ai_usage_output_tokens", pa.int64()),
+        pa.field("status", pa.int64()),
+        pa.field("n_messages", pa.int64()),
+        pa.field("n_user_turns", pa.int64()),
+        pa.field("prompt_chars", pa.int64()),
+        pa.field("prompt_simhash", pa.int64()),  # 64-bit SimHash of the last user turn
+        pa.field("prompt_skeleton", pa.int64()),  # hash of the prompt with literals masked
+        pa.field("prompt_sample", pa.string()),  # first 200 chars of the last user turn
+        pa.field("system_hash", pa.int64()),
+        *PROVENANCE,
+    ]
+)

@@ -1,0 +1,40 @@
+"""Shared test helpers: a fresh lake per test and a one-call hunt on the real engine."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crownwatch.detect import run_detections
+from crownwatch.engine import Engine
+from crownwatch.lake import Lake
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _has_spark() -> bool:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+HAS_SPARK = _has_spark()
+
+
+@pytest.fixture
+def lake(tmp_path) -> Lake:
+    return Lake(tmp_path / "lake")
+
+
+def hunt(lake: Lake, *paths, only=None, config=None, engine: str = "duckdb") -> list[dict]:
+    """Ingest ``paths`` into ``lake`` and run detections; returns finding dicts."""
+    lake.ingest(paths)
+    return run_detections(Engine(lake, engine), config or {}, only=only)
+
+
+def by_detection(findings: list[dict], detection: str) -> list[dict]:
+    return [f for f in findings if f["detection"] == detection]
