@@ -88,4 +88,5 @@ class ApiCall:
     error_code: str = ""
     error_message: str = ""
     category: str = "Management"  # Management | Data
+    bytes_out: int = 0
     tag: str = ""

@@ -126,7 +126,9 @@ class AddressBook:
             "doc1": [f"192.0.2.{i}" for i in range(2, 255)],
             "doc2": [f"198.51.100.{i}" for i in range(2, 255)],
             "doc3": [f"203.0.113.{i}" for i in range(2, 255)],
-            "bench": [f"198.{18 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}" for i in range(256, 131000, 97)],
+            "bench": [
+                f"198.{18 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}" for i in range(256, 131000, 97)
+            ],
         }
         for pool in self._free.values():
             rng.shuffle(pool)
@@ -144,8 +146,19 @@ class AddressBook:
         org, dom, akind = ASNS.get(asn, ("", "", "internal"))
         city, region, country, lat, lon, _tz = PLACES[place]
         jitter = self.rng.uniform(-0.05, 0.05)
-        net = Net(ip, asn, org, dom, kind or akind, country, region, city,
-                  round(lat + jitter, 4), round(lon + jitter, 4), is_proxy)
+        net = Net(
+            ip,
+            asn,
+            org,
+            dom,
+            kind or akind,
+            country,
+            region,
+            city,
+            round(lat + jitter, 4),
+            round(lon + jitter, 4),
+            is_proxy,
+        )
         self.by_ip[ip] = net
         return net
 
@@ -192,21 +205,166 @@ class User:
         return (self.first[0] + self.last).lower()[:20]
 
 
-FIRST = (
-    "Aarav Abigail Adrian Aiko Alejandro Alice Amara Amir Ana Andrei Anika Ben Bianca Carlos "
-    "Chen Chloe Daniel Daria Dev Diego Elena Eli Emma Ethan Fatima Felix Grace Hana Hannah "
-    "Hiro Ian Isabel Ivan Jack James Jia Jonas Julia Kai Karan Kenji Laila Lars Leo Lina Lucas "
-    "Maya Mei Mia Min Nadia Naomi Nikhil Noah Nora Olivia Omar Oscar Priya Rafael Ravi Rhea "
-    "Rohan Rosa Ryan Sara Sean Sofia Sven Tara Theo Tomas Uma Victor Wei Xin Yara Yusuf Zoe"
-).split()
-LAST = (
-    "Adams Ahmed Alvarez Anand Bauer Becker Bianchi Brooks Campbell Chan Chen Cho Costa Cruz "
-    "Das Dubois Edwards Evans Fischer Fong Garcia Gupta Haddad Hall Hansen Hoffman Huang Ito "
-    "Iyer Jensen Johnson Kahn Kim Kowalski Kumar Larsen Lee Lin Lopez Martin Mehta Meyer "
-    "Moreau Murphy Nakamura Nguyen Novak Okafor Olsen Park Patel Perez Petrov Quinn Rao Reyes "
-    "Rossi Sato Schmidt Shah Silva Singh Smith Sorensen Suzuki Tan Taylor Tran Vargas Wang "
-    "Weber Wong Wu Yamamoto Yang Zhang Zhao"
-).split()
+FIRST = [
+    "Aarav",
+    "Abigail",
+    "Adrian",
+    "Aiko",
+    "Alejandro",
+    "Alice",
+    "Amara",
+    "Amir",
+    "Ana",
+    "Andrei",
+    "Anika",
+    "Ben",
+    "Bianca",
+    "Carlos",
+    "Chen",
+    "Chloe",
+    "Daniel",
+    "Daria",
+    "Dev",
+    "Diego",
+    "Elena",
+    "Eli",
+    "Emma",
+    "Ethan",
+    "Fatima",
+    "Felix",
+    "Grace",
+    "Hana",
+    "Hannah",
+    "Hiro",
+    "Ian",
+    "Isabel",
+    "Ivan",
+    "Jack",
+    "James",
+    "Jia",
+    "Jonas",
+    "Julia",
+    "Kai",
+    "Karan",
+    "Kenji",
+    "Laila",
+    "Lars",
+    "Leo",
+    "Lina",
+    "Lucas",
+    "Maya",
+    "Mei",
+    "Mia",
+    "Min",
+    "Nadia",
+    "Naomi",
+    "Nikhil",
+    "Noah",
+    "Nora",
+    "Olivia",
+    "Omar",
+    "Oscar",
+    "Priya",
+    "Rafael",
+    "Ravi",
+    "Rhea",
+    "Rohan",
+    "Rosa",
+    "Ryan",
+    "Sara",
+    "Sean",
+    "Sofia",
+    "Sven",
+    "Tara",
+    "Theo",
+    "Tomas",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Xin",
+    "Yara",
+    "Yusuf",
+    "Zoe",
+]
+LAST = [
+    "Adams",
+    "Ahmed",
+    "Alvarez",
+    "Anand",
+    "Bauer",
+    "Becker",
+    "Bianchi",
+    "Brooks",
+    "Campbell",
+    "Chan",
+    "Chen",
+    "Cho",
+    "Costa",
+    "Cruz",
+    "Das",
+    "Dubois",
+    "Edwards",
+    "Evans",
+    "Fischer",
+    "Fong",
+    "Garcia",
+    "Gupta",
+    "Haddad",
+    "Hall",
+    "Hansen",
+    "Hoffman",
+    "Huang",
+    "Ito",
+    "Iyer",
+    "Jensen",
+    "Johnson",
+    "Kahn",
+    "Kim",
+    "Kowalski",
+    "Kumar",
+    "Larsen",
+    "Lee",
+    "Lin",
+    "Lopez",
+    "Martin",
+    "Mehta",
+    "Meyer",
+    "Moreau",
+    "Murphy",
+    "Nakamura",
+    "Nguyen",
+    "Novak",
+    "Okafor",
+    "Olsen",
+    "Park",
+    "Patel",
+    "Perez",
+    "Petrov",
+    "Quinn",
+    "Rao",
+    "Reyes",
+    "Rossi",
+    "Sato",
+    "Schmidt",
+    "Shah",
+    "Silva",
+    "Singh",
+    "Smith",
+    "Sorensen",
+    "Suzuki",
+    "Tan",
+    "Taylor",
+    "Tran",
+    "Vargas",
+    "Wang",
+    "Weber",
+    "Wong",
+    "Wu",
+    "Yamamoto",
+    "Yang",
+    "Zhang",
+    "Zhao",
+]
 
 UA_DESKTOP = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Safari/537.36",
@@ -244,7 +402,13 @@ HOME_PLACES = {
 }
 MOBILE_ISP = {"US": 21928, "GB": 2856, "SG": 9506}
 
-ROLES = (("research", 0.35), ("engineering", 0.30), ("infra", 0.08), ("business", 0.22), ("security", 0.05))
+ROLES = (
+    ("research", 0.35),
+    ("engineering", 0.30),
+    ("infra", 0.08),
+    ("business", 0.22),
+    ("security", 0.05),
+)
 
 
 def _weighted(rng: random.Random, pairs):
@@ -262,7 +426,7 @@ def _okta_id(rng: random.Random) -> str:
 
 
 def rand_uuid(rng: random.Random) -> str:
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
@@ -294,7 +458,7 @@ def build_org(rng: random.Random, n_users: int) -> Org:
         nat = book.take("doc1", asn, place)
         offices.append(Office(key, name, place, PLACES[place][5], nat, subnet, dc))
     vpn = book.take("doc1", 16509, "ashburn")  # the corporate VPN egress, hosted
-    domain_sid = "S-1-5-21-%d-%d-%d" % (rng.randrange(10**9, 4 * 10**9), rng.randrange(10**9, 4 * 10**9), rng.randrange(10**9, 4 * 10**9))
+    domain_sid = "S-1-5-21-" + "-".join(str(rng.randrange(10**9, 4 * 10**9)) for _ in range(3))
     users: list[User] = []
     seen: set[str] = set()
     rid = 1104
@@ -329,8 +493,10 @@ def build_org(rng: random.Random, n_users: int) -> Org:
                 workstation=f"NW-{office.key.upper()}-{rng.randrange(1000, 9999)}",
                 ip_internal=f"{office.subnet}.{rng.randrange(16, 250)}.{rng.randrange(2, 254)}",
                 remote_days=rng.choice((0.1, 0.2, 0.4, 0.4, 0.6, 0.9)),
-                has_linux=role in ("research", "engineering", "infra", "security") and rng.random() < 0.85,
-                has_aws=role in ("engineering", "infra", "security") or (role == "research" and rng.random() < 0.2),
+                has_linux=role in ("research", "engineering", "infra", "security")
+                and rng.random() < 0.85,
+                has_aws=role in ("engineering", "infra", "security")
+                or (role == "research" and rng.random() < 0.2),
             )
         )
     return Org(
@@ -339,13 +505,26 @@ def build_org(rng: random.Random, n_users: int) -> Org:
         ad_domain="NORTHWIND",
         ad_fqdn="corp.northwind-ai.com",
         tenant_id=rand_uuid(rng),
-        aws_account="%012d" % rng.randrange(10**11, 10**12),
+        aws_account=str(rng.randrange(10**11, 10**12)),
         okta_org="northwind-ai.okta.com",
         domain_sid=domain_sid,
         offices=offices,
         users=users,
-        service_accounts=["svc-backup", "svc-jenkins", "svc-airflow", "svc-ldapsync", "svc-mlflow", "svc-sql"],
-        iam_users=["ml-platform-admin", "terraform-ci", "datasets-sync", "breakglass-admin", "eval-harness"],
+        service_accounts=[
+            "svc-backup",
+            "svc-jenkins",
+            "svc-airflow",
+            "svc-ldapsync",
+            "svc-mlflow",
+            "svc-sql",
+        ],
+        iam_users=[
+            "ml-platform-admin",
+            "terraform-ci",
+            "datasets-sync",
+            "breakglass-admin",
+            "eval-harness",
+        ],
         vpn=vpn,
         book=book,
     )
