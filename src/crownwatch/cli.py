@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -27,25 +27,25 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     json = "json"
 
 
-class FindingsFmt(str, Enum):
+class FindingsFmt(StrEnum):
     table = "table"
     json = "json"
     ocsf = "ocsf"
     stix = "stix"
 
 
-class ScanFmt(str, Enum):
+class ScanFmt(StrEnum):
     table = "table"
     json = "json"
     sarif = "sarif"
 
 
-class EngineName(str, Enum):
+class EngineName(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
 

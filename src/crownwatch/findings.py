@@ -85,6 +85,9 @@ class FindingStore:
                  json.dumps(f["evidence"], default=str), f.get("status") or "new", now, now)
             )
         con = self._connect()
+        if not rows:
+            con.close()
+            return 0
         try:
             con.executemany(
                 """INSERT INTO findings (id, detection, title, severity, first_seen, last_seen,
@@ -106,12 +109,12 @@ class FindingStore:
             return []
         con = self._connect()
         try:
-            sql = f"SELECT id, detection, title, severity, first_seen, last_seen, entities, attack, evidence, status, note FROM findings WHERE 1=1"  # noqa: S608 - constant text only
+            sql = "SELECT id, detection, title, severity, first_seen, last_seen, entities, attack, evidence, status, note FROM findings WHERE 1=1"
             params: list[Any] = []
             if detection:
                 sql += " AND (detection = ? OR starts_with(detection, ?))"
                 params += [detection, detection + "."]
-            sql += f" ORDER BY {_SEV_ORDER}, first_seen, id"
+            sql += " ORDER BY " + _SEV_ORDER + ", first_seen, id"
             rows = con.execute(sql, params).fetchall()
         finally:
             con.close()

@@ -199,7 +199,8 @@ class Lake:
             params={"source": source or "unknown", "reason": reason, "record": head},
         )
         # parameters cannot travel into COPY, so materialise the one row first
-        con.execute("CREATE OR REPLACE TEMP TABLE _qfile AS SELECT * FROM rel")
+        con.execute("DROP TABLE IF EXISTS _qfile")
+        rel.to_table("_qfile")
         n = self._copy(con, con.table("_qfile"), "quarantine", path, f"{key}_q")
         con.execute("DROP TABLE _qfile")
         return FileResult(str(path), source, status, read=1, quarantined=n, note=reason)

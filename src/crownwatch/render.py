@@ -87,7 +87,10 @@ def findings_table(findings: list[dict], console: Console) -> None:
         console.print("No findings.")
         return
     table = Table(title=f"{len(findings)} findings", title_justify="left", show_lines=False)
-    for c in ("severity", "detection", "title", "first seen", "last seen", "attack", "id"):
+    table.add_column("severity", no_wrap=True)
+    table.add_column("detection", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=3)
+    for c in ("first seen", "last seen", "attack", "id"):
         table.add_column(c, overflow="fold")
     for f in findings:
         table.add_row(

@@ -77,14 +77,20 @@ def params_for(meta: Meta, overrides: Mapping[str, Any] | None) -> SimpleNamespa
             continue
         if k not in values:
             raise ValueError(f"{meta.id}: unknown parameter {k!r} (known: {', '.join(values)})")
-        default = values[k]
-        if isinstance(default, bool) != isinstance(v, bool) or (
-            not isinstance(v, type(default)) and not (isinstance(default, float) and isinstance(v, int))
-        ):
-            if not isinstance(default, list | tuple):
-                raise ValueError(f"{meta.id}: parameter {k!r} must be {type(default).__name__}")
+        if not _same_kind(values[k], v):
+            raise ValueError(f"{meta.id}: parameter {k!r} must be {type(values[k]).__name__}")
         values[k] = v
     return SimpleNamespace(**values)
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return isinstance(value, type(default))
 
 
 def finding_id(detection_id: str, key: str) -> str:
@@ -122,6 +128,12 @@ def _clean(value: Any, limit: int) -> Any:
     return value
 
 
+def _ref_order(ref: str) -> tuple:
+    """``file#12`` sorts before ``file#100``: file order, then line order."""
+    path, _, where = ref.rpartition("#")
+    return (path, 0, int(where), "") if where.isdigit() else (path, 1, 0, where)
+
+
 def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
     """Turn one query row into the finding dict of DESIGN.md."""
     entities: dict[str, list[str]] = {}
@@ -137,7 +149,9 @@ def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
         else:
             evidence[col] = _clean(value, MAX_SAMPLES)
     if row.get("raw_refs"):
-        evidence["raw_records"] = _clean(row["raw_refs"], MAX_SAMPLES)
+        refs = sorted({r for r in row["raw_refs"] if r}, key=_ref_order)
+        evidence["raw_records"] = refs[:MAX_SAMPLES]
+        evidence["raw_records_total"] = len(refs)
     severity = row.get("severity") or det.meta.severity
     key = str(row["key"])
     return {

@@ -15,10 +15,10 @@ decode and keeps every good line.
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -39,13 +39,18 @@ def is_gzip(path: Path) -> bool:
 def head_text(path: Path, size: int = 4096) -> str:
     """First ``size`` bytes of the decompressed file as text, for sniffing."""
     try:
-        if is_gzip(path):
-            with gzip.open(path, "rb") as fh:
+        with open(path, "rb") as fh:
+            if fh.read(2) != GZIP_MAGIC:
+                fh.seek(0)
                 raw = fh.read(size)
-        else:
-            with open(path, "rb") as fh:
-                raw = fh.read(size)
-    except (OSError, EOFError, zlib.error):
+            else:
+                # a decompressor that returns what it can: a truncated .gz still sniffs
+                fh.seek(0)
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                raw = b""
+                while len(raw) < size and (chunk := fh.read(65536)):
+                    raw += d.decompress(chunk, size - len(raw))
+    except (OSError, zlib.error):
         return ""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -96,7 +101,6 @@ class Reader:
 
     def _lines_python(self, path: Path, name: str) -> None:
         """Slow, forgiving line reader: survives truncated gzip and invalid UTF-8."""
-        opener = gzip.open if is_gzip(path) else open
         offsets: list[int] = []
         texts: list[str] = []
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw_offset BIGINT, text VARCHAR)")
@@ -110,24 +114,33 @@ class Reader:
                 offsets.clear()
                 texts.clear()
 
+        n = 0
+        pending = b""
+        broken: str | None = None
         try:
-            with opener(path, "rb") as fh:
-                for n, raw in enumerate(fh, start=1):
-                    if not raw.strip():
-                        continue
-                    # invalid UTF-8 is kept visible (U+FFFD) and will fail JSON/grammar checks
-                    offsets.append(n)
-                    texts.append(raw.rstrip(b"\r\n").decode("utf-8", errors="replace"))
-                    if len(offsets) >= _BATCH:
-                        flush()
-        except (EOFError, OSError, zlib.error) as exc:
-            # a truncated gzip member: keep every line read so far, note the break
-            flush()
+            for chunk in _tolerant_chunks(path):
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    n += 1
+                    if raw.strip():
+                        # invalid UTF-8 stays visible (U+FFFD) and then fails the format's checks
+                        offsets.append(n)
+                        texts.append(raw.rstrip(b"\r").decode("utf-8", errors="replace"))
+                if len(offsets) >= _BATCH:
+                    flush()
+        except (OSError, EOFError, zlib.error) as exc:
+            broken = str(exc)
+        if pending.strip():
+            n += 1
+            offsets.append(n)
+            texts.append(pending.rstrip(b"\r").decode("utf-8", errors="replace"))
+        flush()
+        if broken:
             self.con.execute(
                 f"INSERT INTO {name} VALUES (?, ?)",
-                [-1, f"\x00crownwatch: file truncated or corrupt after this point: {exc}"],
+                [-1, f"\x00file truncated or corrupt after line {n}: {broken}"],
             )
-        flush()
 
     def json_document(self, path: Path, records_at: str | None) -> str:
         """Records of one JSON document as ``(raw_offset, text)``.
@@ -201,6 +214,35 @@ class Reader:
             "SELECT table_name FROM duckdb_tables() WHERE temporary"
         ).fetchall():
             self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _tolerant_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """The file's bytes, gunzipped if needed, yielding everything that decompresses
+    and raising only at the point where a truncated or corrupt stream stops."""
+    with open(path, "rb") as fh:
+        if fh.read(2) != GZIP_MAGIC:
+            fh.seek(0)
+            while chunk := fh.read(size):
+                yield chunk
+            return
+        fh.seek(0)
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while True:
+            chunk = fh.read(size)
+            if not chunk:
+                if not d.eof:
+                    raise EOFError("compressed stream ended before its end marker")
+                return
+            out = d.decompress(chunk)
+            if out:
+                yield out
+            while d.eof and d.unused_data:
+                # concatenated gzip members (log rotation appends them)
+                rest = d.unused_data
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out = d.decompress(rest)
+                if out:
+                    yield out
 
 
 def _first_line(exc: Exception) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from crownwatch.tables import api_activity, authentication, llm_request, network_activity, quarantine
+from crownwatch.tables import (
+    api_activity,
+    authentication,
+    llm_request,
+    network_activity,
+    quarantine,
+)
 
 SCHEMAS: dict[str, pa.Schema] = {
     "authentication": authentication.SCHEMA,

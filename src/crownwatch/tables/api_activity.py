@@ -31,6 +31,10 @@ SCHEMA = pa.schema(
         pa.field("error_code", pa.string()),
         pa.field("is_cross_account", pa.bool_()),
         pa.field("request_parameters", pa.string()),  # JSON text, verbatim
+        # storage data events (S3 access logs, GCS, Azure Blob); NULL where not logged
+        pa.field("object_size", pa.int64()),  # size of the whole object (bytes_out may be a range)
+        pa.field("target_account", pa.string()),  # account a grant/replica/share points at
+        pa.field("tls_version", pa.string()),
         *PROVENANCE,
     ]
 )
