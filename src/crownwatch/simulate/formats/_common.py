@@ -30,12 +30,19 @@ def rand_hex(rng: random.Random, n: int) -> str:
     return f"{rng.getrandbits(4 * n):0{n}x}"
 
 
+_TABLES: dict[str, bytes] = {}
+
+
 def rand_alnum(
     rng: random.Random,
     n: int,
     alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
 ) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(n))
+    """``n`` characters drawn from ``alphabet`` (deterministic for the rng's seed)."""
+    table = _TABLES.get(alphabet)
+    if table is None:
+        table = _TABLES[alphabet] = bytes(ord(alphabet[i % len(alphabet)]) for i in range(256))
+    return rng.randbytes(n).translate(table).decode("ascii")
 
 
 def uuid_from(rng: random.Random) -> str:

@@ -1,0 +1,14 @@
+"""Realistic simulated logs with planted attacks and a ground-truth manifest.
+
+* :func:`generate_identity` — a week of identity logs for a simulated AI lab in the
+  native layouts of Okta, Entra ID, CloudTrail, sshd and Windows, with planted
+  password sprays, stuffing, brute force and post-spray logins, benign look-alikes,
+  and ``truth.json``;
+* :func:`generate_identity_bulk` — millions of records of one format, streamed fast,
+  with the same kind of spray embedded, for benchmarks.
+"""
+
+from crownwatch.simulate.bulk import generate_identity_bulk
+from crownwatch.simulate.identity import generate_identity
+
+__all__ = ["generate_identity", "generate_identity_bulk"]
