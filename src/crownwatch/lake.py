@@ -13,7 +13,6 @@ repaired by the next run (its partial Parquet files are replaced).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import xxhash
 
 from crownwatch import sources
 from crownwatch.sources.base import Parsed, SourceError
@@ -66,7 +66,7 @@ class FileResult:
     routed_rows: int = 0
     quarantined: int = 0
     seconds: float = 0.0
-    sha256: str | None = None
+    content_key: str | None = None
     note: str | None = None
 
 
@@ -84,9 +84,19 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield p
 
 
-def file_sha256(path: Path) -> str:
+def file_key(path: Path) -> str:
+    """Content key of a file: XXH3-128 of its bytes (plus its size).
+
+    Used only to recognise a file we already ingested. It runs at ~10 GB/s where
+    SHA-256 took a fifth of the whole ingest time; a collision would need an
+    attacker who already controls both log files, so nothing is gained by it."""
+    h = xxhash.xxh3_128()
+    size = 0
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+            size += len(chunk)
+    return f"{h.hexdigest()}{size:012x}"
 
 
 class Lake:
@@ -111,7 +121,7 @@ class Lake:
             for line in fh:
                 if line.strip():
                     rec = json.loads(line)
-                    out[rec["sha256"]] = rec
+                    out[rec["content_key"]] = rec
         return out
 
     # -- ingest -------------------------------------------------------------------
@@ -140,16 +150,16 @@ class Lake:
     def _ingest_file(self, con, path: Path, seen: dict[str, dict]) -> FileResult:
         t0 = time.perf_counter()
         try:
-            sha = file_sha256(path)
+            ckey = file_key(path)
         except OSError as exc:
             return FileResult(str(path), None, "unreadable", note=str(exc))
-        if sha in seen:
-            prev = seen[sha]
+        if ckey in seen:
+            prev = seen[ckey]
             return FileResult(
-                str(path), prev.get("source"), "duplicate", sha256=sha,
+                str(path), prev.get("source"), "duplicate", content_key=ckey,
                 note=f"same content already ingested from {prev.get('path')}",
             )
-        key = sha[:24]
+        key = ckey[:24]
         self._remove_key(key)
         try:
             mod = sources.sniff(path)
@@ -165,10 +175,10 @@ class Lake:
                 res = self._quarantine_file(con, path, key, "ingested", str(exc), source=mod.NAME)
             finally:
                 reader.drop_temp()
-        res.sha256 = sha
+        res.content_key = ckey
         res.seconds = time.perf_counter() - t0
         self._append_manifest(res)
-        seen[sha] = asdict(res)
+        seen[ckey] = asdict(res)
         return res
 
     def _write_parsed(self, con, path: Path, key: str, source: str, parsed: Parsed) -> FileResult:

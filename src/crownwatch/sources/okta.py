@@ -85,8 +85,10 @@ def sniff(head: str) -> bool:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     is_array = head_text(path, 64).lstrip().startswith("[")
-    records = reader.json_document(path, None) if is_array else reader.lines(path)
-    stage = reader.stage_json(records, STRUCTURE, REJECT)
+    if is_array:
+        stage = reader.stage_json(reader.json_document(path, None), STRUCTURE, REJECT)
+    else:
+        stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
     good = f"FROM {stage} WHERE _reject IS NULL"
     auth = reader.con.sql(
         f"""SELECT

@@ -79,24 +79,26 @@ class Reader:
     def lines(self, path: Path) -> str:
         """Non-blank lines of a text file (gzip or not) as ``(raw_offset, text)``.
 
-        ``raw_offset`` is the 1-based line number in the decompressed file."""
-        name = self._name("lines")
+        Returns a FROM-clause source, not a table: the fast path streams the file
+        through DuckDB's CSV reader straight into whatever consumes it, so the raw
+        text is never held in memory. ``raw_offset`` is the 1-based line number in
+        the decompressed file. Consumers call :meth:`materialise_lines` when the
+        fast path fails."""
         compression = "gzip" if is_gzip(path) else "none"
-        try:
-            # \x01 never occurs unescaped in JSON and almost never in syslog; a line
-            # that holds one is cut there and, being broken, ends up quarantined.
-            self.con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                SELECT raw_offset, text FROM (
-                    SELECT row_number() OVER () AS raw_offset, line AS text
-                    FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
-                        header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                        strict_mode=false, null_padding=true, compression='{compression}',
-                        max_line_size=16777216)
-                ) WHERE text IS NOT NULL AND trim(text) <> ''"""
-            )
-        except duckdb.Error:
-            self._lines_python(path, name)
+        # \x01 never occurs unescaped in JSON and almost never in syslog; a line
+        # that holds one is cut there and, being broken, ends up quarantined.
+        return f"""(SELECT raw_offset, text FROM (
+                SELECT row_number() OVER () AS raw_offset, line AS text
+                FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
+                    header=false, delim='\x01', quote='', escape='', auto_detect=false,
+                    strict_mode=false, null_padding=true, compression='{compression}',
+                    max_line_size=16777216)
+            ) WHERE text IS NOT NULL AND trim(text) <> '')"""
+
+    def materialise_lines(self, path: Path) -> str:
+        """The forgiving slow path of :meth:`lines`, as a temp table."""
+        name = self._name("lines")
+        self._lines_python(path, name)
         return name
 
     def _lines_python(self, path: Path, name: str) -> None:
@@ -169,10 +171,19 @@ class Reader:
 
     # -- staging ---------------------------------------------------------------------
 
+    def stage_json_lines(self, path: Path, structure: dict, reject_sql: str) -> str:
+        """:meth:`stage_json` over the lines of a JSON-lines file, falling back to the
+        forgiving line reader when DuckDB's fast reader refuses the file."""
+        try:
+            return self.stage_json(self.lines(path), structure, reject_sql)
+        except duckdb.Error:
+            return self.stage_json(self.materialise_lines(path), structure, reject_sql)
+
     def stage_json(self, records: str, structure: dict, reject_sql: str) -> str:
         """Parse each record once into ``e`` (a struct of just ``structure``) and
         decide its fate.
 
+        ``records`` is a table or FROM-clause source of ``(raw_offset, text)``.
         ``reject_sql`` is a SQL CASE expression over ``e`` that yields a reason
         string for records to quarantine and NULL for good ones."""
         name = self._name("stage")
@@ -180,15 +191,16 @@ class Reader:
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {name} AS
             WITH p AS (
-                SELECT raw_offset, text, json_valid(text) AS _valid,
-                       CASE WHEN json_valid(text) AND json_type(text) = 'OBJECT'
-                            THEN json_transform(text, '{spec}') END AS e
+                -- one parse per record: try() turns malformed JSON into NULL instead
+                -- of an error; the cheap checks below only run on rejected records
+                SELECT raw_offset, text, try(json_transform(text, '{spec}')) AS e
                 FROM {records}
             ), r AS (
                 SELECT raw_offset, text, e,
                        CASE WHEN raw_offset < 0 THEN substr(text, 2)
-                            WHEN NOT _valid THEN 'malformed JSON'
-                            WHEN e IS NULL THEN 'JSON record is not an object'
+                            WHEN e IS NULL AND NOT json_valid(text) THEN 'malformed JSON'
+                            WHEN e IS NULL OR NOT starts_with(ltrim(text), '{{')
+                                THEN 'JSON record is not an object'
                             ELSE ({reject_sql}) END AS _reject
                 FROM p
             )
