@@ -91,3 +91,16 @@ def test_findings_formats_and_triage_survives_rerun(tmp_path):
 def test_missing_path_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["hunt", str(tmp_path / "nope"), "--lake", str(tmp_path / "l")])
     assert result.exit_code == 2
+
+
+def test_stix_bundle_is_valid_stix(tmp_path):
+    import stix2
+
+    lake = tmp_path / "lake"
+    write(tmp_path / "d.jsonl", spray("203.0.113.9", T0))
+    run("hunt", tmp_path / "d.jsonl", "--lake", lake, "--format", "json")
+    bundle = stix2.parse(run("findings", "--lake", lake, "--format", "stix").stdout, allow_custom=True)
+    kinds = sorted({o.type for o in bundle.objects})
+    assert kinds == ["attack-pattern", "identity", "ipv4-addr", "observed-data", "sighting", "user-account"]
+    (sighting,) = [o for o in bundle.objects if o.type == "sighting"]
+    assert sighting.x_crownwatch_detection == "identity.password_spray"
