@@ -1,0 +1,112 @@
+"""Building blocks the exfiltration detections share (Ibis expressions, both engines).
+
+Operation names stay as each vendor logged them (``GetObject`` in CloudTrail,
+``REST.GET.OBJECT`` in S3 server access logs, ``storage.objects.get`` in GCS audit
+logs, ``GetBlob`` in Azure), so the sets below list every spelling once.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.assets import Registry, registry_for, tag_assets
+from crownwatch.detections.identity._common import raw_ref
+
+READ_OPS = (
+    "GetObject", "SelectObjectContent", "GetObjectTorrent",
+    "REST.GET.OBJECT", "REST.COPY.OBJECT_GET", "REST.COPY.PART_GET", "REST.POST.SELECT",
+    "storage.objects.get",
+    "GetBlob", "CopyBlobSource", "ReadFile",
+)
+COPY_OPS = (
+    "CopyObject", "UploadPartCopy", "REST.COPY.OBJECT", "REST.COPY.PART",
+    "storage.objects.rewrite", "storage.objects.copy", "storage.objects.compose",
+    "CopyBlob", "CopyBlobDestination", "PutBlobFromURL", "StartCopyBlob", "SyncCopyBlob",
+)
+DELETE_OPS = (
+    "DeleteObject", "DeleteObjects", "DeleteBucket", "DeleteObjectVersion",
+    "REST.DELETE.OBJECT", "REST.DELETE.BUCKET", "REST.POST.MULTI_OBJECT_DELETE", "BATCH.DELETE.OBJECT",
+    "storage.objects.delete", "storage.buckets.delete",
+    "DeleteBlob", "DeleteContainer", "DeleteFile", "DeleteDirectory",
+)
+# Authentication that travels in the URL: whoever holds the link is the caller.
+PRESIGNED_AUTH = ("QueryString", "SAS", "DelegationSas", "UserDelegationSas", "ServiceSas", "AccountSas")
+
+AI_ATTACK = ("T1530", "AML.T0048.004")
+NON_AI_ATTACK = ("T1530",)
+
+DAY = 86400
+
+
+def registry(t, p) -> Registry:
+    return registry_for(t, p)
+
+
+def day_number(ts: ibis.Value) -> ibis.Value:
+    """Whole UTC days since the epoch — an integer both engines compute alike."""
+    return (ts.epoch_seconds() / DAY).floor().cast("int64")
+
+
+def principal_key(t: ibis.Table) -> ibis.Value:
+    """The principal a baseline belongs to.
+
+    AWS role sessions named after a person (``…/assumed-role/Role/alice@corp``) stay
+    per person; machine sessions (``…/assumed-role/nightly-train/i-0abc…``,
+    ``botocore-session-17…``) collapse to the role, whose rhythm is what repeats."""
+    pr = t.principal.fill_null("unknown")
+    role = pr.re_extract(r"^(arn:aws[a-z-]*:sts::\d+:assumed-role/[^/]+)/", 1)
+    session = pr.re_extract(r"^arn:aws[a-z-]*:sts::\d+:assumed-role/[^/]+/(.*)$", 1)
+    return ibis.ifelse((role != "") & ~session.contains("@"), role, pr)
+
+
+def peer_group(t: ibis.Table) -> ibis.Value:
+    """Who a principal is compared with: the people in the same role, the same kind of
+    identity in the same place.
+
+    * AWS role session → the role name (``role:AWSReservedSSO_Researcher_…``)
+    * IAM user → ``iam-user:<account>``
+    * GCP service account → ``gcp-sa:<project>``; a person's e-mail → ``user:<domain>``
+    * Azure object id without UPN → ``azure-oauth``; SAS/anonymous → the auth method
+    """
+    pr = t.principal.fill_null("unknown").lower()
+    role = pr.re_extract(r"^arn:aws[a-z-]*:sts::\d+:assumed-role/([^/]+)", 1)
+    iam_acct = pr.re_extract(r"^arn:aws[a-z-]*:iam::(\d+):user/", 1)
+    sa_proj = pr.re_extract(r"@([^@]+)\.iam\.gserviceaccount\.com$", 1)
+    domain = pr.re_extract(r"^[^@]+@([^@]+)$", 1)
+    return ibis.cases(
+        (role != "", ibis.literal("role:").concat(role)),
+        (iam_acct != "", ibis.literal("iam-user:").concat(iam_acct)),
+        (sa_proj != "", ibis.literal("gcp-sa:").concat(sa_proj)),
+        (domain != "", ibis.literal("user:").concat(domain)),
+        (pr.re_search(r"^[0-9a-f]{8}-[0-9a-f]{4}-"), ibis.literal("azure-oauth")),
+        else_=ibis.literal("other:").concat(t.auth_method.fill_null("unknown").lower()),
+    )
+
+
+def jewel_events(t, p) -> tuple[ibis.Table, Registry]:
+    """api_activity rows that touch a crown jewel, tagged with the asset."""
+    reg = registry(t, p)
+    a = tag_assets(t.api_activity, reg)
+    return a.filter(a.asset.notnull()), reg
+
+
+def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) -> ibis.Table:
+    """Per ``keys`` group, the value at the ``pct``-th percentile by rank (nearest-rank,
+    lower median for 50) and the group size ``<name>_n``.
+
+    Exact and identical on every engine — approximate percentiles (Spark's
+    ``percentile_approx``) would make DuckDB and Spark findings disagree."""
+    w = ibis.window(group_by=[t[k] for k in keys], order_by=[t[value]])
+    wn = ibis.window(group_by=[t[k] for k in keys])
+    r = t.mutate(_rn=ibis.row_number().over(w), _n=t[value].count().over(wn))
+    # nearest rank: ceil(pct/100 * n), 1-based; row_number() is 0-based
+    target = ((r._n * pct + 99) / 100).floor().cast("int64") - 1
+    target = ibis.greatest(target, 0) if pct != 50 else ((r._n - 1) / 2).floor().cast("int64")
+    r = r.filter(r._rn == target)
+    return r.select(*[r[k] for k in keys], **{name: r[value], f"{name}_n": r._n})
+
+
+__all__ = [
+    "AI_ATTACK", "COPY_OPS", "DAY", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
+    "day_number", "jewel_events", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+]
