@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
+
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.reader import Reader, _sql_str
 from crownwatch.tables.quarantine import RECORD_LIMIT
@@ -109,28 +111,12 @@ def _dash(col: str) -> str:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     con = reader.con
-    lines = reader.lines(path)
     stage = reader._name("s3acc")
-    names = "[" + ", ".join(f"'{g}'" for g in GROUPS) + "]"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {stage} AS
-        WITH p AS (
-            SELECT raw_offset, text, regexp_extract(text, '{PATTERN}', {names}) AS m FROM {lines}
-        ), r AS (
-            SELECT raw_offset, text, m,
-                try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') AS ts,
-                CASE WHEN raw_offset < 0 THEN substr(text, 2)
-                     WHEN m.bucket_owner = '' THEN 'not an S3 server access log record'
-                     WHEN try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') IS NULL THEN 'unparseable time'
-                     WHEN m.http_status <> '-' AND try_cast(m.http_status AS INTEGER) IS NULL
-                          THEN 'non-numeric HTTP status'
-                END AS _reject
-            FROM p
-        )
-        SELECT raw_offset, m, ts, _reject,
-               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record
-        FROM r"""
-    )
+    try:
+        _stage(con, stage, reader.lines(path))
+    except duckdb.Error:
+        # the fast reader refused the file (odd bytes, truncated gzip): the slow one keeps every good line
+        _stage(con, stage, reader.materialise_lines(path))
     arn_acct = r"'^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):'"
     ap_acct = r"'^arn:aws[a-z-]*:s3:[a-z0-9-]*:(\d{12}):'"
     key = "CASE WHEN m.key = '-' THEN NULL ELSE url_decode(m.key) END"
@@ -183,3 +169,26 @@ def parse(reader: Reader, path: Path) -> Parsed:
             FROM {stage} WHERE _reject IS NOT NULL"""
     )
     return Parsed(records=reader.count(stage), routed={"api_activity": rows}, quarantine=quarantine)
+
+
+def _stage(con, stage: str, lines: str) -> None:
+    names = "[" + ", ".join(f"'{g}'" for g in GROUPS) + "]"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+        WITH p AS (
+            SELECT raw_offset, text, regexp_extract(text, '{PATTERN}', {names}) AS m FROM {lines}
+        ), r AS (
+            SELECT raw_offset, text, m,
+                try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') AS ts,
+                CASE WHEN raw_offset < 0 THEN substr(text, 2)
+                     WHEN m.bucket_owner = '' THEN 'not an S3 server access log record'
+                     WHEN try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') IS NULL THEN 'unparseable time'
+                     WHEN m.http_status <> '-' AND try_cast(m.http_status AS INTEGER) IS NULL
+                          THEN 'non-numeric HTTP status'
+                END AS _reject
+            FROM p
+        )
+        SELECT raw_offset, m, ts, _reject,
+               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record
+        FROM r"""
+    )
