@@ -1,0 +1,88 @@
+"""Result records of the model-artifact scanner.
+
+A scan produces one :class:`ScanResult` per file, and one per archive member (path
+``archive.zip!member``, nested ``a.zip!inner.tar!x.pkl``). Each result carries a format, a
+verdict and the issues behind it. The verdict follows from the worst issue:
+
+* ``critical`` / ``high``  -> ``malicious`` (the artifact runs code, touches files or the
+  network, or tampers with the loader when it is loaded)
+* ``medium``               -> ``suspicious`` (something a loader would resolve that we cannot
+  vouch for: an unknown callable, a custom op, a malformed container)
+* ``low`` / ``info``       -> ``clean`` (noted, but harmless as far as static analysis can tell)
+
+``error`` is kept for an artifact that could not be read at all (an I/O error, a container
+whose structure is unreadable); a file that is simply not a model artifact is ``clean`` with
+an ``info`` note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+FORMATS = (
+    "pickle", "pytorch-zip", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz",
+    "keras", "h5", "savedmodel", "onnx", "gguf", "safetensors", "zip", "tar", "7z", "unknown",
+)
+
+
+def severity_rank(sev: str) -> int:
+    return _RANK.get(sev, 0)
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: str
+    kind: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass
+class ScanResult:
+    path: str
+    format: str = "unknown"
+    issues: list[Issue] = field(default_factory=list)
+    error: bool = False
+    # Not part of the JSON contract; used for findings evidence.
+    sha256: str | None = None
+
+    def add(self, severity: str, kind: str, detail: str) -> None:
+        issue = Issue(severity, kind, detail[:2000])
+        if issue not in self.issues:
+            self.issues.append(issue)
+
+    def extend(self, issues) -> None:
+        for i in issues:
+            if i not in self.issues:
+                self.issues.append(i)
+
+    @property
+    def max_severity(self) -> str:
+        if not self.issues:
+            return "info"
+        return max((i.severity for i in self.issues), key=severity_rank)
+
+    @property
+    def verdict(self) -> str:
+        worst = severity_rank(self.max_severity) if self.issues else -1
+        if worst >= _RANK["high"]:
+            return "malicious"
+        if worst >= _RANK["medium"]:
+            return "suspicious"
+        if self.error:
+            return "error"
+        return "clean"
+
+    def to_dict(self) -> dict:
+        issues = sorted(self.issues, key=lambda i: -severity_rank(i.severity))
+        return {
+            "path": self.path,
+            "format": self.format,
+            "verdict": self.verdict,
+            "issues": [i.to_dict() for i in issues],
+        }
