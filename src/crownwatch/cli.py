@@ -1,6 +1,7 @@
 """The ``crownwatch`` command line. Thin on purpose: parse, call the library, print.
 
-Exit codes: 0 success (hunt/detect: whatever was found), 2 usage or input error;
+Exit codes: 0 success (hunt/detect: whatever was found), 1 a detection failed (the
+others' findings are still printed and stored), 2 usage or input error;
 ``scan`` follows DESIGN.md (0 clean, 1 malicious/suspicious, 2 unscannable).
 """
 
@@ -25,6 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+# Detections that raised during this invocation: hunt/detect print what the others
+# found and then exit 1, so a script notices a broken detection.
+_failed_detections: list = []
 
 
 class Fmt(StrEnum):
@@ -82,12 +86,16 @@ def _detect(lake: Lake, config: dict, engine: EngineName, only: list[str] | None
     from crownwatch.findings import FindingStore
 
     eng = Engine(lake, engine.value)
+    errors: list = []
     try:
-        findings = render.detect_with_progress(eng, config, only, err, quiet=quiet, run=run_detections)
+        findings = render.detect_with_progress(
+            eng, config, only, err, quiet=quiet, run=run_detections, errors=errors
+        )
     except ValueError as exc:
         err.print(f"[red]configuration error:[/] {exc}")
         raise typer.Exit(2) from exc
     FindingStore(lake.root).upsert(findings)
+    _failed_detections.extend(errors)
     return findings
 
 
@@ -115,6 +123,8 @@ def hunt(
         _print_json(stored)
     else:
         render.findings_table(stored, Console())
+    if _failed_detections:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -149,6 +159,8 @@ def detect(
         _print_json(found)
     else:
         render.findings_table(found, Console())
+    if _failed_detections:
+        raise typer.Exit(1)
 
 
 @app.command()

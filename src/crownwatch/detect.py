@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -59,6 +60,12 @@ class Tables:
         return ibis.memtable(pa.table(arrays, schema=_FINDING_ENTITY_SCHEMA))
 
 
+@dataclass
+class DetectionError:
+    detection: str
+    message: str
+
+
 def _family(det: Detection) -> int:
     fam = det.id.split(".", 1)[0]
     return FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER)
@@ -77,22 +84,32 @@ def run_detections(
     config: dict[str, Any] | None = None,
     only: list[str] | None = None,
     on_detection: Callable[[Detection, int], None] | None = None,
+    out_errors: list[DetectionError] | None = None,
 ) -> list[dict]:
-    """Every enabled detection over the engine's lake; returns finding dicts."""
+    """Every enabled detection over the engine's lake; returns finding dicts.
+
+    A detection that fails is recorded in ``out_errors`` and skipped; the rest run."""
     config = config or {}
     tables = Tables(engine)
     out: list[dict] = []
+    errors = out_errors if out_errors is not None else []
     for det in selected(config, only):
         p = params_for(det.meta, config.get("detections", {}).get(det.id))
         if not all(engine.lake.table_files(t) for t in det.meta.tables):
             if on_detection:
                 on_detection(det, 0)
             continue
-        rows = engine.execute(det.query(tables, p))
-        post = getattr(det.module, "postprocess", None)
-        if post is not None:
-            rows = post(rows, p)
-        found = [row_to_finding(det, r, p) for r in rows]
+        try:
+            rows = engine.execute(det.query(tables, p))
+            post = getattr(det.module, "postprocess", None)
+            if post is not None:
+                rows = post(rows, p)
+            found = [row_to_finding(det, r, p) for r in rows]
+        except Exception as exc:  # one broken detection must not hide the others' findings
+            errors.append(DetectionError(det.id, f"{type(exc).__name__}: {exc}"))
+            if on_detection:
+                on_detection(det, 0)
+            continue
         found.sort(key=lambda f: (f["first_seen"] or "", f["id"]))
         tables._findings.extend(found)
         out.extend(found)

@@ -64,9 +64,18 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
             console.print(Text("note: ", style="yellow") + safe(f"{r.path}: {r.note}"))
 
 
-def detect_with_progress(engine, config, only, console: Console, quiet: bool, run) -> list[dict]:
+def detect_with_progress(engine, config, only, console: Console, quiet: bool, run, errors=None) -> list[dict]:
+    errors = errors if errors is not None else []
+    try:
+        return _detect(engine, config, only, console, quiet, run, errors)
+    finally:
+        for e in errors:
+            console.print(Text("detection failed: ", style="bold red") + safe(f"{e.detection}: {e.message}"))
+
+
+def _detect(engine, config, only, console, quiet, run, errors) -> list[dict]:
     if quiet:
-        return run(engine, config, only)
+        return run(engine, config, only, out_errors=errors)
     from crownwatch.detect import selected
 
     dets = selected(config, only)
@@ -79,27 +88,26 @@ def detect_with_progress(engine, config, only, console: Console, quiet: bool, ru
         def tick(det, n):
             prog.update(task, advance=1, description=det.id)
 
-        return run(engine, config, only, on_detection=tick)
+        return run(engine, config, only, on_detection=tick, out_errors=errors)
 
 
 def findings_table(findings: list[dict], console: Console) -> None:
+    """Three columns so it reads on an 80-column terminal: severity, what, detail."""
     if not findings:
         console.print("No findings.")
         return
-    table = Table(title=f"{len(findings)} findings", title_justify="left", show_lines=False)
+    table = Table(title=f"{len(findings)} findings", title_justify="left", show_lines=True)
     table.add_column("severity", no_wrap=True)
-    table.add_column("detection", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=3)
-    for c in ("first seen", "last seen", "attack", "id"):
-        table.add_column(c, overflow="fold")
+    table.add_column("detection / id", no_wrap=True)
+    table.add_column("finding", overflow="fold", ratio=1)
     for f in findings:
+        what = safe(f["title"])
+        what.append("\n")
+        what.append_text(safe(f"{f['first_seen']} → {f['last_seen']} · {', '.join(f['attack'])}"))
+        what.stylize("dim", len(safe(f["title"])) + 1)
         table.add_row(
             Text(f["severity"], style=SEV_STYLE.get(f["severity"], "")),
-            safe(f["detection"]),
-            safe(f["title"]),
-            safe(f["first_seen"] or ""),
-            safe(f["last_seen"] or ""),
-            safe(", ".join(f["attack"])),
-            safe(f["id"]),
+            safe(f["detection"]) + Text("\n") + Text(safe(f["id"]).plain, style="dim"),
+            what,
         )
     console.print(table)
