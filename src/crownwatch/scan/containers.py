@@ -259,6 +259,8 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             factory = py7zr.io.BytesIOFactory(limit + 1)
             z.extractall(path=tmp, factory=factory)
             for fname, bio in factory.products.items():
+                if fname.startswith(tmp):
+                    fname = os.path.relpath(fname, tmp)
                 bio.seek(0)
                 content = bio.read()
                 ctx.spend(len(content))

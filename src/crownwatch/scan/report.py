@@ -67,10 +67,13 @@ def to_sarif(results: list[ScanResult]) -> dict:
 
 
 def print_table(results: list[ScanResult], console=None) -> None:
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console() if sys.stdout.isatty() else Console(width=200, file=sys.stdout)
     table = Table(title="crownwatch scan", show_lines=False)
     table.add_column("verdict")
     table.add_column("format")
