@@ -213,7 +213,7 @@ def test_unusable_document_is_quarantined_whole(lake, tmp_path):
     notarray.write_text('{"Records": {"eventVersion": "1.08", "userIdentity": {}}}')
     (res,) = lake.ingest([notarray])
     assert (res.source, res.read, res.quarantined) == ("cloudtrail", 1, 1)
-    assert "not a CloudTrail document" in q(lake, "quarantine", "reason")[0][0]
+    assert 'expected a JSON object whose "Records" is an array' in q(lake, "quarantine", "reason")[0][0]
 
 
 def test_empty_interval_file_has_no_records(lake, tmp_path):
@@ -231,3 +231,26 @@ def test_reingest_is_idempotent(lake, tmp_path):
     results = lake.ingest([SIGNINS, S3, copy])
     assert [r.status for r in results] == ["duplicate"] * 3
     assert (len(q(lake, "api_activity", "1")), len(q(lake, "authentication", "1"))) == before
+
+
+def test_simulator_output_ingests_without_quarantine(lake, tmp_path):
+    """The simulator's Entra and CloudTrail writers (crownwatch.simulate) and these
+    sources agree: nothing it writes is quarantined, and every console sign-in it
+    logged lands in ``authentication``."""
+    from crownwatch.simulate.identity import generate_identity
+
+    out = tmp_path / "sim"
+    generate_identity(out, users=60, days=1, formats=("entra_graph", "entra_signinlogs", "cloudtrail"))
+    results = [r for r in lake.ingest([out]) if r.path.endswith((".json", ".json.gz"))
+               and not r.path.endswith("truth.json")]
+    by_source = {r.source for r in results}
+    assert by_source == {"cloudtrail", "entra"}
+    assert sum(r.quarantined for r in results) == 0
+    assert all(r.read == r.routed_rows and r.note is None for r in results)
+    ct_auth = sum(r.rows.get("authentication", 0) for r in results if r.source == "cloudtrail")
+    ct_logins = duckdb.sql(
+        f"""SELECT count(*) FROM read_parquet('{lake.table_glob("api_activity")}')
+            WHERE api_operation = 'ConsoleLogin'"""
+    ).fetchall()[0][0]
+    assert ct_auth == ct_logins > 0
+    assert sum(r.routed_rows for r in results if r.source == "entra") > 0

@@ -171,6 +171,17 @@ def test_mixed_file_and_gzip(lake, tmp_path):
     assert q(lake, "authentication", "raw_offset, reason") == [(1, "bad_password"), (2, "unknown_user")]
 
 
+def test_truncated_gzip_graph_page_keeps_complete_records(lake, tmp_path):
+    data = gzip.compress(GRAPH.read_bytes())
+    cut = tmp_path / "signins_page.json.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    (res,) = lake.ingest([cut])
+    assert (res.source, res.status, res.quarantined) == ("entra", "ingested", 1)
+    assert res.read == res.routed_rows + 1 and res.routed_rows >= 2
+    assert [r[0] for r in q(lake, "authentication", "raw_offset")] == list(range(res.routed_rows))
+    assert "truncated" in q(lake, "quarantine", "reason")[0][0]
+
+
 def test_reingest_is_idempotent(lake, tmp_path):
     lake.ingest([GRAPH, SIGNINLOGS])
     before = len(q(lake, "authentication", "1"))

@@ -241,7 +241,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     unwrap = '"detail-type"' in head or '"CloudTrailEvent"' in head
     m = _DOC_KEY.match(head)
     if head.startswith("[") or m:
-        stage = _stage(reader, _document(reader, path, m.group(1) if m else None), unwrap)
+        stage = _stage(reader, read_document(reader, path, m.group(1) if m else None), unwrap)
     else:
         try:
             stage = _stage(reader, reader.lines(path), unwrap)
@@ -269,16 +269,17 @@ def _stage(reader: Reader, records: str, unwrap: bool) -> str:
 # -- reading documents ---------------------------------------------------------------
 
 
-def _document(reader: Reader, path: Path, key: str | None) -> str:
-    """Records of a JSON document; salvages what it can from a broken one."""
+def read_document(reader: Reader, path: Path, key: str | None) -> str:
+    """Records of a JSON document; salvages what it can from a broken one (also
+    used by the Entra source for Graph pages)."""
     try:
         table = reader.json_document(path, key)
     except SourceError:
-        return _salvage(reader, path, key)
+        return salvage_document(reader, path, key)
     if reader.count(table) == 0:
         # Zero records is either an empty interval or a "Records" that is not an
         # array; the salvage parser tells them apart (and raises for the latter).
-        return _salvage(reader, path, key)
+        return salvage_document(reader, path, key)
     return table
 
 
@@ -293,16 +294,19 @@ def _read_tolerant(path: Path) -> tuple[bytes, str | None]:
     return b"".join(chunks), None
 
 
-def _salvage(reader: Reader, path: Path, key: str | None) -> str:
+def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
     """Walk the records array with a streaming decoder, keeping every complete
     record verbatim; a break becomes one marker row that the stage quarantines."""
     data, why = _read_tolerant(path)
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
-    opener = re.compile(r"\s*\[" if key is None else r'\s*\{\s*"' + key + r'"\s*:\s*\[')
-    m = opener.match(text)
+    if key is None:
+        m = re.compile(r"\s*\[").match(text)
+    else:
+        # the array may follow other keys (a Graph page starts with "@odata.context")
+        m = re.match(r"\s*\{", text) and re.compile(r'"' + key + r'"\s*:\s*\[').search(text)
     if not m:
         what = "a JSON array" if key is None else f'a JSON object whose "{key}" is an array'
-        raise SourceError(f"not a CloudTrail document: expected {what}")
+        raise SourceError(f"not a readable JSON document: expected {what}")
     dec = json.JSONDecoder()
     ws = re.compile(r"\s*")
     pos = ws.match(text, m.end()).end()

@@ -61,6 +61,7 @@ from pathlib import Path
 import duckdb
 
 from crownwatch.sources.base import Parsed
+from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
 
 NAME = "entra"
@@ -240,7 +241,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     head = head_text(path, 4096).lstrip()
     key = _envelope_key(head) if head.startswith("{") else None
     if head.startswith("[") or key:
-        records = _classify(reader, reader.json_document(path, key))
+        records = _classify(reader, read_document(reader, path, key))
     else:
         try:
             records = _classify(reader, reader.lines(path))
