@@ -105,6 +105,7 @@ def use_registry(tmp_path: Path, monkeypatch, text: str = REGISTRY_TOML) -> dict
     detections find it whether or not the framework passes the run's config)."""
     import tomllib
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = tmp_path / "crownwatch.toml"
     cfg.write_text(text)
     monkeypatch.setenv("CROWNWATCH_CONFIG", str(cfg))
@@ -115,3 +116,86 @@ def jsonl(path: Path, records: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     return path
+
+
+def cloudtrail(path: Path, records: list[dict]) -> Path:
+    """A CloudTrail log file as the trail delivers it: gzip JSON ``{"Records": [...]}``."""
+    import gzip
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as fh:
+        json.dump({"Records": records}, fh)
+    return path
+
+
+def ct_event(ts: datetime, name: str, source: str, principal_arn: str, params: dict | None, *,
+             acct: str = "111122223333", ip: str = "198.51.100.20", extra: dict | None = None,
+             resources: list | None = None, data: bool = False) -> dict:
+    """One CloudTrail record, fields in the order and shape AWS writes them."""
+    caller_acct = principal_arn.split(":")[4]
+    rec = {
+        "eventVersion": "1.10" if data else "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLEROLEID0001:" + principal_arn.rsplit("/", 1)[-1],
+            "arn": principal_arn,
+            "accountId": caller_acct,
+            "accessKeyId": "ASIAEXAMPLEKEY000001",
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLEID0001",
+                                  "arn": f"arn:aws:iam::{caller_acct}:role/" + principal_arn.split("/")[1],
+                                  "accountId": caller_acct, "userName": principal_arn.split("/")[1]},
+                "attributes": {"creationDate": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": ip,
+        "userAgent": "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22]",
+        "requestParameters": params,
+        "responseElements": None,
+        "additionalEventData": extra or {},
+        "requestID": _rid(ts, name, "req"),
+        "eventID": "a" + _rid(ts, name, principal_arn).lower() + "-0000-4000-8000-000000000000",
+        "readOnly": name.startswith(("Get", "List", "Describe")),
+        "resources": resources or [],
+        "eventType": "AwsApiCall",
+        "managementEvent": not data,
+        "recipientAccountId": acct,
+        "eventCategory": "Data" if data else "Management",
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                       "clientProvidedHostHeader": "s3.amazonaws.com"},
+    }
+    return rec
+
+
+def okta_spray(ts: datetime, users: list[str], ip: str = "198.51.100.66") -> list[dict]:
+    """Okta System Log user.session.start failures: one source, many users, one try each."""
+    out = []
+    for i, u in enumerate(users):
+        out.append({
+            "actor": {"id": "00u" + _rid(u)[:17].lower(), "type": "User", "alternateId": u, "displayName": u.split("@")[0]},
+            "client": {"userAgent": {"rawUserAgent": "python-requests/2.31.0", "os": "Unknown", "browser": "UNKNOWN"},
+                       "zone": "null", "device": "Unknown", "id": None, "ipAddress": ip,
+                       "geographicalContext": {"city": "Amsterdam", "state": None, "country": "Netherlands",
+                                               "postalCode": None, "geolocation": {"lat": 52.37, "lon": 4.89}}},
+            "authenticationContext": {"authenticationProvider": None, "credentialProvider": None,
+                                      "credentialType": None, "issuer": None, "interface": None,
+                                      "authenticationStep": 0, "externalSessionId": "unknown"},
+            "displayMessage": "User login to Okta",
+            "eventType": "user.session.start",
+            "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"},
+            "published": (ts + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "securityContext": {"asNumber": 64496, "asOrg": "example hosting", "isp": "example hosting",
+                                "domain": None, "isProxy": False},
+            "severity": "WARN",
+            "legacyEventType": "core.user_auth.login_failed",
+            "transaction": {"type": "WEB", "id": _rid(ts, u), "detail": {}},
+            "uuid": _rid(ts, u, "uuid").lower() + "-a1b2-11ee-8c3d-0123456789ab",
+            "version": "0",
+            "request": {"ipChain": [{"ip": ip, "version": "V4", "source": None}]},
+            "target": None,
+        })
+    return out

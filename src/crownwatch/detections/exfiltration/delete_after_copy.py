@@ -1,0 +1,120 @@
+"""Deletion of crown-jewel objects after the same principal read or copied them
+(ATT&CK T1485 Data Destruction; the take-and-burn step after T1530).
+
+**What it looks for.** A principal reads (or copies out) objects of a crown jewel and,
+within ``window_hours``, deletes those same objects: the data now lives only where the
+attacker put it — theft turned into extortion or sabotage.
+
+**How.** Successful deletes of registered assets are joined to the same principal's
+earlier successful reads/copies of the *same object* within the window; a principal
+whose deletes hit at least ``min_objects`` such objects in one asset fires. Moves inside
+one asset (``CopyObject`` whose destination is the same asset, then delete of the
+source) are renames, not theft: a copy counts only when it is a read-side event
+(``GetObject``, ``REST.COPY.OBJECT_GET``, ``CopyBlobSource``…).
+
+**Evidence.** Objects read then deleted, bytes read, the delay between the first read and
+the last delete, sample keys, raw records.
+
+**False positives and how they are handled.**
+
+* Checkpoint rotation (the training job deletes old checkpoints): it deletes what it
+  wrote, not what it just read — no read-then-delete pairs.
+* A data-engineering "move" job that reads, rewrites elsewhere and deletes: it is a
+  read-then-delete; list it in ``exclude_principals`` (and keep the rewritten copy
+  inside a registered asset).
+
+Compared with Elastic's "AWS S3 Object Versioning Suspended"/"mass deletion" rules,
+pairing each delete with the same principal's prior read keeps lifecycle deletes
+quiet while still catching a handful of irreplaceable objects.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.detections.base import Meta
+from crownwatch.detections.exfiltration._common import (
+    DELETE_OPS,
+    READ_OPS,
+    jewel_events,
+    principal_key,
+    raw_ref,
+)
+
+META = Meta(
+    id="exfiltration.delete_after_copy",
+    title="Crown-jewel objects deleted after being read by the same principal",
+    severity="critical",
+    attack=("T1485", "T1530"),
+    tables=("api_activity",),
+    description="A principal deleted crown-jewel objects shortly after reading or copying them.",
+    false_positives="Move/re-shard jobs (exclude_principals); checkpoint rotation does not pair.",
+    references=(
+        "https://attack.mitre.org/techniques/T1485/",
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html",
+    ),
+    params={
+        "window_hours": 24,
+        "min_objects": 1,
+        "exclude_principals": [],
+    },
+)
+
+
+def query(t, p) -> ibis.Table:
+    ev, _reg = jewel_events(t, p)
+    ev = ev.filter((ev.status == "success") & ev.object_key.notnull())
+    if p.exclude_principals:
+        ev = ev.filter(~ev.principal.isin(list(p.exclude_principals)))
+    ev = ev.mutate(pkey=principal_key(ev), ts=ev.time.epoch_seconds())
+    reads = ev.filter(ev.api_operation.isin(READ_OPS)).select(
+        r_pkey=ev.pkey, r_asset=ev.asset, r_key=ev.object_key, r_ts=ev.ts, r_time=ev.time,
+        r_bytes=ev.bytes_out.fill_null(0), r_ref=raw_ref(ev),
+    )
+    dels = ev.filter(ev.api_operation.isin(DELETE_OPS))
+    dels = dels.mutate(d_ref=raw_ref(dels))
+    pairs = dels.join(
+        reads,
+        [dels.pkey == reads.r_pkey, dels.asset == reads.r_asset, dels.object_key == reads.r_key,
+         reads.r_ts <= dels.ts, dels.ts - reads.r_ts <= p.window_hours * 3600],
+    )
+    g = pairs.group_by(["pkey", "asset"]).aggregate(
+        first_seen=pairs.r_time.min(),
+        last_seen=pairs.time.max(),
+        objects_deleted=pairs.object_key.nunique(),
+        bytes_read=pairs.r_bytes.sum(),
+        first_read_ts=pairs.r_ts.min(),
+        last_delete_ts=pairs.ts.max(),
+        principals=pairs.principal.collect(),
+        principal_account=pairs.principal_account.max(),
+        src_ips=pairs.src_ip.collect(),
+        delete_operations=pairs.api_operation.collect(),
+        sample_keys=pairs.object_key.collect(),
+        raw_refs=pairs.d_ref.collect(),
+        read_refs=pairs.r_ref.collect(),
+    )
+    g = g.filter(g.objects_deleted >= p.min_objects)
+    return g.select(
+        key=g.pkey.concat("|", g.asset, "|", g.first_read_ts.cast("string")),
+        first_seen=g.first_seen,
+        last_seen=g.last_seen,
+        entity_principal=g.principals,
+        entity_asset=g.asset,
+        entity_account=g.principal_account,
+        entity_src_ip=g.src_ips,
+        principal_key=g.pkey,
+        objects_deleted=g.objects_deleted,
+        bytes_read_before_delete=g.bytes_read,
+        minutes_read_to_delete=((g.last_delete_ts - g.first_read_ts) / 60).round(1),
+        delete_operations=g.delete_operations,
+        sample_keys=g.sample_keys,
+        read_records=g.read_refs,
+        raw_refs=g.raw_refs,
+    )
+
+
+def title(row, p) -> str:
+    return (
+        f"{row['principal_key']} deleted {row['objects_deleted']} objects of {row['entity_asset']} "
+        f"after reading them ({row['minutes_read_to_delete']} min)"
+    )

@@ -1,0 +1,183 @@
+"""First access to a crown jewel, and access to one from a new place or through a
+link used from outside (ATT&CK T1530; ATLAS AML.T0048.004 for AI assets).
+
+**What it looks for.** Per principal, asset and UTC day, any of:
+
+* ``first_access`` — the principal has never touched this asset before (in the lake),
+  is not one of the asset's ``expected_readers``, and read more than ``modest_bytes``
+  that day. Campaigns that hold access for months reach for the prize with identities
+  that never had a reason to.
+* ``new_asn`` / ``new_country`` — a principal with history reads the asset from an
+  autonomous system or country it has never been seen from (any API call counts as
+  "seen"), that is not one of ``[organisation] own_asns``.
+* ``presigned_outside`` — a presigned URL (S3 ``QueryString``) or SAS token used on the
+  asset from a public address outside ``own_asns``: whoever holds the link is the
+  caller, and links are how data leaves without an identity attached.
+
+Days earlier than ``min_baseline_days`` after the asset's first logged access are not
+judged (everyone is "new" on the first day of logs).
+
+**Evidence.** Which reasons fired, bytes and objects that day, the new ASNs/countries,
+the source IPs and auth methods, whether the principal is an expected reader, raw records.
+
+**False positives and how they are handled.**
+
+* A new team member's first reads of a dataset they were granted: listed in
+  ``expected_readers`` (quiet whatever the volume of a first day), or not listed but
+  modest (≤ ``modest_bytes``) — quiet. Their first *bulk* day is bulk_read's to judge.
+* Travel and new ISPs: ``new_asn`` needs ASN data in the logs (Okta-style enrichment or
+  an IP-to-ASN join); CloudTrail and the storage logs carry none, so it stays silent
+  there rather than guessing from raw IP ranges.
+* Sanctioned sharing with partners through presigned links: list the partner's ASNs in
+  ``own_asns`` or set ``presigned_outside = false``.
+
+Compared with Sentinel's "New user accessing storage" style UEBA anomalies, which judge
+any first access, the expected-reader list and the modest-volume bar keep onboarding
+quiet without suppressing the rule per user.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.assets import AI_KINDS
+from crownwatch.detections.base import Meta
+from crownwatch.detections.exfiltration._common import (
+    COPY_OPS,
+    PRESIGNED_AUTH,
+    READ_OPS,
+    day_number,
+    jewel_events,
+    principal_key,
+    raw_ref,
+)
+
+META = Meta(
+    id="exfiltration.first_access",
+    title="First access to a crown jewel, or access from a new place or an outside link",
+    severity="medium",
+    attack=("T1530", "AML.T0048.004"),
+    tables=("api_activity",),
+    description=(
+        "A principal touched a crown jewel for the first time, from a new ASN/country, or "
+        "through a presigned URL / SAS used from outside."
+    ),
+    false_positives="Onboarding (expected_readers, modest volume); partner links (own_asns).",
+    references=(
+        "https://attack.mitre.org/techniques/T1530/",
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html",
+        "https://learn.microsoft.com/azure/storage/common/storage-sas-overview",
+    ),
+    params={
+        "min_baseline_days": 3,
+        "modest_bytes": 5368709120,  # 5 GiB
+        "presigned_outside": True,
+    },
+)
+
+_PRIVATE = r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fc|fd|::1$)"
+
+
+def query(t, p) -> ibis.Table:
+    ev, reg = jewel_events(t, p)
+    ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success"))
+    ev = ev.mutate(pkey=principal_key(ev), day=day_number(ev.time))
+    own_asns = list(reg.organisation.own_asns)
+
+    # history of the principal across every API call: where it has been seen from
+    allp = t.api_activity
+    allp = allp.mutate(pkey=principal_key(allp), day=day_number(allp.time))
+    p_day0 = allp.group_by("pkey").aggregate(p_day0=allp.day.min())
+    asn0 = allp.filter(allp.src_asn.notnull()).group_by(["pkey", "src_asn"]).aggregate(asn_day0=allp.day.min())
+    cc0 = allp.filter(allp.src_country.notnull()).group_by(["pkey", "src_country"]).aggregate(cc_day0=allp.day.min())
+
+    pa0 = ev.group_by(["pkey", "asset"]).aggregate(pa_day0=ev.day.min())
+    a0 = ev.group_by("asset").aggregate(a_day0=ev.day.min())
+    e = ev.join(pa0, ["pkey", "asset"]).join(a0, "asset").join(p_day0, "pkey")
+    e = e.left_join(asn0, ["pkey", "src_asn"]).drop("pkey_right", "src_asn_right")
+    e = e.left_join(cc0, ["pkey", "src_country"]).drop("pkey_right", "src_country_right")
+    judged = (e.day - e.a_day0) >= p.min_baseline_days
+    own_asn = e.src_asn.isin(own_asns) if own_asns else ibis.literal(False)
+    has_history = e.p_day0 < e.day
+    public_ip = e.src_ip.notnull() & ~e.src_ip.lower().re_search(_PRIVATE)
+    e = e.mutate(
+        _judged=judged,
+        _new_asn=judged & has_history & e.src_asn.notnull() & (e.asn_day0 == e.day) & ~own_asn.fill_null(False),
+        _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day),
+        _presigned=judged & e.auth_method.isin(list(PRESIGNED_AUTH)) & public_ip & ~own_asn.fill_null(False)
+        if p.presigned_outside else ibis.literal(False),
+    )
+
+    keys = ["pkey", "asset", "day"]
+    daily = e.group_by(keys).aggregate(
+        first_seen=e.time.min(),
+        last_seen=e.time.max(),
+        is_first_day=(e.pa_day0 == e.day).any() & e._judged.any(),
+        expected=e.expected_reader.any(),
+        new_asn=e._new_asn.any(),
+        new_country=e._new_cc.any(),
+        presigned_outside=e._presigned.any(),
+        bytes=e.bytes_out.fill_null(0).sum(),
+        objects=e.object_key.nunique(),
+        requests=e.count(),
+    )
+    first = daily.is_first_day & ~daily.expected & (daily.bytes > p.modest_bytes)
+    daily = daily.mutate(first_access=first)
+    hits = daily.filter(daily.first_access | daily.new_asn | daily.new_country | daily.presigned_outside)
+
+    d = e.semi_join(hits, keys)
+    details = d.group_by(keys).aggregate(
+        principals=d.principal.collect(),
+        principal_account=d.principal_account.max(),
+        asset_kind=d.asset_kind.max(),
+        src_ips=d.src_ip.collect(),
+        new_asns=d.src_asn.cast("string").collect(where=d._new_asn),
+        new_countries=d.src_country.collect(where=d._new_cc),
+        presigned_ips=d.src_ip.collect(where=d._presigned),
+        auth_methods=d.auth_method.collect(),
+        user_agents=d.user_agent.collect(),
+        sample_keys=d.object_key.collect(),
+        raw_refs=raw_ref(d).collect(),
+    )
+    out = hits.join(details, keys)
+    reasons = ibis.array([
+        ibis.ifelse(out.first_access, "first_access", ibis.null("string")),
+        ibis.ifelse(out.new_asn, "new_asn", ibis.null("string")),
+        ibis.ifelse(out.new_country, "new_country", ibis.null("string")),
+        ibis.ifelse(out.presigned_outside, "presigned_outside", ibis.null("string")),
+    ])
+    n_reasons = (
+        out.first_access.cast("int64") + out.new_asn.cast("int64")
+        + out.new_country.cast("int64") + out.presigned_outside.cast("int64")
+    )
+    is_ai = out.asset_kind.isin(list(AI_KINDS))
+    return out.select(
+        key=out.pkey.concat("|", out.asset, "|", out.day.cast("string")),
+        first_seen=out.first_seen,
+        last_seen=out.last_seen,
+        entity_principal=out.principals,
+        entity_asset=out.asset,
+        entity_account=out.principal_account,
+        entity_src_ip=out.src_ips,
+        severity=ibis.ifelse(n_reasons >= 2, "high", "medium"),
+        attack=ibis.ifelse(is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])),
+        reasons=reasons,
+        principal_key=out.pkey,
+        asset_kind=out.asset_kind,
+        expected_reader=out.expected,
+        bytes=out.bytes,
+        objects=out.objects,
+        requests=out.requests,
+        new_asns=out.new_asns,
+        new_countries=out.new_countries,
+        presigned_ips=out.presigned_ips,
+        auth_methods=out.auth_methods,
+        user_agents=out.user_agents,
+        sample_keys=out.sample_keys,
+        raw_refs=out.raw_refs,
+    )
+
+
+def title(row, p) -> str:
+    why = ", ".join(r.replace("_", " ") for r in sorted(x for x in row["reasons"] if x))
+    return f"{row['principal_key']} on {row['entity_asset']}: {why} ({row['objects']} objects)"

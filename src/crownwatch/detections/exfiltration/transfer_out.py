@@ -1,0 +1,247 @@
+"""Staging and transfer out of crown jewels to somebody else's account
+(ATT&CK T1537 Transfer Data to Cloud Account, T1567 Exfiltration Over Web Service).
+
+**What it looks for.** The quiet ways data leaves a cloud estate without a download:
+
+* ``replication_out`` — ``PutBucketReplication`` whose destination is an account not in
+  ``[organisation] own_accounts``;
+* ``grant_foreign`` / ``grant_public`` — a bucket policy, bucket/object ACL or GCS IAM
+  change (``PutBucketPolicy``, ``PutBucketAcl``, ``PutObjectAcl``,
+  ``storage.setIamPermissions``) granting a foreign account, ``*``, ``AllUsers`` /
+  ``AuthenticatedUsers`` or ``allUsers`` / ``allAuthenticatedUsers``;
+* ``share_snapshot`` / ``share_image`` — ``ModifySnapshotAttribute``
+  (``createVolumePermission``), ``ModifyImageAttribute`` (``launchPermission``) or
+  ``ModifyDBSnapshotAttribute`` adding a foreign account or ``all``: a disk of the
+  training cluster handed to another account is the whole dataset in one call;
+* ``copy_out`` — a crown-jewel object copied into a foreign account (Azure ``CopyBlob``
+  to a storage account not ours; S3 ``CopyObject`` recorded in a foreign account), or read
+  by a principal of a foreign account;
+* ``presigned_burst`` — ``presigned_burst`` or more presigned-URL / SAS reads of a crown
+  jewel by one principal within one hour: links minted in bulk to hand the data over.
+
+Where a policy names a bucket that holds a registered asset the finding is ``critical``.
+
+**How.** Foreign accounts are found in the request parameters *in the engine*: our own
+account ids (and the account the event was logged in) are removed from the JSON text and
+what remains is searched for a 12-digit account in a principal / ``userId`` /
+``Account`` position. No own accounts configured → only the logging account is ours.
+
+**False positives and how they are handled.**
+
+* The owner's replica to the DR account: the DR account is in ``own_accounts`` — quiet.
+* Vendor access granted on purpose (a labelling contractor's account): add it to
+  ``own_accounts`` — that is a decision someone should write down.
+* CDN origins that need public reads of a website bucket: the bucket holds no crown
+  jewel, so the finding is ``medium``, not ``critical``; disable per bucket with
+  ``exclude_buckets``.
+
+Compared with Elastic's "AWS EC2 Snapshot Shared with Another Account" / "AWS S3 Bucket
+Replicated to Another Account" and Sentinel's "Changes to AWS S3 bucket policy", which
+fire on every such call, the own-accounts list removes the replica-to-DR noise without
+turning the rule off.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.assets import bucket_assets
+from crownwatch.detections.base import Meta
+from crownwatch.detections.exfiltration._common import (
+    COPY_OPS,
+    PRESIGNED_AUTH,
+    READ_OPS,
+    principal_key,
+    raw_ref,
+    registry,
+    tag_assets,
+)
+
+META = Meta(
+    id="exfiltration.transfer_out",
+    title="Crown jewels staged or transferred to another account",
+    severity="high",
+    attack=("T1537", "T1567"),
+    tables=("api_activity",),
+    description=(
+        "Replication, grants, snapshot/image shares or copies to an account that is not "
+        "ours, and bursts of presigned URLs on crown jewels."
+    ),
+    false_positives="Replicas to own accounts (own_accounts); sanctioned public website buckets (exclude_buckets).",
+    references=(
+        "https://attack.mitre.org/techniques/T1537/",
+        "https://attack.mitre.org/techniques/T1567/",
+        "https://www.elastic.co/guide/en/security/current/aws-ec2-snapshot-shared-with-another-account.html",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySnapshotAttribute.html",
+    ),
+    params={
+        "presigned_burst": 50,
+        "exclude_buckets": [],
+    },
+)
+
+GRANT_OPS = ("PutBucketPolicy", "PutBucketAcl", "PutObjectAcl", "PutAccessPointPolicy",
+             "storage.setIamPermissions", "storage.buckets.setIamPolicy", "SetContainerACL")
+SHARE_OPS = {
+    "ModifySnapshotAttribute": "share_snapshot",
+    "ModifyImageAttribute": "share_image",
+    "ModifyDBSnapshotAttribute": "share_snapshot",
+    "ModifyDBClusterSnapshotAttribute": "share_snapshot",
+}
+REPLICATION_OPS = ("PutBucketReplication",)
+
+_PUBLIC = (
+    r'"Principal"\s*:\s*"\*"|"AWS"\s*:\s*"\*"|"AWS"\s*:\s*\[\s*"\*"|global/AllUsers|global/AuthenticatedUsers'
+    r'|"group"\s*:\s*"all"|"valuesToAdd"\s*:\s*\[[^\]]*"all"|allUsers|allAuthenticatedUsers'
+)
+_FOREIGN = (
+    r'(?:arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:|"(?:userId|Account|AWS|accountId|UserId)"\s*:\s*\[?\s*"'
+    r'|"valuesToAdd"\s*:\s*\[[^\]]*")(\d{12})'
+)
+
+
+def _foreign_account(t: ibis.Table, own: list[str]) -> ibis.Value:
+    text = t.request_parameters.fill_null("")
+    for acct in own:
+        text = text.replace(acct, "")
+    text = text.replace(t.account.fill_null("#none#"), "")
+    return text.re_extract(_FOREIGN, 1).nullif("")
+
+
+def query(t, p) -> ibis.Table:
+    reg = registry(t, p)
+    own = list(reg.organisation.own_accounts)
+    a = t.api_activity.filter(t.api_activity.status == "success")
+    if p.exclude_buckets:
+        a = a.filter(~a.bucket.fill_null("").isin(list(p.exclude_buckets)))
+
+    # -- control-plane changes: replication, grants, shares ----------------------------
+    ops = list(GRANT_OPS) + list(SHARE_OPS) + list(REPLICATION_OPS)
+    cp = a.filter(a.api_operation.isin(ops))
+    cp = bucket_assets(cp, reg).mutate(
+        foreign=ibis.coalesce(
+            ibis.ifelse(cp.target_account.isin(own) | (cp.target_account == cp.account),
+                        ibis.null("string"), cp.target_account),
+            _foreign_account(cp, own),
+        ),
+        public=cp.request_parameters.fill_null("").re_search(_PUBLIC),
+    )
+    share = ibis.cases(*[(cp.api_operation == op, kind) for op, kind in SHARE_OPS.items()], else_=None)
+    kind = ibis.cases(
+        (cp.api_operation.isin(list(REPLICATION_OPS)), "replication_out"),
+        (share.notnull() & cp.public, share.concat("_public")),
+        (share.notnull(), share),
+        (cp.public, "grant_public"),
+        else_="grant_foreign",
+    )
+    cp = cp.filter(cp.foreign.notnull() | cp.public).mutate(kind=kind, target=ibis.coalesce(
+        cp.foreign, ibis.literal("public")))
+
+    # -- data plane: copies into / reads by foreign accounts ----------------------------
+    dp = tag_assets(a, reg)
+    dp = dp.filter(dp.asset.notnull() & dp.api_operation.isin(READ_OPS + COPY_OPS))
+    foreign_reader = dp.principal_account.notnull() & ~dp.principal_account.isin(own) & (
+        dp.principal_account != dp.account.fill_null(""))
+    if not own:
+        foreign_reader = dp.is_cross_account.fill_null(False)
+    foreign_dest = dp.target_account.notnull() & ~dp.target_account.isin(own)
+    copy_acct_foreign = dp.api_operation.isin(list(COPY_OPS)) & dp.account.notnull() & ~dp.account.isin(own) \
+        if own else ibis.literal(False)
+    dp = dp.filter(foreign_reader | foreign_dest | copy_acct_foreign).mutate(
+        kind=ibis.literal("copy_out"),
+        target=ibis.coalesce(
+            ibis.ifelse(foreign_dest, dp.target_account, ibis.null("string")),
+            ibis.ifelse(foreign_reader, dp.principal_account, ibis.null("string")),
+            dp.account,
+        ),
+    )
+
+    cols = ["time", "principal", "principal_account", "account", "api_operation", "resource", "asset",
+            "src_ip", "user_agent", "bytes_out", "object_key", "kind", "target", "raw_source", "raw_offset", "raw_id"]
+    ev = cp.select(*cols).union(dp.select(*cols))
+    ev = ev.mutate(pkey=principal_key(ev))
+    keys = ["pkey", "kind", "target"]
+    g = ev.group_by(keys).aggregate(
+        first_seen=ev.time.min(),
+        last_seen=ev.time.max(),
+        events=ev.count(),
+        operations=ev.api_operation.collect(),
+        resources=ev.resource.collect(),
+        assets=ev.asset.collect(),
+        principals=ev.principal.collect(),
+        accounts=ev.account.collect(),
+        src_ips=ev.src_ip.collect(),
+        user_agents=ev.user_agent.collect(),
+        bytes=ev.bytes_out.fill_null(0).sum(),
+        objects=ev.object_key.nunique(),
+        jewel_events=ev.asset.count(),
+        raw_refs=raw_ref(ev).collect(),
+    )
+
+    # -- presigned bursts ----------------------------------------------------------------
+    ps = tag_assets(a, reg)
+    ps = ps.filter(ps.asset.notnull() & ps.auth_method.isin(list(PRESIGNED_AUTH)) & ps.api_operation.isin(READ_OPS))
+    ps = ps.mutate(pkey=principal_key(ps), hour=(ps.time.epoch_seconds() / 3600).floor().cast("int64"))
+    bursts = ps.group_by(["pkey", "hour"]).aggregate(n=ps.count())
+    bursts = bursts.filter(bursts.n >= p.presigned_burst)
+    b = ps.semi_join(bursts, ["pkey", "hour"])
+    bg = b.group_by(["pkey", "hour"]).aggregate(
+        first_seen=b.time.min(),
+        last_seen=b.time.max(),
+        events=b.count(),
+        operations=b.api_operation.collect(),
+        resources=b.resource.collect(),
+        assets=b.asset.collect(),
+        principals=b.principal.collect(),
+        accounts=b.account.collect(),
+        src_ips=b.src_ip.collect(),
+        user_agents=b.user_agent.collect(),
+        bytes=b.bytes_out.fill_null(0).sum(),
+        objects=b.object_key.nunique(),
+        jewel_events=b.asset.count(),
+        raw_refs=raw_ref(b).collect(),
+    )
+    bg = bg.mutate(kind=ibis.literal("presigned_burst"), target=bg.hour.cast("string")).drop("hour")
+    allg = g.union(bg.select(*g.columns))
+
+    return allg.select(
+        key=allg.pkey.concat("|", allg.kind, "|", allg.target),
+        first_seen=allg.first_seen,
+        last_seen=allg.last_seen,
+        entity_principal=allg.principals,
+        entity_asset=allg.assets,
+        entity_account=allg.accounts,
+        entity_src_ip=allg.src_ips,
+        severity=ibis.ifelse(
+            (allg.jewel_events > 0) | allg.kind.endswith("_public") | (allg.kind == "grant_public"),
+            "critical", "high"),
+        kind=allg.kind,
+        principal_key=allg.pkey,
+        target_account=ibis.ifelse(allg.kind == "presigned_burst", ibis.null("string"), allg.target),
+        events=allg.events,
+        operations=allg.operations,
+        resources=allg.resources,
+        bytes=allg.bytes,
+        objects=allg.objects,
+        user_agents=allg.user_agents,
+        raw_refs=allg.raw_refs,
+    )
+
+
+_WHAT = {
+    "replication_out": "replication configured to",
+    "grant_foreign": "access granted to",
+    "grant_public": "access granted to",
+    "share_snapshot": "snapshot shared with",
+    "share_image": "image shared with",
+    "share_snapshot_public": "snapshot made",
+    "share_image_public": "image made",
+    "copy_out": "crown-jewel data copied to",
+}
+
+
+def title(row, p) -> str:
+    if row["kind"] == "presigned_burst":
+        return f"{row['principal_key']} used {row['events']} presigned URLs/SAS on crown jewels within an hour"
+    target = row["target_account"]
+    return f"{row['principal_key']}: {_WHAT.get(row['kind'], row['kind'])} {target}"
