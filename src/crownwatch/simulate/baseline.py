@@ -186,7 +186,7 @@ def _sso_day(
                 tag=tag,
                 **ent_extra,
             )
-        if i == 0 and rng.random() < 0.15:  # MFA interrupt, satisfied seconds later
+        if i == 0 and not tag and rng.random() < 0.15:  # MFA interrupt, satisfied seconds later
             w.sso(
                 "entra",
                 u,
