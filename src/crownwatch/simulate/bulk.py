@@ -48,7 +48,9 @@ def _okta_template(outcome: str, dt_hash: str) -> list[str]:
     rec["request"] = _sentinel("req")
     rec["published"] = _sentinel("t")
     rec["uuid"] = _sentinel("uuid")
-    rec["authenticationContext"]["rootSessionId"] = rec["authenticationContext"]["externalSessionId"] = "unknown"
+    rec["authenticationContext"]["rootSessionId"] = rec["authenticationContext"][
+        "externalSessionId"
+    ] = "unknown"
     dd = rec["debugContext"]["debugData"]
     dd["requestId"] = rec["transaction"]["id"] = _sentinel("rid")
     dd["dtHash"] = dt_hash
@@ -65,15 +67,33 @@ def _okta_template(outcome: str, dt_hash: str) -> list[str]:
 def _place_fragments(ev: SignIn) -> tuple[str, str, str]:
     rec = okta.records(ev, random.Random(0))[0]
     dumps = json.dumps
-    return (dumps(rec["client"], separators=(",", ":")), dumps(rec["securityContext"], separators=(",", ":")),
-            dumps(rec["request"], separators=(",", ":")))
+    return (
+        dumps(rec["client"], separators=(",", ":")),
+        dumps(rec["securityContext"], separators=(",", ":")),
+        dumps(rec["request"], separators=(",", ":")),
+    )
 
 
 def _signin_for(u, net, ua: str, outcome: str = "success") -> SignIn:
-    return SignIn(time=START, system="okta", user=u.login if u else "x", outcome=outcome, src_ip=net.ip,
-                  display_name=u.display if u else "", user_uid=u.okta_id if u else "", asn=net.asn,
-                  as_org=net.as_org, isp_domain=net.isp_domain, country=net.country, region=net.region,
-                  city=net.city, lat=net.lat, lon=net.lon, is_proxy=net.is_proxy, user_agent=ua)
+    return SignIn(
+        time=START,
+        system="okta",
+        user=u.login if u else "x",
+        outcome=outcome,
+        src_ip=net.ip,
+        display_name=u.display if u else "",
+        user_uid=u.okta_id if u else "",
+        asn=net.asn,
+        as_org=net.as_org,
+        isp_domain=net.isp_domain,
+        country=net.country,
+        region=net.region,
+        city=net.city,
+        lat=net.lat,
+        lon=net.lon,
+        is_proxy=net.is_proxy,
+        user_agent=ua,
+    )
 
 
 def generate_identity_bulk(out_path: Path, events: int, seed: int, fmt: str = "okta") -> dict:
@@ -133,38 +153,76 @@ def generate_identity_bulk(out_path: Path, events: int, seed: int, fmt: str = "o
     }
 
 
-def _write_okta(path: Path, rng: random.Random, org, users, background: int, gap: float, spray, spray_net) -> int:
+def _write_okta(
+    path: Path, rng: random.Random, org, users, background: int, gap: float, spray, spray_net
+) -> int:
     dt_hash = f"{rng.getrandbits(256):064x}"
     tpls = [_okta_template(o, dt_hash) for o in ("success", "bad_password", "unknown_user")]
     days = [(START + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(9)]
+
     # Everything that does not change per event is joined ahead of time: for each
     # user x place x outcome, the text up to the timestamp (head) and between the
     # timestamp and the request id (mid); after the uuid comes the place's ipChain.
     def actor(u) -> str:
-        return json.dumps({"id": u.okta_id, "type": "User", "alternateId": f"{u.login}@{org.domain}",
-                           "displayName": u.display, "detailEntry": None}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "id": u.okta_id,
+                "type": "User",
+                "alternateId": f"{u.login}@{org.domain}",
+                "displayName": u.display,
+                "detailEntry": None,
+            },
+            separators=(",", ":"),
+        )
 
     def ghost(u) -> str:
-        return json.dumps({"id": "unknown", "type": "User", "alternateId": f"{u.login.replace('.', '_')}@{org.domain}",
-                           "displayName": "unknown", "detailEntry": None}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "id": "unknown",
+                "type": "User",
+                "alternateId": f"{u.login.replace('.', '_')}@{org.domain}",
+                "displayName": "unknown",
+                "detailEntry": None,
+            },
+            separators=(",", ":"),
+        )
 
     def cut(tpl, act, place):
         client, sec, req = place
-        return (tpl[0] + act + tpl[1] + client + tpl[2], tpl[3] + sec + tpl[4], tpl[5], tpl[6], tpl[7] + req + tpl[8])
+        return (
+            tpl[0] + act + tpl[1] + client + tpl[2],
+            tpl[3] + sec + tpl[4],
+            tpl[5],
+            tpl[6],
+            tpl[7] + req + tpl[8],
+        )
 
     table = []  # [user][place][outcome] -> pieces
     for u in users:
-        places = [_place_fragments(_signin_for(u, u.office.nat, u.ua_desktop)),
-                  _place_fragments(_signin_for(u, u.home, u.ua_desktop)),
-                  _place_fragments(_signin_for(u, u.mobile, u.ua_mobile))]
-        table.append([[cut(tpls[0], actor(u), p), cut(tpls[1], actor(u), p), cut(tpls[2], ghost(u), p)] for p in places])
+        places = [
+            _place_fragments(_signin_for(u, u.office.nat, u.ua_desktop)),
+            _place_fragments(_signin_for(u, u.home, u.ua_desktop)),
+            _place_fragments(_signin_for(u, u.mobile, u.ua_mobile)),
+        ]
+        table.append(
+            [
+                [cut(tpls[0], actor(u), p), cut(tpls[1], actor(u), p), cut(tpls[2], ghost(u), p)]
+                for p in places
+            ]
+        )
     spray_place = _place_fragments(_signin_for(None, spray_net, SPRAY_UA))
     spray_pieces = {id(u): cut(tpls[1], actor(u), spray_place) for _t, u in spray}
     nu = len(users)
     uuid_prefix = f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-a{rng.getrandbits(12):03x}-"
-    rid_prefix = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(15))
+    rid_prefix = "".join(
+        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        for _ in range(15)
+    )
     # bytes from here on: the loop only picks pieces, it never formats
-    enc = [[[tuple(p.encode() for p in pieces) for pieces in per_place] for per_place in row] for row in table]
+    enc = [
+        [[tuple(p.encode() for p in pieces) for pieces in per_place] for per_place in row]
+        for row in table
+    ]
     spray_enc = {k: tuple(p.encode() for p in v) for k, v in spray_pieces.items()}
     secs = [b"%02d." % i for i in range(60)]
     millis = [b"%03dZ" % i for i in range(1000)]
@@ -195,8 +253,21 @@ def _write_okta(path: Path, rng: random.Random, org, users, background: int, gap
                 head, mid, p5, p6, tail = spray_enc[id(u)]
                 mi, r = divmod(sms, 60_000)
                 rid = f"{rid_prefix}S{si:011x}".encode()
-                ext((head, minute(mi), secs[r // 1000], millis[r % 1000], mid, rid, p5, rid, p6,
-                     f"{uuid_prefix}{(1 << 44) + si:012x}".encode(), tail))
+                ext(
+                    (
+                        head,
+                        minute(mi),
+                        secs[r // 1000],
+                        millis[r % 1000],
+                        mid,
+                        rid,
+                        p5,
+                        rid,
+                        p6,
+                        f"{uuid_prefix}{(1 << 44) + si:012x}".encode(),
+                        tail,
+                    )
+                )
                 si += 1
                 n += 1
             if i == background:
@@ -209,11 +280,29 @@ def _write_okta(path: Path, rng: random.Random, org, users, background: int, gap
             k = int(x)
             f = x - k
             y = rnd()
-            head, mid, p5, p6, tail = enc[k][0 if y < 0.5 else 1 if y < 0.9 else 2][0 if f < 0.94 else 1 if f < 0.99 else 2]
+            head, mid, p5, p6, tail = enc[k][0 if y < 0.5 else 1 if y < 0.9 else 2][
+                0 if f < 0.94 else 1 if f < 0.99 else 2
+            ]
             mi, r = divmod(ms, 60_000)
             lo = hex3[i & 4095]
-            ext((head, minute_cache.get(mi) or minute(mi), secs[r // 1000], millis[r % 1000], mid,
-                 rid_hi, lo, p5, rid_hi, lo, p6, uuid_hi, lo, tail))
+            ext(
+                (
+                    head,
+                    minute_cache.get(mi) or minute(mi),
+                    secs[r // 1000],
+                    millis[r % 1000],
+                    mid,
+                    rid_hi,
+                    lo,
+                    p5,
+                    rid_hi,
+                    lo,
+                    p6,
+                    uuid_hi,
+                    lo,
+                    tail,
+                )
+            )
             n += 1
             if len(buf) >= 28_000:
                 fh.write(b"".join(buf))
@@ -230,8 +319,13 @@ def _syslog(ms: int, days: list[str]) -> str:
     return f"{days[d]} {h:02d}:{m:02d}:{s:02d}"
 
 
-def _write_linux(path: Path, rng: random.Random, org, users, background: int, gap: float, spray, spray_net) -> int:
-    days = [f"{_MONTHS[(START + timedelta(days=i)).month - 1]} {(START + timedelta(days=i)).day:2d}" for i in range(9)]
+def _write_linux(
+    path: Path, rng: random.Random, org, users, background: int, gap: float, spray, spray_net
+) -> int:
+    days = [
+        f"{_MONTHS[(START + timedelta(days=i)).month - 1]} {(START + timedelta(days=i)).day:2d}"
+        for i in range(9)
+    ]
     hosts = [f"gpu-train-{i:02d}" for i in range(1, 17)] + ["bastion-01"]
     names = [u.sam for u in users]
     ips = [u.ip_internal for u in users]
@@ -253,9 +347,11 @@ def _write_linux(path: Path, rng: random.Random, org, users, background: int, ga
                 pid += 7
                 ts = _syslog(sms, days)
                 port = 40000 + (si * 37) % 20000
-                buf.append(f"{ts} bastion-01 sshd[{pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={spray_net.ip}  user={u.sam}\n"
-                           f"{ts} bastion-01 sshd[{pid}]: Failed password for {u.sam} from {spray_net.ip} port {port} ssh2\n"
-                           f"{ts} bastion-01 sshd[{pid}]: Connection closed by authenticating user {u.sam} {spray_net.ip} port {port} [preauth]\n")
+                buf.append(
+                    f"{ts} bastion-01 sshd[{pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={spray_net.ip}  user={u.sam}\n"
+                    f"{ts} bastion-01 sshd[{pid}]: Failed password for {u.sam} from {spray_net.ip} port {port} ssh2\n"
+                    f"{ts} bastion-01 sshd[{pid}]: Connection closed by authenticating user {u.sam} {spray_net.ip} port {port} [preauth]\n"
+                )
                 si += 1
                 n += 3
             k = ri(len(names))
@@ -267,15 +363,21 @@ def _write_linux(path: Path, rng: random.Random, org, users, background: int, ga
             user, ip, port = names[k], ips[k], 32768 + ri(28000)
             y = rnd()
             if y < 0.95:
-                buf.append(f"{ts} {host} sshd[{pid}]: Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 SHA256:{(k * 0x9E3779B97F4A7C15) & ((1 << 172) - 1):043x}\n"
-                           f"{ts} {host} sshd[{pid}]: pam_unix(sshd:session): session opened for user {user}(uid={1001 + k}) by (uid=0)\n")
+                buf.append(
+                    f"{ts} {host} sshd[{pid}]: Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 SHA256:{(k * 0x9E3779B97F4A7C15) & ((1 << 172) - 1):043x}\n"
+                    f"{ts} {host} sshd[{pid}]: pam_unix(sshd:session): session opened for user {user}(uid={1001 + k}) by (uid=0)\n"
+                )
                 n += 2
             elif y < 0.99:
-                buf.append(f"{ts} {host} sshd[{pid}]: Failed password for {user} from {ip} port {port} ssh2\n")
+                buf.append(
+                    f"{ts} {host} sshd[{pid}]: Failed password for {user} from {ip} port {port} ssh2\n"
+                )
                 n += 1
             else:
-                buf.append(f"{ts} {host} sshd[{pid}]: Invalid user {user}x from {ip} port {port}\n"
-                           f"{ts} {host} sshd[{pid}]: Failed password for invalid user {user}x from {ip} port {port} ssh2\n")
+                buf.append(
+                    f"{ts} {host} sshd[{pid}]: Invalid user {user}x from {ip} port {port}\n"
+                    f"{ts} {host} sshd[{pid}]: Failed password for invalid user {user}x from {ip} port {port} ssh2\n"
+                )
                 n += 2
             if len(buf) >= CHUNK:
                 fh.write("".join(buf))
