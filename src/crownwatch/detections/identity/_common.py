@@ -53,4 +53,194 @@ def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -
     return t.mutate(run=t._new.sum().over(w2)).drop("_prev", "_new")
 
 
-__all__ = ["CREDENTIAL_FAILURES", "raw_ref", "runs", "with_recovery", "_"]
+
+
+# RFC 1918, loopback, link-local, IPv6 unique-local / link-local / loopback: addresses
+# that only ever mean "a host inside the organisation". Prefix tests only, so the
+# pattern behaves the same under DuckDB (RE2) and Spark (Java regex).
+PRIVATE_IP_PATTERN = (
+    r"^(10\.|127\.|192\.168\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:|fe80:|::1$)"
+)
+
+
+def is_private_ip(ip: ibis.Value) -> ibis.Value:
+    return ip.lower().re_search(PRIVATE_IP_PATTERN).fill_null(False)
+
+
+def first_success_at(auth: ibis.Table) -> ibis.Table:
+    """``(user, src_ip, first_ok)``: when each user first signed in successfully from
+    each address — what makes an address *theirs* from then on."""
+    ok = auth.filter((auth.status == "success") & auth.src_ip.notnull() & auth.user.notnull())
+    return ok.group_by(["user", "src_ip"]).aggregate(first_ok=ok.time.min().epoch_seconds())
+
+
+def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
+    """Credential failures (with ``ts`` and ``recovered`` as :func:`with_recovery` gives
+    them) from an address the failing user had **never** signed in from before.
+
+    The people who own the accounts fail from their own laptops, phones and offices —
+    addresses they have succeeded from before. A spray or stuffing botnet fails from
+    addresses that are new to every account it touches. Only *earlier* successes count,
+    so an attacker who guesses right from a spray address does not turn that address
+    into "theirs" retroactively.
+
+    A name that does not exist has no addresses of its own; a mistyped login is told
+    apart by someone signing in from that address before, or within
+    ``recovery_seconds`` after.
+
+    Built from window functions over one pass of the table (no self-joins), so the
+    plan stays small on both engines however often the result is reused.
+    """
+    ev = auth.filter(
+        ((auth.status == "success") | auth.reason.isin(CREDENTIAL_FAILURES))
+        & auth.src_ip.notnull() & auth.user.notnull()
+    )
+    ev = ev.mutate(
+        ts=ev.time.epoch_seconds(),
+        succ_ts=ibis.ifelse(ev.status == "success", ev.time.epoch_seconds(), ibis.null("int64")),
+    )
+    after = ibis.window(group_by=ev.user, order_by=[ev.ts, ev.status.desc()], preceding=0, following=None)
+    ev = ev.mutate(
+        next_success=ev.succ_ts.min().over(after),
+        pair_first_ok=ev.succ_ts.min().over(ibis.window(group_by=[ev.user, ev.src_ip])),
+        ip_first_ok=ev.succ_ts.min().over(ibis.window(group_by=ev.src_ip)),
+    )
+    fails = ev.filter(ev.status == "failure")
+    fails = fails.mutate(
+        recovered=fails.next_success.notnull() & ((fails.next_success - fails.ts) <= recovery_seconds)
+    )
+    own = fails.pair_first_ok.notnull() & (fails.pair_first_ok <= fails.ts)
+    typo = (
+        (fails.reason == "unknown_user")
+        & fails.ip_first_ok.notnull()
+        & (fails.ip_first_ok <= fails.ts + recovery_seconds)
+    )
+    return fails.filter(~own & ~typo).drop("succ_ts", "pair_first_ok", "ip_first_ok")
+
+
+def clusters(
+    fails: ibis.Table,
+    by: list[str],
+    gap_seconds: int,
+    slice_seconds: int,
+    max_attempts_per_user: int,
+    max_users_per_ip: int,
+) -> ibis.Table:
+    """Group failures that share ``by`` (a failure signature) into time clusters and
+    keep the rows that look like many hands on one list.
+
+    A cluster is a run of the signature's failures with no quiet gap longer than
+    ``gap_seconds`` (:func:`runs`), cut into consecutive slices of ``slice_seconds`` so
+    a steady trickle of unrelated failures cannot accumulate into one cluster over
+    weeks. Within a cluster, a user with more than ``max_attempts_per_user`` attempts
+    is a stuck client (a phone with a stale password), not a sprayed account; an
+    address with more than ``max_users_per_ip`` users is a single-source spray, which
+    ``identity.password_spray`` reports. Both are dropped here.
+
+    Adds ``cluster`` (a stable string: signature and the slice's start, epoch seconds).
+    """
+    fails = runs(fails, by, gap_seconds)
+    wrun = ibis.window(group_by=[fails[c] for c in [*by, "run"]])
+    fails = fails.mutate(_start=fails.ts.min().over(wrun))
+    fails = fails.mutate(
+        _slice_start=fails._start
+        + ((fails.ts - fails._start) // slice_seconds).cast("int64") * slice_seconds
+    )
+    sig = fails[by[0]].cast("string").fill_null("-")
+    for c in by[1:]:
+        sig = sig.concat("|", fails[c].cast("string").fill_null("-"))
+    fails = fails.mutate(cluster=sig.concat("@", fails._slice_start.cast("string")))
+    fails = fails.drop("_start", "_slice_start")
+
+    # Windows, not aggregate-and-join, keep the plan linear. Distinct users per address
+    # is the highest dense rank (0-based in Ibis; Spark has no DISTINCT in windows).
+    fails = fails.mutate(
+        _ua=fails.count().over(ibis.window(group_by=[fails.cluster, fails.user])),
+        _rk=ibis.dense_rank().over(ibis.window(group_by=[fails.cluster, fails.src_ip], order_by=fails.user)),
+    )
+    fails = fails.mutate(_iu=fails._rk.max().over(ibis.window(group_by=[fails.cluster, fails.src_ip])) + 1)
+    fails = fails.filter((fails._ua <= max_attempts_per_user) & (fails._iu <= max_users_per_ip))
+    return fails.drop("_ua", "_rk", "_iu")
+
+
+def cluster_stats(fails: ibis.Table) -> ibis.Table:
+    """One row per ``cluster`` with the numbers the distributed detectors judge."""
+    pair = fails.src_ip.concat("|", fails.user)
+    s = fails.group_by("cluster").aggregate(
+        first_seen=fails.time.min(),
+        last_seen=fails.time.max(),
+        attempts=fails.count(),
+        users=fails.user.nunique(),
+        unrecovered_users=fails.user.nunique(where=~fails.recovered),
+        src_ips=fails.src_ip.nunique(),
+        ip_user_pairs=pair.nunique(),
+        unknown_user_attempts=(fails.reason == "unknown_user").sum(),
+        bad_password_attempts=(fails.reason == "bad_password").sum(),
+        locked_attempts=(fails.reason == "locked").sum(),
+        reasons=fails.reason.nunique(),
+        asns=fails.src_asn.nunique(),
+        countries=fails.src_country.nunique(),
+    )
+    return s.mutate(
+        unknown_user_share=(s.unknown_user_attempts / s.attempts).round(3),
+        attempts_per_ip=(s.attempts / s.src_ips).round(2),
+        users_per_ip=(s.ip_user_pairs / s.src_ips).round(2),
+    )
+
+
+def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
+    """Entities and samples for the clusters in ``hits`` only (keeps collect() small)."""
+    d = fails.semi_join(hits, "cluster")
+    return d.group_by("cluster").aggregate(
+        entity_user=d.user.collect(),
+        entity_src_ip=d.src_ip.collect(),
+        user_agents=d.user_agent.collect(),
+        services=d.service.collect(),
+        src_as_orgs=d.src_as_org.collect(),
+        src_countries=d.src_country.collect(),
+        sources=d.source.collect(),
+        raw_refs=raw_ref(d).collect(),
+    )
+
+
+def single_source_runs(
+    fails: ibis.Table, min_users: int, max_attempts_per_user: float, gap_seconds: int
+) -> tuple[ibis.Table, ibis.Table]:
+    """The password-spray shape from one address: ``(fails_with_run, firing_runs)``.
+
+    ``fails`` are :func:`with_recovery` rows; a run is one address's failures with no
+    gap longer than ``gap_seconds``; it fires with ``min_users`` accounts that did not
+    recover and at most ``max_attempts_per_user`` attempts each on average."""
+    fails = fails.filter(fails.src_ip.notnull())
+    fails = runs(fails, "src_ip", gap_seconds)
+    per_run = fails.group_by(["src_ip", "run"]).aggregate(
+        first_seen=fails.time.min(),
+        last_seen=fails.time.max(),
+        attempts=fails.count(),
+        users=fails.user.nunique(),
+        unrecovered_users=fails.user.nunique(where=~fails.recovered),
+        unknown_user_attempts=(fails.reason == "unknown_user").sum(),
+        locked_attempts=(fails.reason == "locked").sum(),
+    )
+    per_run = per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
+    hits = per_run.filter(
+        (per_run.unrecovered_users >= min_users) & (per_run.attempts_per_user <= max_attempts_per_user)
+    )
+    return fails, hits
+
+
+__all__ = [
+    "CREDENTIAL_FAILURES",
+    "PRIVATE_IP_PATTERN",
+    "cluster_details",
+    "cluster_stats",
+    "clusters",
+    "first_success_at",
+    "is_private_ip",
+    "raw_ref",
+    "runs",
+    "single_source_runs",
+    "stranger_failures",
+    "with_recovery",
+    "_",
+]

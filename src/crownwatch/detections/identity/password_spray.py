@@ -32,7 +32,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import raw_ref, runs, with_recovery
+from crownwatch.detections.identity._common import raw_ref, single_source_runs, with_recovery
 
 META = Meta(
     id="identity.password_spray",
@@ -61,27 +61,22 @@ META = Meta(
 )
 
 
-def query(t, p) -> ibis.Table:
-    fails = with_recovery(t.authentication, p.recovery_minutes * 60)
-    fails = fails.filter(fails.src_ip.notnull())
+def _runs(auth, p) -> tuple[ibis.Table, ibis.Table]:
+    fails = with_recovery(auth, p.recovery_minutes * 60)
     if p.exclude_src_ips:
         fails = fails.filter(~fails.src_ip.isin(list(p.exclude_src_ips)))
-    fails = runs(fails, "src_ip", p.gap_minutes * 60)
+    return single_source_runs(fails, p.min_users, p.max_attempts_per_user, p.gap_minutes * 60)
 
-    per_run = fails.group_by(["src_ip", "run"]).aggregate(
-        first_seen=fails.time.min(),
-        last_seen=fails.time.max(),
-        attempts=fails.count(),
-        users=fails.user.nunique(),
-        unrecovered_users=fails.user.nunique(where=~fails.recovered),
-        unknown_user_attempts=(fails.reason == "unknown_user").sum(),
-        locked_attempts=(fails.reason == "locked").sum(),
-    )
-    per_run = per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
-    hits = per_run.filter(
-        (per_run.unrecovered_users >= p.min_users)
-        & (per_run.attempts_per_user <= p.max_attempts_per_user)
-    )
+
+def firing_attempts(auth, p) -> ibis.Table:
+    """Every failure in a run that fires — what the after-spray detections call
+    'exposure' (``identity.success_after_spray``, ``identity.new_geo_after_spray``)."""
+    fails, hits = _runs(auth, p)
+    return fails.semi_join(hits, ["src_ip", "run"])
+
+
+def query(t, p) -> ibis.Table:
+    fails, hits = _runs(t.authentication, p)
 
     # Details only for the runs that fired: the join keeps the heavy collect() small.
     d = fails.semi_join(hits, ["src_ip", "run"])

@@ -1,0 +1,42 @@
+"""Spray exposure: which accounts were on the receiving end of a spray, and when.
+
+The after-spray detections (``success_after_spray``, ``new_geo_after_spray``) key on
+the *user*, so they need the attempts themselves, not the spray findings: an account
+touched by a distributed spray has no single spray address to join on. Exposure is
+every failure inside a run or cluster that one of the three spray detectors would
+fire on, computed with those detectors' own code and default thresholds — one
+definition of "looks like a spray", never two that drift apart.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.detections.base import params_for
+
+KINDS = ("password_spray", "distributed_spray", "credential_stuffing")
+
+
+def spray_exposures(auth: ibis.Table) -> ibis.Table:
+    """``(user, src_ip, ts, time, user_agent, kind)``: one row per failure that belongs to a
+    firing spray run (single-source), spray cluster (distributed) or stuffing cluster."""
+    from crownwatch.detections.identity import (
+        credential_stuffing,
+        distributed_spray,
+        password_spray,
+    )
+
+    parts = []
+    for kind, mod in zip(KINDS, (password_spray, distributed_spray, credential_stuffing), strict=True):
+        rows = mod.firing_attempts(auth, params_for(mod.META, None))
+        parts.append(
+            rows.select(
+                user=rows.user,
+                src_ip=rows.src_ip,
+                ts=rows.ts,
+                time=rows.time,
+                user_agent=rows.user_agent,
+                kind=ibis.literal(kind),
+            )
+        )
+    return ibis.union(*parts, distinct=True)

@@ -1,0 +1,184 @@
+"""Password guessing against one account (ATT&CK T1110.001).
+
+**What it looks for.** Many failed passwords against a single account in one short
+run, from one or a few addresses: Hydra, a cracked-hash verifier, or a person with a
+wordlist working through an executive's or an admin's account.
+
+**How.** Credential failures (bad password, locked, unknown user) are grouped per
+user into runs with no quiet gap longer than ``gap_minutes``. A run fires with at
+least ``min_attempts`` failures. Severity is *critical* when the same user then got
+the password right (success, MFA challenge, conditional-access block) from one of
+the run's addresses within ``recovery_minutes`` — the guess landed.
+
+**The benign twin, and the choice made for it.** A service account (a backup job, a
+CI runner, a mail relay) whose password was rotated under it retries the stale
+password every few minutes for hours: hundreds of failures, one account — the same
+shape to a count-based rule. What gives it away is that a *machine* is doing it:
+
+* the attempts come from **one address**, and that address is **internal** (RFC
+  1918 / IPv6 unique-local) or one the account has signed in from before;
+* the intervals are **machine-regular** — the coefficient of variation (standard
+  deviation ÷ mean) of the time between attempts is at most ``stale_max_cv``;
+* and **slow** — at least ``stale_min_interval_seconds`` apart on average; no
+  guessing attack worth the name runs at a few attempts an hour.
+
+Such a run is a *stale credential*, not an attack. It is **suppressed by default**
+(``report_stale_credentials = false``), because an operations problem is not a
+security finding and paging on it is what trains analysts to ignore this rule; set
+it to true to get it at severity *low* with the title "Stale credential…" — a
+useful hygiene report. Everything else fires: an outside address, more than one
+address, bursty timing, or hundreds of attempts in minutes (a fast run never meets
+the slow test however regular its timer is), so an attacker on an internal host
+with a scripted ``sleep`` is caught by rate unless they throttle below
+``stale_min_interval_seconds`` — at which point, at 20 guesses an hour, lockout
+policy is the control that matters.
+
+Compared with Elastic's "Attempts to Brute Force an Okta User Account" (3 lockouts
+in 3 hours) and the Splunk/Sentinel "N failures per user in 5 minutes" searches,
+whose documented false positive is exactly "automated processes that authenticate
+with expired credentials and unbounded retries", this separates the two on timing
+and origin instead of asking the analyst to allowlist service accounts by name.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.detections.base import Meta
+from crownwatch.detections.identity._common import (
+    first_success_at,
+    is_private_ip,
+    raw_ref,
+    runs,
+    with_recovery,
+)
+from crownwatch.tables.authentication import PASSWORD_CORRECT
+
+META = Meta(
+    id="identity.brute_force",
+    title="Password guessing against one account",
+    severity="high",
+    attack=("T1110.001",),
+    tables=("authentication",),
+    description="Many failed passwords against one account in one short run from one or a few sources.",
+    false_positives=(
+        "Service accounts retrying a stale password (machine-regular, slow, one internal or "
+        "own address: suppressed, or reported as low with report_stale_credentials)."
+    ),
+    references=(
+        "https://attack.mitre.org/techniques/T1110/001/",
+        "https://www.elastic.co/guide/en/security/current/attempts-to-brute-force-an-okta-user-account.html",
+        "https://help.okta.com/en-us/content/topics/security/policies/configure-lockout.htm",
+    ),
+    params={
+        "min_attempts": 20,
+        "gap_minutes": 15,
+        "recovery_minutes": 30,
+        "stale_max_cv": 0.25,
+        "stale_min_interval_seconds": 60,
+        "report_stale_credentials": False,
+        "exclude_users": [],
+    },
+)
+
+
+def query(t, p) -> ibis.Table:
+    auth = t.authentication
+    fails = with_recovery(auth, p.recovery_minutes * 60)
+    fails = fails.filter(fails.user.notnull())
+    if p.exclude_users:
+        fails = fails.filter(~fails.user.isin([u.lower() for u in p.exclude_users]))
+    fails = runs(fails, "user", p.gap_minutes * 60)
+
+    # Was this address already the account's own when the run began?
+    known = first_success_at(auth)
+    fails = fails.left_join(known, ["user", "src_ip"])
+    fails = fails.mutate(own_ip=fails.first_ok.notnull() & (fails.first_ok < fails.ts))
+    fails = fails.drop("user_right", "src_ip_right", "first_ok")
+
+    w = ibis.window(group_by=[fails.user, fails.run], order_by=[fails.ts, fails.raw_source, fails.raw_offset])
+    fails = fails.mutate(interval=(fails.ts - fails.ts.lag().over(w)).cast("float64"))
+
+    per_run = fails.group_by(["user", "run"]).aggregate(
+        first_seen=fails.time.min(),
+        last_seen=fails.time.max(),
+        attempts=fails.count(),
+        src_ips=fails.src_ip.nunique(),
+        untrusted_attempts=(~(is_private_ip(fails.src_ip) | fails.own_ip)).sum(),
+        mean_interval=fails.interval.mean(),
+        sd_interval=fails.interval.std(how="pop"),
+        reasons=fails.reason.nunique(),
+        locked_attempts=(fails.reason == "locked").sum(),
+        end_ts=fails.ts.max(),
+    )
+    per_run = per_run.filter(per_run.attempts >= p.min_attempts)
+    cv = per_run.sd_interval / ibis.ifelse(per_run.mean_interval > 0, per_run.mean_interval, 1.0)
+    per_run = per_run.mutate(interval_cv=cv.round(3))
+    stale = (
+        (per_run.src_ips == 1)
+        & (per_run.untrusted_attempts == 0)
+        & (per_run.interval_cv <= p.stale_max_cv)
+        & (per_run.mean_interval >= p.stale_min_interval_seconds)
+    )
+    per_run = per_run.mutate(stale=stale)
+    if not p.report_stale_credentials:
+        per_run = per_run.filter(~per_run.stale)
+
+    d = fails.semi_join(per_run, ["user", "run"])
+    details = d.group_by(["user", "run"]).aggregate(
+        entity_src_ip=d.src_ip.collect(),
+        user_agents=d.user_agent.collect(),
+        src_countries=d.src_country.collect(),
+        services=d.service.collect(),
+        sources=d.source.collect(),
+        raw_refs=raw_ref(d).collect(),
+    )
+
+    # The guess landed: a password-correct outcome from one of the run's addresses.
+    ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull()).select(
+        "user", "src_ip", "reason", ok_ts=auth.time.epoch_seconds()
+    )
+    run_ips = d.select("user", "run", "src_ip").distinct()
+    landed = run_ips.join(ok, ["user", "src_ip"]).join(per_run.select("user", "run", "end_ts"), ["user", "run"])
+    landed = landed.filter((landed.ok_ts >= landed.end_ts) & (landed.ok_ts - landed.end_ts <= p.recovery_minutes * 60))
+    landed = landed.group_by(["user", "run"]).aggregate(
+        password_correct_outcomes=landed.reason.collect(),
+        password_correct_at=landed.ok_ts.min(),
+    )
+
+    out = per_run.join(details, ["user", "run"]).left_join(landed, ["user", "run"])
+    duration = out.last_seen.epoch_seconds() - out.first_seen.epoch_seconds()
+    return out.select(
+        key=out.user.concat("@", out.first_seen.epoch_seconds().cast("string")),
+        first_seen=out.first_seen,
+        last_seen=out.last_seen,
+        entity_user=out.user,
+        entity_src_ip=out.entity_src_ip,
+        severity=ibis.cases(
+            (out.stale, "low"),
+            (out.password_correct_at.notnull(), "critical"),
+            else_="high",
+        ),
+        stale_credential=out.stale,
+        attempts=out.attempts,
+        distinct_src_ips=out.src_ips,
+        attempts_per_minute=(out.attempts * 60.0 / ibis.greatest(duration, 1)).round(2),
+        mean_interval_seconds=out.mean_interval.round(1),
+        interval_cv=out.interval_cv,
+        locked_attempts=out.locked_attempts,
+        password_correct_outcomes=out.password_correct_outcomes,
+        user_agents=out.user_agents,
+        src_countries=out.src_countries,
+        services=out.services,
+        sources=out.sources,
+        raw_refs=out.raw_refs,
+    )
+
+
+def title(row, p) -> str:
+    ips = sorted({ip for ip in row["entity_src_ip"] if ip})
+    src = ips[0] if len(ips) == 1 else f"{len(ips)} addresses"
+    if row["stale_credential"]:
+        return f"Stale credential: {row['entity_user']} retrying every {row['mean_interval_seconds']:.0f} s from {src}"
+    landed = " — then signed in" if row.get("password_correct_outcomes") else ""
+    return f"Password guessing against {row['entity_user']}: {row['attempts']} failures from {src}{landed}"

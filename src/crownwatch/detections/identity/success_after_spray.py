@@ -1,0 +1,166 @@
+"""A sprayed account gets in (ATT&CK T1078, after T1110.003/.004).
+
+**What it looks for.** An account that received failures from a spray — single
+source, distributed or stuffing, exactly as the three spray detectors define it
+(``_spray.spray_exposures``) — and then got the password right: a successful
+sign-in (*critical*), or an MFA challenge or a conditional-access block (*high*:
+the password was right, only the second factor or the policy stood in the way —
+reset it now, the next push may be accepted).
+
+**Keyed by user, not by address.** Sentinel's spray rule reports "successes from the
+spraying IP"; a distributed spray never succeeds from the address that failed, and
+attackers routinely validate a guessed password from one host and use it from
+another. Here the success may come from anywhere.
+
+**How it stays quiet when the account's owner signs in.** Being sprayed is common;
+the owner signing in the next morning is not an incident. A password-correct
+outcome within ``max_gap_hours`` of a spray attempt on the account fires only if it
+is *not the owner as usual*, that is if any of these holds:
+
+* it came from an address that took part in any spray;
+* it came from an address **and** a network (ASN) the user had never signed in from
+  before the spray began;
+* it came with the spray's user agent, one the user had never signed in with before.
+
+So the office NAT morning after a password rotation — users failing once, then
+signing in from the office they always use — raises nothing, even on a day when a
+real spray also hit the same accounts from outside.
+
+**Evidence.** The spray's addresses, kinds and time span for this account, the
+outcomes, their time and addresses, and the gap from the last spray attempt to the
+first password-correct outcome.
+
+**False positives.** A sprayed user who, within ``max_gap_hours``, happens to sign
+in from a network they never used before (a new phone carrier, a hotel). Raise the
+signal by checking the success's device and MFA method; lower ``max_gap_hours`` if
+your users travel a lot.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.detections.base import Meta
+from crownwatch.detections.identity._common import raw_ref
+from crownwatch.detections.identity._spray import spray_exposures
+from crownwatch.tables.authentication import PASSWORD_CORRECT
+
+META = Meta(
+    id="identity.success_after_spray",
+    title="Sprayed account signed in (password was right)",
+    severity="critical",
+    attack=("T1078", "T1110.003"),
+    tables=("authentication",),
+    description=(
+        "An account hit by a password spray or stuffing run then signs in, or reaches MFA or "
+        "conditional access, from somewhere that is not its owner as usual."
+    ),
+    false_positives="A sprayed user signing in from a brand-new network within max_gap_hours.",
+    references=(
+        "https://attack.mitre.org/techniques/T1078/",
+        "https://attack.mitre.org/techniques/T1110/003/",
+        "https://github.com/Azure/Azure-Sentinel/blob/master/Solutions/Microsoft%20Entra%20ID/Analytic%20Rules/SigninPasswordSpray.yaml",
+    ),
+    params={"max_gap_hours": 72},
+)
+
+
+def query(t, p) -> ibis.Table:
+    auth = t.authentication
+    expo = spray_exposures(auth)
+    first_expo = expo.group_by("user").aggregate(expo_first=expo.ts.min())
+
+    ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
+    ok = ok.select(
+        "user", "src_ip", "src_asn", "user_agent", "reason", "time",
+        ok_ts=ok.time.epoch_seconds(), ref=raw_ref(ok),
+    )
+    ok = ok.join(first_expo, "user")
+    ok = ok.filter(ok.ok_ts > ok.expo_first)
+
+    # What the owner looked like before the spray began.
+    succ = auth.filter((auth.status == "success") & auth.user.notnull())
+    succ = succ.mutate(s_ts=succ.time.epoch_seconds())
+    seen_ip = succ.group_by(["user", "src_ip"]).aggregate(ip_first=succ.s_ts.min())
+    seen_asn = succ.group_by(["user", "src_asn"]).aggregate(asn_first=succ.s_ts.min())
+    seen_ua = succ.group_by(["user", "user_agent"]).aggregate(ua_first=succ.s_ts.min())
+    spray_ips = expo.select(spray_ip=expo.src_ip).distinct()
+    spray_uas = expo.select(ua_user=expo.user, spray_ua=expo.user_agent).distinct()
+
+    o = ok.left_join(seen_ip, ["user", "src_ip"]).drop("user_right", "src_ip_right")
+    o = o.left_join(seen_asn, ["user", "src_asn"]).drop("user_right", "src_asn_right")
+    o = o.left_join(seen_ua, ["user", "user_agent"]).drop("user_right", "user_agent_right")
+    o = o.left_join(spray_ips, o.src_ip == spray_ips.spray_ip)
+    o = o.left_join(spray_uas, (o.user == spray_uas.ua_user) & (o.user_agent == spray_uas.spray_ua))
+    before = o.expo_first
+    known_ip = o.ip_first.notnull() & (o.ip_first < before)
+    known_asn = o.asn_first.notnull() & (o.asn_first < before)
+    known_ua = o.ua_first.notnull() & (o.ua_first < before)
+    o = o.mutate(
+        from_spray_ip=o.spray_ip.notnull(),
+        unusual=o.spray_ip.notnull() | (~known_ip & ~known_asn) | (o.spray_ua.notnull() & ~known_ua),
+    )
+    o = o.filter(o.unusual)
+
+    # Each outcome's nearest spray attempt before it on this account.
+    e = expo.select(e_user=expo.user, e_ts=expo.ts, e_ip=expo.src_ip, e_kind=expo.kind)
+    pairs = o.join(e, (o.user == e.e_user) & (e.e_ts < o.ok_ts) & (o.ok_ts - e.e_ts <= p.max_gap_hours * 3600))
+    per_outcome = pairs.group_by(["user", "ref", "ok_ts", "time", "src_ip", "reason", "from_spray_ip"]).aggregate(
+        last_spray_ts=pairs.e_ts.max()
+    )
+    per_outcome = per_outcome.mutate(gap=per_outcome.ok_ts - per_outcome.last_spray_ts)
+
+    per_user = per_outcome.group_by("user").aggregate(
+        first_outcome_ts=per_outcome.ok_ts.min(),
+        first_outcome_time=per_outcome.time.min(),
+        last_seen=per_outcome.time.max(),
+        outcomes=per_outcome.reason.collect(),
+        successes=(per_outcome.reason == "success").sum(),
+        outcome_src_ips=per_outcome.src_ip.collect(),
+        from_spray_ip=per_outcome.from_spray_ip.sum(),
+        min_gap=per_outcome.gap.min(),
+        outcome_refs=per_outcome.ref.collect(),
+    )
+    first = per_outcome.join(per_user.select("user", "first_outcome_ts"), "user")
+    first = first.filter(first.ok_ts == first.first_outcome_ts)
+    first = first.group_by("user").aggregate(first_outcome_src_ips=first.src_ip.collect())
+
+    ex = expo.semi_join(per_user, "user")
+    spray = ex.group_by("user").aggregate(
+        spray_first=ex.time.min(),
+        spray_last=ex.time.max(),
+        spray_attempts=ex.count(),
+        spray_src_ips=ex.src_ip.collect(),
+        spray_kinds=ex.kind.collect(),
+    )
+
+    out = per_user.join(spray, "user").join(first, "user")
+    return out.select(
+        key=out.user.concat("@", out.first_outcome_ts.cast("string")),
+        first_seen=out.spray_first,
+        last_seen=out.last_seen,
+        entity_user=out.user,
+        entity_src_ip=out.spray_src_ips.concat(out.outcome_src_ips),
+        severity=ibis.ifelse(out.successes > 0, "critical", "high"),
+        outcomes=out.outcomes,
+        successes=out.successes,
+        first_outcome_time=out.first_outcome_time,
+        first_outcome_src_ips=out.first_outcome_src_ips,
+        outcome_src_ips=out.outcome_src_ips,
+        outcomes_from_spray_ips=out.from_spray_ip,
+        gap_minutes=(out.min_gap / 60).round(1),
+        spray_first_seen=out.spray_first,
+        spray_last_seen=out.spray_last,
+        spray_attempts=out.spray_attempts,
+        spray_src_ips=out.spray_src_ips,
+        spray_kinds=out.spray_kinds,
+        raw_refs=out.outcome_refs,
+    )
+
+
+def title(row, p) -> str:
+    what = "signed in" if row["successes"] else "got the password right (" + "/".join(sorted(set(row["outcomes"]))) + ")"
+    return (
+        f"Sprayed account {row['entity_user']} {what} from "
+        f"{', '.join(sorted(set(row['first_outcome_src_ips'])))}, {row['gap_minutes']:.0f} min after the spray"
+    )

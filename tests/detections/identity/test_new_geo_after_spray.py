@@ -1,0 +1,47 @@
+"""identity.new_geo_after_spray on Okta System Log: a sprayed account signing in from
+Romania through a hosting ASN fires; a traveller who was never sprayed, and sprayed
+users signing in from home ground, stay quiet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ._okta import T0, fail, history, hosting, staff, success
+from ._scenarios import VICTIM_NET
+from .conftest import findings_for, hunt_events
+
+DET = "identity.new_geo_after_spray"
+
+
+def test_new_country_after_spray_fires(identity_world):
+    _, found = identity_world
+    [f] = findings_for(found, DET, "ng")
+    assert f["attack"] == ["T1078", "T1110.003"]
+    assert f["entities"]["user"] == ["ng004@northwind-ai.com"]
+    ev = f["evidence"]
+    assert ev["new_countries"] == ["Romania"] and ev["new_asns"] == [9009]
+    assert ev["baseline_countries"] == ["United States"]
+    assert ev["spray_kinds"] == ["password_spray"]
+    assert ev["hours_after_spray"] == 26.0
+    assert VICTIM_NET.ip in f["entities"]["src_ip"] and hosting(980).ip in f["entities"]["src_ip"]
+
+
+def test_traveller_and_usual_ground_are_quiet(identity_world):
+    _, found = identity_world
+    for prefix in ("traveller", "su", "nat", "ss"):
+        assert findings_for(found, DET, prefix) == [], prefix
+
+
+def _spray_then(prefix: str, ip: int, hours_after: float, baseline: bool = True):
+    users = staff(12, prefix)
+    ev = history(users, T0, days=3) if baseline else []
+    for i, u in enumerate(users):
+        ev += fail(T0 + timedelta(seconds=10 * i), u, hosting(ip))
+    ev += success(T0 + timedelta(hours=hours_after), f"{prefix}003", VICTIM_NET)
+    return ev
+
+
+def test_window_and_baseline_boundaries(tmp_path):
+    ev = _spray_then("in", 6, 167) + _spray_then("out", 7, 169) + _spray_then("nohist", 8, 5, baseline=False)
+    found = hunt_events(tmp_path, ev, DET)
+    assert [f["entities"]["user"] for f in found] == [["in003@northwind-ai.com"]]
