@@ -3,7 +3,12 @@
 Field names follow the OpenTelemetry GenAI semantic conventions (``gen_ai.*``),
 flattened with ``_``. Prompt text is customer data: the table keeps features and
 sketches of it plus a bounded sample for evidence, never the whole conversation
-(see the source modules for the exact policy).
+(see ``crownwatch.sources.llm_gateway`` and docs/inference.md for the exact policy).
+
+``prompt_simhash``/``prompt_skeleton``/``prompt_skeleton_tail``/``system_hash`` are
+64-bit sketches; ``elicit_*``, ``cap_*`` and ``prompt_topic`` are computed from the
+prompt at ingest; ``prompt_sample`` is at most 200 characters with e-mail addresses
+and long digit runs masked.
 """
 
 import pyarrow as pa
@@ -36,6 +41,19 @@ SCHEMA = pa.schema(
         pa.field("prompt_skeleton", pa.int64()),  # hash of the prompt with literals masked
         pa.field("prompt_sample", pa.string()),  # first 200 chars of the last user turn
         pa.field("system_hash", pa.int64()),
+        # -- added for the inference detections (crownwatch.detections.inference) --
+        pa.field("prompt_skeleton_tail", pa.int64()),  # hash of the masked last 64 chars
+        pa.field("prompt_topic", pa.string()),  # coarse topic label (code, math, writing…)
+        pa.field("elicit_cot", pa.bool_()),  # asks for step-by-step / full reasoning
+        pa.field("elicit_rubric", pa.bool_()),  # asks to grade, judge or score answers
+        pa.field("cap_code", pa.bool_()),  # capability targeted: programming
+        pa.field("cap_math", pa.bool_()),  # capability targeted: maths / formal reasoning
+        pa.field("cap_agentic", pa.bool_()),  # capability targeted: tools, agents, planning
+        pa.field("has_tools", pa.bool_()),  # the request declared tools / functions
+        pa.field("gen_ai_operation_name", pa.string()),  # chat, text_completion, embeddings…
+        pa.field("gen_ai_response_id", pa.string()),
+        pa.field("account_created", pa.timestamp("us", tz="UTC")),  # when the account opened
+        pa.field("cost_usd", pa.float64()),  # spend, where the gateway logs it (LiteLLM)
         *PROVENANCE,
     ]
 )

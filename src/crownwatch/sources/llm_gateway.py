@@ -1,0 +1,368 @@
+"""LLM gateway request log — the plain JSON-lines layout of DESIGN.md, one request
+per line (``timestamp``, ``request_id``, ``account_id``, ``api_key_id``, ``org_id``,
+``billing_id``, ``source_ip``, ``user_agent``, ``model``, ``messages``, ``max_tokens``,
+``temperature``, ``n``, ``input_tokens``, ``output_tokens``, ``status``).
+
+Also read when present (extensions a provider's gateway commonly adds):
+``account_created_at`` (when the account was opened — the hydra detection links
+accounts opened together), ``source_asn``, ``tools`` (declared tool/function
+schemas), ``response_id``. ``org_id``, ``billing_id``, ``max_tokens`` and
+``temperature`` may be null or absent; numbers of the wrong type become NULL.
+
+**What prompt text is kept.** These logs hold customer data, so the lake keeps
+*features and sketches* of the prompt, computed in DuckDB at ingest, and a bounded
+sample — never the conversation:
+
+* ``prompt_simhash`` — 64-bit SimHash of the last user turn (first 64 whitespace
+  tokens, lower-cased; token hashes in DuckDB, bit counting in a vectorised numpy
+  UDF over Arrow arrays). Near-identical prompts land within a few bits.
+* ``prompt_skeleton`` / ``prompt_skeleton_tail`` — hashes of the first / last 64
+  characters of the last user turn with literals masked (digit runs → ``0``,
+  quoted strings → ``""``, whitespace squeezed). A data-generation template has a
+  fixed head or tail around a varying slot, so one of the two repeats.
+* ``system_hash`` — hash of the system prompt.
+* ``elicit_cot`` (asks for step-by-step / full reasoning / chain of thought),
+  ``elicit_rubric`` (asks to grade, judge, score or compare answers), ``cap_code``,
+  ``cap_math``, ``cap_agentic`` (the capability the prompt exercises; ``cap_agentic``
+  also when tools are declared) and ``prompt_topic`` (a coarse label) — RE2
+  regular expressions over the system prompt and the first 3,000 characters of the
+  last user turn.
+* ``prompt_sample`` — the first 200 characters of the last user turn, with
+  e-mail addresses and digit runs of six or more masked, for evidence.
+* counts: ``n_messages``, ``n_user_turns``, ``prompt_chars``.
+
+Hashes use DuckDB's ``hash()``; compare sketches only between data ingested with
+the same DuckDB major version.
+
+**Reading.** Lines are streamed straight from ``read_csv`` (one pass to count, one
+to route, one to quarantine) rather than materialised, so a 10-million-line file
+never sits in memory; when the fast reader refuses the file (invalid UTF-8, an
+over-long line, a truncated gzip member) the forgiving Python line reader of
+:mod:`crownwatch.sources.reader` takes over. Quarantined: malformed JSON, non-object
+records, a missing or unparseable ``timestamp``, a record with neither
+``account_id`` nor ``api_key_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from crownwatch.sources.base import Parsed
+from crownwatch.sources.reader import Reader, _sql_str, is_gzip
+from crownwatch.tables.quarantine import RECORD_LIMIT
+
+NAME = "llm_gateway"
+
+SAMPLE_CHARS = 200
+SIMHASH_TOKENS = 64
+
+# -- prompt features, shared by every llm_request source -----------------------------
+
+COT_RE = (
+    r"(?i)step[- ]by[- ]step|chain[- ]of[- ]thought|let'?s think|<think(ing)?>|"
+    r"show (all |your |the |me )?(full |complete |entire |detailed |whole )?"
+    r"(reasoning|working|work|thinking|thought process|derivation|chain of thought)|"
+    r"(explain|walk me through|write out) (your|the) (full |complete )?(reasoning|thinking|thought)|"
+    r"reasoning (process|trace|steps)|internal (reasoning|monologue)|think (carefully|aloud)"
+)
+RUBRIC_RE = (
+    r"(?i)\brubric\b|\bgrade (the|this|these|each|following)|"
+    r"\bscore (the|this|these|each) (response|answer|output|completion)|"
+    r"act as an? (expert |impartial )?(judge|grader|evaluator)|"
+    r"which (of these|of the two|response|answer)[a-z ]{0,20} (is )?better|"
+    r"preference (score|label)|reward model|rate (the|this|each) (response|answer)"
+)
+CODE_RE = (
+    r"(?i)```|\bdef [a-z_]+\(|\bfunction\b|\bpython\b|typescript|javascript|\bjava\b|golang|"
+    r"\brust\b|c\+\+|\bsql\b|\bbash\b|unit tests?|refactor|compil(e|er)|stack ?trace|"
+    r"programming|\bcode\b|\bimplement\b|\bapi\b|regex|segfault|exception"
+)
+MATH_RE = (
+    r"(?i)\bprove\b|theorem|lemma|integral|derivative|equation|solve for|\bx\^|"
+    r"probability|matrix|olympiad|\\frac|divisible|prime numbers?|average speed|"
+    r"\bsolve\b[^.]{0,40}\d"
+)
+AGENT_RE = (
+    r"(?i)you have access to (the following )?tools|access to tools|tool[_ ]?calls?|"
+    r"function[_ ]call|autonomous agent|\bagent\b|multi-step (plan|solution)|"
+    r"\bobservation:|\baction:|web_search|browse the web|execute (the )?(command|code)"
+)
+TOPICS = (
+    ("translation", r"(?i)translat|how do you say"),
+    ("cooking", r"(?i)recipe|cook|bake|\bdish\b|ingredient|oven"),
+    ("travel", r"(?i)\btrip\b|travel|visit|flight|hotel|itinerar"),
+    ("writing", r"(?i)\bwrite\b|draft|e-?mail|letter|story|poem|haiku|essay|post|copy|speech|toast"),
+    ("study", r"(?i)explain|summari[sz]e|exam|quiz|learn|history|science|biology|physics|chemistry"),
+    ("health", r"(?i)pain|sleep|health|diet|exercise|stress|workout"),
+    ("work", r"(?i)customer|sales|budget|meeting|\bteam\b|okr|report|ticket|invoice|agenda|project"),
+)
+
+
+def _text(content: str) -> str:
+    """Message content as text: a plain string, or the text of OpenAI-style parts
+    (``[{"type": "text", "text": …}]``) / OTel GenAI parts (``{"content": …}``)."""
+    return (
+        f"CASE WHEN left(ltrim({content}), 1) = '[' AND json_valid({content}) "
+        f"THEN array_to_string(list_concat(json_extract_string({content}, '$[*].text'), "
+        f"json_extract_string({content}, '$[*].content')), ' ') ELSE {content} END"
+    )
+
+
+def _mask(s: str) -> str:
+    """Literals masked for the skeleton hashes: digits → ``0`` (runs collapsed),
+    quotes dropped, whitespace squeezed. ``translate``/``replace`` rather than
+    regular expressions: they are an order of magnitude cheaper per row."""
+    t = f"""translate(lower({s}), '123456789\t\n\r"`', '000000000   ')"""
+    for _ in range(3):
+        t = f"replace(replace({t}, '00', '0'), '  ', ' ')"
+    return t
+
+
+def feature_columns(u: str, sys: str, tools: str) -> str:
+    """SELECT-list fragment computing the prompt features from the last user turn
+    ``u``, the system prompt ``sys`` (both VARCHAR, may be NULL) and ``tools``
+    (BOOLEAN: the request declared tools). Used by every llm_request source."""
+    both = f"left(coalesce({sys}, '') || ' ' || left(coalesce({u}, ''), 3000), 5000)"
+    ul = f"left(coalesce({u}, ''), 500)"
+    topic = " ".join(f"WHEN regexp_matches({ul}, '{rx}') THEN '{name}'" for name, rx in TOPICS)
+    return f"""
+        CASE WHEN {u} IS NOT NULL THEN cw_simhash(list_transform(
+            string_split(lower(left({u}, 1000)), ' ')[:{SIMHASH_TOKENS}], lambda x: hash(x))) END
+            AS prompt_simhash,
+        CASE WHEN {u} IS NOT NULL THEN (hash(left({_mask(f"left({u}, 96)")}, 64)) >> 1)::BIGINT END
+            AS prompt_skeleton,
+        CASE WHEN {u} IS NOT NULL THEN (hash(right({_mask(f"right({u}, 96)")}, 64)) >> 1)::BIGINT END
+            AS prompt_skeleton_tail,
+        CASE WHEN {sys} IS NOT NULL THEN (hash({sys}) >> 1)::BIGINT END AS system_hash,
+        left(regexp_replace(regexp_replace(left({u}, {SAMPLE_CHARS * 2}),
+            '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{{2,}}', '<email>', 'g'),
+            '[0-9]{{6,}}', '<num>', 'g'), {SAMPLE_CHARS}) AS prompt_sample,
+        regexp_matches({both}, '{COT_RE.replace("'", "''")}') AS elicit_cot,
+        regexp_matches({both}, '{RUBRIC_RE}') AS elicit_rubric,
+        regexp_matches({both}, '{CODE_RE}') AS cap_code,
+        regexp_matches({both}, '{MATH_RE}') AS cap_math,
+        coalesce({tools}, false) OR regexp_matches({both}, '{AGENT_RE}') AS cap_agentic,
+        coalesce({tools}, false) AS has_tools,
+        CASE WHEN {u} IS NULL THEN NULL
+             WHEN coalesce({tools}, false) OR regexp_matches({both}, '{AGENT_RE}') THEN 'agentic'
+             WHEN regexp_matches({both}, '{RUBRIC_RE}') THEN 'evaluation'
+             WHEN regexp_matches({ul}, '{CODE_RE}') THEN 'code'
+             WHEN regexp_matches({ul}, '{MATH_RE}') THEN 'math'
+             {topic}
+             ELSE 'chat' END AS prompt_topic"""
+
+
+_ONES = np.uint64(0x0101010101010101)
+
+
+def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """64-bit SimHash of each list of token hashes (``list<uint64>`` → ``int64``).
+
+    Vectorised over the whole Arrow batch: eight shifted masks turn each token hash
+    into eight-counters-per-word lanes, so eight ``reduceat`` calls count all 64 bit
+    positions for every document at once. Lists are at most 255
+    tokens (the lanes are 8 bits wide). Empty or NULL lists give NULL."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    offs = col.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    vals = col.values.to_numpy(zero_copy_only=False)[offs[0] : offs[-1]].astype(np.uint64, copy=False)
+    o = offs - offs[0]
+    lens = np.diff(o)
+    n = len(lens)
+    nz = lens > 0
+    # a zero sentinel keeps every start a valid index and adds nothing to any sum
+    v = np.concatenate([vals, np.zeros(1, np.uint64)])
+    starts = o[:-1]
+    # (v >> s) & 0x0101… puts bit 8k+s of every hash in byte k: eight one-bit
+    # counters per uint64, so one reduceat counts eight bit positions per document.
+    lanes = np.empty((8, n), np.uint64)
+    for s in range(8):
+        lanes[s] = np.add.reduceat((v >> np.uint64(s)) & _ONES, starts)
+    lanes[:, ~nz] = 0
+    counts = lanes.view(np.uint8).reshape(8, n, 8).transpose(1, 2, 0).reshape(n, 64).astype(np.int16)
+    keep = (counts * 2) > lens[:, None]
+    out = np.packbits(keep, axis=1, bitorder="little").view(np.int64).ravel()
+    mask = ~nz | np.asarray(col.is_null(), dtype=bool)
+    return pa.array(out, pa.int64(), mask=mask)
+
+
+def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
+    """Register ``cw_simhash`` on this connection (once)."""
+    if con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'cw_simhash'"
+    ).fetchall()[0][0]:
+        return
+    from duckdb.sqltypes import BIGINT, UBIGINT
+
+    con.create_function("cw_simhash", simhash_arrow, [duckdb.list_type(UBIGINT)], BIGINT,
+                        type="arrow", null_handling="special", side_effects=False)
+
+
+# -- streaming records -----------------------------------------------------------------
+
+
+def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
+    """``(record_source_sql, records)``: the file's non-blank lines as a subquery of
+    ``(raw_offset, text)`` read straight from disk, or — when DuckDB's fast reader
+    refuses the file — the Reader's forgiving temp table."""
+    compression = "gzip" if is_gzip(path) else "none"
+    sql = f"""(SELECT raw_offset, text FROM (
+            SELECT row_number() OVER () AS raw_offset, line AS text
+            FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
+                header=false, delim='\x01', quote='', escape='', auto_detect=false,
+                strict_mode=false, null_padding=true, compression='{compression}',
+                max_line_size=16777216)
+        ) WHERE text IS NOT NULL AND trim(text) <> '')"""
+    try:
+        n = reader.con.execute(f"SELECT count(*) FROM {sql}").fetchall()[0][0]
+        return sql, int(n)
+    except duckdb.Error:
+        # Straight to the forgiving reader: with DuckDB 2.0 ``Reader.lines`` can
+        # create its table from a file whose bad bytes only fail on the first read.
+        name = reader._name("lines")
+        reader._lines_python(path, name)
+        return name, reader.count(name)
+
+
+def parsed_records(records: str, structure: dict, reject_sql: str, ts: str | None = None) -> str:
+    """Subquery: each record parsed once into ``e`` with its ``_reject`` reason (NULL
+    when good), the parsed timestamp ``_ts`` (from the text expression ``ts`` over
+    ``e``) and the raw ``text`` for quarantine.
+
+    ``try(json_transform(…))`` parses once; ``json_valid`` only runs on the records
+    that failed, to tell malformed JSON from a non-object."""
+    spec = json.dumps(structure).replace("'", "''")
+    ts_expr = ts_sql(ts) if ts else "NULL::TIMESTAMPTZ"
+    return f"""(WITH p AS (
+            SELECT raw_offset, text,
+                   CASE WHEN left(ltrim(text), 1) = '{{' THEN try(json_transform(text, '{spec}')) END AS e
+            FROM {records}
+        ), q AS (
+            SELECT raw_offset, text, e, {ts_expr} AS _ts FROM p
+        )
+        SELECT raw_offset, e, _ts,
+               CASE WHEN raw_offset < 0 THEN substr(text, 2)
+                    WHEN e IS NULL AND NOT json_valid(text) THEN 'malformed JSON'
+                    WHEN e IS NULL THEN 'JSON record is not an object'
+                    ELSE ({reject_sql}) END AS _reject,
+               text
+        FROM q)"""
+
+
+def quarantine_rel(reader: Reader, parsed: str, source: str, path: Path, raw_id_sql: str = "NULL"):
+    return reader.con.sql(
+        f"""SELECT now() AS time, '{source}' AS source, _reject AS reason,
+                   left(text, {RECORD_LIMIT}) AS record,
+                   {_sql_str(str(path))} AS raw_source, raw_offset, {raw_id_sql} AS raw_id
+            FROM {parsed} WHERE _reject IS NOT NULL"""
+    )
+
+
+def ts_sql(s: str) -> str:
+    """ISO-8601 text or epoch seconds / milliseconds / nanoseconds → TIMESTAMPTZ."""
+    return f"""coalesce(try_cast({s} AS TIMESTAMPTZ), CASE
+        WHEN regexp_full_match({s}, '[0-9]{{18,19}}') THEN make_timestamp(try_cast({s} AS BIGINT) // 1000)
+        WHEN regexp_full_match({s}, '[0-9]{{12,13}}(\\.[0-9]+)?') THEN to_timestamp(try_cast({s} AS DOUBLE) / 1000)
+        WHEN regexp_full_match({s}, '[0-9]{{9,10}}(\\.[0-9]+)?') THEN to_timestamp(try_cast({s} AS DOUBLE))
+        END)"""
+
+
+def ts_reject(s: str) -> str:
+    """Reject reason given the raw timestamp text ``s`` and the parsed ``_ts``."""
+    return f"""CASE WHEN {s} IS NULL THEN 'missing timestamp'
+        WHEN _ts IS NULL THEN 'unparseable timestamp'
+        WHEN _ts < TIMESTAMPTZ '1990-01-01' OR _ts > TIMESTAMPTZ '2200-01-01'
+            THEN 'timestamp out of range' END"""
+
+
+# -- this format -------------------------------------------------------------------------
+
+STRUCTURE = {
+    "timestamp": "VARCHAR",
+    "request_id": "VARCHAR",
+    "account_id": "VARCHAR",
+    "api_key_id": "VARCHAR",
+    "org_id": "VARCHAR",
+    "billing_id": "VARCHAR",
+    "source_ip": "VARCHAR",
+    "source_asn": "BIGINT",
+    "user_agent": "VARCHAR",
+    "model": "VARCHAR",
+    "messages": [{"role": "VARCHAR", "content": "VARCHAR"}],
+    "tools": "JSON",
+    "max_tokens": "BIGINT",
+    "temperature": "DOUBLE",
+    "n": "BIGINT",
+    "input_tokens": "BIGINT",
+    "output_tokens": "BIGINT",
+    "status": "BIGINT",
+    "response_id": "VARCHAR",
+    "account_created_at": "VARCHAR",
+}
+# What the quarantine pass needs to reach the same verdict without parsing messages.
+REJECT_STRUCTURE = {k: STRUCTURE[k] for k in ("timestamp", "account_id", "api_key_id", "request_id")}
+
+REJECT = f"""CASE
+    WHEN ({ts_reject("e.timestamp")}) IS NOT NULL THEN ({ts_reject("e.timestamp")})
+    WHEN e.account_id IS NULL AND e.api_key_id IS NULL THEN 'missing account_id and api_key_id'
+END"""
+
+
+def sniff(head: str) -> bool:
+    h = head.lstrip()
+    return (
+        h[:1] == "{"
+        and '"messages"' in h
+        and '"timestamp"' in h
+        and ('"account_id"' in h or '"api_key_id"' in h)
+    )
+
+
+def parse(reader: Reader, path: Path) -> Parsed:
+    ensure_udf(reader.con)
+    records, n = stream_lines(reader, path)
+    good = parsed_records(records, STRUCTURE, REJECT, "e.timestamp")
+    rel = reader.con.sql(
+        f"""WITH g AS (
+            SELECT raw_offset, e, _ts FROM {good} WHERE _reject IS NULL
+        ), m AS (
+            SELECT raw_offset, e, _ts,
+                   list_filter(e.messages, lambda x: x.role = 'user') AS _users,
+                   list_filter(e.messages, lambda x: x.role IN ('system', 'developer')) AS _systems
+            FROM g
+        ), f AS (
+            SELECT raw_offset, e, _ts, len(e.messages) AS n_messages, len(_users) AS n_user_turns,
+                   list_sum(list_transform(e.messages, lambda x: length(coalesce(x.content, ''))))
+                       AS prompt_chars,
+                   left({_text("_users[-1].content")}, 4000) AS _u,
+                   left({_text("_systems[1].content")}, 2000) AS _sys,
+                   (e.tools IS NOT NULL AND json_array_length(e.tools) > 0) AS _tools
+            FROM m
+        )
+        SELECT _ts AS time, '{NAME}' AS source,
+               e.request_id, coalesce(e.account_id, e.api_key_id) AS account_id,
+               e.api_key_id, e.org_id, e.billing_id, e.source_ip AS src_ip,
+               e.source_asn AS src_asn, e.user_agent,
+               e.model AS gen_ai_request_model, e.max_tokens AS gen_ai_request_max_tokens,
+               e.temperature AS gen_ai_request_temperature,
+               coalesce(e.n, 1) AS gen_ai_request_choice_count,
+               e.input_tokens AS gen_ai_usage_input_tokens,
+               e.output_tokens AS gen_ai_usage_output_tokens, e.status,
+               n_messages, n_user_turns, prompt_chars,
+               {feature_columns("_u", "_sys", "_tools")},
+               'chat' AS gen_ai_operation_name, e.response_id AS gen_ai_response_id,
+               try_cast(e.account_created_at AS TIMESTAMPTZ) AS account_created,
+               e.request_id AS raw_id, raw_offset
+        FROM f"""
+    )
+    bad = parsed_records(records, REJECT_STRUCTURE, REJECT, "e.timestamp")
+    return Parsed(
+        records=n,
+        routed={"llm_request": rel},
+        quarantine=quarantine_rel(reader, bad, NAME, path, "e.request_id"),
+    )
