@@ -9,7 +9,6 @@ and per archive member. See ``cli.run`` for the command-line front end and
 
 from __future__ import annotations
 
-import glob
 import os
 
 from .result import Issue, ScanResult
@@ -43,6 +42,8 @@ def expand_paths(paths: list[str]) -> tuple[list[str], list[ScanResult]]:
         elif os.path.isfile(p):
             add(p)
         elif any(ch in p for ch in "*?["):
+            import glob
+
             matched = sorted(glob.glob(p, recursive=True))
             sub, _ = expand_paths([m for m in matched]) if matched else ([], [])
             for m in sub:
@@ -98,6 +99,8 @@ def scan_paths(paths: list[str], workers: int | None = None) -> list[ScanResult]
         return [*_scan_group(groups[0]), *missing]
     import concurrent.futures as cf
     import multiprocessing as mp
+
+    from . import containers, scanner  # noqa: F401  imported once here, inherited by forked workers
 
     try:
         ctx = mp.get_context("fork")

@@ -16,13 +16,10 @@ sizes beyond the scan budget stop decompression and are reported; nesting depth 
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import re
 import stat
 import struct
 import zlib
-from dataclasses import dataclass, field
 
 MEMBER_LIMIT = 512 << 20       # most bytes decompressed for one member
 BOMB_RATIO = 200               # compression ratio that counts as a bomb beyond BOMB_MIN
@@ -31,19 +28,24 @@ MAX_ENTRIES = 200_000
 HEAD = 4096
 
 
-@dataclass
 class ZipEntry:
-    name: str
-    flags: int
-    method: int
-    crc: int
-    csize: int
-    usize: int
-    local_offset: int
-    ext_attr: int = 0
-    local_name: str | None = None
-    data_offset: int = -1
-    issues: list[tuple[str, str, str]] = field(default_factory=list)
+    __slots__ = ("name", "flags", "method", "crc", "csize", "usize", "local_offset", "ext_attr",
+                 "local_name", "data_offset", "issues")
+
+    def __init__(self, name: str, flags: int, method: int, crc: int, csize: int, usize: int,
+                 local_offset: int, ext_attr: int = 0, local_name: str | None = None,
+                 data_offset: int = -1):
+        self.name = name
+        self.flags = flags
+        self.method = method
+        self.crc = crc
+        self.csize = csize
+        self.usize = usize
+        self.local_offset = local_offset
+        self.ext_attr = ext_attr
+        self.local_name = local_name
+        self.data_offset = data_offset
+        self.issues: list[tuple[str, str, str]] = []
 
 
 class ZipReader:
@@ -256,10 +258,14 @@ def decompress_member(method: int, raw: bytes, limit: int, partial: bool = False
         out = d.decompress(raw, limit)
         return out, bool(d.unconsumed_tail)
     if method == 12:
+        import bz2
+
         d = bz2.BZ2Decompressor()
         out = d.decompress(raw, max_length=limit)
         return out, not d.eof and not d.needs_input
     if method == 14:
+        import lzma
+
         if len(raw) < 9:
             raise ValueError("short lzma member")
         psize = struct.unpack("<H", raw[2:4])[0]
@@ -285,6 +291,9 @@ def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool]:
     if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + 16 hex digits length + zlib stream
         data = bytes(data[18:]) if bytes(data[18:19]) == b"x" else bytes(data[2:]).lstrip(b"0123456789abcdefx ")
         kind = "zlib"
+    import bz2
+    import lzma
+
     if kind == "gzip":
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     elif kind == "zlib":

@@ -12,7 +12,6 @@ AML.T0011.000) through ``crownwatch.findings.FindingStore``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -46,11 +45,31 @@ def run(paths: list[str], fmt: str = "table", lake: str | None = None, workers: 
     return exit_code(results)
 
 
+USAGE = "usage: python -m crownwatch.scan PATH... [--format table|json|sarif] [--lake DIR] [--workers N]"
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="crownwatch-scan", description="static scan of model artifacts")
-    ap.add_argument("paths", nargs="+")
-    ap.add_argument("--format", default="table", choices=["table", "json", "sarif"])
-    ap.add_argument("--lake", default=None)
-    ap.add_argument("--workers", type=int, default=None)
-    a = ap.parse_args(argv)
-    return run(a.paths, a.format, a.lake, a.workers)
+    """Minimal argument parsing (argparse costs more start-up time than a small scan)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    opts = {"--format": "table", "--lake": None, "--workers": None}
+    paths: list[str] = []
+    while args:
+        a = args.pop(0)
+        if a in ("-h", "--help"):
+            print(USAGE)
+            return 0
+        key, eq, val = a.partition("=")
+        if key in opts:
+            if not eq:
+                if not args:
+                    print(USAGE, file=sys.stderr)
+                    return 2
+                val = args.pop(0)
+            opts[key] = val
+        else:
+            paths.append(a)
+    if not paths or opts["--format"] not in ("table", "json", "sarif"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    workers = int(opts["--workers"]) if opts["--workers"] else None
+    return run(paths, opts["--format"], opts["--lake"], workers)

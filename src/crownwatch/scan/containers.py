@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import tempfile
 import zlib
 
 from . import archives
@@ -237,6 +235,9 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
         res.error = True
         res.add("low", "archive.unsupported", "py7zr is not installed; 7z archive not scanned")
         return
+    import shutil
+    import tempfile
+
     tmp = tempfile.mkdtemp(prefix="cw7z-")
     try:
         with py7zr.SevenZipFile(io.BytesIO(bytes(data)), mode="r") as z:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 
 # --- normalisation ---------------------------------------------------------------------------
 
@@ -93,11 +92,13 @@ EXEC = "critical"
 HIGH = "high"
 
 
-@dataclass(frozen=True)
 class Verdict:
-    action: str  # deny | allow | unknown
-    severity: str = "info"
-    reason: str = ""
+    __slots__ = ("action", "severity", "reason")
+
+    def __init__(self, action: str, severity: str = "info", reason: str = ""):
+        self.action = action  # deny | allow | unknown
+        self.severity = severity
+        self.reason = reason
 
 
 # module prefix -> (severity, reason); applies to every attribute of the module and submodules

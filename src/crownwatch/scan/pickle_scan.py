@@ -22,7 +22,6 @@ What it looks for, and why:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from . import globals_policy as gp
 from .pickle_vm import Blob, CallRef, GlobalRef, WalkResult, short_repr, walk
@@ -43,16 +42,18 @@ MAX_RESYNC = 256
 MAX_DEPTH = 4
 
 
-@dataclass
 class PickleSummary:
-    walks: list[WalkResult] = field(default_factory=list)
-    complete: int = 0
-    broken: bool = False
-    globals: set[str] = field(default_factory=set)
-    joblib: bool = False
-    torch: bool = False
-    end: int = 0
-    not_pickle: bool = False
+    __slots__ = ("walks", "complete", "broken", "globals", "joblib", "torch", "end", "not_pickle")
+
+    def __init__(self) -> None:
+        self.walks: list[WalkResult] = []
+        self.complete = 0
+        self.broken = False
+        self.globals: set[str] = set()
+        self.joblib = False
+        self.torch = False
+        self.end = 0
+        self.not_pickle = False
 
 
 def looks_like_pickle(head: bytes) -> bool:

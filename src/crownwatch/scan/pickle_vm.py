@@ -223,12 +223,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
     gl = res.globals
     n_ops = 0
 
-    def need(n: int) -> int:
-        if n < 0 or pos + n > end:
-            raise PickleParseError(f"truncated: needed {n} bytes at offset {pos}")
-        return pos + n
-
-    def readline() -> tuple[bytes, int]:
+    def readline(pos: int) -> tuple[bytes, int]:
         nl = data.find(b"\n", pos, end)
         if nl < 0:
             raise PickleParseError(f"truncated: unterminated line at offset {pos}")
@@ -282,9 +277,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
         gl.append(g)
         return g
 
-    def decode_str(raw) -> str:
-        return bytes(raw).decode("utf-8", "surrogatepass")
-
     try:
         while True:
             if pos >= end:
@@ -297,7 +289,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             pos += 1
             # --- most frequent opcodes first -------------------------------------------
             if op == 0x71:  # BINPUT
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 if not stack:
                     raise PickleParseError("PUT on empty stack")
                 memo[data[pos]] = stack[-1]
@@ -307,35 +301,51 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     raise PickleParseError("MEMOIZE on empty stack")
                 memo[len(memo)] = stack[-1]
             elif op == 0x68:  # BINGET
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 try:
                     stack.append(memo[data[pos]])
                 except KeyError:
                     raise PickleParseError(f"memo key {data[pos]} not found") from None
                 pos = p
             elif op == 0x8C:  # SHORT_BINUNICODE
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 n = data[pos]
-                q = need(1 + n)
-                stack.append(decode_str(data[p:q]))
+                q = pos + 1 + n
+                if q > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
+                stack.append(data[p:q].decode("utf-8", "surrogatepass"))
                 pos = q
             elif op == 0x58:  # BINUNICODE
-                p = need(4)
+                p = pos + 4
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 (n,) = struct.unpack("<I", data[pos:p])
                 pos = p
-                q = need(n)
-                stack.append(decode_str(data[pos:q]))
+                q = pos + n
+                if q > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
+                stack.append(data[pos:q].decode("utf-8", "surrogatepass"))
                 pos = q
             elif op == 0x4B:  # BININT1
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 stack.append(data[pos])
                 pos = p
             elif op == 0x4D:  # BININT2
-                p = need(2)
+                p = pos + 2
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 stack.append(data[pos] | (data[pos + 1] << 8))
                 pos = p
             elif op == 0x4A:  # BININT
-                p = need(4)
+                p = pos + 4
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 (v,) = struct.unpack("<i", data[pos:p])
                 stack.append(v)
                 pos = p
@@ -402,13 +412,17 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 module = stack.pop()
                 stack.append(add_global(module, name, opos, "STACK_GLOBAL"))
             elif op == 0x63:  # GLOBAL
-                line1, pos = readline()
-                line2, pos = readline()
+                line1, pos = readline(pos)
+                line2, pos = readline(pos)
                 stack.append(add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "GLOBAL"))
             elif op == 0x95:  # FRAME
-                pos = need(8)
+                pos = pos + 8
+                if pos > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
             elif op == 0x80:  # PROTO
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 proto = data[pos]
                 if proto > 5:
                     raise PickleParseError(f"unsupported pickle protocol {proto}")
@@ -475,24 +489,34 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             elif op == 0x89:  # NEWFALSE
                 stack.append(False)
             elif op == 0x47:  # BINFLOAT
-                p = need(8)
+                p = pos + 8
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 stack.append(struct.unpack(">d", data[pos:p])[0])
                 pos = p
             elif op == 0x43:  # SHORT_BINBYTES
-                p = need(1)
+                p = pos + 1
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 n = data[pos]
-                q = need(1 + n)
+                q = pos + 1 + n
+                if q > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 stack.append(bytes(data[p:q]))
                 pos = q
             elif op in (0x42, 0x8E, 0x96, 0x54, 0x8D, 0x55):
                 # BINBYTES, BINBYTES8, BYTEARRAY8, BINSTRING, BINUNICODE8, SHORT_BINSTRING
                 width = {0x42: 4, 0x54: 4, 0x55: 1}.get(op, 8)
-                p = need(width)
+                p = pos + width
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 n = int.from_bytes(data[pos:p], "little", signed=(op == 0x54))
                 pos = p
-                q = need(n)
+                q = pos + n
+                if q > end or n < 0:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 if op == 0x8D:
-                    stack.append(decode_str(data[pos:q]))
+                    stack.append(data[pos:q].decode("utf-8", "surrogatepass"))
                 elif op in (0x54, 0x55):
                     stack.append(bytes(data[pos:q]).decode("latin-1"))
                 elif n > 4096:
@@ -502,30 +526,38 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 pos = q
             elif op == 0x8A or op == 0x8B:  # LONG1 / LONG4
                 width = 1 if op == 0x8A else 4
-                p = need(width)
+                p = pos + width
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 n = int.from_bytes(data[pos:p], "little", signed=(op == 0x8B))
                 pos = p
-                q = need(n)
+                q = pos + n
+                if q > end or n < 0:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 if n > 64:
                     stack.append(Opaque(f"{n}-byte integer"))
                 else:
                     stack.append(int.from_bytes(data[pos:q], "little", signed=True))
                 pos = q
             elif op == 0x72:  # LONG_BINPUT
-                p = need(4)
+                p = pos + 4
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 if not stack:
                     raise PickleParseError("PUT on empty stack")
                 memo[struct.unpack("<I", data[pos:p])[0]] = stack[-1]
                 pos = p
             elif op == 0x6A:  # LONG_BINGET
-                p = need(4)
+                p = pos + 4
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 key = struct.unpack("<I", data[pos:p])[0]
                 if key not in memo:
                     raise PickleParseError(f"memo key {key} not found")
                 stack.append(memo[key])
                 pos = p
             elif op == 0x70:  # PUT
-                line, pos = readline()
+                line, pos = readline(pos)
                 if not stack:
                     raise PickleParseError("PUT on empty stack")
                 try:
@@ -533,7 +565,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 except ValueError:
                     raise PickleParseError("bad PUT argument") from None
             elif op == 0x67:  # GET
-                line, pos = readline()
+                line, pos = readline(pos)
                 try:
                     stack.append(memo[int(line)])
                 except (ValueError, KeyError):
@@ -549,7 +581,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 take(1)
                 stack.append(stack[-1])
             elif op == 0x49:  # INT
-                line, pos = readline()
+                line, pos = readline(pos)
                 if line == b"01":
                     stack.append(True)
                 elif line == b"00":
@@ -560,19 +592,19 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     except ValueError:
                         raise PickleParseError("bad INT") from None
             elif op == 0x4C:  # LONG
-                line, pos = readline()
+                line, pos = readline(pos)
                 try:
                     stack.append(int(line.rstrip(b"L") or b"0"))
                 except ValueError:
                     raise PickleParseError("bad LONG") from None
             elif op == 0x46:  # FLOAT
-                line, pos = readline()
+                line, pos = readline(pos)
                 try:
                     stack.append(float(line))
                 except ValueError:
                     raise PickleParseError("bad FLOAT") from None
             elif op == 0x53:  # STRING
-                line, pos = readline()
+                line, pos = readline(pos)
                 if len(line) >= 2 and line[0] == line[-1] and line[0] in b"'\"":
                     try:
                         stack.append(codecs.escape_decode(line[1:-1])[0].decode("latin-1"))
@@ -581,11 +613,11 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 else:
                     raise PickleParseError("insecure or bad STRING")
             elif op == 0x56:  # UNICODE
-                line, pos = readline()
+                line, pos = readline(pos)
                 stack.append(line.decode("raw-unicode-escape", "replace"))
             elif op == 0x69:  # INST
-                line1, pos = readline()
-                line2, pos = readline()
+                line1, pos = readline(pos)
+                line2, pos = readline(pos)
                 args = tuple(pop_mark())
                 ref_all(args)
                 g = add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "INST")
@@ -624,7 +656,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 ref_all(items)
                 stack.append(SSet(items))
             elif op == 0x50:  # PERSID
-                line, pos = readline()
+                line, pos = readline(pos)
                 res.persistent_ids.append(line.decode("ascii", "replace"))
                 stack.append(Opaque("persistent id"))
             elif op == 0x51:  # BINPERSID
@@ -638,7 +670,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 stack.append(Opaque("persistent id"))
             elif op in (0x82, 0x83, 0x84):  # EXT1 / EXT2 / EXT4
                 width = {0x82: 1, 0x83: 2, 0x84: 4}[op]
-                p = need(width)
+                p = pos + width
+                if p > end:
+                    raise PickleParseError(f"truncated at offset {pos}")
                 code = int.from_bytes(data[pos:p], "little")
                 pos = p
                 res.ext_codes.append((opos, code))

@@ -17,8 +17,6 @@ an ``info`` note.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -32,24 +30,50 @@ def severity_rank(sev: str) -> int:
     return _RANK.get(sev, 0)
 
 
-@dataclass(frozen=True)
 class Issue:
-    severity: str
-    kind: str
-    detail: str
+    __slots__ = ("severity", "kind", "detail")
+
+    def __init__(self, severity: str, kind: str, detail: str):
+        self.severity = severity
+        self.kind = kind
+        self.detail = detail
+
+    def _key(self) -> tuple[str, str, str]:
+        return (self.severity, self.kind, self.detail)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Issue) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Issue({self.severity!r}, {self.kind!r}, {self.detail!r})"
+
+    def __reduce__(self):
+        return (Issue, self._key())
 
     def to_dict(self) -> dict:
         return {"severity": self.severity, "kind": self.kind, "detail": self.detail}
 
 
-@dataclass
 class ScanResult:
-    path: str
-    format: str = "unknown"
-    issues: list[Issue] = field(default_factory=list)
-    error: bool = False
-    # Not part of the JSON contract; used for findings evidence.
-    sha256: str | None = None
+    __slots__ = ("path", "format", "issues", "error", "sha256")
+
+    def __init__(self, path: str, format: str = "unknown", issues: list[Issue] | None = None,
+                 error: bool = False, sha256: str | None = None):
+        self.path = path
+        self.format = format
+        self.issues: list[Issue] = list(issues or [])
+        self.error = error
+        # Not part of the JSON contract; used for findings evidence.
+        self.sha256 = sha256
+
+    def __reduce__(self):
+        return (ScanResult, (self.path, self.format, self.issues, self.error, self.sha256))
+
+    def __repr__(self) -> str:
+        return f"ScanResult({self.path!r}, {self.format!r}, verdict={self.verdict!r}, issues={len(self.issues)})"
 
     def add(self, severity: str, kind: str, detail: str) -> None:
         issue = Issue(severity, kind, detail[:2000])

@@ -14,7 +14,6 @@ Nothing here raises on hostile input: unexpected exceptions become an ``error`` 
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 import posixpath
@@ -25,6 +24,7 @@ from .result import ScanResult
 from .sniff import sniff
 
 MAX_DEPTH = 5
+SMALL_FILE = 32 << 20  # read into memory below this size, memory-map above
 TOTAL_BUDGET = 2 << 30
 COMPRESSED = ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-zf", "lz4", "zstd")
 
@@ -56,6 +56,10 @@ def scan_file(path: str) -> list[ScanResult]:
             if size == 0:
                 res.add("info", "format.not_model", "empty file")
                 return [res]
+            if size <= SMALL_FILE:
+                data = fh.read()
+                scan_data(data, path, ctx, res, depth=0, name=os.path.basename(path), fs_path=path)
+                return [res, *ctx.results]
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 scan_data(mm, path, ctx, res, depth=0, name=os.path.basename(path), fs_path=path)
                 out = [res, *ctx.results]
@@ -84,6 +88,8 @@ def scan_bytes(data: bytes, vpath: str = "<bytes>") -> list[ScanResult]:
 
 
 def _sha256(data) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     mv = memoryview(data)
     try:
@@ -184,7 +190,7 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
     try:
         limit = max(0, min(archives.MEMBER_LIMIT, ctx.budget))
         inner, truncated = archives.decompress_stream(kind, data, limit)
-    except (ValueError, OSError, EOFError, archives.lzma.LZMAError) as exc:
+    except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError ...
         res.error = True
         res.format = "unknown"
         res.add("low", "archive.unreadable", f"{kind} stream could not be decompressed: {exc}")
@@ -196,6 +202,7 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
                 "scanned the first part only")
     base = name[: -len(posixpath.splitext(name)[1])] if "." in name else name
     scan_data(inner, vpath, ctx, res, depth + 1, base)
+    res.sha256 = None  # the file's hash, not the decompressed stream's
     res.add("info", "format.compressed", f"{kind}-compressed; decompressed {len(inner)} bytes in memory")
 
 

@@ -1,0 +1,513 @@
+"""Benchmark ``crownwatch scan`` against picklescan and modelscan.
+
+    python bench/scan.py [--runs 3] [--rebuild] [--skip-large]
+
+Creates its own venv (``bench/.venv-scan``, gitignored) with picklescan, modelscan and the
+real libraries used to build benign checkpoints (torch 2.13 CPU, scikit-learn, joblib), then
+builds three corpora under ``bench/out/scan/``:
+
+* ``large``     - one real PyTorch checkpoint of at least 200 MB;
+* ``benign``    - a few hundred small real checkpoints: torch state dicts / whole models /
+                  legacy / TorchScript / optimizer states, scikit-learn via joblib (plain and
+                  compressed) and pickle, NumPy .npy/.npz/pickles, safetensors;
+* ``malicious`` - our own samples (written opcode by opcode, never by pickling live
+                  objects): every dangerous target from the public advisories in several
+                  encodings, plus the wrapper tricks (zip name mismatch, flag bits, 7z,
+                  tar.gz, npy object arrays, compressed joblib, stacked / after-truncation
+                  pickles, payloads in non-data.pkl members, getattr chains, GGUF templates,
+                  ONNX external data, Keras Lambda).
+
+Each tool scans each corpus directory ``--runs`` times (median wall time, including process
+start-up, as a user would run it); recall is the share of malicious files a tool flags, false
+positives are benign files it flags. Prints a table and writes it to
+``bench/out/scan/SCAN_RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import resource
+import statistics
+import struct
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / "bench" / ".venv-scan"
+OUT = ROOT / "bench" / "out" / "scan"
+VPY = VENV / "bin" / "python"
+
+# --------------------------------------------------------------------------------------------
+# environment
+
+
+def ensure_venv() -> None:
+    marker = VENV / ".ready"
+    if marker.exists():
+        return
+    if not VPY.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VPY), "-m", "pip", "install", "-q", "picklescan", "modelscan",
+                    "py7zr", "torch==2.13.0", "scikit-learn", "joblib"], check=True)
+    marker.write_text("ok\n")
+
+
+# --------------------------------------------------------------------------------------------
+# benign + large corpora: built with the real libraries inside the bench venv
+
+BENIGN_GEN = r'''
+import os, pickle, sys, json, struct
+import numpy as np, torch, joblib
+from torch import nn
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.ensemble import RandomForestClassifier, GradientBoostingClassifier
+from sklearn.svm import SVC
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.decomposition import PCA
+
+out, large = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+
+class MLP(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.l1 = nn.Linear(d, h); self.act = nn.GELU(); self.l2 = nn.Linear(h, 2); self.drop = nn.Dropout(0.1)
+    def forward(self, x):
+        return self.l2(self.drop(self.act(self.l1(x))))
+
+class CNN(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, c, 3), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Linear(c, 10)
+
+def models(i):
+    torch.manual_seed(i)
+    k = i % 6
+    if k == 0: return MLP(8 + i % 7, 16 + i % 5)
+    if k == 1: return CNN(4 + i % 4)
+    if k == 2: return nn.LSTM(8, 8 + i % 3, num_layers=2)
+    if k == 3: return nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32)
+    if k == 4: return nn.Sequential(nn.Embedding(50, 8), nn.LayerNorm(8), nn.Linear(8, 4))
+    return nn.GRU(6, 6)
+
+p = lambda n: os.path.join(out, n)
+for i in range(90):
+    m = models(i)
+    kind = i % 9
+    if kind in (0, 1, 2):
+        torch.save(m.state_dict(), p(f"torch_sd_{i}.pt"))
+    elif kind == 3:
+        torch.save(m, p(f"torch_model_{i}.pth"))
+    elif kind == 4:
+        torch.save(m.state_dict(), p(f"torch_legacy_{i}.pt"), _use_new_zipfile_serialization=False)
+    elif kind == 5:
+        opt = torch.optim.Adam(m.parameters())
+        torch.save({"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": i, "cfg": {"lr": 0.001}}, p(f"ckpt_{i}.ckpt"))
+    elif kind == 6:
+        os.makedirs(p(f"hf_{i}"), exist_ok=True)
+        torch.save(m.state_dict(), os.path.join(p(f"hf_{i}"), "pytorch_model.bin"))
+    elif kind == 7:
+        try:
+            torch.jit.script(m).save(p(f"scripted_{i}.pt"))
+        except Exception:
+            torch.save(m.state_dict(), p(f"torch_sd_{i}.pt"))
+    else:
+        torch.save({k: v.half() for k, v in m.state_dict().items()}, p(f"half_{i}.pt"))
+
+X, y = make_classification(n_samples=80, n_features=6, random_state=0)
+for i in range(60):
+    k = i % 6
+    est = [LogisticRegression(C=1 + i), RandomForestClassifier(n_estimators=2 + i % 3, max_depth=3, random_state=i),
+           GradientBoostingClassifier(n_estimators=3, random_state=i), SVC(C=1 + i % 3),
+           Pipeline([("s", StandardScaler()), ("p", PCA(3)), ("c", LogisticRegression())]), KMeans(3, n_init=2, random_state=i)][k]
+    est.fit(X, y)
+    if i % 4 == 0:
+        joblib.dump(est, p(f"sk_{i}.joblib"))
+    elif i % 4 == 1:
+        joblib.dump(est, p(f"sk_{i}.joblib"), compress=3)
+    elif i % 4 == 2:
+        with open(p(f"sk_{i}.pkl"), "wb") as fh: pickle.dump(est, fh, protocol=4)
+    else:
+        joblib.dump(est, p(f"sk_{i}.joblib.xz"), compress=("xz", 3))
+
+rng = np.random.default_rng(0)
+for i in range(40):
+    a = rng.standard_normal((8, 4 + i % 5)).astype(np.float32)
+    k = i % 4
+    if k == 0: np.save(p(f"arr_{i}.npy"), a)
+    elif k == 1: np.savez(p(f"arrs_{i}.npz"), a=a, b=a.astype(np.int32))
+    elif k == 2:
+        with open(p(f"arr_{i}.pkl"), "wb") as fh: pickle.dump({"a": a, "rng": np.random.default_rng(i)}, fh, protocol=5 if i % 8 == 2 else 2)
+    else: np.savez_compressed(p(f"arrz_{i}.npz"), a=a)
+
+def safetensors(path, tensors):
+    hdr, off, blobs = {"__metadata__": {"format": "pt"}}, 0, []
+    for n, a in tensors.items():
+        b = a.tobytes(); hdr[n] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}; off += len(b); blobs.append(b)
+    h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
+    with open(path, "wb") as fh: fh.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+for i in range(30):
+    safetensors(p(f"model_{i}.safetensors"), {"w": rng.standard_normal((16, 8)).astype(np.float32), "b": np.zeros(8, np.float32)})
+
+os.makedirs(large, exist_ok=True)
+big = nn.Sequential(nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.Linear(4096, 1024))
+torch.save(big.state_dict(), os.path.join(large, "large_model.pt"))
+print("ok")
+'''
+
+
+def build_benign(rebuild: bool) -> None:
+    benign, large = OUT / "benign", OUT / "large"
+    if benign.exists() and large.exists() and not rebuild:
+        return
+    subprocess.run([str(VPY), "-c", BENIGN_GEN, str(benign), str(large)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+# --------------------------------------------------------------------------------------------
+# malicious corpus: written opcode by opcode
+
+
+def _s(text: str) -> bytes:
+    raw = text.encode()
+    return b"\x8c" + bytes([len(raw)]) + raw if len(raw) < 256 else b"X" + struct.pack("<I", len(raw)) + raw
+
+
+def call_global(module: str, name: str, arg: str = "id", proto: int = 2) -> bytes:
+    return bytes([0x80, proto]) + b"c" + f"{module}\n{name}\n".encode() + b"(" + _s(arg) + b"tR."
+
+
+def call_stack_global(module: str, name: str, arg: str = "id") -> bytes:
+    return b"\x80\x04\x95" + struct.pack("<Q", 0) + _s(module) + _s(name) + b"\x93" + _s(arg) + b"\x85R."
+
+
+def call_memo_stack_global(module: str, name: str, arg: str = "id") -> bytes:
+    return (b"\x80\x04" + _s(module) + b"\x94" + b"0" + _s(name) + b"\x94" + b"0" + b"h\x00h\x01\x93"
+            + _s(arg) + b"\x85R.")
+
+
+def getattr_chain(module: str, name: str) -> bytes:
+    return (b"\x80\x02cbuiltins\ngetattr\n(cbuiltins\n__import__\n(" + _s(module) + b"tR" + _s(name)
+            + b"tR(" + _s("id") + b"tR.")
+
+
+TARGETS = [
+    ("os", "system"), ("posix", "system"), ("nt", "system"), ("os", "popen"), ("os", "execv"),
+    ("subprocess", "Popen"), ("subprocess", "check_output"), ("subprocess", "run"),
+    ("builtins", "eval"), ("builtins", "exec"), ("__builtin__", "eval"), ("builtins", "getattr"),
+    ("builtins", "__import__"), ("builtins", "open"), ("builtins", "compile"),
+    ("runpy", "_run_code"), ("runpy", "run_path"), ("pty", "spawn"), ("pip", "main"),
+    ("code", "InteractiveInterpreter"), ("cProfile", "run"), ("profile", "run"), ("timeit", "timeit"),
+    ("torch.hub", "load"), ("torch.hub", "download_url_to_file"), ("numpy.f2py", "run_main"),
+    ("functools", "partial"), ("operator", "attrgetter"), ("_operator", "methodcaller"),
+    ("_io", "FileIO"), ("ctypes", "CDLL"), ("webbrowser", "open"),
+    ("asyncio.subprocess", "create_subprocess_shell"), ("idlelib.pyshell", "ModifiedInterpreter"),
+    ("lib2to3.pgen2.pgen", "generate_grammar"), ("distutils.file_util", "write_file"), ("bdb", "Bdb"),
+    ("pydoc", "pipepager"), ("venv", "create"), ("shutil", "rmtree"), ("ssl", "get_server_certificate"),
+    ("socket", "create_connection"), ("urllib.request", "urlopen"), ("requests", "get"),
+    ("_pickle", "loads"), ("importlib", "import_module"), ("marshal", "loads"), ("types", "FunctionType"),
+    ("pdb", "run"), ("trace", "Trace"), ("doctest", "debug_script"), ("multiprocessing", "Process"),
+    ("httplib", "HTTPSConnection"), ("smtplib", "SMTP"), ("ftplib", "FTP"), ("telnetlib", "Telnet"),
+    ("pandas", "read_pickle"), ("numpy", "load"), ("torch", "load"), ("yaml", "unsafe_load"),
+]
+CLASSIC = [("os", "system"), ("subprocess", "Popen"), ("builtins", "eval"), ("builtins", "exec"),
+           ("runpy", "_run_code"), ("pty", "spawn"), ("webbrowser", "open"), ("socket", "create_connection"),
+           ("requests", "get"), ("pip", "main"), ("torch.hub", "load"), ("operator", "attrgetter")]
+
+
+def _zip(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    return buf.getvalue()
+
+
+def _torch_zip(payload: bytes, member: str = "archive/data.pkl") -> bytes:
+    benign = b"\x80\x02}q\x00X\x01\x00\x00\x00wq\x01K\x01s."
+    members = {"archive/data.pkl": benign, "archive/byteorder": b"little", "archive/version": b"3\n",
+               "archive/data/0": b"\x00" * 256}
+    members[member] = payload
+    return _zip(members)
+
+
+def _mismatch(data: bytes) -> bytes:
+    i = data.index(b"archive/data.pkl", data.index(b"PK\x03\x04"))
+    return data[:i] + b"archive/data.pkX" + data[i + 16:]
+
+
+def _flag(data: bytes) -> bytes:
+    b = bytearray(data)
+    for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = b.find(sig)
+        while i >= 0:
+            b[i + off] |= 1
+            i = b.find(sig, i + 4)
+    return bytes(b)
+
+
+def _npy_object(payload: bytes) -> bytes:
+    hdr = repr({"descr": "|O", "fortran_order": False, "shape": (1,)}).encode()
+    hdr += b" " * (63 - (10 + len(hdr)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr + payload
+
+
+def _tar_gz(name: str, payload: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(payload)
+        tf.addfile(ti, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+def _legacy_torch(payload_call: bytes) -> bytes:
+    magic = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b"."
+    proto = b"\x80\x02M\xe9\x03."
+    info = b"\x80\x02}q\x00(X\x10\x00\x00\x00protocol_versionq\x01M\xe9\x03u."
+    keys = b"\x80\x02]q\x00."
+    return magic + proto + info + payload_call + keys
+
+
+def _gguf_template(tpl: str) -> bytes:
+    out = b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
+    k, v = b"tokenizer.chat_template", tpl.encode()
+    return out + struct.pack("<Q", len(k)) + k + struct.pack("<IQ", 8, len(v)) + v
+
+
+def _pb(fno: int, value) -> bytes:
+    def vint(n):
+        o = bytearray()
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            o.append(b | (0x80 if n else 0))
+            if not n:
+                return bytes(o)
+    if isinstance(value, int):
+        return vint(fno << 3) + vint(value)
+    value = value.encode() if isinstance(value, str) else value
+    return vint((fno << 3) | 2) + vint(len(value)) + value
+
+
+def _onnx_escape(loc: str) -> bytes:
+    t = _pb(1, 4) + _pb(2, 1) + _pb(8, "w") + _pb(13, _pb(1, "location") + _pb(2, loc)) + _pb(14, 1)
+    graph = _pb(1, _pb(4, "Add")) + _pb(5, t)
+    return _pb(1, 8) + _pb(2, "x") + _pb(7, graph) + _pb(8, _pb(2, 17))
+
+
+def _keras_lambda() -> bytes:
+    import base64
+
+    code = base64.b64encode(b"\xe3\x00\x00os\x00system\x00").decode()
+    cfg = {"module": "keras", "class_name": "Sequential", "config": {"layers": [
+        {"module": "keras.layers", "class_name": "Lambda", "config": {"function": {
+            "class_name": "__lambda__", "config": {"code": code}}}}]}}
+    return _zip({"config.json": json.dumps(cfg).encode(), "metadata.json": b"{}", "model.weights.h5": b"\x89HDF\r\n\x1a\n"})
+
+
+def build_malicious() -> int:
+    d = OUT / "malicious"
+    d.mkdir(parents=True, exist_ok=True)
+    n = 0
+
+    def put(name: str, data: bytes) -> None:
+        nonlocal n
+        (d / name).write_bytes(data)
+        n += 1
+
+    for mod, name in TARGETS:
+        tag = f"{mod}_{name}".replace(".", "_")
+        put(f"g2_{tag}.pkl", call_global(mod, name))
+        put(f"sg4_{tag}.pickle", call_stack_global(mod, name))
+        put(f"memo_{tag}.bin", call_memo_stack_global(mod, name))
+        put(f"torchzip_{tag}.pt", _torch_zip(call_global(mod, name)))
+    benign_pickle = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01K\x02es."
+    for mod, name in CLASSIC:
+        tag = f"{mod}_{name}".replace(".", "_")
+        payload = call_global(mod, name)
+        put(f"mismatch_{tag}.pt", _mismatch(_torch_zip(payload)))
+        put(f"flagbit_{tag}.pt", _flag(_torch_zip(payload)))
+        put(f"member_{tag}.pt", _torch_zip(payload, "archive/extra/meta.pkl"))
+        put(f"tensor_member_{tag}.pt", _torch_zip(payload, "archive/data/1"))
+        put(f"npy_{tag}.npy", _npy_object(payload))
+        put(f"npz_{tag}.npz", _zip({"a.npy": _npy_object(payload)}))
+        put(f"joblib_zlib_{tag}.joblib", zlib.compress(payload))
+        put(f"joblib_gz_{tag}.joblib", gzip.compress(payload))
+        put(f"targz_{tag}.tar.gz", _tar_gz("model.pkl", payload))
+        put(f"stacked_{tag}.pkl", benign_pickle + payload)
+        put(f"aftertrunc_{tag}.pkl", benign_pickle[:-6] + b"\x00" + payload)
+        put(f"legacy_{tag}.pt", _legacy_torch(payload))
+        put(f"nested_{tag}.zip", _zip({"inner.zip": _zip({"x.pkl": payload})}))
+        put(f"getattr_{tag}.pkl", getattr_chain(mod, name))
+        try:
+            import py7zr
+
+            buf = io.BytesIO()
+            with py7zr.SevenZipFile(buf, "w") as z:
+                z.writestr(payload, "model.pkl")
+            put(f"sevenz_{tag}.7z", buf.getvalue())
+        except ImportError:
+            pass
+    for i, tpl in enumerate(["{{ ''.__class__.__mro__[1].__subclasses__() }}",
+                             "{{ cycler.__init__.__globals__.os.popen('id').read() }}"]):
+        put(f"gguf_template_{i}.gguf", _gguf_template(tpl))
+    for i, loc in enumerate(["../../../../etc/passwd", "/root/.ssh/id_rsa"]):
+        put(f"onnx_escape_{i}.onnx", _onnx_escape(loc))
+    put("keras_lambda.keras", _keras_lambda())
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# running the tools
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(str(p) for p in directory.rglob("*") if p.is_file())
+
+
+def _child_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
+    """(wall seconds, CPU seconds, flagged top-level files, note)."""
+    c0 = _child_cpu()
+    t0 = time.perf_counter()
+    flagged: set[str] = set()
+    note = ""
+    if tool == "crownwatch":
+        proc = subprocess.run([sys.executable, "-m", "crownwatch.scan", str(directory), "--format", "json"],
+                              capture_output=True, text=True, cwd=ROOT)
+        dt = time.perf_counter() - t0
+        try:
+            for r in json.loads(proc.stdout):
+                if r["verdict"] in ("malicious", "suspicious"):
+                    flagged.add(r["path"].split("!", 1)[0])
+        except json.JSONDecodeError:
+            note = "unparseable output"
+    elif tool == "picklescan":
+        proc = subprocess.run([str(VENV / "bin" / "picklescan"), "-p", str(directory)],
+                              capture_output=True, text=True)
+        dt = time.perf_counter() - t0
+        for line in (proc.stdout + proc.stderr).splitlines():
+            m = re.match(r"^(.*?): dangerous import ", line)
+            if m:
+                flagged.add(_top(m.group(1), directory))
+    else:
+        report = OUT / f"modelscan-{directory.name}.json"
+        proc = subprocess.run([str(VENV / "bin" / "modelscan"), "-p", str(directory), "-r", "json", "-o", str(report)],
+                              capture_output=True, text=True)
+        dt = time.perf_counter() - t0
+        try:
+            doc = json.loads(report.read_text())
+            for issue in doc.get("issues", []):
+                src = issue.get("source") or ""
+                flagged.add(_top(src, directory))
+        except (OSError, json.JSONDecodeError):
+            note = f"no report (rc={proc.returncode})"
+    return dt, _child_cpu() - c0, {f for f in flagged if f}, note
+
+
+def _top(src: str, directory: Path) -> str:
+    """Map a tool's reported location (maybe 'file:member' or relative) to the top-level file."""
+    src = src.strip()
+    cand = Path(src) if os.path.isabs(src) else directory / src
+    while True:
+        if cand.is_file():
+            return str(cand)
+        s = str(cand)
+        for sep in (":", "!"):
+            if sep in s[1:]:
+                s2 = s.rsplit(sep, 1)[0]
+                if s2 != s:
+                    cand = Path(s2)
+                    break
+        else:
+            return ""
+        if str(cand) == s:
+            return ""
+
+
+def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]:
+    rows = []
+    for cname, cdir in corpora.items():
+        files = set(_files(cdir))
+        base = base_cpu = None
+        for tool in tools:
+            times, cpus, flagged, note = [], [], set(), ""
+            for _ in range(runs):
+                dt, cpu, flagged, note = run_tool(tool, cdir)
+                times.append(dt)
+                cpus.append(cpu)
+            med, cpu = statistics.median(times), statistics.median(cpus)
+            if tool == "crownwatch":
+                base, base_cpu = med, cpu
+            row = {"tool": tool, "corpus": cname, "files": len(files), "time": med, "cpu": cpu,
+                   "ratio": med / base if base else float("nan"),
+                   "cpu_ratio": cpu / base_cpu if base_cpu else float("nan"),
+                   "flagged": len(flagged & files), "note": note}
+            if cname == "malicious":
+                row["recall"] = len(flagged & files) / max(1, len(files))
+                row["missed"] = sorted(os.path.basename(f) for f in files - flagged)
+            else:
+                row["fp"] = len(flagged & files)
+            rows.append(row)
+            print(f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}", file=sys.stderr)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| tool | corpus | files | wall time (median) | ratio vs crownwatch | CPU time (median) | CPU ratio | recall (malicious) | false positives (benign) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        recall = f"{r['recall']:.1%}" if "recall" in r else ""
+        fp = str(r["fp"]) if "fp" in r else ""
+        lines.append(f"| {r['tool']} | {r['corpus']} | {r['files']} | {r['time']:.2f} s | {r['ratio']:.2f}x "
+                     f"| {r['cpu']:.2f} s | {r['cpu_ratio']:.2f}x | {recall} | {fp} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench/scan.py")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--tools", default="crownwatch,picklescan,modelscan")
+    a = ap.parse_args(argv)
+    ensure_venv()
+    OUT.mkdir(parents=True, exist_ok=True)
+    build_benign(a.rebuild)
+    n_mal = build_malicious()
+    print(f"corpora ready under {OUT} ({n_mal} malicious samples)", file=sys.stderr)
+    corpora = {"malicious": OUT / "malicious", "benign": OUT / "benign"}
+    if not a.skip_large:
+        corpora["large"] = OUT / "large"
+    rows = measure(a.tools.split(","), corpora, a.runs)
+    md = table(rows)
+    missed = {r["tool"]: r.get("missed", []) for r in rows if r["corpus"] == "malicious"}
+    detail = "\n".join(f"- {t} missed {len(m)}: {', '.join(m[:40])}{' ...' if len(m) > 40 else ''}" for t, m in missed.items())
+    (OUT / "SCAN_RESULTS.md").write_text(md + "\n\n" + detail + "\n")
+    print(md)
+    print()
+    print(detail)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
