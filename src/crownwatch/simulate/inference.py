@@ -503,7 +503,7 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
                         t = w0 + timedelta(seconds=rng.uniform(0, 120))
                         stop = w0 + timedelta(hours=2.5)
                         while t < min(stop, end):
-                            model = MODEL_NEW if t > release + timedelta(hours=6) else MODEL_OLD
+                            model = MODEL_NEW if t > release + timedelta(hours=1) else MODEL_OLD
                             ip = rng.choice(proxies)
                             if rng.random() < 0.3:
                                 _distill_request(w, a, t, ("code", "agentic", "math"), model=model,

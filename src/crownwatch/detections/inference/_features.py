@@ -45,6 +45,9 @@ CAP_FRACTION = 0.9
 TEMPLATE_REPEATS = 5
 # Gaps longer than this end a session; regularity is measured within sessions.
 SESSION_GAP_S = 1800
+# Accounts with fewer requests than this have shares too noisy to describe the
+# population (one request is 0 % or 100 % CoT); they are scored, not used as reference.
+POP_MIN_REQUESTS = 20
 
 
 def _ref(t: ibis.Table, where=None) -> ibis.Value:
@@ -245,7 +248,7 @@ def z_threshold(fp_budget: float) -> float:
     return NormalDist().inv_cdf(1.0 - min(max(fp_budget, 1e-9), 0.5))
 
 
-def population(rows: list[dict], min_requests: int) -> dict[str, tuple[float, float]]:
+def population(rows: list[dict], min_requests: int = POP_MIN_REQUESTS) -> dict[str, tuple[float, float]]:
     """Median and MAD-based spread of each signal over accounts with enough traffic."""
     vals: dict[str, list[float]] = {s.name: [] for s in SIGNALS}
     for row in rows:
@@ -266,8 +269,12 @@ def population(rows: list[dict], min_requests: int) -> dict[str, tuple[float, fl
     return out
 
 
-def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float) -> dict:
-    """Which signals fired for this account, how strongly, and the totals."""
+def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float,
+          floor_scale: float = 1.0) -> dict:
+    """Which signals fired for this account, how strongly, and the totals.
+
+    ``floor_scale`` lowers the absolute floors (the hydra detection scores a
+    network's pooled traffic, diluted on purpose with cover requests, at half)."""
     fired = {}
     vals = signal_values(row)
     total = 0.0
@@ -278,7 +285,7 @@ def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float) -> dict:
             continue
         med, spread = pop[s.name]
         z = (v - med) / spread
-        if v >= s.floor and z >= zmin:
+        if v >= s.floor * floor_scale and z >= zmin:
             strength = min(1.0, z / (3 * zmin))
             fired[s.name] = {"value": round(float(v), 4), "z": round(min(z, 99.0), 2),
                              "strength": round(strength, 3), "what": s.what}
@@ -289,7 +296,7 @@ def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float) -> dict:
 
 def score_accounts(rows: list[dict], p) -> list[dict]:
     """Score every account; returns rows with ``_score`` (see :func:`score`) added."""
-    pop = population(rows, p.min_requests)
+    pop = population(rows)
     zmin = z_threshold(p.fp_budget)
     out = []
     for row in rows:

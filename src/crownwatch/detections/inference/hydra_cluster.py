@@ -1,0 +1,262 @@
+"""Hydra network: distillation spread over many linked accounts (ATLAS AML.T0024.002,
+AML.T0005).
+
+**What it looks for.** Accounts that each look clean alone — a few hundred requests
+a day, ordinary chat mixed in, under every rate limit — but are one operation:
+opened within hours of each other, paying with the same few cards, coming through
+the same residential-proxy pool, using the same client and the same prompt
+templates, switching on and off together. Pooled, their traffic is a distillation
+harvest.
+
+**Why it matters.** The February 2026 distillation campaigns ran about 24,000
+fraudulent accounts through proxy "hydra" networks precisely so that no single
+account crossed a threshold. Per-account detection (``inference.distillation_account``)
+cannot see them; the network can.
+
+**How.** The engine reduces ``llm_request`` to one row per account (the features of
+``_features.account_features`` plus active hour buckets and repeated templates).
+``postprocess`` then, in Python on that small table:
+
+1. links accounts that share a billing id or a source IP (values shared by more
+   than ``max_link_accounts`` accounts — a carrier-grade NAT — are ignored) and
+   joins them with union-find;
+2. keeps clusters of at least ``min_accounts`` and measures the corroborating
+   links: shared prompt templates, same user agent, accounts opened within
+   ``created_window_hours``, and synchronised timing (mean Jaccard overlap of
+   active hours);
+3. pools the members' traffic into one virtual account and scores it like the
+   per-account detection (robust z against the benign population, ``fp_budget``)
+   with the absolute floors scaled by ``pooled_floor_scale`` — a hydra dilutes its
+   harvest with cover traffic on purpose, and the links supply the rest of the
+   evidence. A cluster fires when the pooled traffic shows harvest and
+   targeting (at least one harvest signal, two harvest-or-targeting signals) and the
+   network has at least ``min_link_kinds`` kinds of link.
+
+**False positives and how they are handled.** A startup with many accounts behind
+one office NAT sharing one billing id links into a cluster, and is left alone
+because its pooled traffic is ordinary (multi-turn, varied topics, no harvest).
+Resellers and platforms that legitimately front many end-customers through one
+billing id: list the billing ids in ``exclude_billing``.
+
+No public SIEM rule covers this; it is the graph half of the approach Anthropic
+described (classifiers and behavioural fingerprinting across accounts).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from crownwatch.detections.base import Meta
+from crownwatch.detections.inference._features import (
+    account_features,
+    network_keys,
+    population,
+    score,
+    z_threshold,
+)
+
+META = Meta(
+    id="inference.hydra_cluster",
+    title="Hydra network of accounts distilling a model",
+    severity="critical",
+    attack=("AML.T0024.002", "AML.T0005"),
+    tables=("llm_request",),
+    description="Linked accounts (billing, proxies, templates, timing) whose pooled traffic is a distillation harvest.",
+    false_positives=(
+        "Startups and teams sharing billing behind one NAT (pooled traffic is ordinary); "
+        "resellers fronting many customers (exclude_billing)."
+    ),
+    references=(
+        "https://atlas.mitre.org/techniques/AML.T0024.002",
+        "https://atlas.mitre.org/techniques/AML.T0005",
+        "https://www.anthropic.com/news/detecting-and-preventing-distillation-attacks",
+    ),
+    params={
+        "fp_budget": 0.005,
+        "min_requests": 200,
+        "min_accounts": 3,
+        "max_link_accounts": 200,
+        "min_link_kinds": 2,
+        "pooled_floor_scale": 0.5,
+        "created_window_hours": 24,
+        "sync_jaccard": 0.5,
+        "template_min_uses": 3,
+        "release_grace_hours": 6,
+        "release_window_hours": 24,
+        "min_cap_tokens": 2048,
+        "exclude_billing": [],
+    },
+)
+
+
+def query(t, p):
+    acc = account_features(t, p)
+    keys = network_keys(t, p)
+    return acc.left_join(keys, "account_id").drop("account_id_right")
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _pooled(members: list[dict]) -> dict:
+    """The members' traffic as one virtual account (request-weighted shares)."""
+    req = sum(m["requests"] for m in members)
+
+    def wmean(k):
+        vals = [(m.get(k) or 0.0) * m["requests"] for m in members]
+        return sum(vals) / req if req else 0.0
+
+    hours = set()
+    for m in members:
+        hours.update(m.get("hour_buckets") or [])
+    gaps = [m for m in members if m.get("gap_mean")]
+    return {
+        "requests": req,
+        "active_hours": len(hours),
+        "hours_of_day": len({h % 24 for h in hours}),
+        "out_mean": wmean("out_mean"),
+        **{k: wmean(k) for k in ("cot_share", "rubric_share", "cap_share", "multi_share",
+                                 "resample_share", "capability_share", "single_share",
+                                 "templated_share")},
+        "window_requests": sum(m.get("window_requests") or 0 for m in members),
+        "fresh_requests": sum(m.get("fresh_requests") or 0 for m in members),
+        # timing regularity is a per-account property; pooled, take the median member
+        "gap_mean": sorted(m["gap_mean"] for m in gaps)[len(gaps) // 2] if gaps else None,
+        "gap_std": sorted(m.get("gap_std") or 0 for m in gaps)[len(gaps) // 2] if gaps else None,
+        "gaps": sum(m.get("gaps") or 0 for m in members),
+    }
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def postprocess(rows: list[dict], p) -> list[dict]:
+    by_id = {r["account_id"]: r for r in rows}
+    excluded = set(p.exclude_billing)
+    # 1. strong links
+    values: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in rows:
+        for b in r.get("billing_ids") or []:
+            if b not in excluded:
+                values[("billing", b)].add(r["account_id"])
+        for ip in r.get("src_ips") or []:
+            values[("src_ip", ip)].add(r["account_id"])
+        for tpl in r.get("templates") or []:
+            values[("template", tpl)].add(r["account_id"])
+    uf = _UnionFind()
+    for (kind, _v), accts in values.items():
+        # infrastructure joins accounts; a shared template only corroborates (common
+        # short prompts recur across unrelated customers)
+        if kind != "template" and 2 <= len(accts) <= p.max_link_accounts:
+            first, *rest = sorted(accts)
+            for a in rest:
+                uf.union(first, a)
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for a in uf.parent:
+        clusters[uf.find(a)].append(a)
+
+    pop = population(rows)
+    zmin = z_threshold(p.fp_budget)
+    # (members are also scored alone against everyone, to report how many look clean)
+    out = []
+    for members_ids in clusters.values():
+        if len(members_ids) < p.min_accounts:
+            continue
+        members = [by_id[a] for a in sorted(members_ids)]
+        mset = set(members_ids)
+        # 2. which kinds of link hold it together, and corroboration
+        links: dict[str, int] = defaultdict(int)
+        shared: dict[str, list[str]] = defaultdict(list)
+        for (kind, v), accts in values.items():
+            inside = accts & mset
+            if len(inside) >= 2 and len(accts) <= p.max_link_accounts:
+                links[kind] += 1
+                shared[kind].append(v)
+        uas = defaultdict(int)
+        for m in members:
+            for ua in m.get("user_agents") or []:
+                uas[ua] += 1
+        top_ua, ua_n = max(uas.items(), key=lambda kv: (kv[1], kv[0])) if uas else (None, 0)
+        if ua_n >= max(2, 0.8 * len(members)):
+            links["user_agent"] = 1
+        created = sorted(m["account_created"] for m in members if m.get("account_created"))
+        created_span_h = None
+        if len(created) >= 2:
+            best = 1
+            j = 0
+            for i in range(len(created)):
+                while (created[i] - created[j]).total_seconds() > p.created_window_hours * 3600:
+                    j += 1
+                best = max(best, i - j + 1)
+            created_span_h = (created[-1] - created[0]).total_seconds() / 3600
+            if best >= max(2, 0.8 * len(created)):
+                links["created_together"] = 1
+        hour_sets = [set(m.get("hour_buckets") or []) for m in members]
+        pairs = [(i, j) for i in range(len(hour_sets)) for j in range(i + 1, len(hour_sets))][:5000]
+        sync = sum(_jaccard(hour_sets[i], hour_sets[j]) for i, j in pairs) / len(pairs) if pairs else 0.0
+        if sync >= p.sync_jaccard:
+            links["synchronised_timing"] = 1
+        if len(links) < p.min_link_kinds:
+            continue
+        # 3. pooled traffic scored like one account
+        pooled = _pooled(members)
+        # leave-cluster-out reference: a big network must not set its own baseline
+        ref = population([r for r in rows if r["account_id"] not in mset])
+        sc = score(pooled, ref, zmin, p.pooled_floor_scale)
+        g = sc["groups"]
+        if not (g["harvest"] >= 1 and g["harvest"] + g["targeting"] >= 2):
+            continue
+        member_scores = [score(m, pop, zmin) for m in members]
+        alone_clean = sum(1 for s in member_scores if s["groups"]["harvest"] + s["groups"]["targeting"] < 2
+                          or len(s["signals"]) < 4)
+        first = min(m["first_seen"] for m in members)
+        last = max(m["last_seen"] for m in members)
+        out.append({
+            "key": "hydra:" + members[0]["account_id"],
+            "first_seen": first,
+            "last_seen": last,
+            "entity_account": [m["account_id"] for m in members],
+            "entity_api_key": [k for m in members for k in (m.get("api_keys") or [])],
+            "entity_billing": shared.get("billing", []),
+            "entity_src_ip": shared.get("src_ip", []),
+            "severity": "critical",
+            "accounts": len(members),
+            "accounts_clean_alone": alone_clean,
+            "links": dict(sorted(links.items())),
+            "user_agent": top_ua,
+            "created_span_hours": round(created_span_h, 2) if created_span_h is not None else None,
+            "timing_sync": round(sync, 4),
+            "score": sc["score"],
+            "signals": sc["signals"],
+            "requests": pooled["requests"],
+            "requests_per_account": round(pooled["requests"] / len(members), 1),
+            "sample_prompts": sorted({m["sample_cot"] for m in members if m.get("sample_cot")})[:3],
+            "raw_refs": sorted({m["ref_cot"] for m in members if m.get("ref_cot")})[:10],
+        })
+    return out
+
+
+def title(row, p) -> str:
+    return (
+        f"Hydra network of {row['accounts']} accounts ({row['accounts_clean_alone']} clean alone) "
+        f"linked by {', '.join(row['links'])}: {row['requests']} requests, score {row['score']:.1f}"
+    )
+
+
+_ = datetime  # timestamps arrive as datetime from the engine
