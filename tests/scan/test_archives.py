@@ -233,3 +233,36 @@ def test_gzip_wrapped_pickle_and_joblib_zlib():
 
     assert worst(scan_bytes(lzma.compress(evil(), format=lzma.FORMAT_ALONE), "m.joblib")) == "malicious"
     assert worst(scan_bytes(lzma.compress(evil()), "m.joblib.xz")) == "malicious"
+
+
+def _torchscript(code: str) -> bytes:
+    return make_zip({"m/data.pkl": pickle.dumps({"x": 1}, protocol=2), "m/constants.pkl": pickle.dumps((), protocol=2),
+                     "m/version": b"8\n", "m/code/__torch__/model.py": code.encode()})
+
+
+def test_torchscript_code_checks():
+    ok = _torchscript("def forward(self, x: Tensor) -> Tensor:\n  return torch.relu(torch.ops.aten.add(x, 1))\n")
+    r = scan_bytes(ok, "ts.pt")[0]
+    assert r.format == "torchscript" and r.verdict == "clean", r.to_dict()
+    custom = _torchscript("def forward(self, x):\n  return ops.evilns.run(x)\n")
+    assert scan_bytes(custom, "ts.pt")[0].verdict == "suspicious"
+    reader = _torchscript("def forward(self, x):\n  return torch.from_file('/etc/shadow', True, 100)\n")
+    assert scan_bytes(reader, "ts.pt")[0].verdict == "malicious"
+
+
+def test_real_torchscript_fixture_with_evil_constants(tmp_path):
+    src = os.path.join(FIXTURES, "torchscript.pt")
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    name = next(n for n in members if n.endswith("constants.pkl"))
+    members[name] = evil(proto=2)
+    out = tmp_path / "ts.pt"
+    out.write_bytes(make_zip(members))
+    assert worst(scan_file(str(out))) == "malicious"
+
+
+def test_pickle_zip_polyglot():
+    data = pickle.dumps({"ok": 1}, protocol=2) + make_zip({"x.pkl": evil()})
+    res = scan_bytes(data, "poly.pt")
+    assert any(i.kind == "format.polyglot" for r in res for i in r.issues)
+    assert worst(res) == "malicious"

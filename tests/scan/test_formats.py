@@ -293,3 +293,19 @@ def test_real_fixture_truncations_never_crash(name):
     for cut in range(0, len(data), max(1, len(data) // 60)):
         for r in scan_bytes(data[:cut], name):
             assert r.verdict in ("clean", "suspicious", "malicious", "error")
+
+
+def test_pandas_pickles_are_clean():
+    pd = pytest.importorskip("pandas")
+    import pickle
+
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "t": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                       "c": pd.Categorical(["u", "v"])})
+    objs = [df, pd.Series([1.5, 2.5]), {"ts": pd.Timestamp("2024-01-01"), "td": pd.Timedelta("1D"),
+                                        "nat": pd.NaT, "per": pd.Period("2024-01", "M")}]
+    for proto in (2, 4, 5):
+        for obj in objs:
+            r = scan1(pickle.dumps(obj, protocol=proto))
+            assert r.verdict == "clean", [i.detail for i in r.issues]
+    bad = evil("pandas", "HDFStore", "/tmp/x.h5")
+    assert scan1(bad).verdict == "malicious"
