@@ -266,3 +266,35 @@ def test_pickle_zip_polyglot():
     res = scan_bytes(data, "poly.pt")
     assert any(i.kind == "format.polyglot" for r in res for i in r.issues)
     assert worst(res) == "malicious"
+
+
+@pytest.mark.parametrize("filters", [None, [{"id": py7zr.FILTER_LZMA}], [{"id": py7zr.FILTER_X86}, {"id": py7zr.FILTER_LZMA2}],
+                                     [{"id": py7zr.FILTER_COPY}], [{"id": py7zr.FILTER_BZIP2}], [{"id": py7zr.FILTER_DEFLATE}]])
+def test_7z_codecs_native_and_fallback(filters):
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", filters=filters) as z:
+        z.writestr(evil(), "a/evil.pkl")
+        z.writestr(pickle.dumps([1, 2], protocol=4), "a/ok.pkl")
+        z.writestr(b"", "empty.txt")
+    res = scan_bytes(buf.getvalue(), "m.7z")
+    by = {r.path: r.verdict for r in res}
+    assert by["m.7z!a/evil.pkl"] == "malicious"
+    assert by["m.7z!a/ok.pkl"] == "clean"
+
+
+def test_7z_hostile_headers_never_crash():
+    import random
+
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as z:
+        z.writestr(evil(), "x.pkl")
+    data = buf.getvalue()
+    rnd = random.Random(5)
+    for _ in range(150):
+        b = bytearray(data)
+        for _ in range(rnd.randint(1, 3)):
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        if rnd.random() < 0.3:
+            b = b[: rnd.randrange(len(b))]
+        for r in scan_bytes(bytes(b), "m.7z"):
+            assert r.verdict in ("clean", "suspicious", "malicious", "error")

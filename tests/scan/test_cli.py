@@ -71,7 +71,10 @@ def test_glob(tmp_path):
     assert [r.path for r in res] == [str(t / "sub" / "odd.pt")]
 
 
-def test_parallel_matches_serial(tmp_path):
+def test_parallel_matches_serial(tmp_path, monkeypatch):
+    import crownwatch.scan as scan_pkg
+
+    monkeypatch.setattr(scan_pkg, "PARALLEL_MIN_WORK_S", 0.0)
     for i in range(20):
         (tmp_path / f"f{i}.pkl").write_bytes(evil() if i % 3 == 0 else b"\x80\x04K\x01.")
     a = [r.to_dict() for r in scan_paths([str(tmp_path)], workers=1)]

@@ -228,6 +228,21 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
     if depth >= MAX_DEPTH:
         res.add("medium", "archive.too_deep", f"archives nested deeper than {MAX_DEPTH} levels; not opened")
         return
+    from .sevenzip import Unsupported, read_7z
+
+    try:
+        members = read_7z(data, _limit(ctx))
+    except Unsupported:
+        members = None
+    if members is not None:
+        for fname, content in members:
+            for sev, kind, detail in archives.check_member_name(fname):
+                res.add(sev, kind, detail)
+            ctx.spend(len(content))
+            sub = ScanResult(f"{vpath}!{fname}")
+            ctx.results.append(sub)
+            scan_data(content, sub.path, ctx, sub, depth + 1, fname)
+        return
     try:
         import py7zr
         import py7zr.io

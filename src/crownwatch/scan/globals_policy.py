@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 
 # --- normalisation ---------------------------------------------------------------------------
 
@@ -505,6 +506,7 @@ def _deny_lookup(full: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def judge(module: str, name: str) -> Verdict:
     """Judge one global reference (after alias normalisation)."""
     module, name = normalise(module, name)
@@ -551,6 +553,7 @@ def is_allowed(module: str, name: str) -> bool:
     return bool(_IDENT.match(name)) and full.startswith(FUNCTION_PACKAGES)
 
 
+@lru_cache(maxsize=4096)
 def is_user_module(module: str) -> bool:
     """A module that is neither stdlib nor a known library: the user's own code."""
     top = module.split(".")[0]
