@@ -364,3 +364,86 @@ def describe(reg: Registry) -> list[dict]:
 
 def _uniq(xs: Iterable[str]) -> list[str]:
     return sorted(set(xs))
+
+
+# -- discovery ----------------------------------------------------------------------------
+
+_SHARD = r"-\d{5}-of-\d{5}\."
+
+
+def suggest(lake: Any, *, min_objects: int = 1) -> list[dict]:
+    """Crown-jewel candidates from what the logs show: object keys that look like model
+    weights, dataset shards or chip designs, grouped per bucket and top folder, with their
+    volumes and readers. Aggregated in the engine; Python sees one row per candidate.
+
+    ``lake`` is a :class:`crownwatch.lake.Lake` (or anything with ``table_files``)."""
+    from crownwatch.engine import Engine
+
+    eng = Engine(lake)
+    t = eng.table("api_activity")
+    t = t.filter(t.resource.notnull() & t.object_key.notnull())
+    kind = _ext_kind(t.object_key)
+    # the folder that holds the files: up to the last "/" of the resource
+    prefix = t.resource.re_extract(r"^(.*/)[^/]*$", 1)
+    t = t.mutate(kind=kind, prefix=prefix, sharded=t.object_key.re_search(_SHARD))
+    t = t.filter(t.kind.notnull())
+    g = t.group_by(["prefix", "kind"]).aggregate(
+        objects=t.object_key.nunique(),
+        requests=t.count(),
+        bytes_read=t.bytes_out.fill_null(0).sum(),
+        largest_object=t.object_size.max(),
+        readers=t.principal.nunique(),
+        sharded=t.sharded.any(),
+        first_seen=t.time.min(),
+        last_seen=t.time.max(),
+    )
+    g = g.filter(g.objects >= min_objects).order_by([g.bytes_read.desc(), g.prefix])
+    rows = eng.execute(g)
+    out = []
+    for r in rows:
+        loc = r["prefix"]
+        name = "-".join(p for p in loc.split("://", 1)[-1].strip("/").split("/")[-2:] if p) or loc
+        out.append({
+            "name": re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower(),
+            "kind": r["kind"],
+            "locations": [loc],
+            "sensitivity": "critical" if r["kind"] in ("model_weights", "chip_design") else "high",
+            "evidence": {
+                "objects": r["objects"], "requests": r["requests"], "bytes_read": r["bytes_read"],
+                "largest_object": r["largest_object"], "readers": r["readers"],
+                "sharded_checkpoint": bool(r["sharded"]),
+                "first_seen": str(r["first_seen"]), "last_seen": str(r["last_seen"]),
+            },
+        })
+    # the same name twice (two buckets with the same folder): keep them apart
+    seen: dict[str, int] = {}
+    for s in out:
+        n = seen.get(s["name"], 0)
+        seen[s["name"]] = n + 1
+        if n:
+            s["name"] = f"{s['name']}-{n + 1}"
+    return out
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_toml(suggestions: list[dict]) -> str:
+    """``[[assets]]`` tables the user can paste into crownwatch.toml, volumes as comments."""
+    lines = ["# Suggested crown jewels — review, rename, add owners and expected_readers, then paste.", ""]
+    for s in suggestions:
+        ev = s["evidence"]
+        lines.append(
+            f"# {ev['objects']} objects, {ev['bytes_read']} bytes read in {ev['requests']} requests "
+            f"by {ev['readers']} principals" + (", sharded checkpoint" if ev["sharded_checkpoint"] else "")
+        )
+        lines.append("[[assets]]")
+        lines.append(f"name = {_toml_str(s['name'])}")
+        lines.append(f"kind = {_toml_str(s['kind'])}")
+        lines.append("locations = [" + ", ".join(_toml_str(x) for x in s["locations"]) + "]")
+        lines.append("owners = []")
+        lines.append("expected_readers = []")
+        lines.append(f"sensitivity = {_toml_str(s['sensitivity'])}")
+        lines.append("")
+    return "\n".join(lines)

@@ -171,12 +171,55 @@ def parse(reader: Reader, path: Path) -> Parsed:
     return Parsed(records=reader.count(stage), routed={"api_activity": rows}, quarantine=quarantine)
 
 
+def _fast() -> str:
+    """The same struct as the regex, from splitting on quotes then spaces: a record has
+    exactly three quoted fields (Request-URI, Referer, User-Agent), so splitting on
+    ``"`` gives 7 parts whenever no field holds an escaped quote — and those rare lines
+    take the regex. An order of magnitude faster than one 27-group regex per line."""
+    head = ["bucket_owner", "bucket", None, None, "remote_ip", "requester", "request_id", "operation", "key"]
+    mid = ["http_status", "error_code", "bytes_sent", "object_size", "total_time", "turnaround"]
+    fields = {}
+    for i, name in enumerate(head, start=1):
+        if name:
+            fields[name] = f"a[{i}]"
+    fields["time"] = "substr(a[3], 2) || ' ' || rtrim(a[4], ']')"
+    fields["request_uri"] = "q[2]"
+    fields["request_uri_dash"] = "''"
+    for i, name in enumerate(mid, start=1):
+        fields[name] = f"b[{i}]"
+    fields["referer"] = "q[4]"
+    fields["referer_dash"] = "''"
+    fields["user_agent"] = "q[6]"
+    fields["user_agent_dash"] = "''"
+    fields["version_id"] = "coalesce(c[1], '')"
+    for i, name in enumerate(_OPTIONAL, start=2):
+        fields[name] = f"coalesce(c[{i}], '')"
+    assert list(fields) == GROUPS or sorted(fields) == sorted(GROUPS), (list(fields), GROUPS)
+    return "struct_pack(" + ", ".join(f"{g} := {fields[g]}" for g in GROUPS) + ")"
+
+
+FAST = _fast()
+
+
 def _stage(con, stage: str, lines: str) -> None:
     names = "[" + ", ".join(f"'{g}'" for g in GROUPS) + "]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {stage} AS
-        WITH p AS (
-            SELECT raw_offset, text, regexp_extract(text, '{PATTERN}', {names}) AS m FROM {lines}
+        WITH q AS (
+            SELECT raw_offset, text, string_split(text, '"') AS q FROM {lines}
+        ), s AS (
+            SELECT raw_offset, text, q,
+                   CASE WHEN len(q) = 7 THEN string_split(q[1], ' ') END AS a,
+                   CASE WHEN len(q) = 7 THEN string_split(trim(q[3]), ' ') END AS b,
+                   CASE WHEN len(q) = 7 THEN string_split(trim(q[7]), ' ') END AS c
+            FROM q
+        ), p AS (
+            SELECT raw_offset, text,
+                CASE WHEN len(a) = 10 AND a[10] = '' AND starts_with(a[3], '[') AND ends_with(a[4], ']')
+                          AND len(b) = 6 AND trim(q[5]) = '' AND a[1] <> ''
+                     THEN {FAST}
+                     ELSE regexp_extract(text, '{PATTERN}', {names}) END AS m
+            FROM s
         ), r AS (
             SELECT raw_offset, text, m,
                 try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') AS ts,

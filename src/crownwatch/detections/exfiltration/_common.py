@@ -79,8 +79,17 @@ def peer_group(t: ibis.Table) -> ibis.Value:
         (sa_proj != "", ibis.literal("gcp-sa:").concat(sa_proj)),
         (domain != "", ibis.literal("user:").concat(domain)),
         (pr.re_search(r"^[0-9a-f]{8}-[0-9a-f]{4}-"), ibis.literal("azure-oauth")),
-        else_=ibis.literal("other:").concat(t.auth_method.fill_null("unknown").lower()),
+        else_=ibis.literal("other"),
     )
+
+
+def with_principal_keys(t: ibis.Table) -> ibis.Table:
+    """``t`` with ``pkey`` and ``peer`` — the regexes run once per distinct principal
+    (a small table), not once per event, then join back."""
+    names = t.select(principal=t.principal.fill_null("unknown")).distinct()
+    names = names.mutate(pkey=principal_key(names), peer=peer_group(names))
+    t = t.mutate(_pn=t.principal.fill_null("unknown"))
+    return t.join(names, t._pn == names.principal).drop("_pn", "principal_right")
 
 
 def jewel_events(t, p) -> tuple[ibis.Table, Registry]:
@@ -108,5 +117,5 @@ def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) 
 
 __all__ = [
     "AI_ATTACK", "COPY_OPS", "DAY", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
-    "day_number", "jewel_events", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+    "day_number", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
 ]

@@ -58,9 +58,8 @@ from crownwatch.detections.exfiltration._common import (
     day_number,
     jewel_events,
     order_stat,
-    peer_group,
-    principal_key,
     raw_ref,
+    with_principal_keys,
 )
 
 META = Meta(
@@ -103,7 +102,8 @@ def query(t, p) -> ibis.Table:
     )
     if p.exclude_principals:
         reads = reads.filter(~reads.principal.isin(list(p.exclude_principals)))
-    reads = reads.mutate(pkey=principal_key(reads), peer=peer_group(reads), day=day_number(reads.time))
+    reads = with_principal_keys(reads)
+    reads = reads.mutate(day=day_number(reads.time))
 
     keys = ["pkey", "asset", "day"]
     per_source = reads.group_by([*keys, "peer", "source"]).aggregate(
@@ -214,8 +214,9 @@ def query(t, p) -> ibis.Table:
         baseline_peer_p95_bytes=out.peer_p95,
         baseline_peer_days=out.peer_days,
         lookback_days=ibis.literal(p.lookback_days),
-        ratio_to_own=(out.bytes / ibis.greatest(out.own_median, 1)).round(1),
-        ratio_to_peers=(out.bytes / ibis.greatest(out.peer_p95, 1)).round(1),
+        # NULL when there is no baseline: "new reader", not a ratio over zero
+        ratio_to_own=ibis.ifelse(out.own_median > 0, (out.bytes / out.own_median).round(1), ibis.null("float64")),
+        ratio_to_peers=ibis.ifelse(out.peer_p95 > 0, (out.bytes / out.peer_p95).round(1), ibis.null("float64")),
         top_keys=out.top_keys,
         timeline=out.timeline,
         src_asns=out.src_asns,
@@ -256,8 +257,9 @@ def _human(n: int) -> str:
 
 def title(row, p) -> str:
     principal = row.get("principal_key") or "?"
+    own = f"{row['ratio_to_own']}x own baseline" if row.get("ratio_to_own") else "no earlier reads"
+    peers = f"{row['ratio_to_peers']}x peers" if row.get("ratio_to_peers") else "no peers"
     return (
         f"Bulk read of {row['entity_asset']} by {principal}: {_human(int(row['bytes']))} "
-        f"in {row['objects']} objects ({row['ratio_to_own']}x own baseline, "
-        f"{row['ratio_to_peers']}x peers)"
+        f"in {row['objects']} objects ({own}, {peers})"
     )

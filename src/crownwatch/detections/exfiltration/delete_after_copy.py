@@ -37,8 +37,8 @@ from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
     jewel_events,
-    principal_key,
     raw_ref,
+    with_principal_keys,
 )
 
 META = Meta(
@@ -66,7 +66,8 @@ def query(t, p) -> ibis.Table:
     ev = ev.filter((ev.status == "success") & ev.object_key.notnull())
     if p.exclude_principals:
         ev = ev.filter(~ev.principal.isin(list(p.exclude_principals)))
-    ev = ev.mutate(pkey=principal_key(ev), ts=ev.time.epoch_seconds())
+    ev = with_principal_keys(ev)
+    ev = ev.mutate(ts=ev.time.epoch_seconds())
     reads = ev.filter(ev.api_operation.isin(READ_OPS)).select(
         r_pkey=ev.pkey, r_asset=ev.asset, r_key=ev.object_key, r_ts=ev.ts, r_time=ev.time,
         r_bytes=ev.bytes_out.fill_null(0), r_ref=raw_ref(ev),

@@ -48,8 +48,8 @@ from crownwatch.detections.exfiltration._common import (
     READ_OPS,
     day_number,
     jewel_events,
-    principal_key,
     raw_ref,
+    with_principal_keys,
 )
 
 META = Meta(
@@ -81,12 +81,14 @@ _PRIVATE = r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fc|
 def query(t, p) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success"))
-    ev = ev.mutate(pkey=principal_key(ev), day=day_number(ev.time))
+    ev = with_principal_keys(ev).drop("peer")
+    ev = ev.mutate(day=day_number(ev.time))
     own_asns = list(reg.organisation.own_asns)
 
     # history of the principal across every API call: where it has been seen from
     allp = t.api_activity
-    allp = allp.mutate(pkey=principal_key(allp), day=day_number(allp.time))
+    allp = with_principal_keys(allp.select("principal", "time", "src_asn", "src_country"))
+    allp = allp.mutate(day=day_number(allp.time))
     p_day0 = allp.group_by("pkey").aggregate(p_day0=allp.day.min())
     asn0 = allp.filter(allp.src_asn.notnull()).group_by(["pkey", "src_asn"]).aggregate(asn_day0=allp.day.min())
     cc0 = allp.filter(allp.src_country.notnull()).group_by(["pkey", "src_country"]).aggregate(cc_day0=allp.day.min())

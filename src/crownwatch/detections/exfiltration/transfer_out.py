@@ -140,7 +140,8 @@ def query(t, p) -> ibis.Table:
     # -- data plane: copies into / reads by foreign accounts ----------------------------
     dp = tag_assets(a, reg)
     dp = dp.filter(dp.asset.notnull() & dp.api_operation.isin(READ_OPS + COPY_OPS))
-    foreign_reader = dp.principal_account.notnull() & ~dp.principal_account.isin(own) & (
+    # Azure logs the caller's *tenant* there, not a subscription: not comparable
+    foreign_reader = (dp.cloud != "azure") & dp.principal_account.notnull() & ~dp.principal_account.isin(own) & (
         dp.principal_account != dp.account.fill_null(""))
     if not own:
         foreign_reader = dp.is_cross_account.fill_null(False)
