@@ -6,7 +6,7 @@ Creates its own venv (``bench/.venv-scan``, gitignored) with picklescan, modelsc
 real libraries used to build benign checkpoints (torch 2.13 CPU, scikit-learn, joblib), then
 builds three corpora under ``bench/out/scan/``:
 
-* ``large``     - one real PyTorch checkpoint of at least 200 MB;
+* ``large``     - a real 218 MB PyTorch checkpoint, zip and legacy serialisation;
 * ``benign``    - a few hundred small real checkpoints: torch state dicts / whole models /
                   legacy / TorchScript / optimizer states, scikit-learn via joblib (plain and
                   compressed) and pickle, NumPy .npy/.npz/pickles, safetensors;
@@ -163,19 +163,30 @@ def safetensors(path, tensors):
 for i in range(30):
     safetensors(p(f"model_{i}.safetensors"), {"w": rng.standard_normal((16, 8)).astype(np.float32), "b": np.zeros(8, np.float32)})
 
+print("ok")
+'''
+
+LARGE_GEN = r'''
+import os, sys, torch
+from torch import nn
+large = sys.argv[1]
 os.makedirs(large, exist_ok=True)
+torch.manual_seed(0)
 big = nn.Sequential(nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.Linear(4096, 1024))
-torch.save(big.state_dict(), os.path.join(large, "large_model.pt"))
+sd = big.state_dict()
+torch.save(sd, os.path.join(large, "large_model.pt"))
+torch.save(sd, os.path.join(large, "large_model_legacy.pt"), _use_new_zipfile_serialization=False)
 print("ok")
 '''
 
 
 def build_benign(rebuild: bool) -> None:
     benign, large = OUT / "benign", OUT / "large"
-    if benign.exists() and large.exists() and not rebuild:
-        return
-    subprocess.run([str(VPY), "-c", BENIGN_GEN, str(benign), str(large)], check=True,
-                   stdout=subprocess.DEVNULL)
+    if rebuild or not benign.exists():
+        subprocess.run([str(VPY), "-c", BENIGN_GEN, str(benign), str(large)], check=True,
+                       stdout=subprocess.DEVNULL)
+    if rebuild or not (large / "large_model_legacy.pt").exists():
+        subprocess.run([str(VPY), "-c", LARGE_GEN, str(large)], check=True, stdout=subprocess.DEVNULL)
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,30 +456,36 @@ def _top(src: str, directory: Path) -> str:
 
 
 def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]:
+    """Runs are interleaved (tool A, B, C, A, B, C, ...) so background load hits all alike."""
     rows = []
     for cname, cdir in corpora.items():
         files = set(_files(cdir))
-        base = base_cpu = None
-        for tool in tools:
-            times, cpus, flagged, note = [], [], set(), ""
-            for _ in range(runs):
+        walls: dict[str, list[float]] = {t: [] for t in tools}
+        cpus: dict[str, list[float]] = {t: [] for t in tools}
+        last: dict[str, tuple[set[str], str]] = {}
+        for _ in range(runs):
+            for tool in tools:
                 dt, cpu, flagged, note = run_tool(tool, cdir)
-                times.append(dt)
-                cpus.append(cpu)
-            med, cpu = statistics.median(times), statistics.median(cpus)
-            if tool == "crownwatch":
-                base, base_cpu = med, cpu
+                walls[tool].append(dt)
+                cpus[tool].append(cpu)
+                last[tool] = (flagged, note)
+        base = statistics.median(walls[tools[0]])
+        base_cpu = statistics.median(cpus[tools[0]])
+        for tool in tools:
+            med, cpu = statistics.median(walls[tool]), statistics.median(cpus[tool])
+            flagged, note = last[tool]
             row = {"tool": tool, "corpus": cname, "files": len(files), "time": med, "cpu": cpu,
-                   "ratio": med / base if base else float("nan"),
-                   "cpu_ratio": cpu / base_cpu if base_cpu else float("nan"),
+                   "ratio": med / base, "cpu_ratio": cpu / base_cpu,
                    "flagged": len(flagged & files), "note": note}
             if cname == "malicious":
                 row["recall"] = len(flagged & files) / max(1, len(files))
                 row["missed"] = sorted(os.path.basename(f) for f in files - flagged)
             else:
                 row["fp"] = len(flagged & files)
+                row["fp_files"] = sorted(os.path.basename(f) for f in flagged & files)
             rows.append(row)
-            print(f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}", file=sys.stderr)
+            print(f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}",
+                  file=sys.stderr)
     return rows
 
 
@@ -485,7 +502,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="bench/scan.py")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--tools", default="crownwatch,picklescan,modelscan")

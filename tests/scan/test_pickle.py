@@ -385,3 +385,15 @@ def test_deep_nesting_and_huge_lengths():
     assert scan1(b"\x80\x04" + b"(" * 100000 + b".").verdict in ("clean", "error")
     assert scan1(b"\x80\x04" + b"]" * 200000 + b".").verdict == "clean"
     assert scan1(b"\x80\x04\x8d" + struct.pack("<Q", 1 << 60) + b"abc").verdict in ("clean", "error")
+
+
+def test_deeply_nested_arguments_are_reported_without_recursion_errors():
+    p = P(4).g("os", "system")
+    for _ in range(5000):
+        p.empty_dict().s("k")
+    p.empty_list()
+    for _ in range(5000):
+        p.setitem()
+    p.tuple1().reduce().stop()
+    r = scan1(p.bytes())
+    assert r.verdict == "malicious" and not r.error

@@ -247,7 +247,7 @@ def check_member_name(name: str) -> list[tuple[str, str, str]]:
     elif ".." in norm.split("/"):
         out.append(("high", "archive.path_traversal",
                     f"member {name!r} climbs out of the extraction folder with '..'"))
-    if any(ord(c) < 32 for c in name):
+    if not name.isprintable() and any(ord(c) < 32 for c in name):
         out.append(("medium", "archive.odd_name", f"member name {name!r} contains control characters"))
     return out
 

@@ -36,17 +36,23 @@ class Mark:
 class GlobalRef:
     """A name the unpickler would import (``find_class``)."""
 
-    __slots__ = ("module", "name", "offset", "op", "calls", "news", "refs", "dynamic")
+    __slots__ = ("module", "name", "offset", "op", "calls", "news", "pushes", "pops", "dynamic")
 
     def __init__(self, module: str, name: str, offset: int, op: str, dynamic: bool = False):
         self.module = module
         self.name = name
         self.offset = offset
         self.op = op
-        self.calls = 0  # used as the callable of REDUCE / INST / OBJ
-        self.news = 0   # used as the class of NEWOBJ / copyreg reconstructors
-        self.refs = 0   # placed anywhere else (argument, container item, state)
+        self.calls = 0   # used as the callable of REDUCE / INST / OBJ
+        self.news = 0    # used as the class of NEWOBJ / copyreg reconstructors
+        self.pushes = 0  # times it landed on the stack (creation, GET, DUP)
+        self.pops = 0    # times it was discarded (POP, POP_MARK)
         self.dynamic = dynamic
+
+    @property
+    def refs(self) -> int:
+        """Uses other than call / instantiate / discard: argument, container item, state."""
+        return self.pushes - self.calls - self.news - self.pops
 
     @property
     def full(self) -> str:
@@ -115,7 +121,7 @@ class SDict:
         return default
 
     def __repr__(self) -> str:
-        return "{" + ", ".join(f"{short_repr(k)}: {short_repr(v)}" for k, v in self.pairs[:6]) + (", ..." if len(self.pairs) > 6 else "") + "}"
+        return short_repr(self)
 
 
 class SList(list):
@@ -134,6 +140,9 @@ def short_repr(v, depth: int = 0, limit: int = 160) -> str:
         if len(v) > 6:
             inner += ", ..."
         r = f"({inner})" if isinstance(v, tuple) else f"[{inner}]"
+    elif isinstance(v, SDict):
+        inner = ", ".join(f"{short_repr(k, depth + 1, 40)}: {short_repr(x, depth + 1, 60)}" for k, x in v.pairs[:6])
+        r = "{" + inner + (", ..." if len(v.pairs) > 6 else "") + "}"
     elif isinstance(v, CallRef):
         r = f"{short_repr(v.func, depth + 1)}({short_repr(v.args, depth + 1)[1:-1] if isinstance(v.args, tuple) else short_repr(v.args, depth + 1)})"
     elif isinstance(v, bytes | bytearray):
@@ -241,15 +250,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
         if len(stack) < n:
             raise PickleParseError("stack underflow")
 
-    def ref(v) -> None:
-        if isinstance(v, GlobalRef):
-            v.refs += 1
-
-    def ref_all(items) -> None:
-        for v in items:
-            if isinstance(v, GlobalRef):
-                v.refs += 1
-
     def make_call(func, args, op: str, offset: int, kwargs=None) -> CallRef:
         c = CallRef(func, args, op, offset, kwargs)
         if isinstance(func, GlobalRef):
@@ -261,10 +261,8 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if isinstance(args, tuple) and args:
                     if full in _NEW_ARG0 and isinstance(args[0], GlobalRef):
                         args[0].news += 1
-                        args[0].refs -= 1
                     elif full in _NEW_ARG1 and len(args) > 1 and isinstance(args[1], GlobalRef):
                         args[1].news += 1
-                        args[1].refs -= 1
         else:
             res.dynamic_calls.append(c)
         res.calls.append(c)
@@ -305,9 +303,12 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if p > end:
                     raise PickleParseError(f"truncated at offset {pos}")
                 try:
-                    stack.append(memo[data[pos]])
+                    v = memo[data[pos]]
                 except KeyError:
                     raise PickleParseError(f"memo key {data[pos]} not found") from None
+                if v.__class__ is GlobalRef:
+                    v.pushes += 1
+                stack.append(v)
                 pos = p
             elif op == 0x8C:  # SHORT_BINUNICODE
                 p = pos + 1
@@ -354,22 +355,18 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 stack = []
             elif op == 0x74:  # TUPLE
                 items = pop_mark()
-                ref_all(items)
                 stack.append(tuple(items))
             elif op == 0x85:  # TUPLE1
                 take(1)
-                ref(stack[-1])
                 stack[-1] = (stack[-1],)
             elif op == 0x86:  # TUPLE2
                 take(2)
                 t = (stack[-2], stack[-1])
-                ref_all(t)
                 del stack[-2:]
                 stack.append(t)
             elif op == 0x87:  # TUPLE3
                 take(3)
                 t = (stack[-3], stack[-2], stack[-1])
-                ref_all(t)
                 del stack[-3:]
                 stack.append(t)
             elif op == 0x29:  # EMPTY_TUPLE
@@ -384,12 +381,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 state = stack.pop()
                 inst = stack[-1]
                 res.builds += 1
-                ref(state)
-                if isinstance(state, tuple):
-                    ref_all(state)
                 if isinstance(inst, GlobalRef):
                     res.tamper.append((opos, f"BUILD sets attributes on {inst.full} itself (a module-level class or function), altering code that runs later"))
-                    inst.refs += 1
+                    inst.pushes += 1
                 elif isinstance(inst, CallRef):
                     inst.state = state
                     if isinstance(inst.func, GlobalRef) and inst.func.full in _JOBLIB_WRAPPERS:
@@ -404,17 +398,20 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 kwargs = stack.pop()
                 args = stack.pop()
                 cls = stack.pop()
-                ref(kwargs)
                 stack.append(make_call(cls, args, "NEWOBJ_EX", opos, kwargs))
             elif op == 0x93:  # STACK_GLOBAL
                 take(2)
                 name = stack.pop()
                 module = stack.pop()
-                stack.append(add_global(module, name, opos, "STACK_GLOBAL"))
+                g = add_global(module, name, opos, "STACK_GLOBAL")
+                g.pushes = 1
+                stack.append(g)
             elif op == 0x63:  # GLOBAL
                 line1, pos = readline(pos)
                 line2, pos = readline(pos)
-                stack.append(add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "GLOBAL"))
+                g = add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "GLOBAL")
+                g.pushes = 1
+                stack.append(g)
             elif op == 0x95:  # FRAME
                 pos = pos + 8
                 if pos > end:
@@ -443,8 +440,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 v = stack.pop()
                 k = stack.pop()
                 d = stack[-1]
-                ref(k)
-                ref(v)
                 if isinstance(d, SDict):
                     if len(d.pairs) < 100_000:
                         d.pairs.append((k, v))
@@ -454,7 +449,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 items = pop_mark()
                 if not stack:
                     raise PickleParseError("SETITEMS on empty stack")
-                ref_all(items)
                 d = stack[-1]
                 if isinstance(d, SDict):
                     if len(d.pairs) < 100_000:
@@ -464,7 +458,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             elif op == 0x61:  # APPEND
                 take(2)
                 v = stack.pop()
-                ref(v)
                 lst = stack[-1]
                 if isinstance(lst, SList):
                     if len(lst) < 100_000:
@@ -475,7 +468,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 items = pop_mark()
                 if not stack:
                     raise PickleParseError("APPENDS on empty stack")
-                ref_all(items)
                 lst = stack[-1]
                 if isinstance(lst, SList):
                     if len(lst) < 100_000:
@@ -554,7 +546,10 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 key = struct.unpack("<I", data[pos:p])[0]
                 if key not in memo:
                     raise PickleParseError(f"memo key {key} not found")
-                stack.append(memo[key])
+                v = memo[key]
+                if v.__class__ is GlobalRef:
+                    v.pushes += 1
+                stack.append(v)
                 pos = p
             elif op == 0x70:  # PUT
                 line, pos = readline(pos)
@@ -567,19 +562,29 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             elif op == 0x67:  # GET
                 line, pos = readline(pos)
                 try:
-                    stack.append(memo[int(line)])
+                    v = memo[int(line)]
                 except (ValueError, KeyError):
                     raise PickleParseError("bad GET argument") from None
+                if v.__class__ is GlobalRef:
+                    v.pushes += 1
+                stack.append(v)
             elif op == 0x30:  # POP
                 if stack:
-                    stack.pop()
+                    v = stack.pop()
+                    if v.__class__ is GlobalRef:
+                        v.pops += 1
                 else:
                     pop_mark()
             elif op == 0x31:  # POP_MARK
-                pop_mark()
+                for v in pop_mark():
+                    if v.__class__ is GlobalRef:
+                        v.pops += 1
             elif op == 0x32:  # DUP
                 take(1)
-                stack.append(stack[-1])
+                v = stack[-1]
+                if v.__class__ is GlobalRef:
+                    v.pushes += 1
+                stack.append(v)
             elif op == 0x49:  # INT
                 line, pos = readline(pos)
                 if line == b"01":
@@ -619,7 +624,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 line1, pos = readline(pos)
                 line2, pos = readline(pos)
                 args = tuple(pop_mark())
-                ref_all(args)
                 g = add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "INST")
                 stack.append(make_call(g, args, "INST", opos))
             elif op == 0x6F:  # OBJ
@@ -627,17 +631,14 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if not items:
                     raise PickleParseError("OBJ without class")
                 args = tuple(items[1:])
-                ref_all(args)
                 stack.append(make_call(items[0], args, "OBJ", opos))
             elif op == 0x64:  # DICT
                 items = pop_mark()
-                ref_all(items)
                 d = SDict()
                 d.pairs.extend(zip(items[0::2], items[1::2], strict=False))
                 stack.append(d)
             elif op == 0x6C:  # LIST
                 items = pop_mark()
-                ref_all(items)
                 stack.append(SList(items))
             elif op == 0x8F:  # EMPTY_SET
                 stack.append(SSet())
@@ -645,7 +646,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 items = pop_mark()
                 if not stack:
                     raise PickleParseError("ADDITEMS on empty stack")
-                ref_all(items)
                 s = stack[-1]
                 if isinstance(s, SSet):
                     s.extend(items[:100_000])
@@ -653,7 +653,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     res.tamper.append((opos, f"ADDITEMS calls {s.full}.add (module-level object)"))
             elif op == 0x91:  # FROZENSET
                 items = pop_mark()
-                ref_all(items)
                 stack.append(SSet(items))
             elif op == 0x50:  # PERSID
                 line, pos = readline(pos)
@@ -662,9 +661,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             elif op == 0x51:  # BINPERSID
                 take(1)
                 pid = stack.pop()
-                ref(pid)
-                if isinstance(pid, tuple):
-                    ref_all(pid)
                 if len(res.persistent_ids) < 100_000:
                     res.persistent_ids.append(pid)
                 stack.append(Opaque("persistent id"))
@@ -677,6 +673,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 pos = p
                 res.ext_codes.append((opos, code))
                 g = add_global("<extension registry>", f"code {code}", opos, "EXT")
+                g.pushes = 1
                 stack.append(g)
             elif op == 0x97:  # NEXT_BUFFER
                 stack.append(Opaque("out-of-band buffer"))
