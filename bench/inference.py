@@ -1,0 +1,171 @@
+"""Inference-API benchmark: N gateway requests analysed end to end.
+
+For each size: write N requests with ``generate_inference_bulk`` (not timed), then
+in fresh child processes measure wall time and peak RSS of the process tree for
+
+* **baseline** — bare DuckDB ``read_json`` → Parquet of the same file;
+* **ingest** — ``Lake.ingest`` (parse, prompt features and sketches, quarantine);
+* **detect** — the inference detections (account features in the engine,
+  clustering and scoring in Python).
+
+Prints a table with each phase's ratio to the baseline and the growth between the
+smallest and largest size. Usage::
+
+    python bench/inference.py --sizes 1000000 10000000 [--workdir DIR] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+_PHASES = {
+    "baseline": """
+import duckdb, sys
+con = duckdb.connect(); con.execute("SET threads = {threads}")
+con.execute("COPY (SELECT * FROM read_json(?, format='newline_delimited')) TO ? (FORMAT parquet)",
+            [sys.argv[1], sys.argv[2] + '/baseline.parquet'])
+""",
+    "ingest": """
+import duckdb, sys
+from crownwatch.lake import Lake
+r = Lake(sys.argv[2] + '/lake').ingest([sys.argv[1]])[0]
+assert r.read == r.routed_rows + r.quarantined, r
+print(r.read, r.routed_rows, r.quarantined)
+""",
+    "detect": """
+import sys
+from crownwatch.detect import run_detections
+from crownwatch.engine import Engine
+from crownwatch.lake import Lake
+e = Engine(Lake(sys.argv[2] + '/lake'))
+e.backend.raw_sql("SET threads = {threads}")
+f = run_detections(e, {{}}, only=["inference"])
+print(len(f), sorted({{a for x in f for a in x['entities'].get('account', [])}})[:40])
+""",
+}
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory (bytes) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
+    code = _PHASES[name].format(threads=threads)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, str(data), str(work)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0]
+
+    def poll():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    th = threading.Thread(target=poll, daemon=True)
+    th.start()
+    out, err = proc.communicate()
+    th.join()
+    secs = time.perf_counter() - t0
+    if proc.returncode:
+        raise RuntimeError(f"{name} failed: {err[-2000:]}")
+    return {"seconds": secs, "peak_rss": peak[0], "out": out.strip()[-300:]}
+
+
+def bench(sizes: list[int], workdir: Path, threads: int) -> list[dict]:
+    from crownwatch.simulate.inference import generate_inference_bulk
+
+    rows = []
+    for n in sizes:
+        work = workdir / f"n{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        data = work / "gateway.jsonl"
+        t0 = time.perf_counter()
+        truth = generate_inference_bulk(data, n, seed=7)
+        gen = time.perf_counter() - t0
+        res = {"requests": n, "bytes": data.stat().st_size, "generate_s": gen,
+               "generate_rps": n / gen, "truth": truth}
+        for phase in ("baseline", "ingest", "detect"):
+            res[phase] = run_phase(phase, data, work, threads)
+        res["analysis_s"] = res["ingest"]["seconds"] + res["detect"]["seconds"]
+        res["analysis_peak_rss"] = max(res["ingest"]["peak_rss"], res["detect"]["peak_rss"])
+        rows.append(res)
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    gib = 1024**3
+    lines = [
+        "| requests | file | baseline read_json→Parquet | ingest | detect | end to end | × baseline | peak RSS (baseline / analysis) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        b = r["baseline"]["seconds"]
+        lines.append(
+            f"| {r['requests']:,} | {r['bytes'] / gib:.2f} GiB | {b:.1f} s | {r['ingest']['seconds']:.1f} s "
+            f"| {r['detect']['seconds']:.1f} s | {r['analysis_s']:.1f} s | {r['analysis_s'] / b:.1f}× "
+            f"| {r['baseline']['peak_rss'] / gib:.2f} / {r['analysis_peak_rss'] / gib:.2f} GiB |"
+        )
+    if len(rows) >= 2:
+        a, z = rows[0], rows[-1]
+        k = z["requests"] / a["requests"]
+        lines.append("")
+        lines.append(
+            f"Growth {a['requests']:,} → {z['requests']:,} (×{k:.0f} data): time ×{z['analysis_s'] / a['analysis_s']:.1f} "
+            f"(baseline ×{z['baseline']['seconds'] / a['baseline']['seconds']:.1f}), peak RSS "
+            f"×{z['analysis_peak_rss'] / max(1, a['analysis_peak_rss']):.1f}."
+        )
+    lines.append("")
+    lines.append("Bulk writer: " + ", ".join(f"{r['generate_rps'] / 1000:.0f}k requests/s" for r in rows) + ".")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
+    args = ap.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cw-bench-inference-"))
+    rows = bench(sorted(args.sizes), workdir, args.threads)
+    print(table(rows))
+    for r in rows:
+        print(f"{r['requests']:,}: detect → {r['detect']['out'][:200]}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
