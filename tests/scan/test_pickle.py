@@ -135,7 +135,7 @@ def test_advisory_targets_are_malicious(module, name, stack_global):
     data = P(4).call(module, name, "x", stack_global=stack_global).stop().bytes()
     r = scan1(data)
     assert r.verdict == "malicious", r.to_dict()
-    assert any(i.kind == "pickle.dangerous_global" for i in r.issues)
+    assert any(i.kind in ("pickle.dangerous_global", "pickle.gadget") for i in r.issues)
 
 
 def test_dotted_name_walking_through_module_attribute():
@@ -177,7 +177,7 @@ def test_functools_partial_wrapping():
     p.empty_tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
-    assert sum(1 for i in r.issues if i.kind == "pickle.dangerous_global") == 2
+    assert {"pickle.dangerous_global", "pickle.gadget"} <= kinds(r)
 
 
 def test_unknown_main_module_execution_name():
@@ -397,3 +397,22 @@ def test_deeply_nested_arguments_are_reported_without_recursion_errors():
     p.tuple1().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious" and not r.error
+
+
+def test_partial_judged_by_its_target():
+    # partial(torch.optim.AdamW, lr=...) as stored by training configs: benign
+    p = P(2).g("functools", "partial").mark().g("torch.optim.adamw", "AdamW").tuple().reduce()
+    p.mark().g("torch.optim.adamw", "AdamW").empty_tuple().empty_dict().s("lr").i(3).setitem().none().tuple().build().stop()
+    assert verdict_of(p.bytes()) == "clean"
+    # partial around something unknown or dangerous: malicious
+    p = P(2).g("functools", "partial").mark().g("mylab.x", "run").tuple().reduce().stop()
+    assert verdict_of(p.bytes()) == "malicious"
+
+
+def test_training_checkpoint_config_objects_are_clean():
+    import argparse
+    import types
+
+    obj = {"args": argparse.Namespace(lr=0.1, layers=[1, 2]), "ns": types.SimpleNamespace(a=1)}
+    for proto in (2, 4):
+        assert verdict_of(pickle.dumps(obj, protocol=proto)) == "clean"

@@ -139,7 +139,14 @@ DENY_MODULES: dict[str, tuple[str, str]] = {
     "sched": (HIGH, "schedules callables"),
     "gc": (HIGH, "reaches every live object (get_objects, get_referrers)"),
     "inspect": (HIGH, "reaches frames and globals of live code"),
-    "types": (EXEC, "builds functions and code objects (FunctionType, CodeType)"),
+    "types.FunctionType": (EXEC, "builds a function from a code object"),
+    "types.LambdaType": (EXEC, "builds a function from a code object"),
+    "types.CodeType": (EXEC, "builds a code object"),
+    "types.MethodType": (EXEC, "binds callables as methods (gadget chains)"),
+    "types.ModuleType": (HIGH, "creates modules"),
+    "types.new_class": (EXEC, "creates classes by running a callback"),
+    "types.prepare_class": (HIGH, "class creation machinery"),
+    "types.coroutine": (HIGH, "wraps callables"),
     "marshal": (EXEC, "marshal.loads builds code objects"),
     "pickle": (HIGH, "nested unpickling (loads/load/Unpickler) hides a second payload"),
     "dill": (EXEC, "dill unpickles code objects"),
@@ -291,9 +298,7 @@ DENY_MODULES: dict[str, tuple[str, str]] = {
     "operator.setitem": (HIGH, "writes into containers such as os.environ or sys.modules"),
     "operator.delitem": (HIGH, "deletes from containers such as sys.modules"),
     "operator": (HIGH, "operator functions compose gadget chains"),
-    "functools.partial": (HIGH, "binds arguments to a callable; wraps dangerous calls to hide them"),
     "functools.reduce": (EXEC, "calls a callable repeatedly (gadget chain building block)"),
-    "functools.partialmethod": (HIGH, "binds arguments to a callable"),
     "functools.singledispatch": (HIGH, "wraps callables"),
     "functools.lru_cache": (HIGH, "wraps callables"),
     "functools.cached_property": (HIGH, "wraps callables"),
@@ -327,6 +332,10 @@ DENY_MODULES: dict[str, tuple[str, str]] = {
     "pyarrow.dataset": (HIGH, "reads files"),
     "pyarrow.flight": (HIGH, "network RPC"),
     "pyarrow.cffi": (EXEC, "native interface"),
+    "transformers.dynamic_module_utils": (EXEC, "downloads and imports remote model code"),
+    "transformers.pipelines": (HIGH, "downloads and runs models"),
+    "transformers.utils.hub": (HIGH, "downloads files"),
+    "huggingface_hub": (HIGH, "downloads and uploads files"),
     "getpass": (HIGH, "reads credentials"),
     "netrc": (HIGH, "reads credentials"),
     "keyring": (HIGH, "reads credentials"),
@@ -437,7 +446,10 @@ ALLOW_EXACT = {
     "scipy.sparse._coo.coo_matrix", "scipy.sparse.csr.csr_matrix",
     "scipy.sparse.csc.csc_matrix",
     "xgboost.core.Booster", "lightgbm.basic.Booster", "catboost.core.CatBoost",
-    "__builtin__.set",
+    "__builtin__.set", "argparse.Namespace", "typing.Any", "typing.Union", "typing.Optional",
+    "types.SimpleNamespace", "types.NoneType",
+    # functools.partial is judged by what it wraps (see pickle_scan)
+    "functools.partial", "functools.partialmethod",
 }
 
 TORCH_DTYPES = {
@@ -474,7 +486,8 @@ CLASS_PACKAGES = (
     "torchvision.models.", "torchvision.ops.", "timm.models.", "timm.layers.",
     "transformers.models.", "transformers.configuration_utils.",
     "transformers.generation.configuration_utils.", "tokenizers.",
-    "sentence_transformers.models.", "peft.tuners.", "accelerate.",
+    "sentence_transformers.models.", "peft.tuners.", "accelerate.", "transformers.",
+    "omegaconf.", "pytorch_lightning.", "lightning_fabric.", "lightning.",
 )
 
 # packages whose *functions* (no further dots) are also allowed

@@ -244,6 +244,13 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
                 result.add("critical", "pickle.gadget",
                            f"{prefix}{full} at offset {c.offset} imports an arbitrary module and "
                            f"fetches an attribute: {short_repr(c)}")
+        if full in ("functools.partial", "functools.partialmethod"):
+            target = c.args[0] if isinstance(c.args, tuple) and c.args else None
+            if not (isinstance(target, GlobalRef) and not target.dynamic
+                    and gp.judge(target.module, target.name).action == "allow"):
+                result.add("high", "pickle.gadget",
+                           f"{prefix}{full} at offset {c.offset} wraps {short_repr(target)}: binding arguments to "
+                           "a callable that is not known-safe hides the real call (documented scanner bypass)")
         if full in NESTED_LOADERS and isinstance(c.args, tuple) and c.args:
             payload = c.args[0]
             if isinstance(payload, Blob):
