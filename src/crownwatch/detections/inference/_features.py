@@ -106,12 +106,14 @@ def account_features(t, p) -> ibis.Table:
     r = r.mutate(
         head_n=r.count().over(w_head),
         tail_n=r.count().over(w_tail),
-        sim_temps=r.gen_ai_request_temperature.nunique().over(w_sim),
+        # min < max rather than a distinct count: Spark has no DISTINCT window functions
+        sim_tmin=r.gen_ai_request_temperature.min().over(w_sim),
+        sim_tmax=r.gen_ai_request_temperature.max().over(w_sim),
     )
     r = r.mutate(
         templated=(r.single & r.prompt_skeleton.notnull()
                    & ((r.head_n >= TEMPLATE_REPEATS) | (r.tail_n >= TEMPLATE_REPEATS))),
-        resampled=(r.prompt_simhash.notnull() & (r.sim_temps >= 2)),
+        resampled=(r.prompt_simhash.notnull() & (r.sim_tmax > r.sim_tmin).fill_null(False)),
     )
 
     # inter-arrival gaps within sessions
