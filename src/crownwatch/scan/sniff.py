@@ -52,7 +52,7 @@ def sniff(head: bytes, name: str = "", size: int | None = None) -> str:
         return "zlib"
     if is_safetensors(head, size):
         return "safetensors"
-    if looks_like_pickle(head):
+    if looks_like_pickle(head, whole=size is None or len(head) >= size):
         from .pickle_scan import is_torch_legacy
 
         return "pytorch-legacy" if is_torch_legacy(head) else "pickle"
