@@ -298,3 +298,12 @@ def test_7z_hostile_headers_never_crash():
             b = b[: rnd.randrange(len(b))]
         for r in scan_bytes(bytes(b), "m.7z"):
             assert r.verdict in ("clean", "suspicious", "malicious", "error")
+
+
+def test_tensor_bytes_that_look_like_magic_numbers_are_ignored():
+    # int64 tensor [93, 0, ...] starts like a raw lzma header; uint8 'x\x9c' like zlib
+    for blob in (struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0), b"x\x9c" + bytes(62), b"\x1f\x8b\x08" + bytes(40)):
+        res = scan_bytes(torch_zip(blob, "archive/data/0"), "m.pt")
+        assert [r.verdict for r in res] == ["clean"], [r.to_dict() for r in res]
+    r = scan_bytes(struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0), "weights.raw")[0]
+    assert r.verdict == "clean" and r.format == "unknown"

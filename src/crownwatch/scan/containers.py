@@ -151,12 +151,16 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
         return  # tensor bytes / weights
     # anything else that is a format of its own: a nested artifact, reported separately
     sub = ScanResult(f"{vpath}!{e.name}")
+    mark = len(ctx.results)
     ctx.results.append(sub)
     content, truncated = zr.read(e, _limit(ctx))
     ctx.spend(len(content))
     _check_read(e, content, truncated, sub)
-    res.add("info", "archive.nested", f"member {e.name!r} is a {mkind} artifact, reported separately")
     scan_data(content, sub.path, ctx, sub, depth + 1, e.name)
+    if sub.format == "unknown" and not sub.issues_above("low"):
+        del ctx.results[mark:]  # tensor bytes that merely start like a magic number
+        return
+    res.add("info", "archive.nested", f"member {e.name!r} is a {mkind} artifact, reported separately")
 
 
 def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:

@@ -85,6 +85,10 @@ class ScanResult:
             if i not in self.issues:
                 self.issues.append(i)
 
+    def issues_above(self, severity: str) -> bool:
+        floor = _RANK[severity]
+        return any(_RANK.get(i.severity, 0) > floor for i in self.issues)
+
     @property
     def max_severity(self) -> str:
         if not self.issues:

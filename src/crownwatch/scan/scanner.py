@@ -32,6 +32,7 @@ from .sniff import sniff
 MAX_DEPTH = 5
 SMALL_FILE = 32 << 20  # read into memory below this size, memory-map above
 TOTAL_BUDGET = 2 << 30
+WEAK_MAGIC = ("zlib", "lzma")
 _OPENERS = {bytes([b]) for b in _P0_OPENERS}
 COMPRESSED = ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-zf", "lz4", "zstd")
 
@@ -195,8 +196,12 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
         limit = max(0, min(archives.MEMBER_LIMIT, ctx.budget))
         inner, truncated = archives.decompress_stream(kind, data, limit)
     except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError ...
-        res.error = True
         res.format = "unknown"
+        if kind in WEAK_MAGIC:  # two or three bytes of magic: most likely not compressed at all
+            res.add("info", "format.not_model",
+                    f"not a recognised model artifact (starts like a {kind} stream but is not one)")
+            return
+        res.error = True
         res.add("low", "archive.unreadable", f"{kind} stream could not be decompressed: {exc}")
         return
     ctx.spend(len(inner))

@@ -19,8 +19,7 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 NUMPY_MAGIC = b"\x93NUMPY"
 
 COMPRESSIONS = {
-    b"\x1f\x8b": "gzip",
-    b"BZh": "bz2",
+    b"\x1f\x8b\x08": "gzip",
     b"\xfd7zXZ\x00": "xz",
     b"\x04\x22\x4d\x18": "lz4",
     b"\x28\xb5\x2f\xfd": "zstd",
@@ -46,6 +45,8 @@ def sniff(head: bytes, name: str = "", size: int | None = None) -> str:
     for magic, kind in COMPRESSIONS.items():
         if head.startswith(magic):
             return kind
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
     if head.startswith(b"ZF0x"):  # joblib < 0.10 zlib container
         return "zlib-zf"
     if len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA) and (head[0] * 256 + head[1]) % 31 == 0:
