@@ -309,3 +309,17 @@ def test_pandas_pickles_are_clean():
             assert r.verdict == "clean", [i.detail for i in r.issues]
     bad = evil("pandas", "HDFStore", "/tmp/x.h5")
     assert scan1(bad).verdict == "malicious"
+
+
+def test_gguf_real_world_templates_are_clean():
+    templates = [
+        "{% set ns = namespace(found=false) %}{% for m in messages %}{% if m['role'] == 'system' %}"
+        "{% set ns.found = true %}{% endif %}{% endfor %}{{ bos_token }}",
+        "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}",
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] | trim "
+        "+ '<|im_end|>\\n'}}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\\n{% endif %}",
+        "You are a helpful assistant running on macOS. The system (you) answers. {{ messages | tojson }}",
+    ]
+    for tpl in templates:
+        r = scan1(gguf({"tokenizer.chat_template": tpl, "tokenizer.ggml.tokens": ["a"] * 1000}), "m.gguf")
+        assert r.verdict == "clean", (tpl, r.to_dict())

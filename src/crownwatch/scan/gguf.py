@@ -21,13 +21,18 @@ MAX_TENSORS = 10_000_000
 MAX_KEY = 65535
 
 JINJA_GADGETS = [
-    (re.compile(r"__(?:class|mro|subclasses|globals|builtins|base|bases|init|import|getattribute|dict|code|func|self|loader|spec)__"),
+    (re.compile(r"__(?:class|mro|subclasses|globals|builtins|base|bases|init|import|getattribute|dict|"
+                r"code|func|self|loader|spec|reduce|reduce_ex)__"),
      "walks Python object internals (sandbox escape)"),
-    (re.compile(r"\b(?:os|subprocess|sys|builtins|importlib)\s*\.\s*\w+"), "references a dangerous module"),
-    (re.compile(r"\b(?:popen|system|eval|exec|__import__|import_module|check_output)\s*\("), "calls an execution primitive"),
+    (re.compile(r"\.\s*(?:popen|system|eval|exec|__import__|import_module|check_output|spawn\w*)\s*\("),
+     "calls an execution primitive"),
+    (re.compile(r"\b(?:os|subprocess|importlib|builtins)\s*\.\s*(?:popen|system|spawn\w*|run|call|Popen|"
+                r"import_module|getoutput|check_output|exec\w*)\b"),
+     "references a command-execution function"),
     (re.compile(r"\|\s*attr\s*\(\s*['\"]_"), "reads private attributes through the attr filter"),
-    (re.compile(r"\b(?:cycler|joiner|namespace|lipsum|range)\s*\.\s*(?:__|_)"), "escapes through a Jinja global's internals"),
-    (re.compile(r"self\._TemplateReference__context|\bconfig\.|request\.application|url_for\.|get_flashed_messages"),
+    (re.compile(r"\b(?:cycler|joiner|namespace|lipsum|range|dict)\s*\.\s*_"),
+     "escapes through a Jinja global's internals"),
+    (re.compile(r"self\._TemplateReference__context|request\.application|url_for\.__|get_flashed_messages\.__"),
      "reaches the template context or framework objects"),
 ]
 
@@ -123,6 +128,13 @@ def _value(r: _R, vtype: int, v1: bool, depth: int):
             return None
         if n > r.size:
             raise ValueError(f"array of {n} elements in a {r.size}-byte file")
+        if etype == 8:  # string arrays (vocabularies): skip without decoding
+            for _ in range(n):
+                ln = r.u32() if v1 else r.u64()
+                if ln < 0 or r.pos + ln > r.size:
+                    raise ValueError(f"string of {ln} bytes past the end of the file")
+                r.pos += ln
+            return None
         for _ in range(n):
             _value(r, etype, v1, depth + 1)
         return None
