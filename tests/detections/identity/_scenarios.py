@@ -195,15 +195,18 @@ def sprayed_users_sign_in_as_usual(t0: datetime = T0 + 11 * DAY, prefix: str = "
     return ev
 
 
+NG_NET = Net("91.92.109.50", 394711, "limenet", "Bulgaria", None, "Sofia", CHROME, True, None)
+
+
 def spray_then_new_country(t0: datetime = T0 + 13 * DAY, prefix: str = "ng") -> list[dict]:
-    """Single-source spray; one sprayed account then signs in from Romania through a
+    """Single-source spray; one sprayed account then signs in from Bulgaria through a
     hosting ASN a day later. A traveller (never sprayed) lands in Japan the same day."""
     users = staff(20, prefix)
     ev = history(users, t0, days=10)
     src = hosting(980)
     for i, u in enumerate(users):
         ev += fail(t0 + i * 15 * timedelta(seconds=1), u, src)
-    ev += success(t0 + 26 * HOUR, f"{prefix}004", VICTIM_NET.with_ua(CHROME))
+    ev += success(t0 + 26 * HOUR, f"{prefix}004", NG_NET)
     return ev
 
 
@@ -225,3 +228,11 @@ ATTACKS = {
 }
 BENIGN = (nat_rotation, stale_phones, username_typos, stale_service_account,
           sprayed_users_sign_in_as_usual, traveller)
+
+
+def all_scenario_events() -> list[dict]:
+    """Every attack and benign scenario, for one shared lake."""
+    ev: list[dict] = []
+    for fn in [*ATTACKS.values(), *BENIGN]:
+        ev += fn()
+    return ev

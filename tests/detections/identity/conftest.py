@@ -12,14 +12,7 @@ from crownwatch.engine import Engine
 from crownwatch.lake import Lake
 
 from ._okta import write
-from ._scenarios import ATTACKS, BENIGN
-
-
-def all_scenario_events() -> list[dict]:
-    ev: list[dict] = []
-    for fn in [*ATTACKS.values(), *BENIGN]:
-        ev += fn()
-    return ev
+from ._scenarios import all_scenario_events
 
 
 @pytest.fixture(scope="session")

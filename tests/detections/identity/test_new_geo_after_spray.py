@@ -1,5 +1,5 @@
 """identity.new_geo_after_spray on Okta System Log: a sprayed account signing in from
-Romania through a hosting ASN fires; a traveller who was never sprayed, and sprayed
+Bulgaria through a hosting ASN fires; a traveller who was never sprayed, and sprayed
 users signing in from home ground, stay quiet."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ._okta import T0, fail, history, hosting, staff, success
-from ._scenarios import VICTIM_NET
+from ._scenarios import NG_NET, VICTIM_NET
 from .conftest import findings_for, hunt_events
 
 DET = "identity.new_geo_after_spray"
@@ -19,11 +19,11 @@ def test_new_country_after_spray_fires(identity_world):
     assert f["attack"] == ["T1078", "T1110.003"]
     assert f["entities"]["user"] == ["ng004@northwind-ai.com"]
     ev = f["evidence"]
-    assert ev["new_countries"] == ["Romania"] and ev["new_asns"] == [9009]
+    assert ev["new_countries"] == ["Bulgaria"] and ev["new_asns"] == [394711]
     assert ev["baseline_countries"] == ["United States"]
     assert ev["spray_kinds"] == ["password_spray"]
     assert ev["hours_after_spray"] == 26.0
-    assert VICTIM_NET.ip in f["entities"]["src_ip"] and hosting(980).ip in f["entities"]["src_ip"]
+    assert NG_NET.ip in f["entities"]["src_ip"] and hosting(980).ip in f["entities"]["src_ip"]
 
 
 def test_traveller_and_usual_ground_are_quiet(identity_world):

@@ -5,6 +5,14 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
+
+def epoch_s(ts: ibis.Value) -> ibis.Value:
+    """Whole epoch seconds as int64, the same on every engine. (Ibis's
+    ``epoch_seconds()`` is a fractional DOUBLE on DuckDB and an integer on Spark, so
+    keys, gaps and interval statistics built on it would differ between engines.)"""
+    return ts.truncate("s").epoch_seconds().cast("int64")
+
+
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
 # 'locked' is included: a spray that trips lockout still tried a password.
 CREDENTIAL_FAILURES = ("bad_password", "unknown_user", "locked")
@@ -27,8 +35,8 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     """
     ev = auth.filter((auth.status == "success") | auth.reason.isin(CREDENTIAL_FAILURES))
     ev = ev.mutate(
-        ts=ev.time.epoch_seconds(),
-        succ_ts=ibis.ifelse(ev.status == "success", ev.time.epoch_seconds(), ibis.null("int64")),
+        ts=epoch_s(ev.time),
+        succ_ts=ibis.ifelse(ev.status == "success", epoch_s(ev.time), ibis.null("int64")),
     )
     w = ibis.window(group_by=ev.user, order_by=[ev.ts, ev.status.desc()], preceding=0, following=None)
     ev = ev.mutate(next_success=ev.succ_ts.min().over(w))
@@ -71,7 +79,7 @@ def first_success_at(auth: ibis.Table) -> ibis.Table:
     """``(user, src_ip, first_ok)``: when each user first signed in successfully from
     each address — what makes an address *theirs* from then on."""
     ok = auth.filter((auth.status == "success") & auth.src_ip.notnull() & auth.user.notnull())
-    return ok.group_by(["user", "src_ip"]).aggregate(first_ok=ok.time.min().epoch_seconds())
+    return ok.group_by(["user", "src_ip"]).aggregate(first_ok=epoch_s(ok.time.min()))
 
 
 def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
@@ -96,8 +104,8 @@ def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
         & auth.src_ip.notnull() & auth.user.notnull()
     )
     ev = ev.mutate(
-        ts=ev.time.epoch_seconds(),
-        succ_ts=ibis.ifelse(ev.status == "success", ev.time.epoch_seconds(), ibis.null("int64")),
+        ts=epoch_s(ev.time),
+        succ_ts=ibis.ifelse(ev.status == "success", epoch_s(ev.time), ibis.null("int64")),
     )
     after = ibis.window(group_by=ev.user, order_by=[ev.ts, ev.status.desc()], preceding=0, following=None)
     ev = ev.mutate(
@@ -232,6 +240,7 @@ def single_source_runs(
 __all__ = [
     "CREDENTIAL_FAILURES",
     "PRIVATE_IP_PATTERN",
+    "epoch_s",
     "cluster_details",
     "cluster_stats",
     "clusters",

@@ -46,6 +46,7 @@ import ibis
 
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
+    epoch_s,
     first_success_at,
     is_private_ip,
     raw_ref,
@@ -136,7 +137,7 @@ def query(t, p) -> ibis.Table:
 
     # The guess landed: a password-correct outcome from one of the run's addresses.
     ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull()).select(
-        "user", "src_ip", "reason", ok_ts=auth.time.epoch_seconds()
+        "user", "src_ip", "reason", ok_ts=epoch_s(auth.time)
     )
     run_ips = d.select("user", "run", "src_ip").distinct()
     landed = run_ips.join(ok, ["user", "src_ip"]).join(per_run.select("user", "run", "end_ts"), ["user", "run"])
@@ -147,9 +148,9 @@ def query(t, p) -> ibis.Table:
     )
 
     out = per_run.join(details, ["user", "run"]).left_join(landed, ["user", "run"])
-    duration = out.last_seen.epoch_seconds() - out.first_seen.epoch_seconds()
+    duration = epoch_s(out.last_seen) - epoch_s(out.first_seen)
     return out.select(
-        key=out.user.concat("@", out.first_seen.epoch_seconds().cast("string")),
+        key=out.user.concat("@", epoch_s(out.first_seen).cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
         entity_user=out.user,

@@ -56,6 +56,7 @@ from crownwatch.detections.identity._common import (
     cluster_details,
     cluster_stats,
     clusters,
+    epoch_s,
     stranger_failures,
 )
 
@@ -140,7 +141,7 @@ def query(t, p) -> ibis.Table:
         distinct_asns=out.asns,
         distinct_countries=out.countries,
         unknown_user_share=out.unknown_user_share,
-        duration_hours=((out.last_seen.epoch_seconds() - out.first_seen.epoch_seconds()) / 3600).round(1),
+        duration_hours=((epoch_s(out.last_seen) - epoch_s(out.first_seen)) / 3600).round(1),
         user_agents=out.user_agents,
         services=out.services,
         src_as_orgs=out.src_as_orgs,

@@ -40,7 +40,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import raw_ref
+from crownwatch.detections.identity._common import epoch_s, raw_ref
 from crownwatch.detections.identity._spray import spray_exposures
 
 META = Meta(
@@ -79,7 +79,7 @@ def query(t, p) -> ibis.Table:
     )
 
     succ = auth.filter((auth.status == "success") & auth.user.notnull())
-    succ = succ.mutate(s_ts=succ.time.epoch_seconds(), ref=raw_ref(succ))
+    succ = succ.mutate(s_ts=epoch_s(succ.time), ref=raw_ref(succ))
     succ = succ.join(exposed.select("user", "expo_first"), "user")
 
     base = succ.filter(

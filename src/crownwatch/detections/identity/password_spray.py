@@ -32,7 +32,12 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import raw_ref, single_source_runs, with_recovery
+from crownwatch.detections.identity._common import (
+    epoch_s,
+    raw_ref,
+    single_source_runs,
+    with_recovery,
+)
 
 META = Meta(
     id="identity.password_spray",
@@ -90,7 +95,7 @@ def query(t, p) -> ibis.Table:
     )
     out = hits.join(details, ["src_ip", "run"])
     return out.select(
-        key=out.src_ip.concat("@", out.first_seen.epoch_seconds().cast("string")),
+        key=out.src_ip.concat("@", epoch_s(out.first_seen).cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
         entity_src_ip=out.src_ip,

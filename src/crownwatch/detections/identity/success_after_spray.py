@@ -17,9 +17,15 @@ the owner signing in the next morning is not an incident. A password-correct
 outcome within ``max_gap_hours`` of a spray attempt on the account fires only if it
 is *not the owner as usual*, that is if any of these holds:
 
-* it came from an address that took part in any spray;
-* it came from an address **and** a network (ASN) the user had never signed in from
-  before the spray began;
+* it came from an address that took part in any spray and that was not already
+  the user's own or the organisation's (``org_ip_min_users`` colleagues had signed
+  in from it before): a spray from the office NAT makes the NAT a spray address,
+  and the people who work there still sign in from it. The price: an attacker who
+  succeeds from the office NAT itself is left to other detections;
+* it came from an address the user had never signed in from, on a network (ASN)
+  nobody in the organisation had signed in from, before the spray began — a
+  sprayed user's first sign-in from home after a short log history comes from
+  their ISP, which colleagues use too; an attacker's VPS or proxy network does not;
 * it came with the spray's user agent, one the user had never signed in with before.
 
 So the office NAT morning after a password rotation — users failing once, then
@@ -31,7 +37,7 @@ outcomes, their time and addresses, and the gap from the last spray attempt to t
 first password-correct outcome.
 
 **False positives.** A sprayed user who, within ``max_gap_hours``, happens to sign
-in from a network they never used before (a new phone carrier, a hotel). Raise the
+in from a network nobody in the organisation used before (a hotel, a foreign carrier). Raise the
 signal by checking the success's device and MFA method; lower ``max_gap_hours`` if
 your users travel a lot.
 """
@@ -41,7 +47,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import raw_ref
+from crownwatch.detections.identity._common import epoch_s, first_success_at, raw_ref
 from crownwatch.detections.identity._spray import spray_exposures
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
@@ -61,7 +67,7 @@ META = Meta(
         "https://attack.mitre.org/techniques/T1110/003/",
         "https://github.com/Azure/Azure-Sentinel/blob/master/Solutions/Microsoft%20Entra%20ID/Analytic%20Rules/SigninPasswordSpray.yaml",
     ),
-    params={"max_gap_hours": 72},
+    params={"max_gap_hours": 72, "org_ip_min_users": 3},
 )
 
 
@@ -73,32 +79,44 @@ def query(t, p) -> ibis.Table:
     ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
     ok = ok.select(
         "user", "src_ip", "src_asn", "user_agent", "reason", "time",
-        ok_ts=ok.time.epoch_seconds(), ref=raw_ref(ok),
+        ok_ts=epoch_s(ok.time), ref=raw_ref(ok),
     )
     ok = ok.join(first_expo, "user")
     ok = ok.filter(ok.ok_ts > ok.expo_first)
 
     # What the owner looked like before the spray began.
     succ = auth.filter((auth.status == "success") & auth.user.notnull())
-    succ = succ.mutate(s_ts=succ.time.epoch_seconds())
+    succ = succ.mutate(s_ts=epoch_s(succ.time))
     seen_ip = succ.group_by(["user", "src_ip"]).aggregate(ip_first=succ.s_ts.min())
-    seen_asn = succ.group_by(["user", "src_asn"]).aggregate(asn_first=succ.s_ts.min())
+    org_asn = succ.filter(succ.src_asn.notnull()).group_by("src_asn").aggregate(asn_first=succ.s_ts.min())
     seen_ua = succ.group_by(["user", "user_agent"]).aggregate(ua_first=succ.s_ts.min())
     spray_ips = expo.select(spray_ip=expo.src_ip).distinct()
     spray_uas = expo.select(ua_user=expo.user, spray_ua=expo.user_agent).distinct()
 
     o = ok.left_join(seen_ip, ["user", "src_ip"]).drop("user_right", "src_ip_right")
-    o = o.left_join(seen_asn, ["user", "src_asn"]).drop("user_right", "src_asn_right")
+    o = o.left_join(org_asn, "src_asn").drop("src_asn_right")
     o = o.left_join(seen_ua, ["user", "user_agent"]).drop("user_right", "user_agent_right")
     o = o.left_join(spray_ips, o.src_ip == spray_ips.spray_ip)
     o = o.left_join(spray_uas, (o.user == spray_uas.ua_user) & (o.user_agent == spray_uas.spray_ua))
+    # An address several colleagues had already signed in from (office NAT, VPN) is
+    # the organisation's, whoever first uses it.
+    pairs_ok = first_success_at(auth)
+    shared = o.select("ref", "src_ip", "expo_first").distinct()
+    shared = shared.join(pairs_ok, "src_ip")
+    shared = shared.filter(shared.first_ok < shared.expo_first)
+    shared = shared.group_by("ref").aggregate(ip_users_before=shared.user.nunique())
+    o = o.left_join(shared, "ref").drop("ref_right")
     before = o.expo_first
-    known_ip = o.ip_first.notnull() & (o.ip_first < before)
-    known_asn = o.asn_first.notnull() & (o.asn_first < before)
+    known_ip = (o.ip_first.notnull() & (o.ip_first < before)) | (
+        o.ip_users_before.fill_null(0) >= p.org_ip_min_users
+    )
+    # An unknown ASN cannot be judged new; a known one is the organisation's if anyone
+    # signed in from it before this account's spray began.
+    org_network = o.src_asn.isnull() | (o.asn_first.notnull() & (o.asn_first < before))
     known_ua = o.ua_first.notnull() & (o.ua_first < before)
     o = o.mutate(
         from_spray_ip=o.spray_ip.notnull(),
-        unusual=o.spray_ip.notnull() | (~known_ip & ~known_asn) | (o.spray_ua.notnull() & ~known_ua),
+        unusual=(~known_ip & (o.spray_ip.notnull() | ~org_network)) | (o.spray_ua.notnull() & ~known_ua),
     )
     o = o.filter(o.unusual)
 
