@@ -1,6 +1,6 @@
 """Benchmark ``crownwatch scan`` against picklescan and modelscan.
 
-    python bench/scan.py [--runs 3] [--rebuild] [--skip-large]
+    python -m bench scan [--runs 5] [--rebuild] [--skip-large] [--tools crownwatch,picklescan,modelscan]
 
 Creates its own venv (``bench/.venv-scan``, gitignored) with picklescan, modelscan and the
 real libraries used to build benign checkpoints (torch 2.13 CPU, scikit-learn, joblib), then
