@@ -323,3 +323,25 @@ def test_gguf_real_world_templates_are_clean():
     for tpl in templates:
         r = scan1(gguf({"tokenizer.chat_template": tpl, "tokenizer.ggml.tokens": ["a"] * 1000}), "m.gguf")
         assert r.verdict == "clean", (tpl, r.to_dict())
+
+
+def test_truncations_are_low_not_suspicious():
+    full = gguf({"general.architecture": "llama", "tokenizer.chat_template": BENIGN_TEMPLATE})
+    r = scan1(full[:-10], "m.gguf")
+    assert r.verdict == "clean" and any(i.kind == "gguf.truncated" for i in r.issues)
+    ok = onnx_model([("MatMul", ""), ("Relu", "")], ["w.bin"])
+    assert scan1(ok[:-5], "m.onnx").verdict == "clean"
+    assert scan1(b"\x08\x03\x12\xff\xff\xff\xff\x0f" + bytes(10), "x.bin").format == "unknown"
+
+
+def test_torchscript_context_still_denies_torch_jit_load():
+    import io as _io
+    import zipfile as _zf
+
+    buf = _io.BytesIO()
+    with _zf.ZipFile(buf, "w") as z:
+        z.writestr("m/data.pkl", evil("torch.jit", "load", "/tmp/x.pt"))
+        z.writestr("m/constants.pkl", b"\x80\x02).")
+        z.writestr("m/version", b"8\n")
+        z.writestr("m/code/__torch__/m.py", "def forward(self, x):\n  return x\n")
+    assert scan1(buf.getvalue(), "ts.pt").verdict == "malicious"

@@ -44,8 +44,10 @@ class _R:
         self.size = len(data)
 
     def take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > self.size:
-            raise ValueError(f"read of {n} bytes at {self.pos} past end of file")
+        if n < 0 or n > self.size:
+            raise ValueError(f"length {n} larger than the whole file")
+        if self.pos + n > self.size:
+            raise EOFError(f"file ends inside a {n}-byte field at offset {self.pos}")
         b = bytes(self.data[self.pos:self.pos + n])
         self.pos += n
         return b
@@ -104,8 +106,11 @@ def scan_gguf(data, res: ScanResult) -> None:
                 res.add("medium", "gguf.bad_tensor", f"tensor {name!r}: implausible shape {dims}")
             if off > r.size:
                 res.add("medium", "gguf.bad_tensor", f"tensor {name!r}: offset {off} beyond the file")
+    except EOFError as exc:
+        res.add("low", "gguf.truncated", f"file is truncated: {exc}; what precedes was checked")
     except (ValueError, struct.error, RecursionError) as exc:
-        res.add("medium", "gguf.malformed", f"metadata cannot be parsed safely: {exc}")
+        res.add("medium", "gguf.malformed",
+                f"metadata cannot be parsed safely ({exc}); crafted lengths like this target loader parsers")
 
 
 def _value(r: _R, vtype: int, v1: bool, depth: int):
@@ -131,8 +136,10 @@ def _value(r: _R, vtype: int, v1: bool, depth: int):
         if etype == 8:  # string arrays (vocabularies): skip without decoding
             for _ in range(n):
                 ln = r.u32() if v1 else r.u64()
-                if ln < 0 or r.pos + ln > r.size:
-                    raise ValueError(f"string of {ln} bytes past the end of the file")
+                if ln > r.size:
+                    raise ValueError(f"string length {ln} larger than the whole file")
+                if r.pos + ln > r.size:
+                    raise EOFError("file ends inside the vocabulary")
                 r.pos += ln
             return None
         for _ in range(n):

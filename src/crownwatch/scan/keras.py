@@ -54,7 +54,7 @@ def check_keras_config(cfg, where: str, res: ScanResult) -> None:
             fname = node.get("config") if cls == "function" and isinstance(node.get("config"), str) else cls
             _check_reference(module, fname, where, res)
         elif isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
-            res.add("medium", "keras.custom_object",
+            res.add("low", "keras.custom_object",
                     f"{where}: custom object {node['registered_name']!r} must be supplied by the loader's code")
 
 
@@ -66,7 +66,8 @@ def _check_reference(module: str, name: str, where: str, res: ScanResult) -> Non
         return
     if module.split(".")[0] not in SAFE_MODULE_PREFIXES:
         res.add("medium", "keras.custom_object",
-                f"{where}: config imports {module}.{name}; code outside Keras/TensorFlow runs at load time")
+                f"{where}: config names module {module} for {name}; Keras versions before 3.9 import it at "
+                "load time (CVE-2025-1550), running code outside Keras/TensorFlow")
 
 
 def _check_lambda(node: dict, where: str, res: ScanResult) -> None:

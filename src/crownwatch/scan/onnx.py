@@ -35,8 +35,8 @@ class _State:
 def scan_onnx(data, res: ScanResult, fs_path: str | None = None) -> None:
     res.format = "onnx"
     st = _State(data, res, os.path.dirname(os.path.abspath(fs_path)) if fs_path else None)
+    saw_graph = False
     try:
-        saw_graph = False
         for fno, wt, v in fields(data):
             if fno == 7 and wt == 2:
                 saw_graph = True
@@ -50,7 +50,12 @@ def scan_onnx(data, res: ScanResult, fs_path: str | None = None) -> None:
         if not saw_graph:
             res.add("low", "onnx.no_graph", "ModelProto without a graph")
     except ProtoError as exc:
-        res.add("medium", "onnx.malformed", f"protobuf structure broken: {exc}")
+        if not saw_graph and not st.nodes:
+            res.format = "unknown"
+            res.add("info", "format.not_model", "starts like an ONNX model but does not parse as one")
+            return
+        res.add("low", "onnx.malformed",
+                f"protobuf structure broken after {st.nodes} nodes ({exc}); what precedes the break was checked")
 
 
 def _domain(st: _State, dom: str, where: str) -> None:

@@ -222,8 +222,8 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
                        f"{prefix}{where}: {name} of the copyreg extension registry resolves to whatever "
                        "callable the loading process registered")
             continue
-        if context == "torchscript" and (module.startswith("__torch__") or module.startswith("torch.jit")):
-            continue
+        if context == "torchscript" and module.split(".")[0] == "__torch__":
+            continue  # TorchScript classes, compiled from the archive's code/, never imported
         v = gp.judge(module, name)
         if v.action == "deny":
             result.add(v.severity, "pickle.dangerous_global",
