@@ -115,3 +115,20 @@ def test_lake_upserts_findings(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert stored["lake"] == str(tmp_path / "lake")
     assert stored["findings"][0]["detection"] == "scan.unsafe_artifact"
+
+
+def test_lake_with_the_real_store(tmp_path, capsys):
+    import pytest
+
+    findings_mod = pytest.importorskip("crownwatch.findings")
+    if not hasattr(findings_mod, "FindingStore"):
+        pytest.skip("FindingStore not available")
+    t = _tree(tmp_path)
+    lake = tmp_path / "lake"
+    assert run([str(t)], "json", lake=str(lake)) == 1
+    assert run([str(t)], "json", lake=str(lake)) == 1  # idempotent: same id, updated in place
+    capsys.readouterr()
+    stored = findings_mod.FindingStore(str(lake)).all()
+    assert len(stored) == 1
+    assert stored[0]["detection"] == "scan.unsafe_artifact"
+    assert "T1195.002" in stored[0]["attack"]
