@@ -443,3 +443,13 @@ def test_joblib_object_array_nested_pickle():
     assert any("object-array pickle" in i.detail for i in r.issues)
     benign = p.bytes() + pickle.dumps(["a", "b"], protocol=4) + tail
     assert scan1(benign, "m.joblib").verdict == "clean"
+
+
+def test_resource_exhaustion_is_bounded():
+    import time
+
+    t = time.perf_counter()
+    r = scan1(b"\x80\x04" + b"N" * 3_000_000 + b".")
+    assert time.perf_counter() - t < 20
+    assert r.verdict == "clean"
+    assert any("resource" in i.detail for i in r.issues)

@@ -26,6 +26,7 @@ import codecs
 import struct
 
 MAX_OPS = 20_000_000
+MAX_STACK = 2_000_000
 MAX_NESTED = 4
 
 
@@ -280,8 +281,11 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             if pos >= end:
                 raise PickleParseError(f"truncated: no STOP before end of data at offset {pos}")
             n_ops += 1
-            if n_ops > MAX_OPS:
-                raise PickleParseError("too many opcodes")
+            if not n_ops & 0xFFFF:  # cheap periodic resource checks
+                if n_ops > MAX_OPS:
+                    raise PickleParseError("too many opcodes")
+                if len(stack) > MAX_STACK or len(memo) > MAX_STACK or len(metastack) > MAX_STACK:
+                    raise PickleParseError("stack or memo grows beyond any real checkpoint (resource exhaustion)")
             op = data[pos]
             opos = pos
             pos += 1
