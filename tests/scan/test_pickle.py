@@ -453,3 +453,12 @@ def test_resource_exhaustion_is_bounded():
     assert time.perf_counter() - t < 20
     assert r.verdict == "clean"
     assert any("resource" in i.detail for i in r.issues)
+
+
+def test_builtins_type_one_arg_benign_three_args_malicious():
+    assert verdict_of(pickle.dumps({"t": type(None), "e": type(Ellipsis)}, protocol=2)) == "clean"
+    p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().s("__reduce__").g("os", "getcwd")
+    p.setitem().tuple().reduce().stop()
+    assert verdict_of(p.bytes()) == "malicious"
+    p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().tuple().reduce().stop()
+    assert verdict_of(p.bytes()) == "malicious"

@@ -288,7 +288,6 @@ DENY_MODULES: dict[str, tuple[str, str]] = {
     "builtins.iter": (HIGH, "calls a callable until a sentinel (gadget chain building block)"),
     "builtins.next": (HIGH, "drives an iterator (gadget chain building block)"),
     "builtins.dir": (HIGH, "introspection"),
-    "builtins.type": (HIGH, "type(name, bases, dict) creates classes at load time"),
     "builtins.__build_class__": (EXEC, "creates classes by running a function body"),
     "operator.attrgetter": (EXEC, "attribute indirection: attrgetter('system')(os) reaches any attribute"),
     "operator.methodcaller": (EXEC, "calls any method by name: methodcaller('system', cmd)(os)"),
@@ -448,6 +447,8 @@ ALLOW_EXACT = {
     "xgboost.core.Booster", "lightgbm.basic.Booster", "catboost.core.CatBoost",
     "__builtin__.set", "argparse.Namespace", "typing.Any", "typing.Union", "typing.Optional",
     "types.SimpleNamespace", "types.NoneType",
+    # builtins.type(x) is how pickle stores NoneType & co.; the 3-argument form is judged in pickle_scan
+    "builtins.type",
     # functools.partial is judged by what it wraps (see pickle_scan)
     "functools.partial", "functools.partialmethod",
 }

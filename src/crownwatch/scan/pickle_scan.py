@@ -264,6 +264,9 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
                 result.add("critical", "pickle.gadget",
                            f"{prefix}{full} at offset {c.offset} imports an arbitrary module and "
                            f"fetches an attribute: {short_repr(c)}")
+        if full == "builtins.type" and not (isinstance(c.args, tuple) and len(c.args) == 1):
+            result.add("high", "pickle.gadget",
+                       f"{prefix}builtins.type at offset {c.offset} creates a class at load time: {short_repr(c)}")
         if full in ("functools.partial", "functools.partialmethod"):
             target = c.args[0] if isinstance(c.args, tuple) and c.args else None
             if not (isinstance(target, GlobalRef) and not target.dynamic
