@@ -316,3 +316,11 @@ def test_nesting_depth_is_capped():
     res = scan_bytes(data, "deep.zip")
     assert any(i.kind == "archive.too_deep" for r in res for i in r.issues)
     assert worst(res) in ("suspicious", "malicious")
+
+
+@pytest.mark.parametrize("pad", [19, 20])
+def test_old_joblib_zf_container(pad):
+    for payload, verdict in ((pickle.dumps({"a": [1, 2]}, protocol=2), "clean"), (evil(), "malicious")):
+        data = b"ZF" + hex(len(payload)).encode().ljust(pad) + zlib.compress(payload)
+        r = scan_bytes(data, "old.pkl")[0]
+        assert r.verdict == verdict, r.to_dict()

@@ -462,3 +462,8 @@ def test_builtins_type_one_arg_benign_three_args_malicious():
     assert verdict_of(p.bytes()) == "malicious"
     p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
+
+
+def test_prose_and_sql_are_not_pickle_references():
+    sql = b"(select i_item_id\n  ,avg(ss_quantity) agg1\nFROM\nstore_sales, point\nFROM\nwhere x = 1\n"
+    assert verdict_of(sql, "q.sql") == "clean"

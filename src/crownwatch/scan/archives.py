@@ -288,8 +288,10 @@ def decompress_member(method: int, raw: bytes, limit: int, partial: bool = False
 
 def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool]:
     """Decompress a gzip/bz2/xz/lzma/zlib stream, at most ``limit`` bytes out."""
-    if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + 16 hex digits length + zlib stream
-        data = bytes(data[18:]) if bytes(data[18:19]) == b"x" else bytes(data[2:]).lstrip(b"0123456789abcdefx ")
+    if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + hex length padded to 19/20 bytes + zlib stream
+        head = bytes(data[:48])
+        start = head.find(b"x", 4)  # the zlib header byte; the hex digits after '0x' hold no 'x'
+        data = bytes(data[start if start > 0 else 21:])
         kind = "zlib"
     import bz2
     import lzma

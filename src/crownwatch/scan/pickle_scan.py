@@ -167,7 +167,9 @@ def _resync(data, pos: int, end: int, result, prefix, context, depth, summ) -> N
                        f"{gp.describe(mod, name)} at offset {off}: {v.reason}")
 
 
-_RE_GLOBAL = re.compile(rb"[ci]([A-Za-z_][\w.]{0,120})\n([A-Za-z_][\w.]{0,120})\n")
+# GLOBAL/INST lines followed by an opcode that would use the global (MARK, PUT, MEMOIZE, an
+# argument...): prose and SQL such as "point\nFROM\n" do not continue like that
+_RE_GLOBAL = re.compile(rb"[ci]([A-Za-z_][\w.]{0,120})\n([A-Za-z_][\w.]{0,120})\n[()qp\x94NSVX\x8cKJIUTCB}\]\x85\x86\x87]")
 _RE_STACK = re.compile(
     rb"(?:\x8c([\x01-\x7f])|X([\x01-\x7f])\x00\x00\x00)([A-Za-z_][\w.]{0,126})(?:\x94|q.|r....)?"
     rb"(?:\x8c([\x01-\x7f])|X([\x01-\x7f])\x00\x00\x00)([A-Za-z_][\w.]{0,126})(?:\x94|q.|r....)?\x93",
