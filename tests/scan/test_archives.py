@@ -324,3 +324,25 @@ def test_old_joblib_zf_container(pad):
         data = b"ZF" + hex(len(payload)).encode().ljust(pad) + zlib.compress(payload)
         r = scan_bytes(data, "old.pkl")[0]
         assert r.verdict == verdict, r.to_dict()
+
+
+def test_oversize_is_bomb_only_when_ratio_is_extreme(monkeypatch):
+    import gzip
+    import random
+
+    from crownwatch.scan import archives
+
+    monkeypatch.setattr(archives, "MEMBER_LIMIT", 65536)
+    rnd = random.Random(1)
+    noisy = pickle.dumps(rnd.randbytes(200_000), protocol=4)
+    r = scan_bytes(gzip.compress(noisy), "big.pkl.gz")[0]
+    assert r.verdict == "error" and any(i.kind == "archive.too_large" for i in r.issues)
+    r = scan_bytes(gzip.compress(b"\x80\x04" + b"N" * 4_000_000 + b"."), "bomb.pkl.gz")[0]
+    assert r.verdict == "suspicious" and any(i.kind == "archive.bomb" for i in r.issues)
+
+
+def test_concatenated_gzip_members_are_all_scanned():
+    import gzip
+
+    data = gzip.compress(pickle.dumps({"ok": 1}, protocol=2)) + gzip.compress(evil())
+    assert scan_bytes(data, "m.joblib")[0].verdict == "malicious"

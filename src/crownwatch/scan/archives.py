@@ -207,6 +207,20 @@ class ZipReader:
         return decompress_member(e.method, self.raw(e), limit)
 
 
+def report_oversize(target, what: str, produced: int, packed: int) -> None:
+    """Content beyond the scan limit: a bomb when the compression ratio is extreme, otherwise
+    simply too large to scan completely (an ``error``: part of it was not looked at)."""
+    ratio = produced // max(packed, 1)
+    if ratio > BOMB_RATIO:
+        target.add("medium", "archive.bomb",
+                   f"{what} expands beyond {produced} bytes from {packed} (ratio {ratio}+); decompression "
+                   "stopped at the scan limit")
+    else:
+        target.error = True
+        target.add("low", "archive.too_large",
+                   f"{what} is larger than the scan limit; only the first {produced} bytes were scanned")
+
+
 def _zip64_extra(extra: bytes, usize: int, csize: int, loff: int) -> tuple[int, int, int]:
     pos = 0
     while pos + 4 <= len(extra):
@@ -286,8 +300,11 @@ def decompress_member(method: int, raw: bytes, limit: int, partial: bool = False
     raise ValueError(f"compression method {method} not supported")
 
 
-def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool]:
-    """Decompress a gzip/bz2/xz/lzma/zlib stream, at most ``limit`` bytes out."""
+def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool, int]:
+    """Decompress a gzip/bz2/xz/lzma/zlib stream, at most ``limit`` bytes out.
+
+    Returns (data, truncated, compressed bytes consumed); concatenated gzip members are
+    followed, as gzip readers (and joblib) do."""
     if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + hex length padded to 19/20 bytes + zlib stream
         head = bytes(data[:48])
         start = head.find(b"x", 4)  # the zlib header byte; the hex digits after '0x' hold no 'x'
@@ -311,25 +328,36 @@ def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool]:
     is_zlib = kind in ("gzip", "zlib")
     out = bytearray()
     mv = memoryview(data)
-    chunk = 1 << 20
+    chunk = 1 << 18
     pos = 0
+    consumed = 0
     truncated = False
-    while pos < len(mv):
-        piece = bytes(mv[pos:pos + chunk])
-        pos += chunk
+    pending = b""
+    while pos < len(mv) or pending:
+        if pending:
+            piece, pending = pending, b""
+        else:
+            piece = bytes(mv[pos:pos + chunk])
+            pos += len(piece)
+        room = max(1, limit - len(out) + 1)
         if is_zlib:
-            out += d.decompress(piece, max(1, limit - len(out) + 1))
+            out += d.decompress(piece, room)
+            consumed = pos - len(d.unconsumed_tail)
             if d.unconsumed_tail or len(out) > limit:
                 truncated = True
                 break
-            if d.eof:
-                break
         else:
-            out += d.decompress(piece, max_length=max(1, limit - len(out) + 1))
+            out += d.decompress(piece, max_length=room)
+            consumed = pos
             if len(out) > limit or (not d.needs_input and not d.eof):
                 truncated = True
                 break
-            if d.eof:
-                break
+        if d.eof:
+            rest = d.unused_data + bytes(mv[pos:pos + 16])
+            if kind == "gzip" and rest[:2] == b"\x1f\x8b":  # concatenated members: gzip readers read on
+                pending = d.unused_data
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                continue
+            break
     mv.release()
-    return bytes(out[:limit]), truncated
+    return bytes(out[:limit]), truncated, max(consumed, 1)

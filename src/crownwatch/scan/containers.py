@@ -95,9 +95,7 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
 
 def _check_read(e, content: bytes, truncated: bool, target: ScanResult, where: str = "") -> None:
     if truncated:
-        target.add("medium", "archive.bomb",
-                   f"{where}member {e.name!r} decompresses beyond the scan limit; only the first "
-                   f"{len(content)} bytes were scanned")
+        archives.report_oversize(target, f"{where}member {e.name!r}", len(content), e.csize)
     elif e.crc and zlib.crc32(content) != e.crc and len(content) == e.usize:
         target.add("medium", "zip.bad_crc",
                    f"member {e.name!r}: CRC mismatch; zipfile-based tools refuse it while other loaders "
@@ -217,7 +215,7 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                 content = f.read(limit)
                 ctx.spend(len(content))
                 if ti.size > limit:
-                    sub.add("medium", "archive.bomb", f"member larger than the scan limit ({ti.size} bytes)")
+                    archives.report_oversize(sub, f"tar member {ti.name!r}", len(content), len(content))
                 scan_data(content, sub.path, ctx, sub, depth + 1, ti.name)
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         res.add("low", "archive.unreadable", f"tar stream broken after {count} members: {exc}")
@@ -273,8 +271,7 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                     total += info.uncompressed or 0
             limit = _limit(ctx)
             if total > limit:
-                res.add("medium", "archive.bomb",
-                        f"7z members expand to {total} bytes, beyond the scan limit; not extracted")
+                archives.report_oversize(res, "7z archive", total, len(data))
                 return
             factory = py7zr.io.BytesIOFactory(limit + 1)
             z.extractall(path=tmp, factory=factory)

@@ -194,7 +194,7 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
         return
     try:
         limit = max(0, min(archives.MEMBER_LIMIT, ctx.budget))
-        inner, truncated = archives.decompress_stream(kind, data, limit)
+        inner, truncated, consumed = archives.decompress_stream(kind, data, limit)
     except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError ...
         res.format = "unknown"
         if kind in WEAK_MAGIC:  # two or three bytes of magic: most likely not compressed at all
@@ -206,9 +206,7 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
         return
     ctx.spend(len(inner))
     if truncated:
-        res.add("medium", "archive.bomb",
-                f"{kind} stream expands beyond {len(inner)} bytes (ratio {len(inner) // max(len(data), 1)}+); "
-                "scanned the first part only")
+        archives.report_oversize(res, f"{kind} stream", len(inner), consumed)
     base = name[: -len(posixpath.splitext(name)[1])] if "." in name else name
     scan_data(inner, vpath, ctx, res, depth + 1, base)
     res.sha256 = None  # the file's hash, not the decompressed stream's
