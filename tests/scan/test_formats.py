@@ -345,3 +345,14 @@ def test_torchscript_context_still_denies_torch_jit_load():
         z.writestr("m/version", b"8\n")
         z.writestr("m/code/__torch__/m.py", "def forward(self, x):\n  return x\n")
     assert scan1(buf.getvalue(), "ts.pt").verdict == "malicious"
+
+
+def test_numpy_function_references_are_clean():
+    import pickle
+
+    import numpy as np
+
+    for proto in (2, 4):
+        r = scan1(pickle.dumps({"f": np.log1p, "g": np.mean, "t": np.float64, "d": np.dtype("f4")}, protocol=proto))
+        assert r.verdict == "clean", r.to_dict()
+    assert scan1(evil("numpy", "load", "/etc/passwd")).verdict == "malicious"

@@ -474,6 +474,27 @@ NUMPY_SCALARS = {
     "unsignedinteger",
 }
 
+# numpy ufuncs and reductions: pure computations, stored by name when a model keeps a function
+# reference (FunctionTransformer(func=np.log1p), aggregation callbacks, ...)
+NUMPY_FUNCS = {
+    "abs", "absolute", "add", "subtract", "multiply", "divide", "true_divide", "floor_divide",
+    "negative", "positive", "power", "float_power", "remainder", "mod", "fmod", "reciprocal",
+    "sqrt", "cbrt", "square", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
+    "logaddexp", "logaddexp2", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "hypot", "deg2rad", "rad2deg",
+    "degrees", "radians", "floor", "ceil", "trunc", "rint", "round", "around", "sign", "fabs",
+    "maximum", "minimum", "fmax", "fmin", "clip", "isnan", "isinf", "isfinite", "signbit",
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
+    "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "invert", "sum", "prod", "mean", "median", "std", "var", "min", "max", "amin", "amax",
+    "argmin", "argmax", "cumsum", "cumprod", "average", "percentile", "quantile", "nanmean",
+    "nanmedian", "nansum", "nanstd", "nanvar", "nanmin", "nanmax", "nanpercentile",
+    "nanquantile", "ptp", "all", "any", "count_nonzero", "unique", "sort", "argsort",
+    "transpose", "ravel", "squeeze", "dot", "matmul", "einsum", "tensordot", "outer", "inner",
+    "identity", "zeros", "ones", "empty", "full", "arange", "linspace", "array", "asarray",
+}
+_SCIPY_STATS_CLASS = re.compile(r"^(?:[a-z0-9_]+_gen|rv_[a-z_]+_frozen|rv_[a-z_]+|[A-Z][A-Za-z0-9_]*)$")
+
 _CLASS_NAME = re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
 _PYX_UNPICKLE = re.compile(r"^__pyx_unpickle_[A-Za-z_][A-Za-z0-9_]*$")  # Cython __reduce__ helpers
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -496,7 +517,7 @@ CLASS_PACKAGES = (
 # packages whose *functions* (no further dots) are also allowed
 FUNCTION_PACKAGES = (
     "torch._utils._rebuild_", "torch.nn.functional.", "torch.jit._pickle.",
-    "torch.nn.init.", "numpy.random._pickle.",
+    "torch.nn.init.", "numpy.random._pickle.", "scipy.special.", "scipy.special._ufuncs.",
 )
 
 KNOWN_LIBRARIES = {
@@ -559,7 +580,9 @@ def is_allowed(module: str, name: str) -> bool:
         return True
     if module == "torch" and (name in TORCH_DTYPES or (name.endswith("Storage") and _CLASS_NAME.match(name))):
         return True
-    if module == "numpy" and name in NUMPY_SCALARS:
+    if module == "numpy" and (name in NUMPY_SCALARS or name in NUMPY_FUNCS):
+        return True
+    if module.startswith("scipy.stats.") and _SCIPY_STATS_CLASS.match(name):
         return True
     if module.startswith("torch.cuda") and name.endswith("Storage"):
         return True
