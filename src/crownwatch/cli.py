@@ -232,6 +232,30 @@ def demo(
     raise typer.Exit(run_demo(out, lake, seed, fmt.value))
 
 
+assets_app = typer.Typer(help="The crown-jewel registry: what to protect and where it lives.",
+                         no_args_is_help=True)
+app.add_typer(assets_app, name="assets")
+
+
+@assets_app.command("suggest")
+def assets_suggest(
+    lake: Path | None = LakeOpt,
+    fmt: str = typer.Option("toml", "--format", "-f", help="toml|json|table"),
+):
+    """Propose crown jewels (model weights, datasets, chip designs) from what the logs show."""
+    from crownwatch.assets_cli import suggest_cmd
+
+    raise typer.Exit(suggest_cmd(str(_lake(lake).root), fmt))
+
+
+@assets_app.command("list")
+def assets_list(config: Path | None = ConfigOpt):
+    """Show the crown jewels configured in crownwatch.toml."""
+    from crownwatch.assets_cli import list_cmd
+
+    raise typer.Exit(list_cmd(str(config) if config else None))
+
+
 @app.command()
 def version():
     """Print the version."""

@@ -33,8 +33,12 @@ class Tables:
     """What a detection's ``query`` receives: the lake's tables on the chosen engine,
     plus the findings raised earlier in this run, one row per (finding, entity)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, config: dict[str, Any] | None = None):
         self.engine = engine
+        self.config = config or {}
+        # per-run memo for work several detections share (e.g. inference account
+        # features): ``t.cache.setdefault(key, compute())``
+        self.cache: dict[str, Any] = {}
         self._findings: list[dict] = []
 
     def __getattr__(self, name: str) -> ibis.Table:
@@ -90,7 +94,7 @@ def run_detections(
 
     A detection that fails is recorded in ``out_errors`` and skipped; the rest run."""
     config = config or {}
-    tables = Tables(engine)
+    tables = Tables(engine, config)
     out: list[dict] = []
     errors = out_errors if out_errors is not None else []
     for det in selected(config, only):

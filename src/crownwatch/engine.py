@@ -36,6 +36,7 @@ class Engine:
         if self.name == "duckdb":
             con = ibis.duckdb.connect()
             con.raw_sql("SET TimeZone = 'UTC'")
+            con.raw_sql("SET enable_progress_bar = false")
             return con
         return ibis.pyspark.connect(spark_session())
 

@@ -56,7 +56,8 @@ def default_lake() -> Path:
 
 @dataclass
 class FileResult:
-    """What happened to one input file; ``read == sum(rows of routed tables) + quarantined``."""
+    """What happened to one input file;
+    ``read == sum(rows of routed tables) + quarantined + skipped``."""
 
     path: str
     source: str | None
@@ -65,6 +66,7 @@ class FileResult:
     rows: dict[str, int] = field(default_factory=dict)
     routed_rows: int = 0
     quarantined: int = 0
+    skipped: int = 0
     seconds: float = 0.0
     content_key: str | None = None
     note: str | None = None
@@ -136,6 +138,7 @@ class Lake:
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")
         results = []
         try:
             for path in iter_files(paths):
@@ -182,7 +185,7 @@ class Lake:
         return res
 
     def _write_parsed(self, con, path: Path, key: str, source: str, parsed: Parsed) -> FileResult:
-        res = FileResult(str(path), source, "ingested", read=parsed.records)
+        res = FileResult(str(path), source, "ingested", read=parsed.records, skipped=parsed.skipped)
         n = 0
         for table, rel in parsed.routed.items():
             count = self._copy(con, rel, table, path, f"{key}_{n}")
@@ -195,7 +198,7 @@ class Lake:
             res.rows[table] = res.rows.get(table, 0) + count
         if parsed.quarantine is not None:
             res.quarantined = self._copy(con, parsed.quarantine, "quarantine", path, f"{key}_q")
-        lost = res.read - res.routed_rows - res.quarantined
+        lost = res.read - res.routed_rows - res.quarantined - res.skipped
         if lost:
             # A source bug must never lose records silently: say so loudly.
             res.note = f"source {source} accounted for {res.read - lost} of {res.read} records"

@@ -48,11 +48,12 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
         s["duplicates"] += r.status == "duplicate"
         s["read"] += r.read
         s["quarantined"] += r.quarantined
+        s["skipped"] += r.skipped
         for t, n in r.rows.items():
             s[t] += n
             tables.add(t)
     table = Table(title="Ingest", title_justify="left")
-    cols = ["files", "duplicates", "read", *sorted(tables), "quarantined"]
+    cols = ["files", "duplicates", "read", *sorted(tables), "skipped", "quarantined"]
     table.add_column("source")
     for c in cols:
         table.add_column(c, justify="right")

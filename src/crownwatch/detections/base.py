@@ -17,6 +17,8 @@ A detection is one module that reads top to bottom like a runbook:
                       ``entity_account``, ``entity_principal``, ``entity_asset``…
    ``raw_refs``       optional array of ``file#offset`` strings citing raw records
    ``severity``       optional per-finding override of ``META.severity``
+   ``attack``         optional per-finding list of technique ids overriding
+                      ``META.attack`` (a chip-design theft is not an ATLAS model theft)
    anything else      evidence (counts, samples, ratios)
 
 4. ``title(row, p) -> str`` — one line a responder reads first.
@@ -139,7 +141,7 @@ def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
     entities: dict[str, list[str]] = {}
     evidence: dict[str, Any] = {}
     for col, value in row.items():
-        if col in ("key", "first_seen", "last_seen", "severity", "raw_refs"):
+        if col in ("key", "first_seen", "last_seen", "severity", "raw_refs", "attack"):
             continue
         if col.startswith("entity_"):
             vals = value if isinstance(value, list | tuple) else [value]
@@ -162,7 +164,7 @@ def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
         "first_seen": iso(row.get("first_seen")),
         "last_seen": iso(row.get("last_seen")),
         "entities": entities,
-        "attack": list(det.meta.attack),
+        "attack": sorted(row["attack"]) if row.get("attack") else list(det.meta.attack),
         "evidence": evidence,
         "status": "new",
     }

@@ -269,7 +269,7 @@ def plant(w: World) -> None:
             "spray-entra-distributed",
             "password_spray",
             ["T1110.003"],
-            "identity.distributed_password_spray",
+            "identity.distributed_spray",
             "Low and slow: 36 hosting addresses in ten ASNs and several countries, never more than two tries "
             "per address per hour, across two days — every attempt with the same user agent against the same "
             "app (Azure AD PowerShell, ROPC), failing with 50126.",
@@ -461,7 +461,7 @@ def plant(w: World) -> None:
             "success-after-spray-okta",
             "valid_account",
             ["T1078", "T1621"],
-            "identity.spray_then_success",
+            "identity.success_after_spray",
             "Six hours after the VPS spray, one of its targets signs in from a different hosting address: three "
             "rejected pushes, then an accepted one (MFA fatigue).",
             related=["spray-okta-vps"],
@@ -510,7 +510,7 @@ def plant(w: World) -> None:
             "mfa-after-spray-entra",
             "valid_account",
             ["T1078"],
-            "identity.spray_then_success",
+            "identity.success_after_spray",
             "Two accounts from the distributed spray: the right password arrives from new addresses — one is "
             "stopped by MFA (50076), one by the country Conditional Access policy (53003).",
             related=["spray-entra-distributed"],
@@ -545,7 +545,7 @@ def plant(w: World) -> None:
             "new-country-after-spray",
             "valid_account",
             ["T1078"],
-            "identity.new_country_signin",
+            "identity.new_geo_after_spray",
             "A user the distributed spray targeted signs in successfully from Vietnam on a hosting ASN never "
             "seen for them, with no failed attempt before it.",
             related=["spray-entra-distributed"],

@@ -648,7 +648,7 @@ def benign(w: World, plan: dict) -> None:
             TRAVEL,
             "benign_new_country",
             ["T1078"],
-            "identity.new_country_signin",
+            "identity.new_geo_after_spray",
             f"{u.display} (New York) travels to Tokyo and signs in from a hotel network, no failures before.",
             malicious=False,
             details={"user": f"{u.login}@{org.domain}", "home_country": "US", "new_country": "JP"},

@@ -31,9 +31,10 @@ class Parsed:
     """One input file, parsed.
 
     ``records`` counts the input records seen (lines that are not blank, array
-    elements, events). Every one of them ends up in exactly one ``routed`` table or
-    in ``quarantine``: ``records == sum(routed rows) + quarantined`` — the lake checks
-    it. ``copies`` are extra views of routed records (a CloudTrail ``ConsoleLogin`` is
+    elements, events). Every one of them ends up in exactly one ``routed`` table, in
+    ``quarantine``, or is *skipped* — valid input no table models (a CRON line in
+    auth.log, event 4672 in a Security log), counted but not stored:
+    ``records == sum(routed rows) + quarantined + skipped`` — the lake checks it. ``copies`` are extra views of routed records (a CloudTrail ``ConsoleLogin`` is
     an API call *and* a sign-in) and do not enter that sum.
     """
 
@@ -41,6 +42,7 @@ class Parsed:
     routed: dict[str, duckdb.DuckDBPyRelation]
     copies: dict[str, duckdb.DuckDBPyRelation] = field(default_factory=dict)
     quarantine: duckdb.DuckDBPyRelation | None = None
+    skipped: int = 0
 
 
 class SourceError(Exception):

@@ -88,7 +88,7 @@ import duckdb
 import pyarrow as pa
 
 from crownwatch.sources.base import Parsed, SourceError
-from crownwatch.sources.reader import Reader, _tolerant_chunks, head_text
+from crownwatch.sources.reader import Reader, head_text, tolerant_chunks
 
 NAME = "cloudtrail"
 
@@ -287,7 +287,7 @@ def _read_tolerant(path: Path) -> tuple[bytes, str | None]:
     """The file's (decompressed) bytes, as far as they go, and why they stop early."""
     chunks: list[bytes] = []
     try:
-        for chunk in _tolerant_chunks(path):
+        for chunk in tolerant_chunks(path):
             chunks.append(chunk)
     except (EOFError, OSError, zlib.error) as exc:
         return b"".join(chunks), f"gzip stream broken: {exc}"
@@ -338,7 +338,7 @@ def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
         # The same marker convention as Reader.lines: offset -1, reason after \x00.
         offsets.append(-1)
         texts.append("\x00" + broken + (f"; {why}" if why else ""))
-    name = reader._name("salvage")
+    name = reader.name("salvage")
     reader.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw_offset BIGINT, text VARCHAR)")
     if offsets:
         batch = pa.table({"raw_offset": pa.array(offsets, pa.int64()), "text": pa.array(texts, pa.string())})
@@ -351,7 +351,7 @@ def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
 def _unwrap(reader: Reader, records: str) -> str:
     """Take the CloudTrail event out of EventBridge envelopes and lookup-events
     items; anything else passes through to be judged by the stage."""
-    name = reader._name("unwrapped")
+    name = reader.name("unwrapped")
     reader.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {name} AS
         SELECT raw_offset, CASE

@@ -281,7 +281,7 @@ def _envelope_key(head: str) -> str | None:
 def _classify(reader: Reader, records: str) -> str:
     """One pass over the records: unwrap diagnostic-settings envelopes and tag each
     record as a Log Analytics row (``la``) or a Graph object."""
-    name = reader._name("entra_records")
+    name = reader.name("entra_records")
     reader.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {name} AS
         WITH r AS (

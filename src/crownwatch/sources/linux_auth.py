@@ -159,16 +159,10 @@ def _time_zone(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def parsed(records: int, skipped: int, routed: dict, copies: dict, quarantine) -> Parsed:
-    """A :class:`Parsed` that accounts for *skipped* records: valid input that no
-    table models (a CRON line in auth.log).
-
-    Until ``Parsed`` grows a ``skipped`` field (proposed to the lead), they are left
-    out of ``records`` so that ``records == routed rows + quarantined`` holds; once it
-    has one, they are reported there and ``records`` is every record read."""
-    if "skipped" in getattr(Parsed, "__dataclass_fields__", {}):
-        return Parsed(records=records, routed=routed, copies=copies, quarantine=quarantine,
-                      skipped=skipped)  # type: ignore[call-arg]
-    return Parsed(records=records - skipped, routed=routed, copies=copies, quarantine=quarantine)
+    """A :class:`Parsed` that reports *skipped* records (valid input no table models,
+    such as a CRON line in auth.log) alongside the rows and the quarantine."""
+    return Parsed(records=records, routed=routed, copies=copies, quarantine=quarantine,
+                  skipped=skipped)
 
 
 # -- parsing ----------------------------------------------------------------------
@@ -320,16 +314,16 @@ def parse(reader: Reader, path: Path) -> Parsed:
     year, month = _year_rule(path)
     tz = _time_zone(con)
     params = {"tz": tz, "ref_year": year, "ref_month": month}
-    stage = reader._name("sshd_stage")
+    stage = reader.name("sshd_stage")
     create = f"CREATE OR REPLACE TEMP TABLE {stage} AS "
     try:
         con.execute(create + _STAGE.replace("{lines}", reader.lines(path)), params)
     except duckdb.Error:
         # the fast reader refused the file (invalid UTF-8, a truncated gzip…)
         con.execute(create + _STAGE.replace("{lines}", reader.materialise_lines(path)), params)
-    kinds = reader._name("sshd_kinds")
+    kinds = reader.name("sshd_kinds")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {kinds} AS " + _KINDS.replace("{stage}", stage))
-    attempts = reader._name("sshd_attempts")
+    attempts = reader.name("sshd_attempts")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {attempts} AS " + _CONTEXT.replace("{kinds}", kinds))
 
     ((records, valid),) = con.execute(

@@ -224,7 +224,7 @@ def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
     except duckdb.Error:
         # Straight to the forgiving reader: with DuckDB 2.0 ``Reader.lines`` can
         # create its table from a file whose bad bytes only fail on the first read.
-        name = reader._name("lines")
+        name = reader.name("lines")
         reader._lines_python(path, name)
         return name, reader.count(name)
 

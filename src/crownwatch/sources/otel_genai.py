@@ -57,7 +57,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     ).fetchall()
     if first and not first[0][0]:
         # a pretty-printed single document: read it whole
-        name = reader._name("doc")
+        name = reader.name("doc")
         try:
             reader.con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE {name} AS SELECT 1::BIGINT AS raw_offset, json::VARCHAR AS text
@@ -66,7 +66,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             docs = name
         except duckdb.Error:
             pass  # keep the lines; each becomes a quarantined record
-    stage = reader._name("spans")
+    stage = reader.name("spans")
     reader.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {stage} AS
         WITH d AS (

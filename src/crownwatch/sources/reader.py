@@ -71,7 +71,8 @@ class Reader:
         self.con = con
         self._n = itertools.count()
 
-    def _name(self, prefix: str) -> str:
+    def name(self, prefix: str) -> str:
+        """A fresh temp-table name for this file (dropped by :meth:`drop_temp`)."""
         return f"{prefix}_{next(self._n)}"
 
     # -- record tables ---------------------------------------------------------------
@@ -97,7 +98,7 @@ class Reader:
 
     def materialise_lines(self, path: Path) -> str:
         """The forgiving slow path of :meth:`lines`, as a temp table."""
-        name = self._name("lines")
+        name = self.name("lines")
         self._lines_python(path, name)
         return name
 
@@ -120,7 +121,7 @@ class Reader:
         pending = b""
         broken: str | None = None
         try:
-            for chunk in _tolerant_chunks(path):
+            for chunk in tolerant_chunks(path):
                 pending += chunk
                 *complete, pending = pending.split(b"\n")
                 for raw in complete:
@@ -150,7 +151,7 @@ class Reader:
         ``records_at`` is the key of the array that holds the records
         (``Records`` for CloudTrail, ``value`` for Graph) or None for a top-level array.
         ``raw_offset`` is the 0-based index in that array."""
-        name = self._name("doc")
+        name = self.name("doc")
         compression = "gzip" if is_gzip(path) else "none"
         pointer = "$" if records_at is None else "$." + records_at
         try:
@@ -186,7 +187,7 @@ class Reader:
         ``records`` is a table or FROM-clause source of ``(raw_offset, text)``.
         ``reject_sql`` is a SQL CASE expression over ``e`` that yields a reason
         string for records to quarantine and NULL for good ones."""
-        name = self._name("stage")
+        name = self.name("stage")
         spec = json.dumps(structure).replace("'", "''")
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {name} AS
@@ -228,7 +229,7 @@ class Reader:
             self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
-def _tolerant_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+def tolerant_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
     """The file's bytes, gunzipped if needed, yielding everything that decompresses
     and raising only at the point where a truncated or corrupt stream stops."""
     with open(path, "rb") as fh:

@@ -111,7 +111,7 @@ def _dash(col: str) -> str:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     con = reader.con
-    stage = reader._name("s3acc")
+    stage = reader.name("s3acc")
     try:
         _stage(con, stage, reader.lines(path))
     except duckdb.Error:

@@ -263,8 +263,8 @@ class _Records:
 
     def __init__(self, reader: Reader):
         self.reader = reader
-        self.records = reader._name("win_records")
-        self.rejects = reader._name("win_rejects")
+        self.records = reader.name("win_records")
+        self.rejects = reader.name("win_rejects")
         con = reader.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.records} (raw_offset BIGINT, text VARCHAR)")
         con.execute(
@@ -452,7 +452,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
         stage = reader.stage_json(reader.json_document(path, None), STRUCTURE, REJECT)
     else:
         stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
-    norm = reader._name("win_norm")
+    norm = reader.name("win_norm")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {norm} AS " + _NORMALISE.replace("{stage}", stage))
     ((staged, valid, sign_ins),) = con.execute(
         f"""SELECT (SELECT count(*) FROM {stage}), count(*), count(*) FILTER (WHERE is_sign_in)

@@ -1,0 +1,32 @@
+"""Dispatch ``python -m bench <name> …`` to ``bench/<name>.py:main(argv)``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHES = ("identity", "storage", "inference", "scan")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(f"usage: python -m bench {{{'|'.join(BENCHES)}|all}} [options]")
+        return 0
+    name, rest = argv[0], argv[1:]
+    names = BENCHES if name == "all" else (name,)
+    rc = 0
+    for n in names:
+        if n not in BENCHES:
+            print(f"unknown benchmark {n!r}; choose from {', '.join(BENCHES)}")
+            return 2
+        try:
+            mod = importlib.import_module(f"bench.{n}")
+        except ModuleNotFoundError as exc:
+            print(f"bench {n}: not available ({exc})")
+            continue
+        rc = mod.main(rest) or rc
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
