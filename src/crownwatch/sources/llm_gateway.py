@@ -53,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 
 from crownwatch.sources.base import Parsed
-from crownwatch.sources.reader import Reader, _sql_str, is_gzip
+from crownwatch.sources.reader import Reader, _sql_str
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "llm_gateway"
@@ -210,14 +210,7 @@ def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
     """``(record_source_sql, records)``: the file's non-blank lines as a subquery of
     ``(raw_offset, text)`` read straight from disk, or — when DuckDB's fast reader
     refuses the file — the Reader's forgiving temp table."""
-    compression = "gzip" if is_gzip(path) else "none"
-    sql = f"""(SELECT raw_offset, text FROM (
-            SELECT row_number() OVER () AS raw_offset, line AS text
-            FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
-                header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                strict_mode=false, null_padding=true, compression='{compression}',
-                max_line_size=16777216)
-        ) WHERE text IS NOT NULL AND trim(text) <> '')"""
+    sql = reader.lines(path)
     try:
         n = reader.con.execute(f"SELECT count(*) FROM {sql}").fetchall()[0][0]
         return sql, int(n)

@@ -88,13 +88,14 @@ class Reader:
         compression = "gzip" if is_gzip(path) else "none"
         # \x01 never occurs unescaped in JSON and almost never in syslog; a line
         # that holds one is cut there and, being broken, ends up quarantined.
-        return f"""(SELECT raw_offset, text FROM (
-                SELECT row_number() OVER () AS raw_offset, line AS text
+        # WITH ORDINALITY numbers the reader's rows in file order (blank lines
+        # included, as NULL) without the single-threaded window row_number() needs.
+        return f"""(SELECT ordinality AS raw_offset, line AS text
                 FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
                     header=false, delim='\x01', quote='', escape='', auto_detect=false,
                     strict_mode=false, null_padding=true, compression='{compression}',
-                    max_line_size=16777216)
-            ) WHERE text IS NOT NULL AND trim(text) <> '')"""
+                    max_line_size=16777216) WITH ORDINALITY
+                WHERE line IS NOT NULL AND trim(line) <> '')"""
 
     def materialise_lines(self, path: Path) -> str:
         """The forgiving slow path of :meth:`lines`, as a temp table."""
