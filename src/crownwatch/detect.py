@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,23 @@ class DetectionError:
     message: str
 
 
+_RUN: contextvars.ContextVar[Tables | None] = contextvars.ContextVar("crownwatch_run", default=None)
+
+
+def shared(key: str, build: Callable[[], ibis.Table]) -> ibis.Table:
+    """An intermediate several detections of this run need (credential failures with
+    their recovery flags, spray exposures…), computed once and kept in the engine.
+
+    Outside a detection run (a unit test calling ``query`` directly) it is just
+    ``build()``. ``key`` must name everything the result depends on (parameters)."""
+    run = _RUN.get()
+    if run is None:
+        return build()
+    if key not in run.cache:
+        run.cache[key] = run.engine.materialise(build())
+    return run.cache[key]
+
+
 def _family(det: Detection) -> int:
     fam = det.id.split(".", 1)[0]
     return FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER)
@@ -95,6 +113,14 @@ def run_detections(
     A detection that fails is recorded in ``out_errors`` and skipped; the rest run."""
     config = config or {}
     tables = Tables(engine, config)
+    token = _RUN.set(tables)
+    try:
+        return _run(engine, tables, config, only, on_detection, out_errors)
+    finally:
+        _RUN.reset(token)
+
+
+def _run(engine, tables, config, only, on_detection, out_errors) -> list[dict]:
     out: list[dict] = []
     errors = out_errors if out_errors is not None else []
     for det in selected(config, only):

@@ -53,6 +53,17 @@ class Engine:
             self._tables[name] = t
         return self._tables[name]
 
+    def materialise(self, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once and keep the result in the engine for reuse within
+        this run: a DuckDB temp table, a persisted Spark DataFrame.
+
+        (Ibis's own ``Table.cache()`` is not used on DuckDB: with DuckDB 2.0 its
+        clean-up emits a malformed DROP on garbage collection.)"""
+        if self.name == "duckdb":
+            self._materialised = getattr(self, "_materialised", 0) + 1
+            return self.backend.create_table(f"_cw_run_{self._materialised}", obj=expr, temp=True)
+        return expr.cache()
+
     def execute(self, expr: ibis.Table) -> list[dict[str, Any]]:
         result: pa.Table = self.backend.to_pyarrow(expr)
         return result.to_pylist()

@@ -88,6 +88,17 @@ def first_success_at(auth: ibis.Table) -> ibis.Table:
 
 
 def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
+    """Computed once per detection run (four detections build on it); see
+    :func:`_stranger_failures` for what it is."""
+    from crownwatch.detect import shared
+
+    return shared(
+        f"identity.stranger_failures:{recovery_seconds}",
+        lambda: _stranger_failures(auth, recovery_seconds),
+    )
+
+
+def _stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     """Credential failures (with ``ts`` and ``recovered`` as :func:`with_recovery` gives
     them) from an address the failing user had **never** signed in from before.
 

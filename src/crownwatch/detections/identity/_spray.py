@@ -40,3 +40,11 @@ def spray_exposures(auth: ibis.Table) -> ibis.Table:
             )
         )
     return ibis.union(*parts, distinct=True)
+
+
+def run_exposures(t) -> ibis.Table:
+    """:func:`spray_exposures` of this run's ``authentication`` table, computed once
+    per run (two detections need it)."""
+    from crownwatch.detect import shared
+
+    return shared("identity.spray_exposures", lambda: spray_exposures(t.authentication))

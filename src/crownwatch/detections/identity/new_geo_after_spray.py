@@ -41,7 +41,7 @@ import ibis
 
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import epoch_s, raw_ref
-from crownwatch.detections.identity._spray import spray_exposures
+from crownwatch.detections.identity._spray import run_exposures
 
 META = Meta(
     id="identity.new_geo_after_spray",
@@ -68,7 +68,7 @@ META = Meta(
 
 def query(t, p) -> ibis.Table:
     auth = t.authentication
-    expo = spray_exposures(auth)
+    expo = run_exposures(t)
     exposed = expo.group_by("user").aggregate(
         expo_first=expo.ts.min(),
         spray_first=expo.time.min(),

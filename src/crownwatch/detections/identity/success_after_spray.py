@@ -48,7 +48,7 @@ import ibis
 
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import epoch_s, first_success_at, raw_ref
-from crownwatch.detections.identity._spray import spray_exposures
+from crownwatch.detections.identity._spray import run_exposures
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 META = Meta(
@@ -73,7 +73,7 @@ META = Meta(
 
 def query(t, p) -> ibis.Table:
     auth = t.authentication
-    expo = spray_exposures(auth)
+    expo = run_exposures(t)
     first_expo = expo.group_by("user").aggregate(expo_first=expo.ts.min())
 
     ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
