@@ -17,18 +17,21 @@ from rich.console import Console
 from rich.table import Table
 
 from crownwatch import render
+from crownwatch.config import load_config
 from crownwatch.detect import run_detections
 from crownwatch.engine import Engine
 from crownwatch.evaluate import score
 from crownwatch.findings import FindingStore
-from crownwatch.lake import Lake
+from crownwatch.lake import Lake, iter_files
 
 
-def _simulate(out: Path, seed: int, console: Console) -> list[dict]:
-    """Run every simulator that is installed; returns their truth manifests."""
+def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]:
+    """Run every simulator; returns their truth manifests and the configuration
+    (crown-jewel registry) the storage scenario ships with."""
     from crownwatch.simulate.identity import generate_identity
 
     truths = [generate_identity(out / "identity", seed=seed)]
+    config: dict = {}
     optional = (
         ("crownwatch.simulate.storage", "generate_storage", "storage"),
         ("crownwatch.simulate.inference", "generate_inference", "inference"),
@@ -38,8 +41,13 @@ def _simulate(out: Path, seed: int, console: Console) -> list[dict]:
             mod = __import__(module, fromlist=[func])
         except ImportError:
             continue
-        truths.append(getattr(mod, func)(out / sub, seed=seed))
-    return truths
+        result = getattr(mod, func)(out / sub, seed=seed)
+        if "truth" in result:  # {"files", "truth", "config"}
+            if result.get("config"):
+                config = load_config(result["config"])
+            result = result["truth"]
+        truths.append(result)
+    return truths, config
 
 
 def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
@@ -50,12 +58,14 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
     if lake.root.exists():
         shutil.rmtree(lake.root)
     console.print(f"[bold]1. Simulating[/] an AI lab under attack into {out} …")
-    truths = _simulate(out, seed, console)
+    truths, config = _simulate(out, seed, console)
     logs = [p for p in sorted(out.iterdir()) if p.is_dir() and p != lake.root]
     console.print("[bold]2. Hunting[/]: crownwatch hunt " + " ".join(map(str, logs)))
+    # the simulators' answer keys and registry sit beside the logs; they are not logs
+    logs = [f for f in iter_files(logs) if f.name not in ("truth.json", "crownwatch.toml")]
     results = render.ingest_with_progress(lake, logs, console, quiet=False)
     render.ingest_summary(results, console)
-    found = render.detect_with_progress(Engine(lake), {}, None, console, False, run_detections)
+    found = render.detect_with_progress(Engine(lake), config, None, console, False, run_detections)
     FindingStore(lake.root).upsert(found)
     stored = FindingStore(lake.root).all()
     if fmt == "json":
