@@ -56,7 +56,18 @@ def _ref(t: ibis.Table, where=None) -> ibis.Value:
 
 
 def account_features(t, p) -> ibis.Table:
-    """One row per account with everything the inference detections score."""
+    """One row per account with everything the inference detections score —
+    computed once per detection run and shared by both inference detections."""
+    from crownwatch.detect import shared
+
+    key = "inference.account_features:" + ":".join(
+        str(getattr(p, k, None))
+        for k in ("min_cap_tokens", "release_grace_hours", "release_window_hours")
+    )
+    return shared(key, lambda: _account_features(t, p))
+
+
+def _account_features(t, p) -> ibis.Table:
     r = t.llm_request
     r = r.filter(r.account_id.notnull())
     r = r.mutate(
