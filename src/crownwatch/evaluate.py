@@ -52,11 +52,53 @@ def _finding_entities(f: dict) -> set[tuple[str, str]]:
     return {(k, str(v).lower()) for k, vs in f["entities"].items() for v in vs}
 
 
-def _items(truth: dict, key: str) -> list[dict]:
-    items = truth.get(key) or []
-    if isinstance(items, dict):  # {"id": {...}} manifests
-        items = [{"id": k, **v} for k, v in items.items()]
-    return [i for i in items if isinstance(i, dict) and i.get("detection")]
+_SINGULAR = {"principal": "principals", "src_ip": "src_ips", "asset": "assets",
+             "target_account": "accounts", "account": "accounts", "user": "users"}
+_INFERENCE = {"distiller": "inference.distillation_account", "hydra": "inference.hydra_cluster"}
+
+
+def _expand(item: dict, malicious: bool) -> list[dict]:
+    """One item per expected detection, with entity lists under the plural keys."""
+    item = dict(item)
+    for one, many in _SINGULAR.items():
+        if isinstance(item.get(one), str):
+            item[many] = [*item.get(many, []), item[one]]
+    dets = item.get("detections") or [item.get("detection")]
+    base_id = str(item.get("id") or item.get("attack") or item.get("kind") or "item")
+    out = []
+    for d in dets:
+        if d:
+            out.append({**item, "id": base_id if len(dets) == 1 else f"{base_id} [{d}]",
+                        "detection": d, "malicious": malicious})
+    return out
+
+
+def _normalise(truth) -> list[dict]:
+    """The simulators' manifests in one shape. Three are understood: identity's
+    ``{"attacks": [Item], "benign": [Item]}``, storage's list of attack dicts with
+    ``detections``, and inference's ``{"attacks": {name: {accounts…}},
+    "benign_lookalikes": {name: [accounts]}}``."""
+    if isinstance(truth, list):
+        return [x for it in truth if isinstance(it, dict) for x in _expand(it, True)]
+    items: list[dict] = []
+    attacks = truth.get("attacks") or []
+    if isinstance(attacks, dict):  # inference
+        for name, v in attacks.items():
+            det = _INFERENCE.get(name)
+            if det and isinstance(v, dict):
+                items.append({"id": name, "kind": name, "detection": det, "malicious": True,
+                              "accounts": v.get("accounts", [])})
+        for name, accounts in (truth.get("benign_lookalikes") or {}).items():
+            for det in _INFERENCE.values():
+                items.append({"id": f"benign-{name}", "kind": name, "detection": det,
+                              "malicious": False, "accounts": list(accounts)})
+        return items
+    for it in attacks:
+        items += _expand(it, it.get("malicious", True))
+    for it in truth.get("benign") or []:
+        if isinstance(it, dict):
+            items += _expand(it, False)
+    return items
 
 
 def _span(obj: dict, first: str, last: str) -> tuple[datetime, datetime] | None:
@@ -73,11 +115,10 @@ def _overlaps(f: dict, item: dict, slack: timedelta) -> bool:
     return a[0] <= b[1] + slack and b[0] <= a[1] + slack
 
 
-def score(findings: list[dict], truth: dict, slack: timedelta = timedelta(hours=1)) -> list[Score]:
+def score(findings: list[dict], truth, slack: timedelta = timedelta(hours=1)) -> list[Score]:
     results = []
-    attacks = _items(truth, "attacks")
-    for item in attacks + _items(truth, "benign"):
-        malicious = item.get("malicious", item in attacks)
+    for item in _normalise(truth):
+        malicious = item["malicious"]
         wanted = _item_entities(item)
         hits = [
             f["id"]
