@@ -156,10 +156,15 @@ def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
         evidence["raw_records_total"] = len(refs)
     severity = row.get("severity") or det.meta.severity
     key = str(row["key"])
+    try:
+        title = det.title(row, p)
+    except Exception as exc:  # a title bug must not cost the finding
+        title = det.meta.title
+        evidence["title_error"] = f"{type(exc).__name__}: {exc}"
     return {
         "id": finding_id(det.id, key),
         "detection": det.id,
-        "title": det.title(row, p),
+        "title": title,
         "severity": severity,
         "first_seen": iso(row.get("first_seen")),
         "last_seen": iso(row.get("last_seen")),

@@ -181,5 +181,5 @@ def query(t, p) -> ibis.Table:
 
 
 def title(row, p) -> str:
-    why = ", ".join(r.replace("_", " ") for r in sorted(x for x in row["reasons"] if x))
+    why = ", ".join(r.replace("_", " ") for r in sorted(x for x in (row["reasons"] or []) if x))
     return f"{row['principal_key']} on {row['entity_asset']}: {why} ({row['objects']} objects)"

@@ -105,7 +105,11 @@ def query(t, p) -> ibis.Table:
         last_seen=fails.time.max(),
         attempts=fails.count(),
         src_ips=fails.src_ip.nunique(),
-        untrusted_attempts=(~(is_private_ip(fails.src_ip) | fails.own_ip)).sum(),
+        # an attempt with no address at all (NTLM validation on a DC, event 4776) is
+        # no evidence of an outside guesser: only addressed attempts can be untrusted
+        untrusted_attempts=(
+            fails.src_ip.notnull() & ~(is_private_ip(fails.src_ip) | fails.own_ip)
+        ).sum(),
         mean_interval=fails.interval.mean(),
         sd_interval=fails.interval.std(how="pop"),
         reasons=fails.reason.nunique(),
@@ -116,7 +120,7 @@ def query(t, p) -> ibis.Table:
     cv = per_run.sd_interval / ibis.ifelse(per_run.mean_interval > 0, per_run.mean_interval, 1.0)
     per_run = per_run.mutate(interval_cv=cv.round(3))
     stale = (
-        (per_run.src_ips == 1)
+        (per_run.src_ips <= 1)
         & (per_run.untrusted_attempts == 0)
         & (per_run.interval_cv <= p.stale_max_cv)
         & (per_run.mean_interval >= p.stale_min_interval_seconds)
@@ -177,7 +181,7 @@ def query(t, p) -> ibis.Table:
 
 
 def title(row, p) -> str:
-    ips = sorted({ip for ip in row["entity_src_ip"] if ip})
+    ips = sorted({ip for ip in (row["entity_src_ip"] or []) if ip})
     src = ips[0] if len(ips) == 1 else f"{len(ips)} addresses"
     if row["stale_credential"]:
         return f"Stale credential: {row['entity_user']} retrying every {row['mean_interval_seconds']:.0f} s from {src}"

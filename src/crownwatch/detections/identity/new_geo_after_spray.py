@@ -146,8 +146,8 @@ def query(t, p) -> ibis.Table:
 
 
 def title(row, p) -> str:
-    where = ", ".join(sorted(set(row["new_countries"]))) or "AS" + ", AS".join(
-        str(a) for a in sorted(set(row["new_asns"]))
+    where = ", ".join(sorted(set(row["new_countries"] or []))) or "AS" + ", AS".join(
+        str(a) for a in sorted(set(row["new_asns"] or []))
     )
     return (
         f"Sprayed account {row['entity_user']} signed in from new ground ({where}), "

@@ -177,8 +177,8 @@ def query(t, p) -> ibis.Table:
 
 
 def title(row, p) -> str:
-    what = "signed in" if row["successes"] else "got the password right (" + "/".join(sorted(set(row["outcomes"]))) + ")"
+    what = "signed in" if row["successes"] else "got the password right (" + "/".join(sorted(set(row["outcomes"] or []))) + ")"
     return (
         f"Sprayed account {row['entity_user']} {what} from "
-        f"{', '.join(sorted(set(row['first_outcome_src_ips'])))}, {row['gap_minutes']:.0f} min after the spray"
+        f"{', '.join(sorted(set(row['first_outcome_src_ips'] or [])))}, {row['gap_minutes']:.0f} min after the spray"
     )

@@ -255,7 +255,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
 def title(row, p) -> str:
     return (
         f"Hydra network of {row['accounts']} accounts ({row['accounts_clean_alone']} clean alone) "
-        f"linked by {', '.join(row['links'])}: {row['requests']} requests, score {row['score']:.1f}"
+        f"linked by {', '.join(row['links'] or [])}: {row['requests']} requests, score {row['score']:.1f}"
     )
 
 
