@@ -45,3 +45,22 @@ def test_window_and_baseline_boundaries(tmp_path):
     ev = _spray_then("in", 6, 167) + _spray_then("out", 7, 169) + _spray_then("nohist", 8, 5, baseline=False)
     found = hunt_events(tmp_path, ev, DET)
     assert [f["entities"]["user"] for f in found] == [["in003@northwind-ai.com"]]
+
+
+def test_a_network_colleagues_already_use_is_not_new_ground(tmp_path):
+    """A sprayed user's first sign-in from the home ISP three colleagues have used for
+    days is ordinary; the same user arriving from an ISP nobody uses fires."""
+    from ._okta import Net
+
+    home = Net("100.64.7.9", 701, "verizon business", "United States")
+    fresh = Net("100.72.1.5", 64512, "unheard-of isp", "United States")
+    ev = []
+    for prefix, net in (("kn", home), ("nw", fresh)):
+        users = staff(12, prefix)
+        ev += history(users, T0, days=5)
+        ev += history([f"{prefix}000", f"{prefix}001", f"{prefix}002"], T0, days=3, net=home)
+        for i, u in enumerate(users):
+            ev += fail(T0 + timedelta(seconds=10 * i), u, hosting(40 if prefix == "kn" else 41))
+        ev += success(T0 + timedelta(hours=5), f"{prefix}007", net)
+    found = hunt_events(tmp_path, ev, DET)
+    assert [f["entities"]["user"] for f in found] == [["nw007@northwind-ai.com"]]
