@@ -215,10 +215,8 @@ def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
         n = reader.con.execute(f"SELECT count(*) FROM {sql}").fetchall()[0][0]
         return sql, int(n)
     except duckdb.Error:
-        # Straight to the forgiving reader: with DuckDB 2.0 ``Reader.lines`` can
-        # create its table from a file whose bad bytes only fail on the first read.
-        name = reader.name("lines")
-        reader._lines_python(path, name)
+        # the fast reader refused the file (bad bytes, over-long line, cut gzip)
+        name = reader.materialise_lines(path)
         return name, reader.count(name)
 
 
