@@ -62,3 +62,22 @@ def test_reingest_adds_nothing(lake):
     (again,) = lake.ingest([FIX / "s3_access_aws_docs.log"])
     assert again.status == "duplicate"
     assert len(_rows(lake)) == 6
+
+
+def test_split_path_and_grammar_regex_give_the_same_row(lake, tmp_path):
+    """Lines are split on quotes then spaces; a quoted field holding an escaped quote
+    takes the 27-group grammar regex instead. Both must produce the same columns."""
+    shard = (FIX / "s3_access_aws_docs.log").read_text().splitlines()[4]
+    escaped = shard.replace('"aws-cli/2.15.30', '"aws-cli \\"x\\" 2.15.30').replace("5B7D2C91E0", "5B7D2C91E1")
+    newer = shard.replace(" - - -", " arn:aws:s3:us-east-1:999988887777:accesspoint/ap Yes us-east-1 later-field")
+    f = tmp_path / "2026-03-02-03-00-00-0123456789ABCDEF"
+    f.write_text("\n".join([shard, escaped, newer, "", "garbage"]) + "\n")
+    (res,) = lake.ingest([f])
+    assert (res.read, res.rows["api_activity"], res.quarantined) == (4, 3, 1)
+    plain, esc, new = _rows(lake)
+    assert esc["user_agent"] == 'aws-cli \\"x\\" 2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22'
+    skip = {"user_agent", "raw_id", "raw_offset"}
+    assert {k: v for k, v in esc.items() if k not in skip} == {k: v for k, v in plain.items() if k not in skip}
+    # access point in another account than the requester's: cross-account; trailing fields ignored
+    assert (new["account"], new["principal_account"], new["is_cross_account"]) == ("999988887777", "111122223333", True)
+    assert (plain["account"], plain["is_cross_account"], plain["region"]) == (None, None, "us-east-1")

@@ -27,8 +27,12 @@ URL-encoded in the log and decoded into ``resource`` = ``s3://bucket/key``.
 the requester's ARN another one; otherwise the registry's ``own_accounts`` decide at
 detection time.
 
-Parsing is one ``regexp_extract`` per line in DuckDB into named groups; a line that
-does not match the grammar is quarantined with its text.
+Parsing happens in DuckDB in one pass per file (:func:`_stage`): each line is split
+once on quotes and then spaces (the 27-group grammar regex only for the rare line whose
+quoted fields hold escaped quotes), every derived value (time, the two ARN accounts, the
+decoded key, the region) is computed once, and the finished api_activity columns are
+kept beside the line's fate; a line that does not fit the grammar is quarantined with
+its text. Log values are only ever column data, never SQL text.
 """
 
 from __future__ import annotations
@@ -106,7 +110,61 @@ def sniff(head: str) -> bool:
 
 
 def _dash(col: str) -> str:
+    """A field as logged, NULL where S3 wrote ``-`` (not logged) or nothing."""
     return f"CASE WHEN m.{col} IN ('-', '') THEN NULL ELSE m.{col} END"
+
+
+# The account inside the requester's IAM/STS ARN and inside the access point ARN.
+_ARN_ACCT = r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):"
+_AP_ACCT = r"^arn:aws[a-z-]*:s3:[a-z0-9-]*:(\d{12}):"
+_REGION = r"s3[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws"
+
+# request_parameters: the logged fields api_activity has no column for.
+_PARAMS = f"""json_object('request_uri', m.request_uri, 'http_status', m.http_status,
+        'version_id', {_dash('version_id')}, 'host_id', {_dash('host_id')},
+        'signature_version', {_dash('signature_version')},
+        'cipher_suite', {_dash('cipher_suite')}, 'host_header', host,
+        'access_point_arn', ap_arn,
+        'total_time_ms', try_cast(m.total_time AS BIGINT),
+        'referer', CASE WHEN m.referer IN ('', '-') THEN NULL ELSE m.referer END)::VARCHAR"""
+
+
+# Normalised api_activity columns, each computed once per line in the stage from the
+# split fields (m) and the values derived from them (f): no regex runs twice.
+_COLUMNS = f"""
+    ts AS time,
+    ap_acct AS account,
+    coalesce(nullif(regexp_extract(host, '{_REGION}', 1), ''), {_dash('source_region')}) AS region,
+    m.operation AS api_operation,
+    CASE WHEN m.requester = '-' THEN 'anonymous' ELSE m.requester END AS principal,
+    CASE WHEN m.requester = '-' THEN 'Anonymous'
+         WHEN m.requester LIKE 'arn:%:assumed-role/%' THEN 'AssumedRole'
+         WHEN m.requester LIKE 'arn:%:user/%' THEN 'IAMUser'
+         WHEN m.requester LIKE 'arn:%:root' THEN 'Root'
+         WHEN strlen(m.requester) = 64 AND regexp_full_match(m.requester, '[0-9a-f]{{64}}') THEN 'CanonicalUser'
+         ELSE 'Unknown' END AS principal_type,
+    p_acct AS principal_account,
+    {_dash('remote_ip')} AS src_ip,
+    CASE WHEN m.user_agent IN ('', '-') THEN NULL ELSE m.user_agent END AS user_agent,
+    {_dash('auth_type')} AS auth_method,
+    CASE WHEN okey IS NULL THEN 's3://' || m.bucket ELSE 's3://' || m.bucket || '/' || okey END AS resource,
+    m.bucket AS bucket,
+    okey AS object_key,
+    coalesce(try_cast(m.bytes_sent AS BIGINT), 0) AS bytes_out,
+    try_cast(m.object_size AS BIGINT) AS object_size,
+    CASE WHEN try_cast(m.http_status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS status,
+    {_dash('error_code')} AS error_code,
+    CASE WHEN ap_acct IS NULL OR p_acct IS NULL THEN NULL ELSE ap_acct <> p_acct END AS is_cross_account,
+    {_PARAMS} AS request_parameters,
+    {_dash('tls_version')} AS tls_version,
+    m.request_id AS raw_id"""
+
+OUT_COLUMNS = [
+    "time", "account", "region", "api_operation", "principal", "principal_type", "principal_account",
+    "src_ip", "user_agent", "auth_method", "resource", "bucket", "object_key", "bytes_out",
+    "object_size", "status", "error_code", "is_cross_account", "request_parameters", "tls_version",
+    "raw_id", "raw_offset",
+]
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
@@ -117,55 +175,14 @@ def parse(reader: Reader, path: Path) -> Parsed:
     except duckdb.Error:
         # the fast reader refused the file (odd bytes, truncated gzip): the slow one keeps every good line
         _stage(con, stage, reader.materialise_lines(path))
-    arn_acct = r"'^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):'"
-    ap_acct = r"'^arn:aws[a-z-]*:s3:[a-z0-9-]*:(\d{12}):'"
-    key = "CASE WHEN m.key = '-' THEN NULL ELSE url_decode(m.key) END"
     rows = con.sql(
-        f"""SELECT
-            ts AS time, '{NAME}' AS source, 'aws' AS cloud,
-            nullif(regexp_extract(coalesce(m.access_point_arn, ''), {ap_acct}, 1), '') AS account,
-            coalesce(nullif(regexp_extract(coalesce(m.host_header, ''),
-                         's3[.-](?:dualstack\\.)?([a-z]{{2}}(?:-[a-z]+)+-\\d)\\.amazonaws', 1), ''),
-                     {_dash('source_region')}) AS region,
-            's3.amazonaws.com' AS api_service,
-            m.operation AS api_operation,
-            CASE WHEN m.requester = '-' THEN 'anonymous' ELSE m.requester END AS principal,
-            CASE WHEN m.requester = '-' THEN 'Anonymous'
-                 WHEN m.requester LIKE 'arn:%:assumed-role/%' THEN 'AssumedRole'
-                 WHEN m.requester LIKE 'arn:%:user/%' THEN 'IAMUser'
-                 WHEN m.requester LIKE 'arn:%:root' THEN 'Root'
-                 WHEN regexp_full_match(m.requester, '[0-9a-f]{{64}}') THEN 'CanonicalUser'
-                 ELSE 'Unknown' END AS principal_type,
-            nullif(regexp_extract(m.requester, {arn_acct}, 1), '') AS principal_account,
-            {_dash('remote_ip')} AS src_ip,
-            CASE WHEN m.user_agent IN ('', '-') THEN NULL ELSE m.user_agent END AS user_agent,
-            {_dash('auth_type')} AS auth_method,
-            's3://' || m.bucket || CASE WHEN m.key = '-' THEN '' ELSE '/' || url_decode(m.key) END AS resource,
-            m.bucket AS bucket,
-            {key} AS object_key,
-            coalesce(try_cast(m.bytes_sent AS BIGINT), 0) AS bytes_out,
-            try_cast(m.object_size AS BIGINT) AS object_size,
-            CASE WHEN try_cast(m.http_status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS status,
-            {_dash('error_code')} AS error_code,
-            CASE WHEN nullif(regexp_extract(coalesce(m.access_point_arn, ''), {ap_acct}, 1), '') IS NULL
-                   OR nullif(regexp_extract(m.requester, {arn_acct}, 1), '') IS NULL THEN NULL
-                 ELSE regexp_extract(m.access_point_arn, {ap_acct}, 1)
-                      <> regexp_extract(m.requester, {arn_acct}, 1) END AS is_cross_account,
-            json_object('request_uri', m.request_uri, 'http_status', m.http_status,
-                        'version_id', {_dash('version_id')}, 'host_id', {_dash('host_id')},
-                        'signature_version', {_dash('signature_version')},
-                        'cipher_suite', {_dash('cipher_suite')}, 'host_header', {_dash('host_header')},
-                        'access_point_arn', {_dash('access_point_arn')},
-                        'total_time_ms', try_cast(m.total_time AS BIGINT),
-                        'referer', CASE WHEN m.referer IN ('', '-') THEN NULL ELSE m.referer END)::VARCHAR AS request_parameters,
-            {_dash('tls_version')} AS tls_version,
-            m.request_id AS raw_id, raw_offset
-        FROM {stage} WHERE _reject IS NULL"""
+        f"""SELECT '{NAME}' AS source, 'aws' AS cloud, 's3.amazonaws.com' AS api_service,
+                   {", ".join(OUT_COLUMNS)}
+            FROM {stage} WHERE _reject IS NULL"""
     )
     quarantine = con.sql(
         f"""SELECT now() AS time, '{NAME}' AS source, _reject AS reason, _record AS record,
-                   {_sql_str(str(path))} AS raw_source, raw_offset,
-                   nullif(m.request_id, '') AS raw_id
+                   {_sql_str(str(path))} AS raw_source, raw_offset, nullif(raw_id, '') AS raw_id
             FROM {stage} WHERE _reject IS NOT NULL"""
     )
     return Parsed(records=reader.count(stage), routed={"api_activity": rows}, quarantine=quarantine)
@@ -186,7 +203,7 @@ def _fast() -> str:
     fields["request_uri"] = "q[2]"
     fields["request_uri_dash"] = "''"
     for i, name in enumerate(mid, start=1):
-        fields[name] = f"b[{i}]"
+        fields[name] = f"b[{i + 1}]"
     fields["referer"] = "q[4]"
     fields["referer_dash"] = "''"
     fields["user_agent"] = "q[6]"
@@ -202,6 +219,9 @@ FAST = _fast()
 
 
 def _stage(con, stage: str, lines: str) -> None:
+    """One pass over the lines: split each once (quotes, then spaces; the regex only
+    for lines the split cannot take), derive each value once, decide the line's fate,
+    and keep the finished api_activity columns — the routed SELECT only filters."""
     names = "[" + ", ".join(f"'{g}'" for g in GROUPS) + "]"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {stage} AS
@@ -210,28 +230,40 @@ def _stage(con, stage: str, lines: str) -> None:
         ), s AS (
             SELECT raw_offset, text, q,
                    CASE WHEN len(q) = 7 THEN string_split(q[1], ' ') END AS a,
-                   CASE WHEN len(q) = 7 THEN string_split(trim(q[3]), ' ') END AS b,
+                   CASE WHEN len(q) = 7 THEN string_split(q[3], ' ') END AS b,
                    CASE WHEN len(q) = 7 THEN string_split(trim(q[7]), ' ') END AS c
             FROM q
         ), p AS (
             SELECT raw_offset, text,
                 CASE WHEN len(a) = 10 AND a[10] = '' AND starts_with(a[3], '[') AND ends_with(a[4], ']')
-                          AND len(b) = 6 AND trim(q[5]) = '' AND a[1] <> ''
+                          AND len(b) = 8 AND b[1] = '' AND b[8] = '' AND q[5] = ' ' AND a[1] <> ''
                      THEN {FAST}
                      ELSE regexp_extract(text, '{PATTERN}', {names}) END AS m
             FROM s
-        ), r AS (
+        ), f AS (
             SELECT raw_offset, text, m,
                 try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') AS ts,
+                CASE WHEN starts_with(m.requester, 'arn:')
+                     THEN nullif(regexp_extract(m.requester, '{_ARN_ACCT}', 1), '') END AS p_acct,
+                CASE WHEN m.access_point_arn IN ('-', '') THEN NULL ELSE m.access_point_arn END AS ap_arn,
+                CASE WHEN m.key = '-' THEN NULL WHEN contains(m.key, '%') THEN url_decode(m.key)
+                     ELSE m.key END AS okey,
+                CASE WHEN m.host_header IN ('-', '') THEN NULL ELSE m.host_header END AS host
+            FROM p
+        ), r AS (
+            SELECT *,
+                CASE WHEN starts_with(ap_arn, 'arn:')
+                     THEN nullif(regexp_extract(ap_arn, '{_AP_ACCT}', 1), '') END AS ap_acct,
                 CASE WHEN raw_offset < 0 THEN substr(text, 2)
                      WHEN m.bucket_owner = '' THEN 'not an S3 server access log record'
-                     WHEN try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') IS NULL THEN 'unparseable time'
+                     WHEN ts IS NULL THEN 'unparseable time'
                      WHEN m.http_status <> '-' AND try_cast(m.http_status AS INTEGER) IS NULL
                           THEN 'non-numeric HTTP status'
                 END AS _reject
-            FROM p
+            FROM f
         )
-        SELECT raw_offset, m, ts, _reject,
-               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record
+        SELECT raw_offset, _reject,
+               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record,
+               {_COLUMNS}
         FROM r"""
     )
