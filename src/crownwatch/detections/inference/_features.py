@@ -68,8 +68,35 @@ def account_features(t, p) -> ibis.Table:
 
 
 def _account_features(t, p) -> ibis.Table:
-    r = t.llm_request
-    r = r.filter(r.account_id.notnull())
+    """The account table, built from hash aggregates rather than window passes over
+    every request: per-row flags that depend on a group (a repeated template, a
+    prompt re-sent at another temperature, a release window) are counted per group
+    and the counts summed per account. Only the inter-arrival gaps need an order,
+    and they sort just ``(account_id, ts)``."""
+    def requests(*cols: str) -> ibis.Table:
+        # Each part reads just its own columns: a shared wide base would make
+        # the engine materialise every column of every request once more.
+        q = t.llm_request.select("account_id", *cols)
+        return q.filter(q.account_id.notnull())
+
+    # model caps and first appearances (small per-model aggregate, joined back)
+    m = requests("time", "gen_ai_request_model", "gen_ai_request_max_tokens")
+    m = m.mutate(ts=m.time.epoch_seconds())
+    window_start = m.ts.min().as_scalar()
+    models = m.group_by(m.gen_ai_request_model).aggregate(
+        model_cap=m.gen_ai_request_max_tokens.max(), model_first=m.ts.min()
+    )
+    models = models.mutate(
+        released=models.model_first > window_start + p.release_grace_hours * 3600
+    )
+
+    r = requests(
+        "time", "api_key_id", "billing_id", "src_ip", "user_agent", "org_id", "account_created",
+        "gen_ai_request_model", "gen_ai_request_max_tokens", "gen_ai_request_temperature",
+        "gen_ai_request_choice_count", "gen_ai_usage_output_tokens", "n_user_turns",
+        "elicit_cot", "elicit_rubric", "cap_code", "cap_math", "cap_agentic", "prompt_sample",
+        "raw_source", "raw_offset",
+    )
     r = r.mutate(
         ts=r.time.epoch_seconds(),
         hour_bucket=(r.time.epoch_seconds() / 3600).floor().cast("int64"),
@@ -79,15 +106,6 @@ def _account_features(t, p) -> ibis.Table:
         capab=(r.cap_code.fill_null(False) | r.cap_math.fill_null(False)
                | r.cap_agentic.fill_null(False)),
     )
-
-    # model caps and first appearances (small per-model aggregate, joined back)
-    window_start = r.ts.min().as_scalar()
-    models = r.group_by(r.gen_ai_request_model).aggregate(
-        model_cap=r.gen_ai_request_max_tokens.max(), model_first=r.ts.min()
-    )
-    models = models.mutate(
-        released=models.model_first > window_start + p.release_grace_hours * 3600
-    )
     r = r.left_join(models, "gen_ai_request_model").drop("gen_ai_request_model_right")
     r = r.mutate(
         at_cap=(r.gen_ai_request_max_tokens.notnull()
@@ -95,42 +113,6 @@ def _account_features(t, p) -> ibis.Table:
                 & (r.model_cap >= p.min_cap_tokens)),
         fresh=(r.released.fill_null(False) & (r.ts <= r.model_first + p.release_window_hours * 3600)),
     )
-    # any release in the data: requests made inside a release window, on any model
-    windows = models.filter(models.released)
-    in_window = r.select("request_id", "ts", "raw_source", "raw_offset").cross_join(
-        windows.select(w_start=windows.model_first)
-    )
-    in_window = in_window.filter(
-        (in_window.ts >= in_window.w_start)
-        & (in_window.ts <= in_window.w_start + p.release_window_hours * 3600)
-    ).select("raw_source", "raw_offset").distinct()
-    in_window = in_window.mutate(in_release_window=ibis.literal(True))
-    r = r.left_join(in_window, ["raw_source", "raw_offset"]).drop(
-        "raw_source_right", "raw_offset_right"
-    )
-    r = r.mutate(in_release_window=r.in_release_window.fill_null(False))
-
-    # template repetition (single-turn prompts) and temperature re-sampling
-    w_head = ibis.window(group_by=[r.account_id, r.prompt_skeleton])
-    w_tail = ibis.window(group_by=[r.account_id, r.prompt_skeleton_tail])
-    w_sim = ibis.window(group_by=[r.account_id, r.prompt_simhash])
-    r = r.mutate(
-        head_n=r.count().over(w_head),
-        tail_n=r.count().over(w_tail),
-        # min < max rather than a distinct count: Spark has no DISTINCT window functions
-        sim_tmin=r.gen_ai_request_temperature.min().over(w_sim),
-        sim_tmax=r.gen_ai_request_temperature.max().over(w_sim),
-    )
-    r = r.mutate(
-        templated=(r.single & r.prompt_skeleton.notnull()
-                   & ((r.head_n >= TEMPLATE_REPEATS) | (r.tail_n >= TEMPLATE_REPEATS))),
-        resampled=(r.prompt_simhash.notnull() & (r.sim_tmax > r.sim_tmin).fill_null(False)),
-    )
-
-    # inter-arrival gaps within sessions
-    w_time = ibis.window(group_by=r.account_id, order_by=[r.ts, r.raw_source, r.raw_offset])
-    r = r.mutate(gap=r.ts - r.ts.lag().over(w_time))
-    r = r.mutate(sgap=ibis.ifelse(r.gap <= SESSION_GAP_S, r.gap, ibis.null("float64")))
 
     acc = r.group_by(r.account_id).aggregate(
         first_seen=r.time.min(),
@@ -149,19 +131,13 @@ def _account_features(t, p) -> ibis.Table:
         cap_share=r.at_cap.cast("float64").mean(),
         multi_share=(r.gen_ai_request_choice_count.fill_null(1) > 1).cast("float64").mean(),
         temps=r.gen_ai_request_temperature.nunique(),
-        resample_share=r.resampled.cast("float64").mean(),
-        gap_mean=r.sgap.mean(),
-        gap_std=r.sgap.std(),
-        gaps=r.sgap.count(),
         single_share=r.single.cast("float64").mean(),
-        templated_share=r.templated.cast("float64").mean(),
         cot_share=r.cot.cast("float64").mean(),
         rubric_share=r.rubric.cast("float64").mean(),
         code_share=r.cap_code.fill_null(False).cast("float64").mean(),
         math_share=r.cap_math.fill_null(False).cast("float64").mean(),
         agentic_share=r.cap_agentic.fill_null(False).cast("float64").mean(),
         capability_share=r.capab.cast("float64").mean(),
-        window_requests=r.in_release_window.cast("int64").sum(),
         fresh_requests=r.fresh.cast("int64").sum(),
         models=r.gen_ai_request_model.collect(distinct=True),
         sample_cot=r.prompt_sample.min(where=r.cot),
@@ -170,8 +146,68 @@ def _account_features(t, p) -> ibis.Table:
         ref_cot=_ref(r, r.cot),
         ref_any=_ref(r),
     )
+
+    # Requests inside any release window, on any model. The windows (one per
+    # released model, all release_window_hours long) are merged into disjoint
+    # intervals on the tiny model table, so each request falls in at most one and
+    # a plain count per account is exact — no per-request de-duplication.
+    span = p.release_window_hours * 3600
+    rel = models.filter(models.released).select(w_start=models.model_first)
+    rel = rel.mutate(prev=rel.w_start.lag().over(ibis.window(order_by=rel.w_start)))
+    rel = rel.mutate(new=(rel.prev.isnull() | (rel.w_start > rel.prev + span)).cast("int64"))
+    rel = rel.mutate(gid=rel.new.sum().over(ibis.window(order_by=rel.w_start, rows=(None, 0))))
+    spans = rel.group_by(rel.gid).aggregate(lo=rel.w_start.min(), hi=rel.w_start.max() + span)
+    ts = requests("time")
+    ts = ts.select("account_id", ts=ts.time.epoch_seconds())
+    hits = ts.cross_join(spans.select("lo", "hi"))
+    # written as differences so DuckDB filters the (requests × few intervals) product
+    # instead of sorting every request for an inequality join
+    hits = hits.filter(((hits.ts - hits.lo) >= 0) & ((hits.hi - hits.ts) >= 0))
+    windows = hits.group_by(hits.account_id).aggregate(window_requests=hits.count())
+
+    # temperature re-sampling: requests whose prompt (SimHash) the account also sent
+    # at another temperature — min < max per (account, SimHash) group
+    sims = requests("prompt_simhash", "gen_ai_request_temperature")
+    sims = sims.filter(sims.prompt_simhash.notnull())
+    sims = sims.group_by([sims.account_id, sims.prompt_simhash]).aggregate(
+        c=sims.count(),
+        tmin=sims.gen_ai_request_temperature.min(),
+        tmax=sims.gen_ai_request_temperature.max(),
+    )
+    resampled = sims.group_by(sims.account_id).aggregate(
+        resampled=ibis.ifelse((sims.tmax > sims.tmin).fill_null(False), sims.c, 0).sum()
+    )
+
+    # templated: a single-turn prompt whose masked head or tail the account used
+    # TEMPLATE_REPEATS+ times (counting every request with that head / tail)
+    g = requests("prompt_skeleton", "prompt_skeleton_tail", "n_user_turns")
+    g = g.group_by([g.account_id, g.prompt_skeleton, g.prompt_skeleton_tail]).aggregate(
+        n=g.count(),
+        ns=((g.n_user_turns.fill_null(1) <= 1) & g.prompt_skeleton.notnull()).cast("int64").sum(),
+    )
+    head = g.group_by([g.account_id, g.prompt_skeleton]).aggregate(head_n=g.n.sum())
+    tail = g.group_by([g.account_id, g.prompt_skeleton_tail]).aggregate(tail_n=g.n.sum())
+    g = g.left_join(head, ["account_id", "prompt_skeleton"]).drop(
+        "account_id_right", "prompt_skeleton_right")
+    g = g.left_join(tail, ["account_id", "prompt_skeleton_tail"]).drop(
+        "account_id_right", "prompt_skeleton_tail_right")
+    templ = g.group_by(g.account_id).aggregate(
+        templated=ibis.ifelse((g.head_n.fill_null(0) >= TEMPLATE_REPEATS)
+                              | (g.tail_n.fill_null(0) >= TEMPLATE_REPEATS), g.ns, 0).sum()
+    )
+
+    # inter-arrival gaps within sessions: the gaps are the differences of the sorted
+    # timestamps whatever order ties take, so only (account_id, ts) is sorted
+    gp = ts
+    gp = gp.mutate(gap=gp.ts - gp.ts.lag().over(ibis.window(group_by=gp.account_id, order_by=gp.ts)))
+    gp = gp.mutate(sgap=ibis.ifelse(gp.gap <= SESSION_GAP_S, gp.gap, ibis.null("float64")))
+    gaps = gp.group_by(gp.account_id).aggregate(
+        gap_mean=gp.sgap.mean(), gap_std=gp.sgap.std(), gaps=gp.sgap.count()
+    )
+
     # topic spread: normalised entropy and the top topic's share
-    tp = r.group_by([r.account_id, r.prompt_topic]).aggregate(c=r.count())
+    tp = requests("prompt_topic")
+    tp = tp.group_by([tp.account_id, tp.prompt_topic]).aggregate(c=tp.count())
     tot = tp.group_by(tp.account_id).aggregate(tot=tp.c.sum())
     tp = tp.join(tot, "account_id")
     tp = tp.mutate(pr=tp.c / tp.tot)
@@ -180,8 +216,14 @@ def _account_features(t, p) -> ibis.Table:
         top_topic_share=tp.pr.max(),
         n_topics=tp.prompt_topic.nunique(),
     )
-    acc = acc.left_join(topics, "account_id").drop("account_id_right")
-    return acc
+
+    for part in (windows, resampled, templ, gaps, topics):
+        acc = acc.left_join(part, "account_id").drop("account_id_right")
+    return acc.mutate(
+        window_requests=acc.window_requests.fill_null(0),
+        resample_share=acc.resampled.fill_null(0) / acc.requests,
+        templated_share=acc.templated.fill_null(0) / acc.requests,
+    ).drop("resampled", "templated")
 
 
 def network_keys(t, p) -> ibis.Table:
