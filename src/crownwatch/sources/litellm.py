@@ -23,13 +23,16 @@ from pathlib import Path
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.llm_gateway import (
+    FEATURES,
     _text,
     ensure_udf,
-    feature_columns,
     parsed_records,
-    quarantine_rel,
-    stream_lines,
+    stage_rejects,
+    staged_count,
+    staged_lines,
+    staged_quarantine,
     ts_reject,
+    with_features,
 )
 from crownwatch.sources.reader import Reader, head_text
 
@@ -42,6 +45,8 @@ STRUCTURE = {
     "team_id": "VARCHAR", "end_user": "VARCHAR", "metadata": "JSON",
     "requester_ip_address": "VARCHAR", "status": "VARCHAR", "messages": "JSON",
 }
+# What the counting pass needs to reach the same verdict without parsing messages.
+REJECT_STRUCTURE = {k: STRUCTURE[k] for k in ("startTime", "request_id")}
 REJECT = f"""CASE WHEN ({ts_reject("e.startTime")}) IS NOT NULL THEN ({ts_reject("e.startTime")}) END"""
 
 
@@ -60,13 +65,14 @@ def parse(reader: Reader, path: Path) -> Parsed:
     ensure_udf(reader.con)
     if head_text(path, 64).lstrip().startswith("["):
         records = reader.json_document(path, None)
-        n = reader.count(records)
+        stage = stage_rejects(reader, records, REJECT_STRUCTURE, REJECT, "e.startTime", "e.request_id")
+        n = staged_count(reader, stage)
     else:
-        records, n = stream_lines(reader, path)
+        records, stage, n = staged_lines(reader, path, REJECT_STRUCTURE, REJECT, "e.startTime",
+                                         "e.request_id")
     good = parsed_records(records, STRUCTURE, REJECT, "e.startTime")
     msgs = "CASE WHEN json_type(e.messages) = 'VARCHAR' THEN json(e.messages ->> '$') ELSE e.messages END"
-    rel = reader.con.sql(
-        f"""WITH g AS (
+    base = f"""(WITH g AS (
             SELECT raw_offset, e, _ts,
                    CASE WHEN json_type({msgs}) = 'ARRAY'
                         THEN from_json({msgs}, '[{{"role": "VARCHAR", "content": "VARCHAR"}}]') END AS m
@@ -74,11 +80,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
         ), f AS (
             SELECT *, list_filter(m, lambda x: x.role = 'user') AS _users,
                    list_filter(m, lambda x: x.role = 'system') AS _systems FROM g
-        ), h AS (
-            SELECT *, left({_text("_users[-1].content")}, 4000) AS _u,
-                   left({_text("_systems[1].content")}, 2000) AS _sys FROM f
         )
-        SELECT _ts AS time, '{NAME}' AS source, e.request_id,
+        SELECT *, left({_text("_users[-1].content")}, 4000) AS _u,
+               left({_text("_systems[1].content")}, 2000) AS _sys FROM f)"""
+    rel = reader.con.sql(
+        f"""SELECT _ts AS time, '{NAME}' AS source, e.request_id,
                coalesce(nullif(e.user, ''), {_meta("user_api_key_user_id")}, nullif(e.end_user, ''),
                         nullif(e.team_id, ''), e.api_key) AS account_id,
                e.api_key AS api_key_id,
@@ -90,10 +96,10 @@ def parse(reader: Reader, path: Path) -> Parsed:
                CASE WHEN lower(e.status) IN ('failure', 'error') THEN 500 ELSE 200 END AS status,
                len(m) AS n_messages, len(_users) AS n_user_turns,
                list_sum(list_transform(m, lambda x: length(coalesce(x.content, '')))) AS prompt_chars,
-               {feature_columns("_u", "_sys", "false")},
+               {FEATURES},
                e.call_type AS gen_ai_operation_name, e.request_id AS gen_ai_response_id,
                e.spend AS cost_usd, e.request_id AS raw_id, raw_offset
-        FROM h"""
+        FROM {with_features(base, "_u", "_sys", "false")}"""
     )
     return Parsed(records=n, routed={"llm_request": rel},
-                  quarantine=quarantine_rel(reader, good, NAME, path, "e.request_id"))
+                  quarantine=staged_quarantine(reader, stage, NAME, path))

@@ -34,11 +34,16 @@ sample — never the conversation:
 Hashes use DuckDB's ``hash()``; compare sketches only between data ingested with
 the same DuckDB major version.
 
-**Reading.** Lines are streamed straight from ``read_csv`` (one pass to count, one
-to route, one to quarantine) rather than materialised, so a 10-million-line file
-never sits in memory; when the fast reader refuses the file (invalid UTF-8, an
-over-long line, a truncated gzip member) the forgiving Python line reader of
-:mod:`crownwatch.sources.reader` takes over. Quarantined: malformed JSON, non-object
+**Reading.** Two passes over the file, neither of which holds the records in
+memory. The *staging* pass reads the numbered lines, parses just the fields that
+decide a record's fate and keeps, per line, its text hash and line number (plus,
+for rejected lines only, the reason and the bounded text): that gives the record
+count and the quarantine. The *routed* pass reads the file again with DuckDB's
+parallel CSV reader, gets each line's number back by a hash join (line numbering
+itself is single-threaded in DuckDB and would serialise the whole parse), parses
+it in full and computes the prompt features. When the fast reader refuses the file
+(invalid UTF-8, an over-long line, a truncated gzip member) the forgiving Python
+line reader of :mod:`crownwatch.sources.reader` takes over. Quarantined: malformed JSON, non-object
 records, a missing or unparseable ``timestamp``, a record with neither
 ``account_id`` nor ``api_key_id``.
 """
@@ -123,50 +128,103 @@ def _mask(s: str) -> str:
     return t
 
 
-def feature_columns(u: str, sys: str, tools: str) -> str:
-    """SELECT-list fragment computing the prompt features from the last user turn
-    ``u``, the system prompt ``sys`` (both VARCHAR, may be NULL) and ``tools``
-    (BOOLEAN: the request declared tools). Used by every llm_request source."""
-    both = f"left(coalesce({sys}, '') || ' ' || left(coalesce({u}, ''), 3000), 5000)"
+# Inputs the prompt features share, computed once per record (see with_features).
+_PREP = ("_f_both", "_f_ul", "_f_mask", "_f_sample")
+# The columns with_features adds.
+FEATURES = ", ".join((
+    "prompt_simhash", "prompt_skeleton", "prompt_skeleton_tail", "system_hash", "prompt_sample",
+    "elicit_cot", "elicit_rubric", "cap_code", "cap_math", "cap_agentic", "has_tools", "prompt_topic",
+))
+_MASK_WINDOW = 96  # characters of the head / tail masked for the skeleton hashes
+_BOTH_LIMIT = 5000
+
+
+def with_features(src: str, u: str, sys: str, tools: str) -> str:
+    """Subquery: every column of ``src`` plus the prompt features, computed from the
+    last user turn ``u``, the system prompt ``sys`` (both VARCHAR, may be NULL) and
+    ``tools`` (BOOLEAN: the request declared tools). Used by every llm_request
+    source.
+
+    Three levels so that nothing is computed twice per record: the shared inputs
+    (system prompt + user turn, the user turn's head, its masked form when the whole
+    turn fits the skeleton window) first, then the classifiers, then the topic —
+    which reuses the classifiers instead of running their regexes again."""
+    both = f"left(coalesce({sys}, '') || ' ' || left(coalesce({u}, ''), 3000), {_BOTH_LIMIT})"
     ul = f"left(coalesce({u}, ''), 500)"
-    topic = " ".join(f"WHEN regexp_matches({ul}, '{rx}') THEN '{name}'" for name, rx in TOPICS)
-    return f"""
-        CASE WHEN {u} IS NOT NULL THEN cw_simhash(list_transform(
-            string_split(lower(left({u}, 1000)), ' ')[:{SIMHASH_TOKENS}], lambda x: hash(x))) END
-            AS prompt_simhash,
-        CASE WHEN {u} IS NOT NULL THEN (hash(left({_mask(f"left({u}, 96)")}, 64)) >> 1)::BIGINT END
-            AS prompt_skeleton,
-        CASE WHEN {u} IS NOT NULL THEN (hash(right({_mask(f"right({u}, 96)")}, 64)) >> 1)::BIGINT END
-            AS prompt_skeleton_tail,
-        CASE WHEN {sys} IS NOT NULL THEN (hash({sys}) >> 1)::BIGINT END AS system_hash,
-        left(regexp_replace(regexp_replace(left({u}, {SAMPLE_CHARS * 2}),
-            '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{{2,}}', '<email>', 'g'),
-            '[0-9]{{6,}}', '<num>', 'g'), {SAMPLE_CHARS}) AS prompt_sample,
-        regexp_matches({both}, '{COT_RE.replace("'", "''")}') AS elicit_cot,
-        regexp_matches({both}, '{RUBRIC_RE}') AS elicit_rubric,
-        regexp_matches({both}, '{CODE_RE}') AS cap_code,
-        regexp_matches({both}, '{MATH_RE}') AS cap_math,
-        coalesce({tools}, false) OR regexp_matches({both}, '{AGENT_RE}') AS cap_agentic,
-        coalesce({tools}, false) AS has_tools,
-        CASE WHEN {u} IS NULL THEN NULL
-             WHEN coalesce({tools}, false) OR regexp_matches({both}, '{AGENT_RE}') THEN 'agentic'
-             WHEN regexp_matches({both}, '{RUBRIC_RE}') THEN 'evaluation'
-             WHEN regexp_matches({ul}, '{CODE_RE}') THEN 'code'
-             WHEN regexp_matches({ul}, '{MATH_RE}') THEN 'math'
-             {topic}
-             ELSE 'chat' END AS prompt_topic"""
+    topic = " ".join(f"WHEN regexp_matches(_f_ul, '{rx}') THEN '{name}'" for name, rx in TOPICS)
+    # regexp_matches(_f_ul, X) can only hold where regexp_matches(_f_both, X) does
+    # when _f_ul is all of the user turn and _f_both holds all of it (then _f_ul is
+    # a substring of _f_both, preceded by a space or the start and followed by the
+    # end, which no word boundary tells apart); otherwise the regex runs again.
+    whole = f"(length({u}) <= 500 AND length(_f_both) < {_BOTH_LIMIT})"
+    head = f"coalesce(_f_mask, {_mask(f'left({u}, {_MASK_WINDOW})')})"
+    tail = f"coalesce(_f_mask, {_mask(f'right({u}, {_MASK_WINDOW})')})"
+    return f"""(WITH _f0 AS (
+            SELECT *, {both} AS _f_both, {ul} AS _f_ul,
+                   -- left(u, 96) and right(u, 96) are both u: mask it once
+                   CASE WHEN length({u}) <= {_MASK_WINDOW} THEN {_mask(u)} END AS _f_mask
+            FROM {src}
+        ), _f1 AS (
+            SELECT *,
+                regexp_matches(_f_both, '{COT_RE.replace("'", "''")}') AS elicit_cot,
+                regexp_matches(_f_both, '{RUBRIC_RE}') AS elicit_rubric,
+                regexp_matches(_f_both, '{CODE_RE}') AS cap_code,
+                regexp_matches(_f_both, '{MATH_RE}') AS cap_math,
+                coalesce({tools}, false) OR regexp_matches(_f_both, '{AGENT_RE}') AS cap_agentic,
+                coalesce({tools}, false) AS has_tools,
+                {_email_masked(f"left({u}, {SAMPLE_CHARS * 2})")} AS _f_sample
+            FROM _f0
+        )
+        SELECT * EXCLUDE ({", ".join(_PREP)}),
+            CASE WHEN {u} IS NOT NULL THEN cw_simhash(list_transform(
+                string_split(lower(left({u}, 1000)), ' ')[:{SIMHASH_TOKENS}], lambda x: hash(x))) END
+                AS prompt_simhash,
+            CASE WHEN {u} IS NOT NULL THEN (hash(left({head}, 64)) >> 1)::BIGINT END AS prompt_skeleton,
+            CASE WHEN {u} IS NOT NULL THEN (hash(right({tail}, 64)) >> 1)::BIGINT END
+                AS prompt_skeleton_tail,
+            CASE WHEN {sys} IS NOT NULL THEN (hash({sys}) >> 1)::BIGINT END AS system_hash,
+            left({_digits_masked("_f_sample")}, {SAMPLE_CHARS}) AS prompt_sample,
+            CASE WHEN {u} IS NULL THEN NULL
+                 WHEN cap_agentic THEN 'agentic'
+                 WHEN elicit_rubric THEN 'evaluation'
+                 WHEN (cap_code OR NOT {whole}) AND regexp_matches(_f_ul, '{CODE_RE}') THEN 'code'
+                 WHEN (cap_math OR NOT {whole}) AND regexp_matches(_f_ul, '{MATH_RE}') THEN 'math'
+                 {topic}
+                 ELSE 'chat' END AS prompt_topic
+        FROM _f1)"""
+
+
+def _email_masked(s: str) -> str:
+    """E-mail addresses → ``<email>``; the regex only runs where there is an ``@``."""
+    email = "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}"
+    return f"CASE WHEN contains({s}, '@') THEN regexp_replace({s}, '{email}', '<email>', 'g') ELSE {s} END"
+
+
+def _digits_masked(s: str) -> str:
+    """Digit runs of six or more → ``<num>``; the replacement only runs where a run
+    of six exists (a plain match is far cheaper than a replacement)."""
+    return (f"CASE WHEN regexp_matches({s}, '[0-9]{{6}}') "
+            f"THEN regexp_replace({s}, '[0-9]{{6,}}', '<num>', 'g') ELSE {s} END")
 
 
 _ONES = np.uint64(0x0101010101010101)
 
 
-def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """64-bit SimHash of each list of token hashes (``list<uint64>`` → ``int64``).
+_HIGH = np.uint64(0x8080808080808080)
 
-    Vectorised over the whole Arrow batch: eight shifted masks turn each token hash
-    into eight-counters-per-word lanes, so eight ``reduceat`` calls count all 64 bit
-    positions for every document at once. Lists are at most 255
-    tokens (the lanes are 8 bits wide). Empty or NULL lists give NULL."""
+
+def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """64-bit SimHash of each list of token hashes (``list<uint64>`` → ``int64``):
+    bit *b* is set when more than half of the tokens have bit *b* set.
+
+    Vectorised over the whole Arrow batch, no per-row Python and no per-bit loop:
+    ``(h >> s) & 0x0101…`` puts bit ``8k+s`` of every hash in byte *k*, so one
+    ``reduceat`` per shift *s* counts eight bit positions for every document at
+    once (eight one-byte counters per uint64). The majority test is done in the same
+    lanes: adding ``127 - len//2`` to each byte sets its top bit exactly when the
+    count exceeds ``len/2``, and the eight lanes' top bits are shifted into place.
+    Lists of up to 254 tokens (the byte counters must not carry); longer lists fall
+    back to counting bit by bit. Empty or NULL lists give NULL."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     offs = col.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -178,17 +236,29 @@ def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     # a zero sentinel keeps every start a valid index and adds nothing to any sum
     v = np.concatenate([vals, np.zeros(1, np.uint64)])
     starts = o[:-1]
-    # (v >> s) & 0x0101… puts bit 8k+s of every hash in byte k: eight one-bit
-    # counters per uint64, so one reduceat counts eight bit positions per document.
-    lanes = np.empty((8, n), np.uint64)
-    for s in range(8):
-        lanes[s] = np.add.reduceat((v >> np.uint64(s)) & _ONES, starts)
-    lanes[:, ~nz] = 0
-    counts = lanes.view(np.uint8).reshape(8, n, 8).transpose(1, 2, 0).reshape(n, 64).astype(np.int16)
-    keep = (counts * 2) > lens[:, None]
-    out = np.packbits(keep, axis=1, bitorder="little").view(np.int64).ravel()
+    if n and lens.max() > 254:
+        out = _simhash_counts(v, starts, lens, nz)
+    else:
+        bias = (np.uint64(127) - (lens // 2).astype(np.uint64)) * _ONES
+        out = np.zeros(n, np.uint64)
+        for s in range(8):
+            lane = np.add.reduceat((v >> np.uint64(s)) & _ONES, starts)
+            # top bit of byte k set <=> count(bit 8k+s) > len/2; move it to bit 8k+s
+            out |= ((lane + bias) & _HIGH) >> np.uint64(7 - s)
+        out = out.view(np.int64)
     mask = ~nz | np.asarray(col.is_null(), dtype=bool)
     return pa.array(out, pa.int64(), mask=mask)
+
+
+def _simhash_counts(v: np.ndarray, starts: np.ndarray, lens: np.ndarray, nz: np.ndarray) -> np.ndarray:
+    """SimHash by explicit per-bit counts (any list length)."""
+    n = len(lens)
+    keep = np.zeros((n, 64), bool)
+    for b in range(64):
+        c = np.add.reduceat((v >> np.uint64(b)) & np.uint64(1), starts).astype(np.int64)
+        c[~nz] = 0
+        keep[:, b] = c * 2 > lens
+    return np.packbits(keep, axis=1, bitorder="little").view(np.int64).ravel()
 
 
 def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
@@ -203,7 +273,7 @@ def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
                         type="arrow", null_handling="special", side_effects=False)
 
 
-# -- streaming records -----------------------------------------------------------------
+# -- reading records ------------------------------------------------------------------
 
 
 def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
@@ -245,12 +315,86 @@ def parsed_records(records: str, structure: dict, reject_sql: str, ts: str | Non
         FROM q)"""
 
 
-def quarantine_rel(reader: Reader, parsed: str, source: str, path: Path, raw_id_sql: str = "NULL"):
+def stage_rejects(reader: Reader, records: str, structure: dict, reject_sql: str, ts: str,
+                  raw_id_sql: str = "NULL") -> str:
+    """One pass over ``records`` that decides every record's fate without keeping
+    the record: a temp table of ``(_h, raw_offset, _reject, _record, _raw_id)`` — the
+    hash of the record's text, where it was, and for rejected records only the
+    reason, the (bounded) text and its id.
+
+    The parse here needs only the fields ``reject_sql`` looks at (``structure``); the
+    good records are parsed in full once, by the routed query, which applies the
+    same ``reject_sql``. About 50 bytes per record, where a stage of every parsed
+    record would hold gigabytes for a 10-million-line file."""
+    name = reader.name("stage")
+    good = parsed_records(records, structure, reject_sql, ts)
+    reader.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT hash(text) AS _h, raw_offset, _reject,
+               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record,
+               CASE WHEN _reject IS NOT NULL THEN {raw_id_sql} END AS _raw_id
+        FROM {good}"""
+    )
+    return name
+
+
+def staged_lines(reader: Reader, path: Path, structure: dict, reject_sql: str, ts: str,
+                 raw_id_sql: str = "NULL") -> tuple[str, str, int]:
+    """``(records, stage, n)`` for a JSON-lines file: a FROM-clause source of
+    ``(raw_offset, text)`` for the routed query, the :func:`stage_rejects` stage and
+    the record count.
+
+    Why not simply :meth:`Reader.lines` for the routed query too: its line numbers
+    come from ``WITH ORDINALITY``, which DuckDB computes in file order on one
+    thread — and everything after it in the same pipeline (the JSON parse, the
+    prompt features, the Parquet writer) then runs on that one thread as well. So
+    the staging pass, which is cheap, takes the numbered lines and records each
+    line's text hash and number; the routed query reads the file again *without*
+    numbering (DuckDB's parallel CSV reader) and gets each line's number back by a
+    hash join on the text hash. Lines whose hash is not unique in the file
+    (duplicated lines, a hash collision) are read the numbered way instead, so each
+    line still gets exactly its own number. When DuckDB's fast reader refuses the
+    file, the forgiving reader's temp table (numbered, scanned in parallel) is used."""
+    records = reader.lines(path)
+    try:
+        stage = stage_rejects(reader, records, structure, reject_sql, ts, raw_id_sql)
+    except duckdb.Error:
+        # the fast reader refused the file (bad bytes, over-long line, cut gzip)
+        records = reader.materialise_lines(path)
+        stage = stage_rejects(reader, records, structure, reject_sql, ts, raw_id_sql)
+        return records, stage, reader.count(stage)
+    n = reader.count(stage)
+    keys = reader.name("keys")
+    reader.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {keys} AS
+        SELECT _h, min(raw_offset) AS raw_offset, count(*) = 1 AS _unique
+        FROM {stage} WHERE _reject IS NULL OR _h IN (SELECT _h FROM {stage} WHERE _reject IS NULL)
+        GROUP BY _h"""
+    )
+    unnumbered = records.replace("WITH ORDINALITY", "").replace("ordinality AS raw_offset", "NULL AS raw_offset")
+    if unnumbered == records:  # the Reader's line source changed shape: stay correct
+        return records, stage, n
+    fast = f"""(SELECT k.raw_offset, l.text FROM {unnumbered} l
+                JOIN {keys} k ON hash(l.text) = k._h WHERE k._unique)"""
+    dup = reader.con.execute(f"SELECT count(*) FROM {keys} WHERE NOT _unique").fetchall()[0][0]
+    if dup:
+        fast = f"""({fast[1:-1]} UNION ALL
+            SELECT raw_offset, text FROM {records}
+            WHERE hash(text) IN (SELECT _h FROM {keys} WHERE NOT _unique))"""
+    return fast, stage, n
+
+
+def staged_count(reader: Reader, stage: str) -> int:
+    """Records read, from a :func:`stage_rejects` stage."""
+    return reader.count(stage)
+
+
+def staged_quarantine(reader: Reader, stage: str, source: str, path: Path):
+    """The quarantine relation of a :func:`stage_rejects` stage."""
     return reader.con.sql(
-        f"""SELECT now() AS time, '{source}' AS source, _reject AS reason,
-                   left(text, {RECORD_LIMIT}) AS record,
-                   {_sql_str(str(path))} AS raw_source, raw_offset, {raw_id_sql} AS raw_id
-            FROM {parsed} WHERE _reject IS NOT NULL"""
+        f"""SELECT now() AS time, '{source}' AS source, _reject AS reason, _record AS record,
+                   {_sql_str(str(path))} AS raw_source, raw_offset, _raw_id AS raw_id
+            FROM {stage} WHERE _reject IS NOT NULL"""
     )
 
 
@@ -316,26 +460,26 @@ def sniff(head: str) -> bool:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     ensure_udf(reader.con)
-    records, n = stream_lines(reader, path)
+    records, stage, n = staged_lines(reader, path, REJECT_STRUCTURE, REJECT, "e.timestamp",
+                                     "e.request_id")
     good = parsed_records(records, STRUCTURE, REJECT, "e.timestamp")
-    rel = reader.con.sql(
-        f"""WITH g AS (
+    base = f"""(WITH g AS (
             SELECT raw_offset, e, _ts FROM {good} WHERE _reject IS NULL
         ), m AS (
             SELECT raw_offset, e, _ts,
                    list_filter(e.messages, lambda x: x.role = 'user') AS _users,
                    list_filter(e.messages, lambda x: x.role IN ('system', 'developer')) AS _systems
             FROM g
-        ), f AS (
-            SELECT raw_offset, e, _ts, len(e.messages) AS n_messages, len(_users) AS n_user_turns,
-                   list_sum(list_transform(e.messages, lambda x: length(coalesce(x.content, ''))))
-                       AS prompt_chars,
-                   left({_text("_users[-1].content")}, 4000) AS _u,
-                   left({_text("_systems[1].content")}, 2000) AS _sys,
-                   (e.tools IS NOT NULL AND json_array_length(e.tools) > 0) AS _tools
-            FROM m
         )
-        SELECT _ts AS time, '{NAME}' AS source,
+        SELECT raw_offset, e, _ts, len(e.messages) AS n_messages, len(_users) AS n_user_turns,
+               list_sum(list_transform(e.messages, lambda x: length(coalesce(x.content, ''))))
+                   AS prompt_chars,
+               left({_text("_users[-1].content")}, 4000) AS _u,
+               left({_text("_systems[1].content")}, 2000) AS _sys,
+               (e.tools IS NOT NULL AND json_array_length(e.tools) > 0) AS _tools
+        FROM m)"""
+    rel = reader.con.sql(
+        f"""SELECT _ts AS time, '{NAME}' AS source,
                e.request_id, coalesce(e.account_id, e.api_key_id) AS account_id,
                e.api_key_id, e.org_id, e.billing_id, e.source_ip AS src_ip,
                e.source_asn AS src_asn, e.user_agent,
@@ -344,16 +488,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
                coalesce(e.n, 1) AS gen_ai_request_choice_count,
                e.input_tokens AS gen_ai_usage_input_tokens,
                e.output_tokens AS gen_ai_usage_output_tokens, e.status,
-               n_messages, n_user_turns, prompt_chars,
-               {feature_columns("_u", "_sys", "_tools")},
+               n_messages, n_user_turns, prompt_chars, {FEATURES},
                'chat' AS gen_ai_operation_name, e.response_id AS gen_ai_response_id,
                try_cast(e.account_created_at AS TIMESTAMPTZ) AS account_created,
                e.request_id AS raw_id, raw_offset
-        FROM f"""
+        FROM {with_features(base, "_u", "_sys", "_tools")}"""
     )
-    bad = parsed_records(records, REJECT_STRUCTURE, REJECT, "e.timestamp")
-    return Parsed(
-        records=n,
-        routed={"llm_request": rel},
-        quarantine=quarantine_rel(reader, bad, NAME, path, "e.request_id"),
-    )
+    return Parsed(records=n, routed={"llm_request": rel},
+                  quarantine=staged_quarantine(reader, stage, NAME, path))

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from crownwatch.sources.base import Parsed
-from crownwatch.sources.llm_gateway import _text, ensure_udf, feature_columns, stream_lines
+from crownwatch.sources.llm_gateway import FEATURES, _text, ensure_udf, stream_lines, with_features
 from crownwatch.sources.reader import Reader, _sql_str
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -132,11 +132,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
                coalesce(len(msgs), len(ev_user)) AS n_messages,
                coalesce(len(_users), len(ev_user)) AS n_user_turns,
                length(_u) AS prompt_chars,
-               {feature_columns("_u", "_sys", "false")},
+               {FEATURES},
                {_attr("gen_ai.operation.name")} AS gen_ai_operation_name,
                {_attr("gen_ai.response.id")} AS gen_ai_response_id,
                json_extract_string(span, '$.spanId') AS raw_id, raw_offset
-        FROM c"""
+        FROM {with_features("c", "_u", "_sys", "false")}"""
     )
     quarantine = reader.con.sql(
         f"""SELECT now() AS time, '{NAME}' AS source, _reject AS reason,
