@@ -287,41 +287,50 @@ def _ext_kind(resource: ibis.Value) -> ibis.Value:
     return ibis.cases(*cases, else_=ibis.null("string"))
 
 
-def tag_assets(t: ibis.Table, reg: Registry, *, auto: bool = True) -> ibis.Table:
+def tag_assets(t: ibis.Table, reg: Registry, *, auto: bool = True, readers: bool = True) -> ibis.Table:
     """``t`` (an api_activity-shaped table) with ``asset``, ``asset_kind``,
     ``asset_sensitivity`` and ``expected_reader`` added — NULL/False off the registry.
 
     With an empty registry and ``auto``, objects whose file type says model weights,
-    dataset or chip design are tagged per bucket as ``auto:<scheme>://<bucket>``."""
+    dataset or chip design are tagged per bucket as ``auto:<scheme>://<bucket>``.
+    ``readers=False`` leaves ``expected_reader`` out, for callers that decide it once
+    per distinct (principal, asset) with :func:`expected_reader` instead of per row."""
     res = t.resource
     if not reg.assets:
         if not auto:
-            return t.mutate(
+            t = t.mutate(
                 asset=ibis.null("string"), asset_kind=ibis.null("string"),
-                asset_sensitivity=ibis.null("string"), expected_reader=ibis.literal(False),
+                asset_sensitivity=ibis.null("string"),
             )
-        kind = _ext_kind(res)
-        bucket_url = res.re_extract(r"^([a-z0-9]+://[^/]+)", 1)
-        return t.mutate(
-            asset=ibis.ifelse(kind.notnull(), ibis.literal("auto:").concat(bucket_url), ibis.null("string")),
-            asset_kind=kind,
-            asset_sensitivity=ibis.ifelse(kind.notnull(), "high", ibis.null("string")),
-            expected_reader=ibis.literal(False),
-        )
+        else:
+            kind = _ext_kind(res)
+            bucket_url = res.re_extract(r"^([a-z0-9]+://[^/]+)", 1)
+            t = t.mutate(
+                asset=ibis.ifelse(kind.notnull(), ibis.literal("auto:").concat(bucket_url), ibis.null("string")),
+                asset_kind=kind,
+                asset_sensitivity=ibis.ifelse(kind.notnull(), "high", ibis.null("string")),
+            )
+        return t.mutate(expected_reader=ibis.literal(False)) if readers else t
     pairs = reg.locations()
     asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
     t = t.mutate(asset=asset)
     by_name = {a.name: a for a in reg.assets}
     kind = ibis.cases(*[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string"))
     sens = ibis.cases(*[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string"))
+    t = t.mutate(asset_kind=kind, asset_sensitivity=sens)
+    return t.mutate(expected_reader=expected_reader(t, reg)) if readers else t
+
+
+def expected_reader(t: ibis.Table, reg: Registry) -> ibis.Value:
+    """True where ``t.principal`` is one of ``t.asset``'s expected readers (a regex per
+    row: evaluate it on distinct (principal, asset) pairs where rows are many)."""
     reader_cases = []
     principal = t.principal.lower()
-    for n, a in by_name.items():
+    for a in reg.assets:
         if a.expected_readers:
             rx = "|".join("(" + glob_to_regex(g.lower()) + ")" for g in a.expected_readers)
-            reader_cases.append((t.asset == n, principal.re_search(rx).fill_null(False)))
-    expected = ibis.cases(*reader_cases, else_=False) if reader_cases else ibis.literal(False)
-    return t.mutate(asset_kind=kind, asset_sensitivity=sens, expected_reader=expected)
+            reader_cases.append((t.asset == a.name, principal.re_search(rx).fill_null(False)))
+    return ibis.cases(*reader_cases, else_=False) if reader_cases else ibis.literal(False)
 
 
 def bucket_assets(t: ibis.Table, reg: Registry) -> ibis.Table:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +21,9 @@ def test_generated_campaign_is_found_and_rhythms_stay_quiet(lake, tmp_path, monk
     res = lake.ingest([tmp_path / "sim" / d for d in ("aws", "gcp", "azure")])
     assert {r.source for r in res} == {"cloudtrail", "s3_access", "gcs_audit", "azure_blob"}
     assert all(r.quarantined == 0 for r in res)
-    found = run_detections(Engine(lake), {}, only=["exfiltration"])
+    # the run's configuration carries the registry (an empty one would mean auto-tagging)
+    conf = tomllib.loads(Path(out["config"]).read_text())
+    found = run_detections(Engine(lake), conf, only=["exfiltration"])
     assert json.loads((tmp_path / "sim" / "truth.json").read_text()) == out["truth"]
     for t in out["truth"]:
         hits = [f for f in found if f["detection"] in t["detections"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.assets import Registry, registry_for, tag_assets
+from crownwatch.assets import Registry, expected_reader, registry_for, tag_assets
 from crownwatch.detections.identity._common import raw_ref
 
 READ_OPS = (
@@ -40,6 +40,12 @@ DAY = 86400
 
 def registry(t, p) -> Registry:
     return registry_for(t, p)
+
+
+def epoch_s(ts: ibis.Value) -> ibis.Value:
+    """Whole epoch seconds as int64, the same on every engine (Ibis's ``epoch_seconds()``
+    is a fractional double on DuckDB and an integer on Spark)."""
+    return ts.epoch_seconds().floor().cast("int64")
 
 
 def day_number(ts: ibis.Value) -> ibis.Value:
@@ -92,11 +98,53 @@ def with_principal_keys(t: ibis.Table) -> ibis.Table:
     return t.join(names, t._pn == names.principal).drop("_pn", "principal_right")
 
 
+# The api_activity columns the crown-jewel detections read; the wide ones they never
+# touch (request_parameters, region, tls_version…) stay in the lake.
+JEWEL_COLUMNS = (
+    "time", "source", "cloud", "account", "api_operation", "principal", "principal_account",
+    "src_ip", "src_asn", "src_country", "user_agent", "auth_method", "resource", "bucket",
+    "object_key", "bytes_out", "status", "is_cross_account", "target_account",
+    "raw_source", "raw_offset", "raw_id",
+)
+
+
 def jewel_events(t, p) -> tuple[ibis.Table, Registry]:
-    """api_activity rows that touch a crown jewel, tagged with the asset."""
+    """api_activity rows that touch a crown jewel, tagged with the asset (``asset``,
+    ``asset_kind``, ``asset_sensitivity``, ``expected_reader``) and keyed for baselines
+    (``pkey``, ``peer``, ``day``) — see :func:`jewel_activity`."""
     reg = registry(t, p)
-    a = tag_assets(t.api_activity, reg)
-    return a.filter(a.asset.notnull()), reg
+    return jewel_activity(t, reg), reg
+
+
+def jewel_activity(t, reg: Registry) -> ibis.Table:
+    """:func:`_jewel_activity` of this run's api_activity, computed once per run and
+    shared by every exfiltration detection (the asset match is the expensive part of
+    each of them, and the same for all)."""
+    from crownwatch.detect import shared
+
+    return shared(
+        "exfiltration.jewel_activity:" + reg.model_dump_json(),
+        lambda: _jewel_activity(t.api_activity, reg),
+    )
+
+
+def _jewel_activity(api: ibis.Table, reg: Registry) -> ibis.Table:
+    """The crown-jewel rows of ``api`` with their tags and keys.
+
+    The asset ``CASE`` runs once per row and the rows off the registry leave at once;
+    the regexes (expected readers, principal key, peer group) run once per distinct
+    (principal, asset) pair — a small table — and join back."""
+    a = tag_assets(api.select(*JEWEL_COLUMNS), reg, readers=False)
+    a = a.filter(a.asset.notnull())
+    a = a.mutate(_pn=a.principal.fill_null("unknown"), _pnull=a.principal.isnull(), day=day_number(a.time))
+    pairs = a.select("principal", "asset", "_pn", "_pnull").distinct()
+    pairs = pairs.select(
+        q_pn=pairs._pn, q_pnull=pairs._pnull, q_asset=pairs.asset,
+        expected_reader=expected_reader(pairs, reg),
+        pkey=principal_key(pairs), peer=peer_group(pairs),
+    )
+    j = a.join(pairs, [a._pn == pairs.q_pn, a._pnull == pairs.q_pnull, a.asset == pairs.q_asset])
+    return j.drop("_pn", "_pnull", "q_pn", "q_pnull", "q_asset")
 
 
 def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) -> ibis.Table:
@@ -117,5 +165,5 @@ def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) 
 
 __all__ = [
     "AI_ATTACK", "COPY_OPS", "DAY", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
-    "day_number", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+    "JEWEL_COLUMNS", "day_number", "epoch_s", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
 ]

@@ -55,11 +55,9 @@ from crownwatch.assets import AI_KINDS
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     READ_OPS,
-    day_number,
     jewel_events,
     order_stat,
     raw_ref,
-    with_principal_keys,
 )
 
 META = Meta(
@@ -96,23 +94,22 @@ META = Meta(
 
 
 def query(t, p) -> ibis.Table:
-    ev, _reg = jewel_events(t, p)
+    from crownwatch.detect import shared
+
+    ev, reg = jewel_events(t, p)
     reads = ev.filter(
         ev.api_operation.isin(READ_OPS) & (ev.status == "success") & (ev.bytes_out > 0)
     )
     if p.exclude_principals:
         reads = reads.filter(~reads.principal.isin(list(p.exclude_principals)))
-    reads = with_principal_keys(reads)
-    reads = reads.mutate(day=day_number(reads.time))
 
     keys = ["pkey", "asset", "day"]
-    per_source = reads.group_by([*keys, "peer", "source"]).aggregate(
-        bytes=reads.bytes_out.sum(), requests=reads.count(), objects=reads.object_key.nunique()
+    # the daily volumes feed the candidates and both baselines: one pass over the reads
+    daily = shared(
+        f"exfiltration.bulk_read.daily:{reg.model_dump_json()}:{sorted(p.exclude_principals)}",
+        lambda: _daily(reads, keys),
     )
-    daily = per_source.group_by([*keys, "peer"]).aggregate(
-        bytes=per_source.bytes.max(), requests=per_source.requests.max(), objects=per_source.objects.max()
-    )
-    starts = reads.group_by("asset").aggregate(first_day=reads.day.min())
+    starts = daily.group_by("asset").aggregate(first_day=daily.day.min())
     cand = daily.join(starts, "asset")
     cand = cand.filter(
         (cand.bytes >= p.min_bytes) & ((cand.day - cand.first_day) >= p.min_baseline_days)
@@ -131,16 +128,7 @@ def query(t, p) -> ibis.Table:
     own_mad = order_stat(dev, keys, "v", 50, "own_mad").drop("own_mad_n")
 
     # -- peer baseline: other principals of the same peer group on this asset ------------
-    pc = cand.select(*keys, "peer")
-    phist = daily.select(
-        q_pkey=daily.pkey, q_asset=daily.asset, q_day=daily.day, q_peer=daily.peer, q_bytes=daily.bytes
-    )
-    peers = pc.join(
-        phist,
-        [pc.asset == phist.q_asset, pc.peer == phist.q_peer, pc.pkey != phist.q_pkey,
-         phist.q_day < pc.day, phist.q_day >= pc.day - p.lookback_days],
-    ).select(*keys, v=phist.q_bytes)
-    peer_p95 = order_stat(peers, keys, "v", 95, "peer_p95")
+    peer_p95 = _peer_p95(cand, daily, keys, p.lookback_days)
 
     j = cand.left_join(own_med, keys).drop([f"{k}_right" for k in keys])
     j = j.left_join(own_mad, keys).drop([f"{k}_right" for k in keys])
@@ -157,6 +145,8 @@ def query(t, p) -> ibis.Table:
         & (j.bytes >= j.own_median * p.own_ratio)
         & (j.bytes >= j.peer_p95 * p.peer_ratio)
     )
+    # a handful of rows, read four times below: decide them once
+    hits = shared(f"exfiltration.bulk_read.hits:{reg.model_dump_json()}:{sorted(vars(p).items())}", lambda: hits)
 
     # -- evidence for the hits only -----------------------------------------------------
     d = reads.semi_join(hits, keys)
@@ -225,6 +215,56 @@ def query(t, p) -> ibis.Table:
         auth_methods=out.auth_methods,
         sources=out.sources,
         raw_refs=out.raw_refs,
+    )
+
+
+def _peer_p95(cand: ibis.Table, daily: ibis.Table, keys: list[str], lookback: int) -> ibis.Table:
+    """Per candidate ``keys``: the 95th percentile by nearest rank (``peer_p95``) of the
+    daily volumes on its asset by the *other* principals of its peer group over the
+    ``lookback`` days before, and how many there were (``peer_p95_n``).
+
+    Exactly what ranking every (candidate, peer day) pair would give, without building
+    them: in a big peer group every member's busy day is a candidate, and the pairs grow
+    with the square of the group. The nearest rank ``ceil(0.95 n)`` of ``n`` values is
+    the ``floor(n / 20)``-th largest (0-based), so per (asset, peer group, day) only the
+    ``floor(n_all / 20) + lookback`` largest volumes can be it — a candidate's own days,
+    at most ``lookback`` of them, are taken out of those, and the rank is read there."""
+    cd = cand.select("asset", "peer", "day").distinct()
+    h = daily.select(q_pkey=daily.pkey, q_asset=daily.asset, q_peer=daily.peer, q_day=daily.day, q_bytes=daily.bytes)
+    win = cd.join(
+        h,
+        [cd.asset == h.q_asset, cd.peer == h.q_peer, h.q_day < cd.day, h.q_day >= cd.day - lookback],
+    ).select("asset", "peer", "day", "q_pkey", "q_bytes")
+    grp = ["asset", "peer", "day"]
+    w = ibis.window(group_by=[win[k] for k in grp], order_by=[win.q_bytes.desc()])
+    wn = ibis.window(group_by=[win[k] for k in grp])
+    win = win.mutate(_r=ibis.row_number().over(w), _n_all=win.q_bytes.count().over(wn))
+    top = win.filter(win._r <= (win._n_all / 20).floor().cast("int64") + lookback).drop("_r")
+    n_all = win.group_by(grp).aggregate(n_all=win.count())
+    n_self = win.group_by([*grp, "q_pkey"]).aggregate(n_self=win.count())
+
+    c = cand.select(*keys, "peer")
+    c = c.join(n_all, grp).left_join(
+        n_self, [c.asset == n_self.asset, c.peer == n_self.peer, c.day == n_self.day, c.pkey == n_self.q_pkey]
+    )
+    c = c.select(*keys, "peer", n=c.n_all - c.n_self.fill_null(0))
+    c = c.filter(c.n > 0).mutate(k=(c.n / 20).floor().cast("int64"))
+    j = c.join(top, [c.asset == top.asset, c.peer == top.peer, c.day == top.day, c.pkey != top.q_pkey])
+    wr = ibis.window(group_by=[j[k] for k in keys], order_by=[j.q_bytes.desc()])
+    j = j.mutate(_k=ibis.row_number().over(wr))
+    j = j.filter(j._k == j.k)
+    return j.select(*keys, peer_p95=j.q_bytes, peer_p95_n=j.n)
+
+
+def _daily(reads: ibis.Table, keys: list[str]) -> ibis.Table:
+    """Bytes, requests and objects per principal key, asset and day. When the same
+    requests arrive through two sources (CloudTrail data events and S3 access logs) the
+    day takes the larger source's figures, not their sum."""
+    per_source = reads.group_by([*keys, "peer", "source"]).aggregate(
+        bytes=reads.bytes_out.sum(), requests=reads.count(), objects=reads.object_key.nunique()
+    )
+    return per_source.group_by([*keys, "peer"]).aggregate(
+        bytes=per_source.bytes.max(), requests=per_source.requests.max(), objects=per_source.objects.max()
     )
 
 

@@ -36,9 +36,9 @@ from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
+    epoch_s,
     jewel_events,
     raw_ref,
-    with_principal_keys,
 )
 
 META = Meta(
@@ -66,14 +66,19 @@ def query(t, p) -> ibis.Table:
     ev = ev.filter((ev.status == "success") & ev.object_key.notnull())
     if p.exclude_principals:
         ev = ev.filter(~ev.principal.isin(list(p.exclude_principals)))
-    ev = with_principal_keys(ev)
-    ev = ev.mutate(ts=ev.time.epoch_seconds())
-    reads = ev.filter(ev.api_operation.isin(READ_OPS)).select(
-        r_pkey=ev.pkey, r_asset=ev.asset, r_key=ev.object_key, r_ts=ev.ts, r_time=ev.time,
-        r_bytes=ev.bytes_out.fill_null(0), r_ref=raw_ref(ev),
-    )
+    # whole epoch seconds on every engine (DuckDB's epoch is a fractional double, Spark's
+    # an integer): the finding key and the minutes in the evidence must not depend on it
+    ev = ev.mutate(ts=epoch_s(ev.time))
     dels = ev.filter(ev.api_operation.isin(DELETE_OPS))
     dels = dels.mutate(d_ref=raw_ref(dels))
+    # only reads of objects the same principal deleted can pair: the rest leave before
+    # their references are built
+    reads = ev.filter(ev.api_operation.isin(READ_OPS))
+    reads = reads.semi_join(dels, ["pkey", "asset", "object_key"])
+    reads = reads.select(
+        r_pkey=reads.pkey, r_asset=reads.asset, r_key=reads.object_key, r_ts=reads.ts, r_time=reads.time,
+        r_bytes=reads.bytes_out.fill_null(0), r_ref=raw_ref(reads),
+    )
     pairs = dels.join(
         reads,
         [dels.pkey == reads.r_pkey, dels.asset == reads.r_asset, dels.object_key == reads.r_key,

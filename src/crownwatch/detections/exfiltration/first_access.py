@@ -79,59 +79,74 @@ _PRIVATE = r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fc|
 
 
 def query(t, p) -> ibis.Table:
+    from crownwatch.detect import shared
+
     ev, reg = jewel_events(t, p)
-    ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success"))
-    ev = with_principal_keys(ev).drop("peer")
-    ev = ev.mutate(day=day_number(ev.time))
+    ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop("peer")
     own_asns = list(reg.organisation.own_asns)
 
     # history of the principal across every API call: where it has been seen from
-    allp = t.api_activity
-    allp = with_principal_keys(allp.select("principal", "time", "src_asn", "src_country"))
-    allp = allp.mutate(day=day_number(allp.time))
-    p_day0 = allp.group_by("pkey").aggregate(p_day0=allp.day.min())
-    asn0 = allp.filter(allp.src_asn.notnull()).group_by(["pkey", "src_asn"]).aggregate(asn_day0=allp.day.min())
-    cc0 = allp.filter(allp.src_country.notnull()).group_by(["pkey", "src_country"]).aggregate(cc_day0=allp.day.min())
+    seen = principal_history(t)
+    p_day0 = seen.group_by("pkey").aggregate(p_day0=seen.day0.min())
+    s_asn = seen.filter(seen.src_asn.notnull())
+    asn0 = s_asn.group_by(["pkey", "src_asn"]).aggregate(asn_day0=s_asn.day0.min())
+    s_cc = seen.filter(seen.src_country.notnull())
+    cc0 = s_cc.group_by(["pkey", "src_country"]).aggregate(cc_day0=s_cc.day0.min())
 
-    pa0 = ev.group_by(["pkey", "asset"]).aggregate(pa_day0=ev.day.min())
-    a0 = ev.group_by("asset").aggregate(a_day0=ev.day.min())
-    e = ev.join(pa0, ["pkey", "asset"]).join(a0, "asset").join(p_day0, "pkey")
-    e = e.left_join(asn0, ["pkey", "src_asn"]).drop("pkey_right", "src_asn_right")
-    e = e.left_join(cc0, ["pkey", "src_country"]).drop("pkey_right", "src_country_right")
-    judged = (e.day - e.a_day0) >= p.min_baseline_days
-    own_asn = e.src_asn.isin(own_asns) if own_asns else ibis.literal(False)
-    has_history = e.p_day0 < e.day
-    public_ip = e.src_ip.notnull() & ~e.src_ip.lower().re_search(_PRIVATE)
-    e = e.mutate(
-        _judged=judged,
-        _new_asn=judged & has_history & e.src_asn.notnull() & (e.asn_day0 == e.day) & ~own_asn.fill_null(False),
-        _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day),
-        _presigned=judged & e.auth_method.isin(list(PRESIGNED_AUTH)) & public_ip & ~own_asn.fill_null(False)
-        if p.presigned_outside else ibis.literal(False),
+    # Rows that look alike for every reason collapse first: per principal key, asset, day,
+    # ASN, country, outside-link use and expected-reader flag. The per-row lookups then
+    # join a table of a few rows per principal-day instead of every request.
+    public_ip = ev.src_ip.notnull() & ~ev.src_ip.lower().re_search(_PRIVATE)
+    ev = ev.mutate(_link=ev.auth_method.isin(list(PRESIGNED_AUTH)) & public_ip)
+    gkeys = ["pkey", "asset", "day", "src_asn", "src_country", "_link", "expected_reader"]
+    g = shared(
+        "exfiltration.first_access.groups:" + reg.model_dump_json(),
+        lambda: ev.group_by(gkeys).aggregate(
+            first_seen=ev.time.min(), last_seen=ev.time.max(),
+            bytes=ev.bytes_out.fill_null(0).sum(), requests=ev.count(),
+        ),
     )
+    pa0 = g.group_by(["pkey", "asset"]).aggregate(pa_day0=g.day.min())
+    a0 = g.group_by("asset").aggregate(a_day0=g.day.min())
+
+    def flags(x: ibis.Table) -> ibis.Table:
+        e = x.join(pa0, ["pkey", "asset"]).join(a0, "asset").join(p_day0, "pkey")
+        e = e.left_join(asn0, ["pkey", "src_asn"]).drop("pkey_right", "src_asn_right")
+        e = e.left_join(cc0, ["pkey", "src_country"]).drop("pkey_right", "src_country_right")
+        judged = (e.day - e.a_day0) >= p.min_baseline_days
+        own_asn = e.src_asn.isin(own_asns) if own_asns else ibis.literal(False)
+        has_history = e.p_day0 < e.day
+        return e.mutate(
+            _judged=judged,
+            _new_asn=judged & has_history & e.src_asn.notnull() & (e.asn_day0 == e.day) & ~own_asn.fill_null(False),
+            _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day),
+            _presigned=judged & e._link & ~own_asn.fill_null(False)
+            if p.presigned_outside else ibis.literal(False),
+        )
 
     keys = ["pkey", "asset", "day"]
+    e = flags(g)
     daily = e.group_by(keys).aggregate(
-        first_seen=e.time.min(),
-        last_seen=e.time.max(),
+        first_seen=e.first_seen.min(),
+        last_seen=e.last_seen.max(),
         is_first_day=(e.pa_day0 == e.day).any() & e._judged.any(),
         expected=e.expected_reader.any(),
         new_asn=e._new_asn.any(),
         new_country=e._new_cc.any(),
         presigned_outside=e._presigned.any(),
-        bytes=e.bytes_out.fill_null(0).sum(),
-        objects=e.object_key.nunique(),
-        requests=e.count(),
+        bytes=e.bytes.sum(),
+        requests=e.requests.sum(),
     )
     first = daily.is_first_day & ~daily.expected & (daily.bytes > p.modest_bytes)
     daily = daily.mutate(first_access=first)
     hits = daily.filter(daily.first_access | daily.new_asn | daily.new_country | daily.presigned_outside)
 
-    d = e.semi_join(hits, keys)
+    d = flags(ev.semi_join(hits, keys))
     details = d.group_by(keys).aggregate(
         principals=d.principal.collect(),
         principal_account=d.principal_account.max(),
         asset_kind=d.asset_kind.max(),
+        objects=d.object_key.nunique(),
         src_ips=d.src_ip.collect(),
         new_asns=d.src_asn.cast("string").collect(where=d._new_asn),
         new_countries=d.src_country.collect(where=d._new_cc),
@@ -178,6 +193,20 @@ def query(t, p) -> ibis.Table:
         sample_keys=out.sample_keys,
         raw_refs=out.raw_refs,
     )
+
+
+def principal_history(t) -> ibis.Table:
+    """``(pkey, src_asn, src_country, day0)``: the first day each principal key was seen
+    from each ASN and country, over every API call. Aggregated per raw principal first
+    (one pass over api_activity), keyed on the small result; computed once per run."""
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        a = t.api_activity
+        seen = a.group_by(["principal", "src_asn", "src_country"]).aggregate(day0=day_number(a.time).min())
+        return with_principal_keys(seen).drop("peer")
+
+    return shared("exfiltration.principal_history", build)
 
 
 def title(row, p) -> str:

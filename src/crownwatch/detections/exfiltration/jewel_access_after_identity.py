@@ -37,7 +37,13 @@ import ibis
 
 from crownwatch.assets import glob_to_regex
 from crownwatch.detections.base import Meta
-from crownwatch.detections.exfiltration._common import COPY_OPS, READ_OPS, jewel_events, raw_ref
+from crownwatch.detections.exfiltration._common import (
+    COPY_OPS,
+    READ_OPS,
+    epoch_s,
+    jewel_events,
+    raw_ref,
+)
 
 META = Meta(
     id="exfiltration.jewel_access_after_identity",
@@ -82,7 +88,7 @@ def query(t, p) -> ibis.Table:
         | pr.endswith(ibis.literal("/").concat(local))
         | by_map,
         ev.time >= users.f_first,
-        ev.time.epoch_seconds() <= users.f_first.epoch_seconds() + p.window_days * 86400,
+        epoch_s(ev.time) <= epoch_s(users.f_first) + p.window_days * 86400,
     ]
     j = ev.join(users, cond)
     j = j.mutate(from_attack_ip=j.finding_ips.contains(j.src_ip).fill_null(False))
@@ -115,7 +121,7 @@ def query(t, p) -> ibis.Table:
         identity_findings=g.finding_ids,
         identity_detections=g.identity_detections,
         identity_first_seen=g.identity_first_seen,
-        hours_identity_to_access=((g.first_seen.epoch_seconds() - g.identity_first_seen.epoch_seconds()) / 3600).round(1),
+        hours_identity_to_access=((epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600).round(1),
         from_attack_ip=g.from_attack_ip,
         bytes=g.bytes,
         objects=g.objects,

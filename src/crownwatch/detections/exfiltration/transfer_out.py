@@ -51,10 +51,10 @@ from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
     READ_OPS,
+    jewel_activity,
     principal_key,
     raw_ref,
     registry,
-    tag_assets,
 )
 
 META = Meta(
@@ -138,8 +138,11 @@ def query(t, p) -> ibis.Table:
         cp.foreign, ibis.literal("public")))
 
     # -- data plane: copies into / reads by foreign accounts ----------------------------
-    dp = tag_assets(a, reg)
-    dp = dp.filter(dp.asset.notnull() & dp.api_operation.isin(READ_OPS + COPY_OPS))
+    jw = jewel_activity(t, reg)
+    jw = jw.filter(jw.status == "success")
+    if p.exclude_buckets:
+        jw = jw.filter(~jw.bucket.fill_null("").isin(list(p.exclude_buckets)))
+    dp = jw.filter(jw.api_operation.isin(READ_OPS + COPY_OPS))
     # Azure logs the caller's *tenant* there, not a subscription: not comparable
     foreign_reader = (dp.cloud != "azure") & dp.principal_account.notnull() & ~dp.principal_account.isin(own) & (
         dp.principal_account != dp.account.fill_null(""))
@@ -180,9 +183,8 @@ def query(t, p) -> ibis.Table:
     )
 
     # -- presigned bursts ----------------------------------------------------------------
-    ps = tag_assets(a, reg)
-    ps = ps.filter(ps.asset.notnull() & ps.auth_method.isin(list(PRESIGNED_AUTH)) & ps.api_operation.isin(READ_OPS))
-    ps = ps.mutate(pkey=principal_key(ps), hour=(ps.time.epoch_seconds() / 3600).floor().cast("int64"))
+    ps = jw.filter(jw.auth_method.isin(list(PRESIGNED_AUTH)) & jw.api_operation.isin(READ_OPS))
+    ps = ps.mutate(hour=(ps.time.epoch_seconds() / 3600).floor().cast("int64"))
     bursts = ps.group_by(["pkey", "hour"]).aggregate(n=ps.count())
     bursts = bursts.filter(bursts.n >= p.presigned_burst)
     b = ps.semi_join(bursts, ["pkey", "hour"])
