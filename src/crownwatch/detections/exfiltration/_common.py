@@ -147,6 +147,16 @@ def _jewel_activity(api: ibis.Table, reg: Registry) -> ibis.Table:
     return j.drop("_pn", "_pnull", "q_pn", "q_pnull", "q_asset")
 
 
+def empty_lists(rows: list[dict], cols: tuple[str, ...]) -> list[dict]:
+    """``collect()`` over no non-NULL value is NULL on DuckDB and ``[]`` on Spark; the
+    evidence says ``[]`` on both (a detection's ``postprocess`` calls this)."""
+    for r in rows:
+        for c in cols:
+            if r.get(c) is None:
+                r[c] = []
+    return rows
+
+
 def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) -> ibis.Table:
     """Per ``keys`` group, the value at the ``pct``-th percentile by rank (nearest-rank,
     lower median for 50) and the group size ``<name>_n``.
@@ -165,5 +175,5 @@ def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) 
 
 __all__ = [
     "AI_ATTACK", "COPY_OPS", "DAY", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
-    "JEWEL_COLUMNS", "day_number", "epoch_s", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+    "JEWEL_COLUMNS", "day_number", "empty_lists", "epoch_s", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
 ]

@@ -55,6 +55,7 @@ from crownwatch.assets import AI_KINDS
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     READ_OPS,
+    empty_lists,
     jewel_events,
     order_stat,
     raw_ref,
@@ -284,7 +285,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         tk.sort(key=lambda s: (-int(s.rsplit("(", 1)[1].split()[0]), s))
         # a rank prefix keeps the byte order through the framework's sort
         r["top_keys"] = [f"{i + 1:02d}. {s}" for i, s in enumerate(tk)]
-    return rows
+    return empty_lists(rows, ("src_asns", "src_countries", "user_agents", "auth_methods", "sources", "raw_refs"))
 
 
 def _human(n: int) -> str:

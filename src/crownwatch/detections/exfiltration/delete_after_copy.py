@@ -36,6 +36,7 @@ from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
+    empty_lists,
     epoch_s,
     jewel_events,
     raw_ref,
@@ -117,6 +118,10 @@ def query(t, p) -> ibis.Table:
         read_records=g.read_refs,
         raw_refs=g.raw_refs,
     )
+
+
+def postprocess(rows: list[dict], p) -> list[dict]:
+    return empty_lists(rows, ("delete_operations", "sample_keys", "read_records", "raw_refs"))
 
 
 def title(row, p) -> str:

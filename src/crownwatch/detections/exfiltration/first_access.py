@@ -47,6 +47,7 @@ from crownwatch.detections.exfiltration._common import (
     PRESIGNED_AUTH,
     READ_OPS,
     day_number,
+    empty_lists,
     jewel_events,
     raw_ref,
     with_principal_keys,
@@ -207,6 +208,10 @@ def principal_history(t) -> ibis.Table:
         return with_principal_keys(seen).drop("peer")
 
     return shared("exfiltration.principal_history", build)
+
+
+def postprocess(rows: list[dict], p) -> list[dict]:
+    return empty_lists(rows, ("new_asns", "new_countries", "presigned_ips", "auth_methods", "user_agents", "sample_keys", "raw_refs"))
 
 
 def title(row, p) -> str:

@@ -40,6 +40,7 @@ from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     READ_OPS,
+    empty_lists,
     epoch_s,
     jewel_events,
     raw_ref,
@@ -128,6 +129,10 @@ def query(t, p) -> ibis.Table:
         requests=g.requests,
         raw_refs=g.raw_refs,
     )
+
+
+def postprocess(rows: list[dict], p) -> list[dict]:
+    return empty_lists(rows, ("identity_findings", "identity_detections", "raw_refs"))
 
 
 def title(row, p) -> str:

@@ -51,6 +51,7 @@ from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
     READ_OPS,
+    empty_lists,
     jewel_activity,
     principal_key,
     raw_ref,
@@ -241,6 +242,10 @@ _WHAT = {
     "share_image_public": "image made",
     "copy_out": "crown-jewel data copied to",
 }
+
+
+def postprocess(rows: list[dict], p) -> list[dict]:
+    return empty_lists(rows, ("operations", "resources", "user_agents", "raw_refs"))
 
 
 def title(row, p) -> str:
