@@ -174,12 +174,61 @@ class Reader:
     # -- staging ---------------------------------------------------------------------
 
     def stage_json_lines(self, path: Path, structure: dict, reject_sql: str) -> str:
-        """:meth:`stage_json` over the lines of a JSON-lines file, falling back to the
-        forgiving line reader when DuckDB's fast reader refuses the file."""
+        """The stage of a JSON-lines file (see :meth:`stage_json`), by the fastest
+        path that keeps every record and its line number.
+
+        1. *Clean file*: DuckDB's ``read_json`` parses straight into ``structure``
+           in parallel — about twice as fast as splitting lines and running
+           ``json_transform`` over each. It refuses the whole file at the first
+           malformed line or mistyped field, it cannot keep the raw text of a
+           record our own checks reject, and it skips blank lines without saying
+           where they were (so its record numbers are line numbers only if the
+           file has none: the newlines are counted to make sure). Any of these
+           sends the file down path 2 instead — a dirty file pays for both, a
+           clean one (the common case) for one.
+        2. *Line by line*: ``read_csv`` splits lines, ``try(json_transform)``
+           parses each, and every bad record is kept for the quarantine with its
+           text — or, when even the line splitter refuses the file, the forgiving
+           Python reader.
+
+        ``raw_offset`` is the 1-based line number either way."""
+        fast = self._stage_json_clean(path, structure, reject_sql)
+        if fast is not None:
+            return fast
         try:
             return self.stage_json(self.lines(path), structure, reject_sql)
         except duckdb.Error:
             return self.stage_json(self.materialise_lines(path), structure, reject_sql)
+
+    def _stage_json_clean(self, path: Path, structure: dict, reject_sql: str) -> str | None:
+        name = self.name("stage")
+        compression = "gzip" if is_gzip(path) else "none"
+        columns = "{" + ", ".join(
+            f"{_sql_str(k)}: {_sql_str(_duck_type(v))}" for k, v in structure.items()
+        ) + "}"
+        fields = ", ".join(f"{_sql_str(k)}: r.{_ident(k)}" for k in structure)
+        try:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                WITH p AS (
+                    SELECT ordinality AS raw_offset, {{{fields}}} AS e
+                    FROM read_json({_sql_str(str(path))}, format='newline_delimited',
+                        columns={columns}, compression='{compression}',
+                        maximum_object_size=16777216) WITH ORDINALITY AS r
+                )
+                SELECT raw_offset, e, ({reject_sql}) AS _reject, NULL::VARCHAR AS _record
+                FROM p"""
+            )
+            ((rejected,),) = self.con.execute(
+                f"SELECT count(*) FROM {name} WHERE _reject IS NOT NULL"
+            ).fetchall()
+        except duckdb.Error:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            return None
+        if rejected or self.count(name) != _line_count(path):
+            self.con.execute(f"DROP TABLE {name}")
+            return None
+        return name
 
     def stage_json(self, records: str, structure: dict, reject_sql: str) -> str:
         """Parse each record once into ``e`` (a struct of just ``structure``) and
@@ -228,6 +277,33 @@ class Reader:
             "SELECT table_name FROM duckdb_tables() WHERE temporary"
         ).fetchall():
             self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _line_count(path: Path) -> int | None:
+    """Lines in the (decompressed) file, a last line without its newline included;
+    None when the file cannot be read to the end."""
+    n = 0
+    last = b"\n"
+    try:
+        for chunk in tolerant_chunks(path, 1 << 24):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    except (OSError, EOFError, zlib.error):
+        return None
+    return n + (last != b"\n")
+
+
+def _duck_type(spec) -> str:
+    """A ``json_transform`` structure as the DuckDB type ``read_json`` wants."""
+    if isinstance(spec, dict):
+        return "STRUCT(" + ", ".join(f"{_ident(k)} {_duck_type(v)}" for k, v in spec.items()) + ")"
+    if isinstance(spec, list):
+        return _duck_type(spec[0]) + "[]"
+    return spec
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def tolerant_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
