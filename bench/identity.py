@@ -28,7 +28,7 @@ from crownwatch.simulate.bulk import generate_identity_bulk
 
 
 def dataset(events: int) -> Path:
-    path = OUT / f"okta_{events}.jsonl"
+    path = OUT / f"okta_v2_{events}.jsonl"  # v2: organisation scales with events
     if not path.exists():
         print(f"generating {events:,} Okta events → {path}", flush=True)
         tmp = path.with_suffix(".tmp")

@@ -5,7 +5,9 @@ The records are the same layout :mod:`crownwatch.simulate.formats` writes (each
 template is rendered once by the real writer, then its per-event slots — time,
 ids, actor, client, network — are filled by plain string formatting), so a parser
 that reads the ``generate_identity`` output reads these. Background is a steady
-stream of successes with a few per cent of failures; into it one single-source
+stream of successes with a few per cent of failures — people mistyping a password or
+their login and getting it right from the same place a few seconds to two minutes
+later (1 % of them give up on their phone and come back another time); into it one single-source
 password spray is planted (one hosting IP, 60 accounts, one or two tries each within
 half an hour, T1110.003), and the returned truth says where.
 
@@ -14,6 +16,7 @@ Supported formats: ``okta`` (JSON lines) and ``linux_auth``.
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -96,6 +99,15 @@ def _signin_for(u, net, ua: str, outcome: str = "success") -> SignIn:
     )
 
 
+def users_for(events: int) -> int:
+    """Organisation size for a week of ``events``: about 70 sign-in events per user
+    per day (SSO into a dozen apps, a phone re-authenticating), as a large Okta
+    tenant shows — 2,000 users at 1M events, 20,000 at 10M. A fixed small
+    population would make every user sign in every few seconds around the clock,
+    which no detection should be tuned to."""
+    return min(20_000, max(300, events // 500))
+
+
 def generate_identity_bulk(out_path: Path, events: int, seed: int, fmt: str = "okta") -> dict:
     """Stream ``events`` records of ``fmt`` to ``out_path``; return the truth for the
     planted spray. Deterministic for a given ``seed``."""
@@ -104,7 +116,7 @@ def generate_identity_bulk(out_path: Path, events: int, seed: int, fmt: str = "o
     if events < 100:
         raise ValueError("events must be at least 100")
     rng = random.Random(seed)
-    org = build_org(random.Random(seed * 7919 + 1), 300)
+    org = build_org(random.Random(seed * 7919 + 1), users_for(events))
     users = org.users
     spray_net = org.book.take("doc3", 135377, "hongkong")
     targets = rng.sample(users, 60)
@@ -240,15 +252,37 @@ def _write_okta(
     t = 0.0
     si = 0
     n = 0
+    # (ms, seq, user, place) of the successful retry that follows a typo
+    retries: list[tuple[int, int, int, int]] = []
+    seq = 0
     with open(path, "wb", buffering=1 << 20) as fh:
         buf: list[bytes] = []
         ext = buf.extend
         hi = -1
         rid_hi = uuid_hi = b""
-        for i in range(background + 1):
-            t += gap * 2 * rnd()
-            ms = int(t)
-            while si < len(spray) and (spray[si][0] <= ms or i == background):
+        i = 0  # background records written
+        t += gap * 2 * rnd()  # when the next fresh sign-in happens
+        while True:
+            fresh = i + len(retries) < background
+            if retries and (not fresh or retries[0][0] <= int(t)):
+                ms, _s, k, pl = heapq.heappop(retries)
+                pieces = enc[k][pl][0]
+            elif fresh:
+                ms = int(t)
+                t += gap * 2 * rnd()
+                x = rnd() * nu
+                k = int(x)
+                f = x - k
+                y = rnd()
+                pl = 0 if y < 0.5 else 1 if y < 0.9 else 2
+                outcome = 0 if f < 0.94 else 1 if f < 0.99 else 2
+                pieces = enc[k][pl][outcome]
+                if outcome and (pl != 2 or rnd() < 0.9):
+                    seq += 1
+                    heapq.heappush(retries, (ms + 5_000 + int(rnd() * 115_000), seq, k, pl))
+            else:
+                ms = None
+            while si < len(spray) and (ms is None or spray[si][0] <= ms):
                 sms, u = spray[si]
                 head, mid, p5, p6, tail = spray_enc[id(u)]
                 mi, r = divmod(sms, 60_000)
@@ -270,19 +304,13 @@ def _write_okta(
                 )
                 si += 1
                 n += 1
-            if i == background:
+            if ms is None:
                 break
             if i >> 12 != hi:
                 hi = i >> 12
                 rid_hi = f"{rid_prefix}{hi:09x}".encode()
                 uuid_hi = f"{uuid_prefix}{hi:09x}".encode()
-            x = rnd() * nu
-            k = int(x)
-            f = x - k
-            y = rnd()
-            head, mid, p5, p6, tail = enc[k][0 if y < 0.5 else 1 if y < 0.9 else 2][
-                0 if f < 0.94 else 1 if f < 0.99 else 2
-            ]
+            head, mid, p5, p6, tail = pieces
             mi, r = divmod(ms, 60_000)
             lo = hex3[i & 4095]
             ext(
@@ -303,6 +331,7 @@ def _write_okta(
                     tail,
                 )
             )
+            i += 1
             n += 1
             if len(buf) >= 28_000:
                 fh.write(b"".join(buf))

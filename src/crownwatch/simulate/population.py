@@ -133,13 +133,27 @@ class AddressBook:
         for pool in self._free.values():
             rng.shuffle(pool)
         self._v6 = 0
+        self._overflow = 0
 
     def take(self, pool: str, asn: int, place: str, *, is_proxy: bool = False) -> Net:
         if pool == "v6":
             self._v6 += 1
             ip = f"2001:db8:{0x1000 + self._v6 * 7:x}:{self.rng.randrange(1, 0xFFFF):x}::{self.rng.randrange(1, 0xFFFF):x}"
-        else:
+        elif self._free[pool]:
             ip = self._free[pool].pop()
+        elif pool == "bench":
+            # Organisations of benchmark size (tens of thousands of users) outgrow
+            # the shuffled pool; carry on through the rest of 198.18.0.0/15 in order,
+            # so small organisations keep exactly the addresses they always had.
+            i = self._overflow
+            while (i & 255) in (0, 255) or (256 <= i < 131000 and (i - 256) % 97 == 0):
+                i += 1  # skip network/broadcast-looking octets and the pool's own addresses
+            if i >= 1 << 17:
+                raise ValueError("198.18.0.0/15 is exhausted")
+            self._overflow = i + 1
+            ip = f"198.{18 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}"
+        else:
+            raise ValueError(f"address pool {pool!r} is exhausted")
         return self.bind(ip, asn, place, is_proxy=is_proxy)
 
     def bind(self, ip: str, asn: int, place: str, *, is_proxy: bool = False, kind: str = "") -> Net:
@@ -466,7 +480,10 @@ def build_org(rng: random.Random, n_users: int) -> Org:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         login = f"{first}.{last}".lower()
         if login in seen:
-            continue
+            if n_users <= len(FIRST) * len(LAST) // 2:
+                continue
+            # a large organisation numbers its namesakes, as directories do
+            login = f"{login}{len(users)}"
         seen.add(login)
         office = offices[_weighted(rng, list(enumerate(OFFICE_WEIGHTS)))]
         country = PLACES[office.place][2]
