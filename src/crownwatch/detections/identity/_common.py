@@ -9,8 +9,12 @@ from ibis import _
 def epoch_s(ts: ibis.Value) -> ibis.Value:
     """Whole epoch seconds as int64, the same on every engine. (Ibis's
     ``epoch_seconds()`` is a fractional DOUBLE on DuckDB and an integer on Spark, so
-    keys, gaps and interval statistics built on it would differ between engines.)"""
-    return ts.truncate("s").epoch_seconds().cast("int64")
+    keys, gaps and interval statistics built on it would differ between engines.)
+
+    ``floor`` rather than truncating the timestamp to the second: the same value,
+    but DuckDB's time-zone-aware ``date_trunc`` costs seven times as much, and this
+    runs on every row the identity detections read."""
+    return ts.epoch_seconds().floor().cast("int64")
 
 
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
@@ -24,9 +28,43 @@ def raw_ref(t: ibis.Table) -> ibis.Value:
     return t.raw_source.concat("#", where)
 
 
+def credential_failures(auth: ibis.Table) -> ibis.Table:
+    """Every credential failure (:data:`CREDENTIAL_FAILURES`) with its ``ts``, taken
+    out of the table once per run: a few per cent of the rows, and every identity
+    detection starts from them."""
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        f = auth.filter(auth.reason.isin(CREDENTIAL_FAILURES))
+        return f.mutate(ts=epoch_s(f.time))
+
+    return shared("identity.credential_failures", build)
+
+
+def success_places(auth: ibis.Table) -> ibis.Table:
+    """``(user, src_ip, src_asn, src_country, user_agent, first_ts)``: the places and
+    clients each user has signed in successfully from, and since when — every
+    successful sign-in folded into one row per distinct place, in one pass.
+
+    "Is this address, network, country or browser *theirs*, and since when?" is
+    what four detections ask of the successes; answering it from this summary
+    (tens of thousands of rows where the table holds millions) is what keeps the
+    identity detections at seconds over ten million events."""
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        ok = auth.filter((auth.status == "success") & auth.user.notnull())
+        return ok.group_by(["user", "src_ip", "src_asn", "src_country", "user_agent"]).aggregate(
+            first_ts=epoch_s(ok.time.min())
+        )
+
+    return shared("identity.success_places", build)
+
+
 def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
-    """Credential failures, each flagged ``recovered`` when the same user signed in
-    successfully **from the same address** within ``recovery_seconds`` afterwards.
+    """Credential failures (:func:`credential_failures`), each flagged ``recovered``
+    when the same user signed in successfully **from the same address** within
+    ``recovery_seconds`` afterwards (strictly after, at most that much later).
 
     A typo, a password rotation, a stale saved password on a phone: the person
     behind the account fixes it and gets in. A sprayed account mostly does not —
@@ -35,21 +73,37 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     The success must come from the address that failed: where SSO makes people sign
     in every few minutes, a sprayed user's own routine sign-in from home would
     otherwise "recover" every sprayed account (seen on the 1M-event benchmark).
+    A failure with no user or no address cannot be matched, so never recovers.
+
+    How: an equi-join, not a window over every sign-in. Time is cut into buckets of
+    ``recovery_seconds``; a success that recovers a failure lies in the failure's
+    bucket or the next, so each distinct ``(user, src_ip, ts)`` failure is offered
+    under both bucket numbers and joined to the successes on
+    ``(user, src_ip, bucket)`` — a hash join whose build side is the failures.
     """
-    ev = auth.filter((auth.status == "success") | auth.reason.isin(CREDENTIAL_FAILURES))
-    ev = ev.mutate(
-        ts=epoch_s(ev.time),
-        succ_ts=ibis.ifelse(ev.status == "success", epoch_s(ev.time), ibis.null("int64")),
-    )
-    w = ibis.window(
-        group_by=[ev.user, ev.src_ip], order_by=[ev.ts, ev.status.desc()], preceding=0, following=None
-    )
-    ev = ev.mutate(next_success=ev.succ_ts.min().over(w))
-    fails = ev.filter(ev.status == "failure")
-    return fails.mutate(
-        recovered=fails.next_success.notnull()
-        & ((fails.next_success - fails.ts) <= recovery_seconds)
-    )
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        fails = credential_failures(auth)
+        keys = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
+        keys = keys.select("user", "src_ip", "ts").distinct()
+        bucket = (keys.ts // recovery_seconds).cast("int64")
+        offered = ibis.union(keys.mutate(b=bucket), keys.mutate(b=bucket + 1))
+        ok = auth.filter((auth.status == "success") & auth.user.notnull() & auth.src_ip.notnull())
+        ok = ok.select(s_user=ok.user, s_ip=ok.src_ip, s_ts=epoch_s(ok.time))
+        ok = ok.mutate(s_b=(ok.s_ts // recovery_seconds).cast("int64"))
+        hit = offered.join(
+            ok,
+            (offered.user == ok.s_user) & (offered.src_ip == ok.s_ip) & (offered.b == ok.s_b),
+        )
+        hit = hit.filter((hit.s_ts > hit.ts) & (hit.s_ts - hit.ts <= recovery_seconds))
+        hit = hit.select(r_user=hit.user, r_ip=hit.src_ip, r_ts=hit.ts).distinct()
+        out = fails.left_join(
+            hit, (fails.user == hit.r_user) & (fails.src_ip == hit.r_ip) & (fails.ts == hit.r_ts)
+        )
+        return out.mutate(recovered=out.r_ts.notnull()).drop("r_user", "r_ip", "r_ts")
+
+    return shared(f"identity.with_recovery:{recovery_seconds}", build)
 
 
 def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -> ibis.Table:
@@ -83,22 +137,12 @@ def is_private_ip(ip: ibis.Value) -> ibis.Value:
 def first_success_at(auth: ibis.Table) -> ibis.Table:
     """``(user, src_ip, first_ok)``: when each user first signed in successfully from
     each address — what makes an address *theirs* from then on."""
-    ok = auth.filter((auth.status == "success") & auth.src_ip.notnull() & auth.user.notnull())
-    return ok.group_by(["user", "src_ip"]).aggregate(first_ok=epoch_s(ok.time.min()))
+    places = success_places(auth)
+    places = places.filter(places.src_ip.notnull())
+    return places.group_by(["user", "src_ip"]).aggregate(first_ok=places.first_ts.min())
 
 
 def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
-    """Computed once per detection run (four detections build on it); see
-    :func:`_stranger_failures` for what it is."""
-    from crownwatch.detect import shared
-
-    return shared(
-        f"identity.stranger_failures:{recovery_seconds}",
-        lambda: _stranger_failures(auth, recovery_seconds),
-    )
-
-
-def _stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     """Credential failures (with ``ts`` and ``recovered`` as :func:`with_recovery` gives
     them) from an address the failing user had **never** signed in from before.
 
@@ -112,36 +156,27 @@ def _stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     apart by someone signing in from that address before, or within
     ``recovery_seconds`` after.
 
-    Built from window functions over one pass of the table (no self-joins), so the
-    plan stays small on both engines however often the result is reused.
+    Computed once per detection run (four detections build on it).
     """
-    ev = auth.filter(
-        ((auth.status == "success") | auth.reason.isin(CREDENTIAL_FAILURES))
-        & auth.src_ip.notnull() & auth.user.notnull()
-    )
-    ev = ev.mutate(
-        ts=epoch_s(ev.time),
-        succ_ts=ibis.ifelse(ev.status == "success", epoch_s(ev.time), ibis.null("int64")),
-    )
-    after = ibis.window(
-        group_by=[ev.user, ev.src_ip], order_by=[ev.ts, ev.status.desc()], preceding=0, following=None
-    )
-    ev = ev.mutate(
-        next_success=ev.succ_ts.min().over(after),
-        pair_first_ok=ev.succ_ts.min().over(ibis.window(group_by=[ev.user, ev.src_ip])),
-        ip_first_ok=ev.succ_ts.min().over(ibis.window(group_by=ev.src_ip)),
-    )
-    fails = ev.filter(ev.status == "failure")
-    fails = fails.mutate(
-        recovered=fails.next_success.notnull() & ((fails.next_success - fails.ts) <= recovery_seconds)
-    )
-    own = fails.pair_first_ok.notnull() & (fails.pair_first_ok <= fails.ts)
-    typo = (
-        (fails.reason == "unknown_user")
-        & fails.ip_first_ok.notnull()
-        & (fails.ip_first_ok <= fails.ts + recovery_seconds)
-    )
-    return fails.filter(~own & ~typo).drop("succ_ts", "pair_first_ok", "ip_first_ok")
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        fails = with_recovery(auth, recovery_seconds)
+        fails = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
+        pair = first_success_at(auth)
+        addr = pair.group_by(a_ip=pair.src_ip).aggregate(ip_first_ok=pair.first_ok.min())
+        pair = pair.select(p_user=pair.user, p_ip=pair.src_ip, pair_first_ok=pair.first_ok)
+        f = fails.left_join(pair, (fails.user == pair.p_user) & (fails.src_ip == pair.p_ip))
+        f = f.left_join(addr, f.src_ip == addr.a_ip)
+        own = f.pair_first_ok.notnull() & (f.pair_first_ok <= f.ts)
+        typo = (
+            (f.reason == "unknown_user")
+            & f.ip_first_ok.notnull()
+            & (f.ip_first_ok <= f.ts + recovery_seconds)
+        )
+        return f.filter(~own & ~typo).drop("p_user", "p_ip", "a_ip", "pair_first_ok", "ip_first_ok")
+
+    return shared(f"identity.stranger_failures:{recovery_seconds}", build)
 
 
 def clusters(
@@ -262,12 +297,14 @@ __all__ = [
     "cluster_details",
     "cluster_stats",
     "clusters",
+    "credential_failures",
     "first_success_at",
     "is_private_ip",
     "raw_ref",
     "runs",
     "single_source_runs",
     "stranger_failures",
+    "success_places",
     "with_recovery",
     "_",
 ]

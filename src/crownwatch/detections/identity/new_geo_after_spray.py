@@ -40,7 +40,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import epoch_s, raw_ref
+from crownwatch.detections.identity._common import epoch_s, raw_ref, success_places
 from crownwatch.detections.identity._spray import run_exposures
 
 META = Meta(
@@ -109,8 +109,9 @@ def query(t, p) -> ibis.Table:
     # mobile ISPs that several colleagues signed in from before the spray are where
     # people work from, not where an attacker comes from (the demo's week of data
     # raised ~50 such findings for one planted intrusion before this test).
-    org = succ.filter(succ.src_asn.notnull()).group_by([succ.src_asn, succ.user]).aggregate(
-        o_first=succ.s_ts.min()
+    places = success_places(auth)
+    org = places.filter(places.src_asn.notnull()).group_by(["src_asn", "user"]).aggregate(
+        o_first=places.first_ts.min()
     )
     pairs = after.filter(after.src_asn.notnull()).select(
         p_user=after.user, p_asn=after.src_asn, p_expo=after.expo_first

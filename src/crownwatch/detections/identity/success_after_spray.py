@@ -47,7 +47,12 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import epoch_s, first_success_at, raw_ref
+from crownwatch.detections.identity._common import (
+    epoch_s,
+    first_success_at,
+    raw_ref,
+    success_places,
+)
 from crownwatch.detections.identity._spray import run_exposures
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
@@ -85,11 +90,13 @@ def query(t, p) -> ibis.Table:
     ok = ok.filter(ok.ok_ts > ok.expo_first)
 
     # What the owner looked like before the spray began.
-    succ = auth.filter((auth.status == "success") & auth.user.notnull())
-    succ = succ.mutate(s_ts=epoch_s(succ.time))
-    seen_ip = succ.group_by(["user", "src_ip"]).aggregate(ip_first=succ.s_ts.min())
-    org_asn = succ.filter(succ.src_asn.notnull()).group_by("src_asn").aggregate(asn_first=succ.s_ts.min())
-    seen_ua = succ.group_by(["user", "user_agent"]).aggregate(ua_first=succ.s_ts.min())
+    places = success_places(auth)
+    pairs_ok = first_success_at(auth)
+    seen_ip = pairs_ok.select("user", "src_ip", ip_first=pairs_ok.first_ok)
+    org_asn = places.filter(places.src_asn.notnull()).group_by("src_asn").aggregate(
+        asn_first=places.first_ts.min()
+    )
+    seen_ua = places.group_by(["user", "user_agent"]).aggregate(ua_first=places.first_ts.min())
     spray_ips = expo.select(spray_ip=expo.src_ip).distinct()
     spray_uas = expo.select(ua_user=expo.user, spray_ua=expo.user_agent).distinct()
 
@@ -100,12 +107,14 @@ def query(t, p) -> ibis.Table:
     o = o.left_join(spray_uas, (o.user == spray_uas.ua_user) & (o.user_agent == spray_uas.spray_ua))
     # An address several colleagues had already signed in from (office NAT, VPN) is
     # the organisation's, whoever first uses it.
-    pairs_ok = first_success_at(auth)
-    shared = o.select("ref", "src_ip", "expo_first").distinct()
+    # (Counted per address and spray start, not per outcome: an office NAT's
+    # thousands of users would otherwise be joined to every sign-in through it.)
+    shared = o.select("src_ip", "expo_first").distinct()
     shared = shared.join(pairs_ok, "src_ip")
     shared = shared.filter(shared.first_ok < shared.expo_first)
-    shared = shared.group_by("ref").aggregate(ip_users_before=shared.user.nunique())
-    o = o.left_join(shared, "ref").drop("ref_right")
+    # first_ok is one row per (user, address): the row count is the user count
+    shared = shared.group_by(["src_ip", "expo_first"]).aggregate(ip_users_before=shared.count())
+    o = o.left_join(shared, ["src_ip", "expo_first"]).drop("src_ip_right", "expo_first_right")
     before = o.expo_first
     known_ip = (o.ip_first.notnull() & (o.ip_first < before)) | (
         o.ip_users_before.fill_null(0) >= p.org_ip_min_users
