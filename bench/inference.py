@@ -113,9 +113,10 @@ def bench(sizes: list[int], workdir: Path, threads: int) -> list[dict]:
         truth = generate_inference_bulk(data, n, seed=7)
         gen = time.perf_counter() - t0
         res = {"requests": n, "bytes": data.stat().st_size, "generate_s": gen,
-               "generate_rps": n / gen, "truth": truth}
+               "generate_rps": n / gen, "truth": truth, "load_before": os.getloadavg()}
         for phase in ("baseline", "ingest", "detect"):
             res[phase] = run_phase(phase, data, work, threads)
+        res["load_after"] = os.getloadavg()
         res["analysis_s"] = res["ingest"]["seconds"] + res["detect"]["seconds"]
         res["analysis_peak_rss"] = max(res["ingest"]["peak_rss"], res["detect"]["peak_rss"])
         rows.append(res)
@@ -147,6 +148,10 @@ def table(rows: list[dict]) -> str:
         )
     lines.append("")
     lines.append("Bulk writer: " + ", ".join(f"{r['generate_rps'] / 1000:.0f}k requests/s" for r in rows) + ".")
+    lines.append("")
+    lines.append("Load average (1/5/15 min) before → after each size: " + "; ".join(
+        f"{r['requests']:,}: {'/'.join(f'{x:.1f}' for x in r['load_before'])} → "
+        f"{'/'.join(f'{x:.1f}' for x in r['load_after'])}" for r in rows) + ".")
     return "\n".join(lines)
 
 

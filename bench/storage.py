@@ -1,7 +1,7 @@
 """Storage benchmark (issue 4): ingest and exfiltration-detection time for N S3 server
 access log records (api_activity), beside the floor — a bare DuckDB ``read_csv →
-Parquet`` of the same files split into columns by the same regex, no normalisation,
-no quarantine, no provenance.
+Parquet`` of the same files' lines: no field splitting, no normalisation, no
+quarantine, no provenance.
 
     python -m bench storage                      # 10M events
     python -m bench storage --events 1000000
@@ -13,6 +13,7 @@ with --record.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -65,7 +66,9 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
+    loads = []
     for n in args.events:
+        load_before = os.getloadavg()
         path = dataset(n)
         mb = sum(f.stat().st_size for f in path.iterdir()) / 1e6
         work = Path(tempfile.mkdtemp(dir=OUT, prefix="work-"))
@@ -79,8 +82,6 @@ def main(argv: list[str]) -> int:
             t_ing = t["s"]
             read = sum(r.read for r in res)
             assert read == sum(r.routed_rows + r.quarantined for r in res)
-            import os
-
             os.environ["CROWNWATCH_CONFIG"] = str(cfg)
             import tomllib
 
@@ -95,6 +96,7 @@ def main(argv: list[str]) -> int:
             t_det = time.perf_counter() - t0
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        loads.append(f"{n:,}: load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
         prev = t0
         det_cells = []
         for did, ts, k in per_det:
@@ -115,12 +117,12 @@ def main(argv: list[str]) -> int:
          "ingest throughput / floor", "exfiltration detections", "detections / floor", "per detection (s/findings)"],
         rows,
     )
-    rss = f"peak RSS {peak_rss_mb():,.0f} MiB"
+    rss = f"peak RSS {peak_rss_mb():,.0f} MiB; " + "; ".join(loads)
     print("\n" + rss)
     if args.record:
         import platform
 
         with open(RESULTS, "a") as fh:
             fh.write(f"\n{text}\n\n{rss}; {platform.processor() or platform.machine()}, "
-                     f"{__import__('os').cpu_count()} cores\n")
+                     f"{os.cpu_count()} cores\n")
     return 0
