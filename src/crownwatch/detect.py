@@ -88,6 +88,13 @@ def shared(key: str, build: Callable[[], ibis.Table]) -> ibis.Table:
     return run.cache[key]
 
 
+def current_engine() -> str | None:
+    """The engine name of the detection run in progress (None outside a run): for the
+    rare expression that must be spelled differently per engine to be fast."""
+    run = _RUN.get()
+    return run.engine.name if run is not None else None
+
+
 def _family(det: Detection) -> int:
     fam = det.id.split(".", 1)[0]
     return FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER)

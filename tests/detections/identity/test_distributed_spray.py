@@ -4,8 +4,10 @@ changing carrier addresses, username typos and the NAT rotation stay quiet."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ._okta import T0
-from ._scenarios import DAY, distributed_spray
+from ._scenarios import DAY, KIT_UA, distributed_spray
 from .conftest import findings_for, hunt_events
 
 DET = "identity.distributed_spray"
@@ -49,3 +51,35 @@ def test_breach_list_share_is_left_to_credential_stuffing(tmp_path):
     # One name in three unknown: a breach list, not a directory.
     ev = distributed_spray(n_ips=20, users_per_ip=3, unknown_every=3, hours=6)
     assert hunt_events(tmp_path, ev, DET) == []
+
+
+def _first_day_of_logs(t0, n_users: int = 60) -> list[dict]:
+    """The first day an organisation's logs cover: everyone's first event, so nobody
+    has an address of their own yet. Each user mistypes once from home and signs in
+    from there two hours later (past any recovery window) — on a big tenant's first
+    day that is hundreds of accounts failing from addresses 'never seen before'."""
+    from ._okta import Net, fail, staff, success
+
+    ev: list[dict] = []
+    for i, u in enumerate(staff(n_users, "cold")):
+        home = Net(f"73.{10 + i // 200}.{i % 200}.{7 + i % 3}", 7922)
+        at = t0 + timedelta(minutes=7 * i)
+        ev += fail(at, u, home) + success(at + timedelta(hours=2), u, home)
+    return ev
+
+
+def test_first_day_of_logs_is_not_a_spray(tmp_path):
+    assert hunt_events(tmp_path, _first_day_of_logs(T0), DET) == []
+
+
+def test_spray_on_the_first_day_of_logs_still_fires(tmp_path):
+    # The warm-up only forgives addresses the user really signs in from: a spray in
+    # the first hours, from addresses none of its victims ever uses, is still one.
+    from ._okta import fail, hosting, staff
+
+    victims = staff(40, "early")
+    spray = [e for k, u in enumerate(victims)
+             for e in fail(T0 + timedelta(minutes=20 * k), u, hosting(300 + k // 2, KIT_UA))]
+    [f] = hunt_events(tmp_path, _first_day_of_logs(T0) + spray, DET)
+    assert all(u.startswith("early") for u in f["entities"]["user"])  # no cold-start user
+    assert f["evidence"]["distinct_users"] == len(victims)

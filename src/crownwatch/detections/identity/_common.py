@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 from ibis import _
+
+
+@ibis.udf.scalar.builtin(name="epoch")
+def _duckdb_epoch(ts: dt.Timestamp(timezone="UTC")) -> dt.float64:
+    """DuckDB's own ``epoch(TIMESTAMPTZ)``, without the cast to a naive TIMESTAMP that
+    Ibis's ``epoch_seconds()`` puts in front of it (that cast is a time-zone
+    conversion per row: ten times the cost of the whole expression)."""
 
 
 def epoch_s(ts: ibis.Value) -> ibis.Value:
@@ -13,8 +21,13 @@ def epoch_s(ts: ibis.Value) -> ibis.Value:
 
     ``floor`` rather than truncating the timestamp to the second: the same value,
     but DuckDB's time-zone-aware ``date_trunc`` costs seven times as much, and this
-    runs on every row the identity detections read."""
-    return ts.epoch_seconds().floor().cast("int64")
+    runs on every row the identity detections read. Inside a DuckDB detection run it
+    calls DuckDB's ``epoch`` directly (see :func:`_duckdb_epoch`); elsewhere the
+    portable Ibis expression — the values are identical."""
+    from crownwatch.detect import current_engine
+
+    seconds = _duckdb_epoch(ts) if current_engine() == "duckdb" else ts.epoch_seconds()
+    return seconds.floor().cast("int64")
 
 
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
@@ -28,6 +41,14 @@ def raw_ref(t: ibis.Table) -> ibis.Value:
     return t.raw_source.concat("#", where)
 
 
+# What the identity detections read of a failure. Reading every column of the table
+# to keep a few per cent of its rows cost more than all the detections' own work.
+FAILURE_COLUMNS = (
+    "time", "source", "user", "src_ip", "src_asn", "src_as_org", "src_country",
+    "user_agent", "service", "status", "reason", "raw_source", "raw_offset", "raw_id",
+)
+
+
 def credential_failures(auth: ibis.Table) -> ibis.Table:
     """Every credential failure (:data:`CREDENTIAL_FAILURES`) with its ``ts``, taken
     out of the table once per run: a few per cent of the rows, and every identity
@@ -35,7 +56,7 @@ def credential_failures(auth: ibis.Table) -> ibis.Table:
     from crownwatch.detect import shared
 
     def build() -> ibis.Table:
-        f = auth.filter(auth.reason.isin(CREDENTIAL_FAILURES))
+        f = auth.filter(auth.reason.isin(CREDENTIAL_FAILURES)).select(*FAILURE_COLUMNS)
         return f.mutate(ts=epoch_s(f.time))
 
     return shared("identity.credential_failures", build)
@@ -106,20 +127,28 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     return shared(f"identity.with_recovery:{recovery_seconds}", build)
 
 
-def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -> ibis.Table:
+def runs(
+    t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts", keep_interval: bool = False
+) -> ibis.Table:
     """Split each ``by`` group's events into runs separated by quiet gaps longer than
-    ``gap_seconds`` (gaps-and-islands); adds ``run`` (0, 1, 2… per group)."""
+    ``gap_seconds`` (gaps-and-islands); adds ``run`` (0, 1, 2… per group) and, with
+    ``keep_interval``, ``interval`` — seconds since the previous event of the same
+    run (NULL on a run's first event).
+
+    Ordered by ``ts`` alone: events with equal ``ts`` fall into the same run and have
+    interval 0 whichever comes first, so no tie-breaker is needed for a deterministic
+    result — and sorting on the integer alone is several times cheaper than adding
+    the raw-record strings to the sort key (the windows are most of the identity
+    detections' time at 10M events)."""
     by = [by] if isinstance(by, str) else by
-    w = ibis.window(group_by=[t[c] for c in by], order_by=[t[ts], t.raw_source, t.raw_offset])
-    t = t.mutate(_prev=t[ts].lag().over(w))
-    t = t.mutate(_new=ibis.ifelse(t._prev.isnull() | ((t[ts] - t._prev) > gap_seconds), 1, 0))
-    w2 = ibis.window(
-        group_by=[t[c] for c in by], order_by=[t[ts], t.raw_source, t.raw_offset],
-        preceding=None, following=0,
-    )
-    return t.mutate(run=t._new.sum().over(w2)).drop("_prev", "_new")
-
-
+    w = ibis.window(group_by=[t[c] for c in by], order_by=t[ts])
+    t = t.mutate(_gap=t[ts] - t[ts].lag().over(w))
+    t = t.mutate(_new=ibis.ifelse(t._gap.isnull() | (t._gap > gap_seconds), 1, 0))
+    w2 = ibis.window(group_by=[t[c] for c in by], order_by=t[ts], preceding=None, following=0)
+    t = t.mutate(run=t._new.sum().over(w2))
+    if keep_interval:
+        t = t.mutate(interval=ibis.ifelse(t._new == 1, ibis.null("float64"), t._gap.cast("float64")))
+    return t.drop("_gap", "_new")
 
 
 # RFC 1918, loopback, link-local, IPv6 unique-local / link-local / loopback: addresses
@@ -142,7 +171,14 @@ def first_success_at(auth: ibis.Table) -> ibis.Table:
     return places.group_by(["user", "src_ip"]).aggregate(first_ok=places.first_ts.min())
 
 
-def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
+# How long a source's data must run before "the user never signed in from here" means
+# anything (see stranger_failures).
+WARMUP_SECONDS = 24 * 3600
+
+
+def stranger_failures(
+    auth: ibis.Table, recovery_seconds: int, warmup_seconds: int = WARMUP_SECONDS
+) -> ibis.Table:
     """Credential failures (with ``ts`` and ``recovered`` as :func:`with_recovery` gives
     them) from an address the failing user had **never** signed in from before.
 
@@ -156,6 +192,17 @@ def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     apart by someone signing in from that address before, or within
     ``recovery_seconds`` after.
 
+    **Cold start.** In the first ``warmup_seconds`` of a source's data nothing has a
+    history yet: every user's first failure from home would be a stranger's, and a
+    big organisation's first day looks like a distributed spray (seen on the 10M
+    benchmark: 3 false sprays and a thousand false "successes after spray"). So a
+    failure inside the warm-up is also the user's own when the user signed in from
+    that address at any time inside the warm-up (and a mistyped login, when anyone
+    did). The price: during the warm-up only,
+    an attacker who gets in from a spray address hides that one account's failures
+    (the rest of the spray still counts, and ``success_after_spray`` still keys on
+    the other victims).
+
     Computed once per detection run (four detections build on it).
     """
     from crownwatch.detect import shared
@@ -163,20 +210,27 @@ def stranger_failures(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     def build() -> ibis.Table:
         fails = with_recovery(auth, recovery_seconds)
         fails = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
+        starts = auth.group_by(w_source=auth.source).aggregate(w_end=epoch_s(auth.time.min()) + warmup_seconds)
+        fails = fails.left_join(starts, fails.source == starts.w_source).drop("w_source")
         pair = first_success_at(auth)
         addr = pair.group_by(a_ip=pair.src_ip).aggregate(ip_first_ok=pair.first_ok.min())
         pair = pair.select(p_user=pair.user, p_ip=pair.src_ip, pair_first_ok=pair.first_ok)
         f = fails.left_join(pair, (fails.user == pair.p_user) & (fails.src_ip == pair.p_ip))
         f = f.left_join(addr, f.src_ip == addr.a_ip)
-        own = f.pair_first_ok.notnull() & (f.pair_first_ok <= f.ts)
+        own = f.pair_first_ok.notnull() & (
+            (f.pair_first_ok <= f.ts) | ((f.ts < f.w_end) & (f.pair_first_ok < f.w_end))
+        )
         typo = (
             (f.reason == "unknown_user")
             & f.ip_first_ok.notnull()
-            & (f.ip_first_ok <= f.ts + recovery_seconds)
+            & (
+                (f.ip_first_ok <= f.ts + recovery_seconds)
+                | ((f.ts < f.w_end) & (f.ip_first_ok < f.w_end))
+            )
         )
-        return f.filter(~own & ~typo).drop("p_user", "p_ip", "a_ip", "pair_first_ok", "ip_first_ok")
+        return f.filter(~own & ~typo).drop("p_user", "p_ip", "a_ip", "pair_first_ok", "ip_first_ok", "w_end")
 
-    return shared(f"identity.stranger_failures:{recovery_seconds}", build)
+    return shared(f"identity.stranger_failures:{recovery_seconds}:{warmup_seconds}", build)
 
 
 def clusters(
@@ -264,16 +318,17 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
     )
 
 
-def single_source_runs(
-    fails: ibis.Table, min_users: int, max_attempts_per_user: float, gap_seconds: int
-) -> tuple[ibis.Table, ibis.Table]:
-    """The password-spray shape from one address: ``(fails_with_run, firing_runs)``.
-
-    ``fails`` are :func:`with_recovery` rows; a run is one address's failures with no
-    gap longer than ``gap_seconds``; it fires with ``min_users`` accounts that did not
-    recover and at most ``max_attempts_per_user`` attempts each on average."""
+def single_source_runs(fails: ibis.Table, gap_seconds: int) -> ibis.Table:
+    """:func:`with_recovery` rows with an address, cut into runs (``run``): one
+    address's failures with no gap longer than ``gap_seconds``."""
     fails = fails.filter(fails.src_ip.notnull())
-    fails = runs(fails, "src_ip", gap_seconds)
+    return runs(fails, "src_ip", gap_seconds)
+
+
+def spray_runs(fails: ibis.Table, min_users: int, max_attempts_per_user: float) -> ibis.Table:
+    """The password-spray shape from one address: the runs of
+    :func:`single_source_runs` with ``min_users`` accounts that did not recover and
+    at most ``max_attempts_per_user`` attempts each on average, one row per run."""
     per_run = fails.group_by(["src_ip", "run"]).aggregate(
         first_seen=fails.time.min(),
         last_seen=fails.time.max(),
@@ -284,10 +339,9 @@ def single_source_runs(
         locked_attempts=(fails.reason == "locked").sum(),
     )
     per_run = per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
-    hits = per_run.filter(
+    return per_run.filter(
         (per_run.unrecovered_users >= min_users) & (per_run.attempts_per_user <= max_attempts_per_user)
     )
-    return fails, hits
 
 
 __all__ = [
@@ -303,6 +357,7 @@ __all__ = [
     "raw_ref",
     "runs",
     "single_source_runs",
+    "spray_runs",
     "stranger_failures",
     "success_places",
     "with_recovery",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import params_for
+from crownwatch.detections.identity._common import epoch_s, raw_ref
+from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 KINDS = ("password_spray", "distributed_spray", "credential_stuffing")
 
@@ -48,3 +50,26 @@ def run_exposures(t) -> ibis.Table:
     from crownwatch.detect import shared
 
     return shared("identity.spray_exposures", lambda: spray_exposures(t.authentication))
+
+
+def exposed_outcomes(t) -> ibis.Table:
+    """Every password-correct outcome (success, MFA challenge, conditional-access
+    block) of an account exposed to a spray, at any time, with ``ok_ts`` (epoch
+    seconds), ``ref`` (the raw record) and ``expo_first`` (the account's first spray
+    attempt): what both after-spray detections look at, taken out of the table in
+    one scan per run — reading the sign-ins of a few sprayed accounts out of ten
+    million rows costs a full scan each time."""
+    from crownwatch.detect import shared
+
+    def build() -> ibis.Table:
+        auth = t.authentication
+        expo = run_exposures(t)
+        first = expo.group_by("user").aggregate(expo_first=expo.ts.min())
+        ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
+        ok = ok.select(
+            "user", "src_ip", "src_asn", "src_as_org", "src_country", "user_agent", "status",
+            "reason", "time", ok_ts=epoch_s(ok.time), ref=raw_ref(ok),
+        )
+        return ok.join(first, "user")
+
+    return shared("identity.exposed_outcomes", build)

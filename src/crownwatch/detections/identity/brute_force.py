@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detect import shared
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
     epoch_s,
@@ -83,22 +84,28 @@ META = Meta(
 )
 
 
-def query(t, p) -> ibis.Table:
-    auth = t.authentication
+def _runs(auth, p) -> ibis.Table:
+    """Each user's credential failures cut into runs, with the interval since the
+    previous attempt and whether the address was already the account's own."""
     fails = with_recovery(auth, p.recovery_minutes * 60)
     fails = fails.filter(fails.user.notnull())
     if p.exclude_users:
         fails = fails.filter(~fails.user.isin([u.lower() for u in p.exclude_users]))
-    fails = runs(fails, "user", p.gap_minutes * 60)
+    fails = runs(fails, "user", p.gap_minutes * 60, keep_interval=True)
 
     # Was this address already the account's own when the run began?
     known = first_success_at(auth)
     fails = fails.left_join(known, ["user", "src_ip"])
     fails = fails.mutate(own_ip=fails.first_ok.notnull() & (fails.first_ok < fails.ts))
-    fails = fails.drop("user_right", "src_ip_right", "first_ok")
+    return fails.drop("user_right", "src_ip_right", "first_ok")
 
-    w = ibis.window(group_by=[fails.user, fails.run], order_by=[fails.ts, fails.raw_source, fails.raw_offset])
-    fails = fails.mutate(interval=(fails.ts - fails.ts.lag().over(w)).cast("float64"))
+
+def query(t, p) -> ibis.Table:
+    auth = t.authentication
+    # read three times below (the run statistics, the details, the guess that
+    # landed): kept once rather than re-sorted for each
+    key = f"identity.brute_force.runs:{p.recovery_minutes}:{p.gap_minutes}:{sorted(p.exclude_users)}"
+    fails = shared(key, lambda: _runs(auth, p))
 
     per_run = fails.group_by(["user", "run"]).aggregate(
         first_seen=fails.time.min(),

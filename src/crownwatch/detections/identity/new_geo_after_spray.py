@@ -40,8 +40,8 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.identity._common import epoch_s, raw_ref, success_places
-from crownwatch.detections.identity._spray import run_exposures
+from crownwatch.detections.identity._common import success_places
+from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 
 META = Meta(
     id="identity.new_geo_after_spray",
@@ -83,9 +83,12 @@ def query(t, p) -> ibis.Table:
         spray_kinds=expo.kind.collect(),
     )
 
-    succ = auth.filter((auth.status == "success") & auth.user.notnull())
-    succ = succ.mutate(s_ts=epoch_s(succ.time), ref=raw_ref(succ))
-    succ = succ.join(exposed.select("user", "expo_first"), "user")
+    succ = exposed_outcomes(t)
+    succ = succ.filter(succ.status == "success")
+    succ = succ.select(
+        "user", "src_ip", "src_asn", "src_as_org", "src_country", "user_agent", "time", "ref",
+        "expo_first", s_ts=succ.ok_ts,
+    )
 
     base = succ.filter(
         (succ.s_ts < succ.expo_first) & (succ.s_ts >= succ.expo_first - p.baseline_days * 86400)

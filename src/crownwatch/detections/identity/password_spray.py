@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detect import shared
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
     epoch_s,
     raw_ref,
     single_source_runs,
+    spray_runs,
     with_recovery,
 )
 
@@ -67,10 +69,17 @@ META = Meta(
 
 
 def _runs(auth, p) -> tuple[ibis.Table, ibis.Table]:
-    fails = with_recovery(auth, p.recovery_minutes * 60)
-    if p.exclude_src_ips:
-        fails = fails.filter(~fails.src_ip.isin(list(p.exclude_src_ips)))
-    return single_source_runs(fails, p.min_users, p.max_attempts_per_user, p.gap_minutes * 60)
+    def build() -> ibis.Table:
+        fails = with_recovery(auth, p.recovery_minutes * 60)
+        if p.exclude_src_ips:
+            fails = fails.filter(~fails.src_ip.isin(list(p.exclude_src_ips)))
+        return single_source_runs(fails, p.gap_minutes * 60)
+
+    # the runs are cut once per run of the detections: the spray exposures
+    # (default thresholds) and this detection (configured ones, usually the same)
+    key = f"identity.password_spray.runs:{p.recovery_minutes}:{p.gap_minutes}:{sorted(p.exclude_src_ips)}"
+    fails = shared(key, build)
+    return fails, spray_runs(fails, p.min_users, p.max_attempts_per_user)
 
 
 def firing_attempts(auth, p) -> ibis.Table:

@@ -48,13 +48,10 @@ import ibis
 
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
-    epoch_s,
     first_success_at,
-    raw_ref,
     success_places,
 )
-from crownwatch.detections.identity._spray import run_exposures
-from crownwatch.tables.authentication import PASSWORD_CORRECT
+from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 
 META = Meta(
     id="identity.success_after_spray",
@@ -79,15 +76,9 @@ META = Meta(
 def query(t, p) -> ibis.Table:
     auth = t.authentication
     expo = run_exposures(t)
-    first_expo = expo.group_by("user").aggregate(expo_first=expo.ts.min())
-
-    ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
-    ok = ok.select(
-        "user", "src_ip", "src_asn", "user_agent", "reason", "time",
-        ok_ts=epoch_s(ok.time), ref=raw_ref(ok),
-    )
-    ok = ok.join(first_expo, "user")
+    ok = exposed_outcomes(t)
     ok = ok.filter(ok.ok_ts > ok.expo_first)
+    ok = ok.select("user", "src_ip", "src_asn", "user_agent", "reason", "time", "ok_ts", "ref", "expo_first")
 
     # What the owner looked like before the spray began.
     places = success_places(auth)
