@@ -63,11 +63,11 @@ def credential_failures(auth: ibis.Table) -> ibis.Table:
 
 
 def success_places(auth: ibis.Table) -> ibis.Table:
-    """``(user, src_ip, src_asn, src_country, user_agent, first_ts)``: the places and
+    """``(user, src_ip, src_asn, user_agent, first_ts)``: the places and
     clients each user has signed in successfully from, and since when — every
     successful sign-in folded into one row per distinct place, in one pass.
 
-    "Is this address, network, country or browser *theirs*, and since when?" is
+    "Is this address, network or browser *theirs*, and since when?" is
     what four detections ask of the successes; answering it from this summary
     (tens of thousands of rows where the table holds millions) is what keeps the
     identity detections at seconds over ten million events."""
@@ -75,7 +75,7 @@ def success_places(auth: ibis.Table) -> ibis.Table:
 
     def build() -> ibis.Table:
         ok = auth.filter((auth.status == "success") & auth.user.notnull())
-        return ok.group_by(["user", "src_ip", "src_asn", "src_country", "user_agent"]).aggregate(
+        return ok.group_by(["user", "src_ip", "src_asn", "user_agent"]).aggregate(
             first_ts=epoch_s(ok.time.min())
         )
 
@@ -127,28 +127,34 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     return shared(f"identity.with_recovery:{recovery_seconds}", build)
 
 
-def runs(
-    t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts", keep_interval: bool = False
-) -> ibis.Table:
-    """Split each ``by`` group's events into runs separated by quiet gaps longer than
-    ``gap_seconds`` (gaps-and-islands); adds ``run`` (0, 1, 2… per group) and, with
-    ``keep_interval``, ``interval`` — seconds since the previous event of the same
-    run (NULL on a run's first event).
+def run_keys(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -> ibis.Table:
+    """The distinct ``(*by, ts)`` of ``t`` cut into runs separated by quiet gaps longer
+    than ``gap_seconds`` (gaps-and-islands): adds ``run`` (0, 1, 2… per group).
 
-    Ordered by ``ts`` alone: events with equal ``ts`` fall into the same run and have
-    interval 0 whichever comes first, so no tie-breaker is needed for a deterministic
-    result — and sorting on the integer alone is several times cheaper than adding
-    the raw-record strings to the sort key (the windows are most of the identity
-    detections' time at 10M events)."""
+    The windows sort only the keys, not whole rows: equal timestamps always share a
+    run, so the distinct keys decide every row's run, and sorting narrow keys then
+    joining the run back (:func:`runs`) is half the cost of sorting the failures
+    with all their columns — the windows were most of the identity detections'
+    time at 10M events. No tie-breaker is needed for a deterministic result."""
     by = [by] if isinstance(by, str) else by
-    w = ibis.window(group_by=[t[c] for c in by], order_by=t[ts])
-    t = t.mutate(_gap=t[ts] - t[ts].lag().over(w))
-    t = t.mutate(_new=ibis.ifelse(t._gap.isnull() | (t._gap > gap_seconds), 1, 0))
-    w2 = ibis.window(group_by=[t[c] for c in by], order_by=t[ts], preceding=None, following=0)
-    t = t.mutate(run=t._new.sum().over(w2))
-    if keep_interval:
-        t = t.mutate(interval=ibis.ifelse(t._new == 1, ibis.null("float64"), t._gap.cast("float64")))
-    return t.drop("_gap", "_new")
+    k = t.select(*by, ts).distinct()
+    w = ibis.window(group_by=[k[c] for c in by], order_by=k[ts])
+    k = k.mutate(_gap=k[ts] - k[ts].lag().over(w))
+    k = k.mutate(_new=ibis.ifelse(k._gap.isnull() | (k._gap > gap_seconds), 1, 0))
+    w2 = ibis.window(group_by=[k[c] for c in by], order_by=k[ts], preceding=None, following=0)
+    k = k.mutate(run=k._new.sum().over(w2))
+    return k.drop("_gap", "_new")
+
+
+def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -> ibis.Table:
+    """``t`` with ``run``: each ``by`` group's events split into runs separated by
+    quiet gaps longer than ``gap_seconds`` (see :func:`run_keys`). NULL is a group of
+    its own, as in a window's PARTITION BY (a cluster signature may lack a user agent)."""
+    by = [by] if isinstance(by, str) else by
+    k = run_keys(t, by, gap_seconds, ts)
+    k = k.rename({f"_k_{c}": c for c in [*by, ts]})
+    cond = [t[c].identical_to(k[f"_k_{c}"]) for c in [*by, ts]]
+    return t.join(k, cond).drop(*[f"_k_{c}" for c in [*by, ts]])
 
 
 # RFC 1918, loopback, link-local, IPv6 unique-local / link-local / loopback: addresses
@@ -355,6 +361,7 @@ __all__ = [
     "first_success_at",
     "is_private_ip",
     "raw_ref",
+    "run_keys",
     "runs",
     "single_source_runs",
     "spray_runs",

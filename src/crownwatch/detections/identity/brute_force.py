@@ -85,13 +85,13 @@ META = Meta(
 
 
 def _runs(auth, p) -> ibis.Table:
-    """Each user's credential failures cut into runs, with the interval since the
-    previous attempt and whether the address was already the account's own."""
+    """Each user's credential failures cut into runs, with whether the address was
+    already the account's own."""
     fails = with_recovery(auth, p.recovery_minutes * 60)
     fails = fails.filter(fails.user.notnull())
     if p.exclude_users:
         fails = fails.filter(~fails.user.isin([u.lower() for u in p.exclude_users]))
-    fails = runs(fails, "user", p.gap_minutes * 60, keep_interval=True)
+    fails = runs(fails, "user", p.gap_minutes * 60)
 
     # Was this address already the account's own when the run began?
     known = first_success_at(auth)
@@ -117,13 +117,25 @@ def query(t, p) -> ibis.Table:
         untrusted_attempts=(
             fails.src_ip.notnull() & ~(is_private_ip(fails.src_ip) | fails.own_ip)
         ).sum(),
-        mean_interval=fails.interval.mean(),
-        sd_interval=fails.interval.std(how="pop"),
         reasons=fails.reason.nunique(),
         locked_attempts=(fails.reason == "locked").sum(),
+        start_ts=fails.ts.min(),
         end_ts=fails.ts.max(),
     )
     per_run = per_run.filter(per_run.attempts >= p.min_attempts)
+
+    # Interval statistics from the distinct attempt times: the mean of consecutive
+    # gaps telescopes to (last - first) / (attempts - 1), and attempts at the same
+    # second add gaps of zero, which count in n but not in the sum of squares.
+    k = fails.semi_join(per_run, ["user", "run"]).select("user", "run", "ts").distinct()
+    k = k.mutate(gap=k.ts - k.ts.lag().over(ibis.window(group_by=[k.user, k.run], order_by=k.ts)))
+    sq = k.group_by(["user", "run"]).aggregate(sum_sq=(k.gap * k.gap).sum().cast("float64"))
+    per_run = per_run.join(sq, ["user", "run"])
+    n = per_run.attempts - 1
+    mean = ibis.ifelse(n > 0, (per_run.end_ts - per_run.start_ts) / n, ibis.null("float64"))
+    per_run = per_run.mutate(mean_interval=mean)
+    var = per_run.sum_sq.fill_null(0) / n - per_run.mean_interval * per_run.mean_interval
+    per_run = per_run.mutate(sd_interval=ibis.greatest(var, 0.0).sqrt())
     cv = per_run.sd_interval / ibis.ifelse(per_run.mean_interval > 0, per_run.mean_interval, 1.0)
     per_run = per_run.mutate(interval_cv=cv.round(3))
     stale = (
