@@ -49,7 +49,7 @@ class Engine:
                 t = self.backend.read_parquet(self.lake.table_glob(name), table_name=name)
                 t = t.select(*[f.name for f in schema])  # drop hive 'day'; fix the order
             else:
-                t = ibis.memtable(schema.empty_table(), name=f"{name}_empty")
+                t = ibis.memtable(schema.empty_table())
             self._tables[name] = t
         return self._tables[name]
 
