@@ -350,7 +350,12 @@ def write_bulk(path: str | Path, n_events: int, *, seed: int = 5, days: int = 14
     rng = random.Random(seed)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
-    people = [_role_arn(SSO_ROLE, f"user{i:03d}@{DOMAIN}") for i in range(200)]
+    # The research staff grows with the volume (one person per 5,000 records, at least
+    # 200) so each person's daily reads stay what a person reads — ~11 GB — at any
+    # size; a fixed 200 people would make everyone a 100 GB-a-day reader at 10M and
+    # bury the planted theft inside an ordinary day.
+    n_people = max(200, n_events // 5000)
+    people = [_role_arn(SSO_ROLE, f"user{i:03d}@{DOMAIN}") for i in range(n_people)]
     jobs = [_role_arn("nightly-train", f"i-0{_h(seed, i)[:16]}") for i in range(days)]
     keys = SHARDS + [f"frontier/v3/eval/part-{i:05d}.parquet" for i in range(400)]
     span = days * 86400
@@ -370,7 +375,7 @@ def write_bulk(path: str | Path, n_events: int, *, seed: int = 5, days: int = 14
                 if rng.random() < 0.3:
                     who, key, nbytes = jobs[day], keys[rng.randrange(8)], SHARD_BYTES
                 else:
-                    who, key, nbytes = people[rng.randrange(200)], keys[8 + rng.randrange(400)], rng.randint(10_000, 90_000_000)
+                    who, key, nbytes = people[rng.randrange(n_people)], keys[8 + rng.randrange(400)], rng.randint(10_000, 90_000_000)
                 ts = datetime.fromtimestamp(start + sec, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
                 rid = f"{rng.getrandbits(64):016X}"
                 lines.append(tmpl % (ts, f"10.30.{rng.randrange(4)}.{rng.randrange(1, 250)}", who, rid,
