@@ -14,3 +14,27 @@ def test_missing_table_is_empty_with_its_schema(tmp_path):
     t = eng.table("authentication")
     assert list(t.columns) == [f.name for f in SCHEMAS["authentication"]]
     assert eng.execute(t.filter(t.status == "failure")) == []
+
+
+def test_memory_limit_setting(monkeypatch):
+    import pytest
+
+    from crownwatch.lake import memory_limit
+
+    monkeypatch.delenv("CROWNWATCH_MEMORY_LIMIT", raising=False)
+    assert memory_limit() is None
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "512MiB")
+    assert memory_limit() == "512MiB"
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "3GB'; DROP TABLE x; --")
+    with pytest.raises(ValueError):
+        memory_limit()
+
+
+def test_ingest_under_a_memory_limit(tmp_path, monkeypatch):
+    from tests.detections.identity._okta import OFFICE, T0, success, write
+
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "256MB")
+    path = write(tmp_path / "okta.jsonl", success(T0, "a.user", OFFICE))
+    lake = Lake(tmp_path / "lake")
+    (res,) = lake.ingest([path])
+    assert res.read == res.routed_rows > 0 and res.quarantined == 0

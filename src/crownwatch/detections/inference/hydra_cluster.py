@@ -49,9 +49,9 @@ from datetime import datetime
 
 from crownwatch.detections.base import Meta
 from crownwatch.detections.inference._features import (
+    SignalTable,
     account_features,
     network_keys,
-    population,
     score,
     z_threshold,
 )
@@ -151,14 +151,20 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     excluded = set(p.exclude_billing)
     # 1. strong links
     values: dict[tuple[str, str], set[str]] = defaultdict(set)
+    keys_of: dict[str, list[tuple[str, str]]] = defaultdict(list)  # account -> its link values
     for r in rows:
+        a = r["account_id"]
         for b in r.get("billing_ids") or []:
             if b not in excluded:
-                values[("billing", b)].add(r["account_id"])
+                values[("billing", b)].add(a)
+                keys_of[a].append(("billing", b))
         for ip in r.get("src_ips") or []:
-            values[("src_ip", ip)].add(r["account_id"])
+            values[("src_ip", ip)].add(a)
+            keys_of[a].append(("src_ip", ip))
         for tpl in r.get("templates") or []:
-            values[("template", tpl)].add(r["account_id"])
+            values[("template", tpl)].add(a)
+            keys_of[a].append(("template", tpl))
+    order = {k: i for i, k in enumerate(values)}
     uf = _UnionFind()
     for (kind, _v), accts in values.items():
         # infrastructure joins accounts; a shared template only corroborates (common
@@ -171,7 +177,8 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     for a in uf.parent:
         clusters[uf.find(a)].append(a)
 
-    pop = population(rows)
+    signals = SignalTable(rows)
+    pop = signals.population()
     zmin = z_threshold(p.fp_budget)
     # (members are also scored alone against everyone, to report how many look clean)
     out = []
@@ -183,7 +190,9 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         # 2. which kinds of link hold it together, and corroboration
         links: dict[str, int] = defaultdict(int)
         shared: dict[str, list[str]] = defaultdict(list)
-        for (kind, v), accts in values.items():
+        # only the link values some member has can hold two members (in first-seen order)
+        for kind, v in sorted({k for a in members_ids for k in keys_of[a]}, key=order.__getitem__):
+            accts = values[(kind, v)]
             inside = accts & mset
             if len(inside) >= 2 and len(accts) <= p.max_link_accounts:
                 links[kind] += 1
@@ -217,7 +226,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         # 3. pooled traffic scored like one account
         pooled = _pooled(members)
         # leave-cluster-out reference: a big network must not set its own baseline
-        ref = population([r for r in rows if r["account_id"] not in mset])
+        ref = signals.population(without=mset)
         sc = score(pooled, ref, zmin, p.pooled_floor_scale)
         g = sc["groups"]
         if not (g["harvest"] >= 1 and g["harvest"] + g["targeting"] >= 2):
