@@ -42,22 +42,28 @@ def dataset(events: int) -> Path:
     return path
 
 
-def floor(path: Path, work: Path) -> float:
-    """The bare floor: DuckDB reads the same files' lines and writes them to Parquet —
-    no field splitting, no normalisation, no quarantine, no provenance."""
+def _timed_copy(path: Path, work: Path, name: str, read_csv_args: str, select: str = "*") -> float:
+    """Seconds for a bare DuckDB ``COPY (SELECT … FROM read_csv(<files>, …)) TO Parquet``."""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     glob = str(path / "*").replace("'", "''")
-    out = str(work / "floor.parquet").replace("'", "''")
+    out = str(work / f"{name}.parquet").replace("'", "''")
     with timer() as t:
         con.execute(
-            f"""COPY (SELECT line
-                FROM read_csv('{glob}', columns={{'line': 'VARCHAR'}}, header=false, delim='\x01',
-                              quote='', escape='', auto_detect=false))
-                TO '{out}' (FORMAT parquet)"""
+            f"COPY (SELECT {select} FROM read_csv('{glob}', {read_csv_args})) TO '{out}' (FORMAT parquet)"
         ).fetchall()
     con.close()
     return t["s"]
+
+
+def floor(path: Path, work: Path) -> float:
+    """The bare floor: DuckDB reads the same files' lines and writes them to Parquet —
+    no field splitting, no normalisation, no quarantine, no provenance."""
+    return _timed_copy(
+        path, work, "floor",
+        "columns={'line': 'VARCHAR'}, header=false, delim='\x01', quote='', escape='', auto_detect=false",
+        select="line",
+    )
 
 
 def floor_split(path: Path, work: Path) -> float:
@@ -65,19 +71,12 @@ def floor_split(path: Path, work: Path) -> float:
     double-quoted fields (the bracketed time becomes two columns), all VARCHAR, to
     Parquet — the work a bare engine does to make the log queryable, without
     crownwatch's typing, normalisation, quarantine or provenance."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    glob = str(path / "*").replace("'", "''")
-    out = str(work / "floor_split.parquet").replace("'", "''")
-    with timer() as t:
-        con.execute(
-            f"""COPY (SELECT * FROM read_csv('{glob}', delim=' ', quote='"', escape='"', header=false,
-                              null_padding=true, strict_mode=false, auto_detect=false,
-                              columns={{{", ".join(f"'c{i}': 'VARCHAR'" for i in range(27))}}}))
-                TO '{out}' (FORMAT parquet)"""
-        ).fetchall()
-    con.close()
-    return t["s"]
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(27)) + "}"
+    return _timed_copy(
+        path, work, "floor_split",
+        f"delim=' ', quote='\"', escape='\"', header=false, null_padding=true, strict_mode=false, "
+        f"auto_detect=false, columns={columns}",
+    )
 
 
 def main(argv: list[str]) -> int:
