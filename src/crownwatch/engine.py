@@ -37,6 +37,10 @@ class Engine:
             con = ibis.duckdb.connect()
             con.raw_sql("SET TimeZone = 'UTC'")
             con.raw_sql("SET enable_progress_bar = false")
+            # spill (a big lake's joins) into the lake's scratch folder, not a '.tmp'
+            # in whatever directory the analyst ran from
+            spill = str(self.lake.root / ".spill").replace("'", "''")
+            con.raw_sql(f"SET temp_directory = '{spill}'")
             return con
         return ibis.pyspark.connect(spark_session())
 

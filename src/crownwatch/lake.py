@@ -5,6 +5,7 @@ Layout (readable by DuckDB, Spark, Athena/Trino and pandas alike)::
     <lake>/tables/<table>/day=YYYY-MM-DD/<file-key>_<n>.parquet
     <lake>/manifest.jsonl      one line per ingested input file
     <lake>/findings.duckdb     the findings store (see crownwatch.findings)
+    <lake>/.spill/             DuckDB's scratch space when a job outgrows memory (transient)
 
 ``<file-key>`` is the SHA-256 of the input file's bytes, so re-ingesting the same
 content — under any name — adds nothing, and a crash half-way through a file is
