@@ -16,6 +16,7 @@ import ibis
 import pyarrow as pa
 
 from crownwatch.lake import Lake
+from crownwatch.sources.reader import _sql_str
 from crownwatch.tables import SCHEMAS
 
 ENGINES = ("duckdb", "spark")
@@ -39,8 +40,7 @@ class Engine:
             con.raw_sql("SET enable_progress_bar = false")
             # spill (a big lake's joins) into the lake's scratch folder, not a '.tmp'
             # in whatever directory the analyst ran from
-            spill = str(self.lake.root / ".spill").replace("'", "''")
-            con.raw_sql(f"SET temp_directory = '{spill}'")
+            con.raw_sql(f"SET temp_directory = {_sql_str(str(self.lake.root / '.spill'))}")
             return con
         return ibis.pyspark.connect(spark_session())
 

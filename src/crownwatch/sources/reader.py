@@ -202,8 +202,9 @@ class Reader:
             return self.stage_json(self.materialise_lines(path), structure, reject_sql)
 
     def _stage_json_clean(self, path: Path, structure: dict, reject_sql: str) -> str | None:
+        """Path 1 of :meth:`stage_json_lines`: the stage's name, or None (nothing
+        left behind) when the file is not clean."""
         name = self.name("stage")
-        compression = "gzip" if is_gzip(path) else "none"
         columns = "{" + ", ".join(
             f"{_sql_str(k)}: {_sql_str(_duck_type(v))}" for k, v in structure.items()
         ) + "}"
@@ -213,34 +214,26 @@ class Reader:
         # run before or after it.
         with ThreadPoolExecutor(1) as pool:
             lines = pool.submit(_line_count, path)
-            name = self._try_stage_clean(name, path, compression, columns, fields, reject_sql)
-            expected = lines.result()
-        if name is not None and self.count(name) != expected:
-            self.con.execute(f"DROP TABLE {name}")
-            return None
-        return name
-
-    def _try_stage_clean(self, name, path, compression, columns, fields, reject_sql) -> str | None:
-        try:
-            self.con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                WITH p AS (
-                    SELECT ordinality AS raw_offset, {{{fields}}} AS e
-                    FROM read_json({_sql_str(str(path))}, format='newline_delimited',
-                        columns={columns}, compression='{compression}',
-                        maximum_object_size=16777216) WITH ORDINALITY AS r
+            try:
+                self.con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                    WITH p AS (
+                        SELECT ordinality AS raw_offset, {{{fields}}} AS e
+                        FROM read_json({_sql_str(str(path))}, format='newline_delimited',
+                            columns={columns}, compression='{"gzip" if is_gzip(path) else "none"}',
+                            maximum_object_size=16777216) WITH ORDINALITY AS r
+                    )
+                    SELECT raw_offset, e, ({reject_sql}) AS _reject, NULL::VARCHAR AS _record
+                    FROM p"""
                 )
-                SELECT raw_offset, e, ({reject_sql}) AS _reject, NULL::VARCHAR AS _record
-                FROM p"""
-            )
-            ((rejected,),) = self.con.execute(
-                f"SELECT count(*) FROM {name} WHERE _reject IS NOT NULL"
-            ).fetchall()
-        except duckdb.Error:
+                ((rejected,),) = self.con.execute(
+                    f"SELECT count(*) FROM {name} WHERE _reject IS NOT NULL"
+                ).fetchall()
+                clean = not rejected and self.count(name) == lines.result()
+            except duckdb.Error:
+                clean = False
+        if not clean:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
-            return None
-        if rejected:
-            self.con.execute(f"DROP TABLE {name}")
             return None
         return name
 
