@@ -147,6 +147,29 @@ def test_invalid_utf8_and_gzip_fall_back_without_loss(tmp_path, lake):
     assert (res.read, res.routed_rows, res.quarantined) == (3, 2, 1)
 
 
+def test_line_numbers_join_builds_on_the_small_key_table(tmp_path, lake):
+    """The routed pass joins the file's lines to a (text hash, line number) table.
+    DuckDB estimates a CSV scan at a few dozen rows, so left to itself it builds the
+    join's hash table on the file's text — the whole file in memory (4.6 GiB of a
+    6.8 GiB peak at 10M requests). The ingest connection must build on the keys."""
+    from crownwatch.sources.reader import Reader
+
+    p = _write(tmp_path / "gw.jsonl", [_rec(request_id=f"r{i}") for i in range(50)])
+    con = lake.connect()
+    rel = llm_gateway.parse(Reader(con), p).routed["llm_request"]
+    ((_, plan),) = con.execute("EXPLAIN (FORMAT json) " + rel.sql_query()).fetchall()
+
+    def joins(node):
+        if node.get("name") == "HASH_JOIN":
+            yield node
+        for c in node.get("children", []):
+            yield from joins(c)
+
+    (join,) = [j for root in json.loads(plan) for j in joins(root)]
+    probe, build = join["children"]
+    assert "keys_" in json.dumps(build["extra_info"]) and "READ_CSV" in json.dumps(probe)
+
+
 def test_simhash_matches_reference():
     import random
 

@@ -374,6 +374,8 @@ def staged_lines(reader: Reader, path: Path, structure: dict, reject_sql: str, t
     unnumbered = records.replace("WITH ORDINALITY", "").replace("ordinality AS raw_offset", "NULL AS raw_offset")
     if unnumbered == records:  # the Reader's line source changed shape: stay correct
         return records, stage, n
+    # keys on the right: the join's build side (Lake.connect keeps the optimiser
+    # from swapping it for the file's text, whose size a CSV scan cannot estimate)
     fast = f"""(SELECT k.raw_offset, l.text FROM {unnumbered} l
                 JOIN {keys} k ON hash(l.text) = k._h WHERE k._unique)"""
     dup = reader.con.execute(f"SELECT count(*) FROM {keys} WHERE NOT _unique").fetchall()[0][0]
