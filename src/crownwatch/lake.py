@@ -176,7 +176,7 @@ class Lake:
         con.execute("SET preserve_insertion_order = true")
         # Ingest queries are scans, with one join: the gateway source gets each line's
         # number back by joining the file's lines to a small (hash, number) table
-        # (llm_gateway.staged_lines). DuckDB cannot estimate a CSV scan's rows, took
+        # (llm_gateway.numbered_lines). DuckDB cannot estimate a CSV scan's rows, took
         # the file for the smaller side and built its hash table on the text: 4.6 GiB
         # of the 6.8 GiB peak at 10M requests. Joins are built on the side written
         # on the right instead (10M: peak 2.6 GiB, 10 % faster).
@@ -233,7 +233,8 @@ class Lake:
             count = self._copy(con, rel, table, path, f"{key}_{n}")
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
-        if parsed.quarantine is not None:
+        short = res.read - res.routed_rows - res.skipped > 0
+        if parsed.quarantine is not None and (short or not parsed.quarantine_rereads):
             res.quarantined = self._copy(con, parsed.quarantine, "quarantine", path, f"{key}_q")
         lost = res.read - res.routed_rows - res.quarantined - res.skipped
         if lost:

@@ -147,6 +147,18 @@ def test_invalid_utf8_and_gzip_fall_back_without_loss(tmp_path, lake):
     assert (res.read, res.routed_rows, res.quarantined) == (3, 2, 1)
 
 
+def test_repeated_lines_each_keep_their_own_line_number(tmp_path, lake):
+    """Lines are numbered by joining their text hash back to the numbering pass;
+    a line that occurs twice must still come out twice, each with its own number."""
+    same = _rec(request_id="same")
+    lines = [same, _rec(request_id="other"), "", same, "{broken", "{broken", same]
+    res = lake.ingest([_write(tmp_path / "gw.jsonl", lines)])[0]
+    assert (res.read, res.routed_rows, res.quarantined) == (6, 4, 2)
+    offsets = sorted((r["request_id"], r["raw_offset"]) for r in _rows(lake))
+    assert offsets == [("other", 2), ("same", 1), ("same", 4), ("same", 7)]
+    assert sorted(r["raw_offset"] for r in _rows(lake, "quarantine")) == [5, 6]
+
+
 def test_line_numbers_join_builds_on_the_small_key_table(tmp_path, lake):
     """The routed pass joins the file's lines to a (text hash, line number) table.
     DuckDB estimates a CSV scan at a few dozen rows, so left to itself it builds the

@@ -43,6 +43,10 @@ class Parsed:
     copies: dict[str, duckdb.DuckDBPyRelation] = field(default_factory=dict)
     quarantine: duckdb.DuckDBPyRelation | None = None
     skipped: int = 0
+    # True when ``quarantine`` finds the rejects by parsing the input again (a large
+    # file is not worth holding its verdicts for): the lake then runs it only when
+    # the routed tables came up short of ``records - skipped``.
+    quarantine_rereads: bool = False
 
 
 class SourceError(Exception):

@@ -26,11 +26,9 @@ from crownwatch.sources.llm_gateway import (
     FEATURES,
     _text,
     ensure_udf,
+    numbered_lines,
     parsed_records,
-    stage_rejects,
-    staged_count,
-    staged_lines,
-    staged_quarantine,
+    rejected,
     ts_reject,
     with_features,
 )
@@ -45,8 +43,6 @@ STRUCTURE = {
     "team_id": "VARCHAR", "end_user": "VARCHAR", "metadata": "JSON",
     "requester_ip_address": "VARCHAR", "status": "VARCHAR", "messages": "JSON",
 }
-# What the counting pass needs to reach the same verdict without parsing messages.
-REJECT_STRUCTURE = {k: STRUCTURE[k] for k in ("startTime", "request_id")}
 REJECT = f"""CASE WHEN ({ts_reject("e.startTime")}) IS NOT NULL THEN ({ts_reject("e.startTime")}) END"""
 
 
@@ -65,11 +61,9 @@ def parse(reader: Reader, path: Path) -> Parsed:
     ensure_udf(reader.con)
     if head_text(path, 64).lstrip().startswith("["):
         records = reader.json_document(path, None)
-        stage = stage_rejects(reader, records, REJECT_STRUCTURE, REJECT, "e.startTime", "e.request_id")
-        n = staged_count(reader, stage)
+        n = reader.count(records)
     else:
-        records, stage, n = staged_lines(reader, path, REJECT_STRUCTURE, REJECT, "e.startTime",
-                                         "e.request_id")
+        records, n = numbered_lines(reader, path)
     good = parsed_records(records, STRUCTURE, REJECT, "e.startTime")
     msgs = "CASE WHEN json_type(e.messages) = 'VARCHAR' THEN json(e.messages ->> '$') ELSE e.messages END"
     base = f"""(WITH g AS (
@@ -102,4 +96,6 @@ def parse(reader: Reader, path: Path) -> Parsed:
         FROM {with_features(base, "_u", "_sys", "false")}"""
     )
     return Parsed(records=n, routed={"llm_request": rel},
-                  quarantine=staged_quarantine(reader, stage, NAME, path))
+                  quarantine=rejected(reader, records, STRUCTURE, REJECT, "e.startTime", NAME, path,
+                                      "e.request_id"),
+                  quarantine_rereads=True)

@@ -34,14 +34,16 @@ sample — never the conversation:
 Hashes use DuckDB's ``hash()``; compare sketches only between data ingested with
 the same DuckDB major version.
 
-**Reading.** Two passes over the file, neither of which holds the records in
-memory. The *staging* pass reads the numbered lines, parses just the fields that
-decide a record's fate and keeps, per line, its text hash and line number (plus,
-for rejected lines only, the reason and the bounded text): that gives the record
-count and the quarantine. The *routed* pass reads the file again with DuckDB's
-parallel CSV reader, gets each line's number back by a hash join (line numbering
-itself is single-threaded in DuckDB and would serialise the whole parse), parses
-it in full and computes the prompt features. When the fast reader refuses the file
+**Reading.** Passes over the file, none of which holds the records in memory.
+The *numbering* pass reads the numbered lines and keeps, per distinct line, its
+text hash, line number and count (the record count). The *routed* pass reads the
+file again with DuckDB's parallel CSV reader, gets each line's number back by a
+hash join (line numbering itself is single-threaded in DuckDB and would serialise
+the whole parse), parses it in full, leaves out the records it rejects and
+computes the prompt features. Only when it wrote fewer rows than there are records
+does a *quarantine* pass parse the file once more, with the same parse and verdict,
+and keep the rejects — a clean file is read twice, a dirty one three times.
+When the fast reader refuses the file
 (invalid UTF-8, an over-long line, a truncated gzip member) the forgiving Python
 line reader of :mod:`crownwatch.sources.reader` takes over. Quarantined: malformed JSON, non-object
 records, a missing or unparseable ``timestamp``, a record with neither
@@ -315,88 +317,67 @@ def parsed_records(records: str, structure: dict, reject_sql: str, ts: str | Non
         FROM q)"""
 
 
-def stage_rejects(reader: Reader, records: str, structure: dict, reject_sql: str, ts: str,
-                  raw_id_sql: str = "NULL") -> str:
-    """One pass over ``records`` that decides every record's fate without keeping
-    the record: a temp table of ``(_h, raw_offset, _reject, _record, _raw_id)`` — the
-    hash of the record's text, where it was, and for rejected records only the
-    reason, the (bounded) text and its id.
+def numbered_lines(reader: Reader, path: Path) -> tuple[str, int]:
+    """``(records, n)`` for a JSON-lines file: a FROM-clause source of
+    ``(raw_offset, text)`` — each non-blank line with its 1-based line number — that
+    DuckDB reads in parallel, and the number of records.
 
-    The parse here needs only the fields ``reject_sql`` looks at (``structure``); the
-    good records are parsed in full once, by the routed query, which applies the
-    same ``reject_sql``. About 50 bytes per record, where a stage of every parsed
-    record would hold gigabytes for a 10-million-line file."""
-    name = reader.name("stage")
-    good = parsed_records(records, structure, reject_sql, ts)
-    reader.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT hash(text) AS _h, raw_offset, _reject,
-               CASE WHEN _reject IS NOT NULL THEN left(text, {RECORD_LIMIT}) END AS _record,
-               CASE WHEN _reject IS NOT NULL THEN {raw_id_sql} END AS _raw_id
-        FROM {good}"""
-    )
-    return name
-
-
-def staged_lines(reader: Reader, path: Path, structure: dict, reject_sql: str, ts: str,
-                 raw_id_sql: str = "NULL") -> tuple[str, str, int]:
-    """``(records, stage, n)`` for a JSON-lines file: a FROM-clause source of
-    ``(raw_offset, text)`` for the routed query, the :func:`stage_rejects` stage and
-    the record count.
-
-    Why not simply :meth:`Reader.lines` for the routed query too: its line numbers
-    come from ``WITH ORDINALITY``, which DuckDB computes in file order on one
-    thread — and everything after it in the same pipeline (the JSON parse, the
-    prompt features, the Parquet writer) then runs on that one thread as well. So
-    the staging pass, which is cheap, takes the numbered lines and records each
-    line's text hash and number; the routed query reads the file again *without*
+    Why not simply :meth:`Reader.lines`: its line numbers come from ``WITH
+    ORDINALITY``, which DuckDB computes in file order on one thread — and everything
+    after it in the same pipeline (the JSON parse, the prompt features, the Parquet
+    writer) would then run on that one thread too. So one cheap numbered pass keeps
+    just each line's text hash and number (a ``keys`` table of ~25 bytes a line,
+    never the text), and the query that parses reads the file again *without*
     numbering (DuckDB's parallel CSV reader) and gets each line's number back by a
     hash join on the text hash. Lines whose hash is not unique in the file
     (duplicated lines, a hash collision) are read the numbered way instead, so each
     line still gets exactly its own number. When DuckDB's fast reader refuses the
-    file, the forgiving reader's temp table (numbered, scanned in parallel) is used."""
+    file (bad bytes, an over-long line, a cut gzip), the forgiving reader's temp
+    table (numbered, scanned in parallel) is used."""
     records = reader.lines(path)
-    try:
-        stage = stage_rejects(reader, records, structure, reject_sql, ts, raw_id_sql)
-    except duckdb.Error:
-        # the fast reader refused the file (bad bytes, over-long line, cut gzip)
-        records = reader.materialise_lines(path)
-        stage = stage_rejects(reader, records, structure, reject_sql, ts, raw_id_sql)
-        return records, stage, reader.count(stage)
-    n = reader.count(stage)
     keys = reader.name("keys")
-    reader.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {keys} AS
-        SELECT _h, min(raw_offset) AS raw_offset, count(*) = 1 AS _unique
-        FROM {stage} WHERE _reject IS NULL OR _h IN (SELECT _h FROM {stage} WHERE _reject IS NULL)
-        GROUP BY _h"""
-    )
+    try:
+        reader.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {keys} AS
+            SELECT hash(text) AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
+            FROM {records} GROUP BY _h"""
+        )
+    except duckdb.Error:
+        records = reader.materialise_lines(path)
+        return records, reader.count(records)
+    ((n, dup),) = reader.con.execute(
+        f"SELECT coalesce(sum(_n), 0), count(*) FILTER (WHERE _n > 1) FROM {keys}"
+    ).fetchall()
     unnumbered = records.replace("WITH ORDINALITY", "").replace("ordinality AS raw_offset", "NULL AS raw_offset")
     if unnumbered == records:  # the Reader's line source changed shape: stay correct
-        return records, stage, n
+        return records, int(n)
     # keys on the right: the join's build side (Lake.connect keeps the optimiser
     # from swapping it for the file's text, whose size a CSV scan cannot estimate)
     fast = f"""(SELECT k.raw_offset, l.text FROM {unnumbered} l
-                JOIN {keys} k ON hash(l.text) = k._h WHERE k._unique)"""
-    dup = reader.con.execute(f"SELECT count(*) FROM {keys} WHERE NOT _unique").fetchall()[0][0]
+                JOIN {keys} k ON hash(l.text) = k._h WHERE k._n = 1)"""
     if dup:
         fast = f"""({fast[1:-1]} UNION ALL
             SELECT raw_offset, text FROM {records}
-            WHERE hash(text) IN (SELECT _h FROM {keys} WHERE NOT _unique))"""
-    return fast, stage, n
+            WHERE hash(text) IN (SELECT _h FROM {keys} WHERE _n > 1))"""
+    return fast, int(n)
 
 
-def staged_count(reader: Reader, stage: str) -> int:
-    """Records read, from a :func:`stage_rejects` stage."""
-    return reader.count(stage)
+def rejected(reader: Reader, records: str, structure: dict, reject_sql: str, ts: str,
+             source: str, path: Path, raw_id_sql: str = "NULL"):
+    """The quarantine relation: the records of ``records`` that :func:`parsed_records`
+    with the same ``structure`` and ``reject_sql`` rejects, with the reason, the
+    bounded text and the record's id (``raw_id_sql`` over ``e``).
 
-
-def staged_quarantine(reader: Reader, stage: str, source: str, path: Path):
-    """The quarantine relation of a :func:`stage_rejects` stage."""
+    It parses every record again, so sources hand it to the lake with
+    ``Parsed.quarantine_rereads``: the lake runs it only when the routed tables
+    came up short. It is the routed query's own parse and verdict, so a record is
+    quarantined exactly when the routed query leaves it out."""
+    good = parsed_records(records, structure, reject_sql, ts)
     return reader.con.sql(
-        f"""SELECT now() AS time, '{source}' AS source, _reject AS reason, _record AS record,
-                   {_sql_str(str(path))} AS raw_source, raw_offset, _raw_id AS raw_id
-            FROM {stage} WHERE _reject IS NOT NULL"""
+        f"""SELECT now() AS time, '{source}' AS source, _reject AS reason,
+                   left(text, {RECORD_LIMIT}) AS record, {_sql_str(str(path))} AS raw_source,
+                   raw_offset, {raw_id_sql} AS raw_id
+            FROM {good} WHERE _reject IS NOT NULL"""
     )
 
 
@@ -441,8 +422,6 @@ STRUCTURE = {
     "response_id": "VARCHAR",
     "account_created_at": "VARCHAR",
 }
-# What the quarantine pass needs to reach the same verdict without parsing messages.
-REJECT_STRUCTURE = {k: STRUCTURE[k] for k in ("timestamp", "account_id", "api_key_id", "request_id")}
 
 REJECT = f"""CASE
     WHEN ({ts_reject("e.timestamp")}) IS NOT NULL THEN ({ts_reject("e.timestamp")})
@@ -462,8 +441,7 @@ def sniff(head: str) -> bool:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     ensure_udf(reader.con)
-    records, stage, n = staged_lines(reader, path, REJECT_STRUCTURE, REJECT, "e.timestamp",
-                                     "e.request_id")
+    records, n = numbered_lines(reader, path)
     good = parsed_records(records, STRUCTURE, REJECT, "e.timestamp")
     base = f"""(WITH g AS (
             SELECT raw_offset, e, _ts FROM {good} WHERE _reject IS NULL
@@ -497,4 +475,6 @@ def parse(reader: Reader, path: Path) -> Parsed:
         FROM {with_features(base, "_u", "_sys", "_tools")}"""
     )
     return Parsed(records=n, routed={"llm_request": rel},
-                  quarantine=staged_quarantine(reader, stage, NAME, path))
+                  quarantine=rejected(reader, records, STRUCTURE, REJECT, "e.timestamp", NAME, path,
+                                      "e.request_id"),
+                  quarantine_rereads=True)
