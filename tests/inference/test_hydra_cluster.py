@@ -51,3 +51,32 @@ def test_excluding_the_billing_ids_breaks_the_network(scenario):
     found = run_detections(Engine(scenario["lake"]), conf, only=[DET])
     # the proxy pool still links them: one finding, now without billing evidence
     assert len(found) == 1 and "billing" not in found[0]["evidence"]["links"]
+
+
+def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path):
+    """Residential-proxy exits are real people's home connections too. A customer
+    who shares one address with the network, and nothing else, stays out of it."""
+    import json
+
+    from crownwatch.detect import run_detections
+    from crownwatch.engine import Engine
+    from crownwatch.lake import Lake
+
+    hydra = scenario["truth"]["attacks"]["hydra"]
+    log = (scenario["root"] / "logs" / "gateway.jsonl").read_text().splitlines()
+    recs = [json.loads(x) for x in log]
+    exit_ip = next(r["source_ip"] for r in recs if r["account_id"] == hydra["accounts"][0])
+    chats = [r for r in recs if r["account_id"] in scenario["truth"]["benign"]][:2]
+    home = [{**chat, "request_id": f"req_home_{i}", "account_id": "acct_home_user",
+             "api_key_id": "key_home_user", "billing_id": "pm_home_user", "org_id": "org_home_user",
+             "user_agent": "Mozilla/5.0 (Macintosh) home-app/1.0",
+             "account_created_at": "2025-06-01T08:00:00Z",
+             "source_ip": exit_ip if i == 0 else "198.51.100.250"} for i, chat in enumerate(chats)]
+    path = tmp_path / "gateway.jsonl"
+    path.write_text("\n".join(log + [json.dumps(r) for r in home]) + "\n")
+    lake = Lake(tmp_path / "lake")
+    lake.ingest([path])
+    found = run_detections(Engine(lake), {}, only=[DET])
+    assert len(found) == 1
+    assert set(found[0]["entities"]["account"]) == set(hydra["accounts"])
+    assert exit_ip in found[0]["entities"]["src_ip"]

@@ -17,9 +17,13 @@ cannot see them; the network can.
 ``_features.account_features`` plus active hour buckets and repeated templates).
 ``postprocess`` then, in Python on that small table:
 
-1. links accounts that share a billing id or a source IP (values shared by more
-   than ``max_link_accounts`` accounts — a carrier-grade NAT — are ignored) and
-   joins them with union-find;
+1. links accounts that share a billing id, or a source IP *and* something else of
+   their own — a user agent, a template, creation within ``created_window_hours``
+   or synchronised hours — and joins them with union-find. Values shared by more
+   than ``max_link_accounts`` accounts (a carrier-grade NAT) are ignored. An
+   address alone is not enough: a residential-proxy pool's exits are also real
+   people's home connections, and a customer who once came from one must not be
+   swept into the network;
 2. keeps clusters of at least ``min_accounts`` and measures the corroborating
    links: shared prompt templates, same user agent, accounts opened within
    ``created_window_hours``, and synchronised timing (mean Jaccard overlap of
@@ -146,6 +150,26 @@ def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def _corroboration(by_id: dict[str, dict], p):
+    """``tied(a, b)``: do two accounts that share a source address also share
+    something of their own — a client, a template, an opening time or their hours?"""
+    hours = {a: set(r.get("hour_buckets") or []) for a, r in by_id.items()}
+    span = p.created_window_hours * 3600
+
+    def tied(a: str, b: str) -> bool:
+        ra, rb = by_id[a], by_id[b]
+        if set(ra.get("user_agents") or []) & set(rb.get("user_agents") or []):
+            return True
+        ca, cb = ra.get("account_created"), rb.get("account_created")
+        if ca and cb and abs((ca - cb).total_seconds()) <= span:
+            return True
+        if set(ra.get("templates") or []) & set(rb.get("templates") or []):
+            return True
+        return _jaccard(hours[a], hours[b]) >= p.sync_jaccard
+
+    return tied
+
+
 def postprocess(rows: list[dict], p) -> list[dict]:
     by_id = {r["account_id"]: r for r in rows}
     excluded = set(p.exclude_billing)
@@ -166,13 +190,21 @@ def postprocess(rows: list[dict], p) -> list[dict]:
             keys_of[a].append(("template", tpl))
     order = {k: i for i, k in enumerate(values)}
     uf = _UnionFind()
+    tied = _corroboration(by_id, p)
     for (kind, _v), accts in values.items():
         # infrastructure joins accounts; a shared template only corroborates (common
         # short prompts recur across unrelated customers)
-        if kind != "template" and 2 <= len(accts) <= p.max_link_accounts:
-            first, *rest = sorted(accts)
+        if kind == "template" or not 2 <= len(accts) <= p.max_link_accounts:
+            continue
+        first, *rest = ordered = sorted(accts)
+        if kind == "billing":
             for a in rest:
                 uf.union(first, a)
+            continue
+        for i, a in enumerate(ordered):  # src_ip: only pairs with a second tie
+            for b in ordered[i + 1:]:
+                if tied(a, b):
+                    uf.union(a, b)
     clusters: dict[str, list[str]] = defaultdict(list)
     for a in uf.parent:
         clusters[uf.find(a)].append(a)
