@@ -1,6 +1,6 @@
 """Scoring findings against the three simulators' truth manifests."""
 
-from crownwatch.evaluate import score
+from crownwatch.evaluate import account_rates, score
 
 
 def finding(det, first="2026-03-02T10:00:00Z", last="2026-03-02T11:00:00Z", **entities):
@@ -45,3 +45,18 @@ def test_inference_manifest_maps_names_to_detections():
     assert got[("hydra", "inference.hydra_cluster")] == "found"
     assert got[("benign-batch_pipeline", "inference.distillation_account")] == "FALSE POSITIVE"
     assert got[("benign-batch_pipeline", "inference.hydra_cluster")] == "quiet"
+
+
+def test_inference_account_rates_count_accounts_not_findings():
+    truth = {"attacks": {"distiller": {"accounts": ["d1", "d2"]}, "hydra": {"accounts": ["h1", "h2"]}},
+             "benign_lookalikes": {"batch_pipeline": ["b1"]}, "benign": ["c1", "c2", "c3"]}
+    findings = [finding("inference.distillation_account", account=["d1"]),
+                finding("inference.distillation_account", account=["d1"]),
+                finding("inference.hydra_cluster", account=["h1", "h2", "c3"]),
+                finding("identity.password_spray", account=["c1"])]  # not an inference finding
+    r = account_rates(findings, truth)
+    assert (r["attack"]["flagged"], r["attack"]["accounts"]) == (3, 4)
+    assert r["attack_kinds"]["hydra"]["rate"] == 1.0 and r["attack_kinds"]["distiller"]["rate"] == 0.5
+    assert (r["benign"]["flagged"], r["benign"]["accounts"]) == (1, 4)
+    assert r["benign_kinds"]["batch_pipeline"]["flagged"] == 0
+    assert r["false_positive_accounts"] == ["c3"]

@@ -131,3 +131,28 @@ def score(findings: list[dict], truth, slack: timedelta = timedelta(hours=1)) ->
         kind = item.get("kind") or item.get("technique") or ""
         results.append(Score(str(item.get("id")), str(kind), item["detection"], malicious, ok, hits))
     return results
+
+
+def account_rates(findings: list[dict], truth: dict) -> dict:
+    """Account-level rates against the inference simulator's truth: the share of
+    planted attack accounts that any inference finding names (the detection rate),
+    and the share of benign accounts — ordinary customers and the look-alikes — that
+    any names (the false-positive rate), overall and per attack / look-alike kind."""
+    flagged = {a for f in findings if f["detection"].startswith("inference.")
+               for a in f["entities"].get("account", [])}
+    attack = {name: set(v["accounts"]) for name, v in truth["attacks"].items()}
+    benign = {"ordinary": set(truth["benign"]),
+              **{name: set(v) for name, v in truth["benign_lookalikes"].items()}}
+    all_attack = set().union(*attack.values()) if attack else set()
+    all_benign = set().union(*benign.values())
+
+    def rate(xs: set[str]) -> dict:
+        hit = len(xs & flagged)
+        return {"accounts": len(xs), "flagged": hit, "rate": hit / len(xs) if xs else 0.0}
+
+    return {
+        "attack": rate(all_attack), "benign": rate(all_benign),
+        "attack_kinds": {k: rate(v) for k, v in attack.items()},
+        "benign_kinds": {k: rate(v) for k, v in benign.items()},
+        "false_positive_accounts": sorted(all_benign & flagged),
+    }
