@@ -5,6 +5,8 @@ startup behind one NAT with one billing id — also a linked cluster — stays q
 
 from __future__ import annotations
 
+import pytest
+
 DET = "inference.hydra_cluster"
 
 
@@ -53,9 +55,11 @@ def test_excluding_the_billing_ids_breaks_the_network(scenario):
     assert len(found) == 1 and "billing" not in found[0]["evidence"]["links"]
 
 
-def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path):
+@pytest.mark.parametrize("repeats", [False, True])
+def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path, repeats):
     """Residential-proxy exits are real people's home connections too. A customer
-    who shares one address with the network, and nothing else, stays out of it."""
+    who shares one address with the network stays out of it — also when they send
+    one common prompt three times, a "template" the network's cover traffic uses."""
     import json
 
     from crownwatch.detect import run_detections
@@ -67,6 +71,8 @@ def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path)
     recs = [json.loads(x) for x in log]
     exit_ip = next(r["source_ip"] for r in recs if r["account_id"] == hydra["accounts"][0])
     chats = [r for r in recs if r["account_id"] in scenario["truth"]["benign"]][:2]
+    if repeats:
+        chats = [chats[0]] * 3
     home = [{**chat, "request_id": f"req_home_{i}", "account_id": "acct_home_user",
              "api_key_id": "key_home_user", "billing_id": "pm_home_user", "org_id": "org_home_user",
              "user_agent": "Mozilla/5.0 (Macintosh) home-app/1.0",
