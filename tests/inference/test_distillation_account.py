@@ -42,6 +42,9 @@ def test_distillers_found_with_explanations(scenario):
         assert all(0 < s["strength"] <= 1 and s["z"] > 0 for s in sig.values())
         assert f["evidence"]["sample_prompts"] and all(len(s) <= 200 for s in f["evidence"]["sample_prompts"])
         assert f["evidence"]["raw_records"][0].split("#")[0].endswith("gateway.jsonl")
+        # the simulated distillers ask code, maths and agentic prompts, fairly evenly
+        mix = f["evidence"]["topics"]
+        assert mix["topics"] >= 2 and 0 < mix["top_share"] < 0.8 and mix["evenness"] > 0.5
 
 
 @pytest.mark.parametrize("kind", ["batch_pipeline", "benchmark", "startup_nat", "coding_assistant"])

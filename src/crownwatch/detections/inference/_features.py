@@ -400,8 +400,20 @@ def is_distiller(sc: dict, row: dict, p) -> bool:
     )
 
 
-def entropy_norm(row: dict) -> float | None:
+def topic_mix(row: dict) -> dict:
+    """What the account asks about, for the finding: how many of the topic labels
+    it used, the share of its commonest, and how evenly it spreads over the ones it
+    used (entropy over its maximum; 1.0 = evenly).
+
+    Evidence, not a signal. Measured on 5,000-account populations (seed 29), topic
+    narrowness does not tell distillers from customers: the distillers' mix of code,
+    maths and agentic prompts is 0.56 narrow (1 − entropy / log 12), ordinary
+    customers' median 0.46 and 90th percentile 0.57, while the look-alikes are the
+    narrowest of all (the batch pipeline and the coding assistant 1.0). What the
+    distillers target is scored by ``capability_targeting`` instead."""
     n = row.get("n_topics") or 0
-    if n <= 1 or row.get("topic_entropy") is None:
-        return 0.0 if n == 1 else None
-    return float(row["topic_entropy"]) / math.log(n)
+    if row.get("topic_entropy") is None or not n:
+        return {"topics": n, "top_share": None, "evenness": None}
+    even = 1.0 if n == 1 else float(row["topic_entropy"]) / math.log(n)
+    return {"topics": n, "top_share": round(float(row["top_topic_share"] or 0), 3),
+            "evenness": round(even, 3)}

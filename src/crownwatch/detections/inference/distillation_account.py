@@ -44,7 +44,12 @@ spend anomaly alerting per key, which a hydra network stays under by design — 
 from __future__ import annotations
 
 from crownwatch.detections.base import Meta
-from crownwatch.detections.inference._features import account_features, is_distiller, score_accounts
+from crownwatch.detections.inference._features import (
+    account_features,
+    is_distiller,
+    score_accounts,
+    topic_mix,
+)
 
 META = Meta(
     id="inference.distillation_account",
@@ -105,6 +110,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
             "output_tokens": row["out_tokens"],
             "active_hours": row["active_hours"],
             "models": row["models"],
+            "topics": topic_mix(row),
             "user_agents": row["user_agents"],
             "sample_prompts": [s for s in (row["sample_cot"], row["sample_capability"]) if s],
             "raw_refs": [r for r in (row["ref_cot"], row["ref_any"]) if r],
