@@ -55,7 +55,11 @@ from crownwatch.lake import Lake
 e = Engine(Lake(sys.argv[2] + '/lake'))
 e.backend.raw_sql("SET threads = {threads}")
 f = run_detections(e, {{}}, only=["inference"])
-print(len(f), sorted({{a for x in f for a in x['entities'].get('account', [])}})[:40])
+per = {{}}
+for x in f:
+    per[x['detection']] = per.get(x['detection'], 0) + 1
+accounts = {{a for x in f for a in x['entities'].get('account', [])}}
+print(f"findings {{per}}; {{len(accounts)}} accounts named")
 """,
 }
 
