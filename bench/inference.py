@@ -165,8 +165,9 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path) -> list[dict]:
-    """Detection and false-positive rates on the realistic simulator, per seed."""
+def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path, vary: bool = False) -> list[dict]:
+    """Detection and false-positive rates on the realistic simulator, per seed
+    (``vary``: each seed also draws its own attack style)."""
     from crownwatch.detect import run_detections
     from crownwatch.engine import Engine
     from crownwatch.evaluate import account_rates
@@ -177,14 +178,26 @@ def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path) -> list[
     for seed in seeds:
         work = workdir / f"eval{seed}"
         shutil.rmtree(work, ignore_errors=True)
-        truth = generate_inference(work / "logs", seed=seed, accounts=accounts, days=days)
+        truth = generate_inference(work / "logs", seed=seed, accounts=accounts, days=days,
+                                   vary_attacks=vary)
         lake = Lake(work / "lake")
         lake.ingest([work / "logs"])
         findings = run_detections(Engine(lake), {}, only=["inference"])
         rows.append({"seed": seed, "requests": truth["requests"], "findings": len(findings),
-                     **account_rates(findings, truth)})
+                     "style": _style(truth) if vary else None, **account_rates(findings, truth)})
         shutil.rmtree(work, ignore_errors=True)
     return rows
+
+
+def _style(truth: dict) -> str:
+    d, h = truth["attacks"]["distiller"]["style"], truth["attacks"]["hydra"]["style"]
+    hours = "" if d["distiller_hours"] >= 24 else f" {d['distiller_hours']:.0f} h/day"
+    return (f"{d['distillers']} distiller(s) every {d['distiller_gap_s'][0]:.0f}–{d['distiller_gap_s'][1]:.0f} s"
+            f"{hours}, "
+            f"{d['distiller_cover']:.0%} chat, {'sweeps' if d['distiller_sweep'] else 'no sweeps'}; "
+            f"hydra of {h['hydra_members']} on {h['hydra_cards']} cards, {h['hydra_harvest']:.0%} harvest, "
+            f"{len(h['hydra_shifts'])} shift(s)/day, {len(h['hydra_clients'])} client(s), "
+            f"opened within {h['hydra_born_spread_h']:g} h")
 
 
 def eval_table(rows: list[dict]) -> str:
@@ -203,6 +216,9 @@ def eval_table(rows: list[dict]) -> str:
     tot_a = sum(r["attack"]["flagged"] for r in rows), sum(r["attack"]["accounts"] for r in rows)
     tot_b = sum(r["benign"]["flagged"] for r in rows), sum(r["benign"]["accounts"] for r in rows)
     lines.append("")
+    for r in rows:
+        if r.get("style"):
+            lines.append(f"Seed {r['seed']} attack style: {r['style']}.")
     lines.append(f"Over all seeds: detection rate {tot_a[0]}/{tot_a[1]} = {tot_a[0] / tot_a[1]:.1%}, "
                  f"false-positive rate {tot_b[0]}/{tot_b[1]} = {tot_b[0] / tot_b[1]:.2%} of benign accounts.")
     fps = [f"{r['seed']}: {', '.join(r['false_positive_accounts'])}" for r in rows if r["false_positive_accounts"]]
@@ -223,10 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[29, 31, 37, 41, 43])
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--days", type=int, default=3)
+    ap.add_argument("--vary-attacks", action="store_true",
+                    help="with --evaluate: each seed draws its own attack style (AttackStyle.draw)")
     args = ap.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cw-bench-inference-"))
     if args.evaluate:
-        rows = evaluate(args.seeds, args.accounts, args.days, workdir)
+        rows = evaluate(args.seeds, args.accounts, args.days, workdir, args.vary_attacks)
         print(eval_table(rows))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1, default=str))

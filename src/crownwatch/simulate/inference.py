@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -374,9 +375,126 @@ def _distill_request(w: _Writer, acct: _Account, t: datetime, kinds, *, model: s
         t += timedelta(seconds=rng.uniform(0.5, 3))
 
 
+@dataclass(frozen=True)
+class AttackStyle:
+    """How the planted attackers operate. The defaults are the reference style the
+    detections were tuned on (seed 11); :meth:`draw` varies every knob an operator
+    controls, for evaluations that should not meet the same attack every time."""
+
+    distillers: int = 2
+    distiller_kinds: tuple[tuple[str, ...], ...] = (("math", "code", "agentic"), ("rubric", "code", "math"))
+    distiller_gap_s: tuple[float, float] = (40.0, 60.0)  # seconds between harvest requests
+    distiller_cover: float = 0.0  # share of ordinary chat mixed in
+    distiller_hours: float = 24.0  # hours a day it runs (from a random start hour)
+    distiller_sweep: bool = True  # temperature sweeps and n > 1
+    hydra_members: int = 24
+    hydra_cards: int = 4
+    hydra_born_spread_h: float = 2.5  # members opened within this many hours
+    hydra_shifts: tuple[float, ...] = (1.0, 13.0)  # UTC start hours of the controller's shifts
+    hydra_shift_h: float = 2.5
+    hydra_harvest: float = 0.3  # share of each member's requests that harvest
+    hydra_clients: tuple[str, ...] = ("python-httpx/0.27.2",)  # members pick one each
+
+    @classmethod
+    def draw(cls, r: random.Random) -> AttackStyle:
+        kinds = ("math", "code", "agentic", "rubric")
+        n = r.choice((1, 2, 3))
+        start = r.uniform(0, 10)
+        shifts = r.choice((1, 2, 3))
+        return cls(
+            distillers=n,
+            distiller_kinds=tuple(tuple(r.sample(kinds, 3)) for _ in range(n)),
+            distiller_gap_s=(lo := r.uniform(25, 120), lo * 1.5),
+            distiller_cover=r.choice((0.0, 0.1, 0.25, 0.4)),
+            distiller_hours=r.choice((24.0, 24.0, 16.0, 10.0)),
+            distiller_sweep=r.random() < 0.6,
+            hydra_members=r.randint(12, 40),
+            hydra_cards=r.randint(2, 6),
+            hydra_born_spread_h=r.choice((2.5, 8.0, 20.0)),
+            hydra_shifts=tuple(round(start + k * 24 / shifts, 2) for k in range(shifts)),
+            hydra_shift_h=r.uniform(1.5, 3.0),
+            hydra_harvest=r.choice((0.15, 0.2, 0.3, 0.4)),
+            hydra_clients=("python-httpx/0.27.2",) if r.random() < 0.5 else tuple(r.sample(BENIGN_UAS, 3)),
+        )
+
+    def distiller_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k.startswith("distiller")}
+
+    def hydra_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k.startswith("hydra")}
+
+
+def _plant_distillers(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, end: datetime) -> list[str]:
+    """Single accounts harvesting reasoning at the cap, round the clock or in a
+    daily window, moving to the new model within hours of its release."""
+    rng = w.rng
+    out = []
+    for k in range(style.distillers):
+        a = _Account(ids, rng, "distiller", START - timedelta(days=rng.uniform(3, 20)))
+        a.keys = [ids.make("key_") for _ in range(4)]
+        a.ua = "python-httpx/0.27.2"
+        a.ips = [_ip(rng) for _ in range(3)]
+        kinds = style.distiller_kinds[k % len(style.distiller_kinds)]
+        t = START + timedelta(minutes=rng.uniform(0, 30))
+        day_start = t
+        while t < end:
+            if style.distiller_hours < 24 and t - day_start >= timedelta(hours=style.distiller_hours):
+                day_start += timedelta(days=1)  # off until the same hour tomorrow
+                t = max(t, day_start)
+                continue
+            model = MODEL_NEW if t > release + timedelta(hours=2) else MODEL_OLD
+            if style.distiller_cover and rng.random() < style.distiller_cover:
+                _conversation(w, a, t, list(_BENIGN_FORMS), model=model, max_turns=2)
+            else:
+                _distill_request(w, a, t, kinds, model=model, sweep=style.distiller_sweep,
+                                 n_max=4 if style.distiller_sweep else 1)
+            t += timedelta(seconds=rng.uniform(*style.distiller_gap_s))
+        out.append(a.id)
+    return out
+
+
+def _plant_hydra(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, days: int,
+                 end: datetime) -> tuple[list[str], list[str]]:
+    """The hydra: accounts opened together on a few cards, a shared proxy pool,
+    each mixing harvest with ordinary chat in the controller's synchronised shifts."""
+    rng = w.rng
+    proxies = [f"203.0.113.{i}" for i in range(100, 140)] + [_ip(rng) for _ in range(20)]
+    cards = [ids.make("pm_") for _ in range(style.hydra_cards)]
+    born = START - timedelta(days=2, hours=rng.uniform(0, 12))
+    members = []
+    for _ in range(style.hydra_members):
+        a = _Account(ids, rng, "hydra", born + timedelta(minutes=rng.uniform(0, style.hydra_born_spread_h * 60)))
+        a.billing = rng.choice(cards)
+        a.org = ids.make("org_")
+        a.ua = style.hydra_clients[0] if len(style.hydra_clients) == 1 else rng.choice(style.hydra_clients)
+        a.keys = [ids.make("key_")]
+        members.append(a)
+    for d in range(days):
+        for start_h in style.hydra_shifts:
+            w0 = START + timedelta(days=d, hours=start_h)
+            for a in members:
+                t = w0 + timedelta(seconds=rng.uniform(0, 120))
+                stop = w0 + timedelta(hours=style.hydra_shift_h)
+                while t < min(stop, end):
+                    model = MODEL_NEW if t > release + timedelta(hours=1) else MODEL_OLD
+                    ip = rng.choice(proxies)
+                    if rng.random() < style.hydra_harvest:
+                        _distill_request(w, a, t, ("code", "agentic", "math"), model=model,
+                                         ip=ip, sweep=False, n_max=1)
+                    else:  # cover traffic: ordinary chat
+                        _conversation(w, a, t, list(_BENIGN_FORMS), model=model, ip=ip,
+                                      max_turns=2)
+                    t += timedelta(seconds=rng.uniform(60, 180))
+    return [a.id for a in members], cards
+
+
 def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, days: int = 3,
-                       attacks: bool = True) -> dict:
-    """Write a realistic inference-API scenario under ``out_dir``; returns the truth."""
+                       attacks: bool = True, vary_attacks: bool = False) -> dict:
+    """Write a realistic inference-API scenario under ``out_dir``; returns the truth.
+
+    ``vary_attacks`` draws the attackers' tradecraft from the seed (see
+    :class:`AttackStyle`) instead of the reference style the detections were tuned
+    on; the benign population is the same either way."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -465,55 +583,14 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
 
         # -- attacks -----------------------------------------------------------------
         if attacks:
-            distillers = []
-            for k in range(2):
-                a = _Account(ids, rng, "distiller", START - timedelta(days=rng.uniform(3, 20)))
-                a.keys = [ids.make("key_") for _ in range(4)]
-                a.ua = "python-httpx/0.27.2"
-                a.ips = [_ip(rng) for _ in range(3)]
-                kinds = ("math", "code", "agentic") if k == 0 else ("rubric", "code", "math")
-                t = START + timedelta(minutes=rng.uniform(0, 30))
-                while t < end:
-                    model = MODEL_NEW if t > release + timedelta(hours=2) else MODEL_OLD
-                    _distill_request(w, a, t, kinds, model=model)
-                    t += timedelta(seconds=rng.uniform(40, 60))
-                distillers.append(a.id)
-            truth["attacks"]["distiller"] = {"accounts": distillers,
-                                             "attack": ["AML.T0024.002", "AML.T0005"]}
-
-            # The hydra: accounts opened together, few cards, a shared proxy pool.
-            proxies = [f"203.0.113.{i}" for i in range(100, 140)] + [_ip(rng) for _ in range(20)]
-            cards = [ids.make("pm_") for _ in range(4)]
-            born = START - timedelta(days=2, hours=rng.uniform(0, 12))
-            hydra = []
-            members = []
-            for _ in range(24):
-                a = _Account(ids, rng, "hydra", born + timedelta(minutes=rng.uniform(0, 150)))
-                a.billing = rng.choice(cards)
-                a.org = ids.make("org_")
-                a.ua = "python-httpx/0.27.2"
-                a.keys = [ids.make("key_")]
-                members.append(a)
-                hydra.append(a.id)
-            for d in range(days):
-                # the controller's shifts: two synchronised windows a day
-                for start_h in (1.0, 13.0):
-                    w0 = START + timedelta(days=d, hours=start_h)
-                    for a in members:
-                        t = w0 + timedelta(seconds=rng.uniform(0, 120))
-                        stop = w0 + timedelta(hours=2.5)
-                        while t < min(stop, end):
-                            model = MODEL_NEW if t > release + timedelta(hours=1) else MODEL_OLD
-                            ip = rng.choice(proxies)
-                            if rng.random() < 0.3:
-                                _distill_request(w, a, t, ("code", "agentic", "math"), model=model,
-                                                 ip=ip, sweep=False, n_max=1)
-                            else:  # cover traffic: ordinary chat
-                                _conversation(w, a, t, list(_BENIGN_FORMS), model=model, ip=ip,
-                                              max_turns=2)
-                            t += timedelta(seconds=rng.uniform(60, 180))
+            style = AttackStyle.draw(random.Random(seed * 7919 + 1)) if vary_attacks else AttackStyle()
+            truth["attacks"]["distiller"] = {
+                "accounts": _plant_distillers(w, ids, style, release, end),
+                "attack": ["AML.T0024.002", "AML.T0005"], "style": style.distiller_dict()}
+            hydra, cards = _plant_hydra(w, ids, style, release, days, end)
             truth["attacks"]["hydra"] = {"accounts": hydra, "billing": cards,
-                                         "attack": ["AML.T0024.002", "AML.T0005"]}
+                                         "attack": ["AML.T0024.002", "AML.T0005"],
+                                         "style": style.hydra_dict()}
         n_requests = w.count
 
     _write_otel(out_dir / "otel_genai.json", rng)
