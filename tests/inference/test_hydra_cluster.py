@@ -55,11 +55,12 @@ def test_excluding_the_billing_ids_breaks_the_network(scenario):
     assert len(found) == 1 and "billing" not in found[0]["evidence"]["links"]
 
 
-@pytest.mark.parametrize("repeats", [False, True])
-def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path, repeats):
+@pytest.mark.parametrize("same", ["nothing", "common prompt", "stock client"])
+def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path, same):
     """Residential-proxy exits are real people's home connections too. A customer
     who shares one address with the network stays out of it — also when they send
-    one common prompt three times, a "template" the network's cover traffic uses."""
+    one common prompt three times (a "template" the network's cover traffic uses),
+    or use the same stock HTTP client as the network."""
     import json
 
     from crownwatch.detect import run_detections
@@ -71,11 +72,12 @@ def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path,
     recs = [json.loads(x) for x in log]
     exit_ip = next(r["source_ip"] for r in recs if r["account_id"] == hydra["accounts"][0])
     chats = [r for r in recs if r["account_id"] in scenario["truth"]["benign"]][:2]
-    if repeats:
+    if same == "common prompt":
         chats = [chats[0]] * 3
+    client = next(r["user_agent"] for r in recs if r["account_id"] == hydra["accounts"][0])
     home = [{**chat, "request_id": f"req_home_{i}", "account_id": "acct_home_user",
              "api_key_id": "key_home_user", "billing_id": "pm_home_user", "org_id": "org_home_user",
-             "user_agent": "Mozilla/5.0 (Macintosh) home-app/1.0",
+             "user_agent": client if same == "stock client" else "Mozilla/5.0 (Macintosh) home-app/1.0",
              "account_created_at": "2025-06-01T08:00:00Z",
              "source_ip": exit_ip if i == 0 else "198.51.100.250"} for i, chat in enumerate(chats)]
     path = tmp_path / "gateway.jsonl"
