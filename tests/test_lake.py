@@ -33,3 +33,31 @@ def test_rereading_quarantine_runs_only_when_routed_rows_come_up_short(
     res = lake._write_parsed(con, tmp_path / "in.jsonl", "k", "test", _parsed(con, records, rereads))
     assert (res.routed_rows, res.quarantined) == (1, quarantined)
     assert len(lake.table_files("quarantine")) == quarantined
+
+
+def test_a_file_the_engine_gives_up_on_fails_alone_and_is_retried(tmp_path, monkeypatch):
+    """Out of memory on one file (here: a JSON document under a tiny memory limit)
+    must not crash the run or lose the other files, keep nothing half-written, and
+    leave the file un-ingested so that the next run, given the memory, takes it."""
+    import json
+
+    recs = [{"eventVersion": "1.08", "eventTime": "2026-03-02T10:00:00Z", "eventSource": "s3.amazonaws.com",
+             "eventName": "GetObject", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
+             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+             "requestParameters": {"bucketName": "models", "key": f"weights/shard-{i}.safetensors"}}
+            for i in range(120_000)]
+    (tmp_path / "in").mkdir()
+    big = tmp_path / "in" / "a_cloudtrail.json"
+    big.write_text(json.dumps({"Records": recs}))
+    small = tmp_path / "in" / "b_cloudtrail.json"
+    small.write_text(json.dumps({"Records": recs[:3]}))
+    lake = Lake(tmp_path / "lake")
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "64MB")
+    first, second = lake.ingest([tmp_path / "in"])
+    assert first.status == "failed" and "CROWNWATCH_MEMORY_LIMIT" in first.note
+    assert not any("_" in f.name and first.content_key[:24] in f.name
+                   for f in (tmp_path / "lake").rglob("*.parquet"))
+    assert second.status == "ingested" and second.routed_rows == 3
+    monkeypatch.delenv("CROWNWATCH_MEMORY_LIMIT")
+    again = lake.ingest([big])[0]
+    assert again.status == "ingested" and again.routed_rows == 120_000

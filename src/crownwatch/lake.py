@@ -78,7 +78,7 @@ class FileResult:
 
     path: str
     source: str | None
-    status: str  # ingested | duplicate | unrecognised | unreadable
+    status: str  # ingested | duplicate | unrecognised | unreadable | failed (retried next run)
     read: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     routed_rows: int = 0
@@ -213,6 +213,17 @@ class Lake:
                 res = self._write_parsed(con, path, key, mod.NAME, mod.parse(reader, path))
             except SourceError as exc:
                 res = self._quarantine_file(con, path, key, "ingested", str(exc), source=mod.NAME)
+            except duckdb.Error as exc:
+                # The engine gave up on this file (out of memory, an internal error),
+                # not on its content: keep nothing half-written, do not mark it as
+                # ingested (the next run tries it again), go on with the other files.
+                self._remove_key(key)
+                hint = (" — raise or unset CROWNWATCH_MEMORY_LIMIT"
+                        if isinstance(exc, duckdb.OutOfMemoryException) else "")
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return FileResult(str(path), mod.NAME, "failed", content_key=ckey,
+                                  seconds=time.perf_counter() - t0,
+                                  note=f"not ingested, DuckDB failed: {first}{hint}")
             finally:
                 reader.drop_temp()
         res.content_key = ckey

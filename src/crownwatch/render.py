@@ -61,7 +61,9 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
         table.add_row(safe(src), *[f"{by_source[src][c]:,}" for c in cols])
     console.print(table)
     for r in results:
-        if r.note and r.status != "duplicate":
+        if r.status == "failed":  # nothing of it is in the lake; the next run tries again
+            console.print(Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"))
+        elif r.note and r.status != "duplicate":
             console.print(Text("note: ", style="yellow") + safe(f"{r.path}: {r.note}"))
 
 

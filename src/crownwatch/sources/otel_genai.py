@@ -30,7 +30,7 @@ import duckdb
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.llm_gateway import FEATURES, _text, ensure_udf, stream_lines, with_features
-from crownwatch.sources.reader import Reader, _sql_str
+from crownwatch.sources.reader import Reader, _sql_str, read_document
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "otel_genai"
@@ -59,11 +59,12 @@ def parse(reader: Reader, path: Path) -> Parsed:
         # a pretty-printed single document: read it whole
         name = reader.name("doc")
         try:
-            reader.con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {name} AS SELECT 1::BIGINT AS raw_offset, json::VARCHAR AS text
-                FROM read_json_objects({_sql_str(str(path))}, format='auto', maximum_object_size=1073741824)"""
-            )
+            read_document(reader.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                SELECT 1::BIGINT AS raw_offset, json::VARCHAR AS text
+                FROM read_json_objects({_sql_str(str(path))}, format='auto', maximum_object_size={buffer})""")
             docs = name
+        except duckdb.OutOfMemoryException:
+            raise  # the engine's limit, not the file's fault: the lake retries the file
         except duckdb.Error:
             pass  # keep the lines; each becomes a quarantined record
     stage = reader.name("spans")

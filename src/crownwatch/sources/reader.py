@@ -58,6 +58,46 @@ def head_text(path: Path, size: int = 4096) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+#: the largest JSON document crownwatch reads whole (DuckDB's ``maximum_object_size``)
+DOCUMENT_LIMIT = 1 << 30
+
+
+def document_buffer(path: Path) -> int:
+    """The ``maximum_object_size`` to read ``path`` as one JSON document with.
+
+    DuckDB allocates a read buffer of twice this size up front, whatever the file
+    holds, so a fixed 1 GiB asks 2 GiB for a 2 KB CloudTrail file and fails under
+    any ``CROWNWATCH_MEMORY_LIMIT`` below that. The buffer is fitted to the file
+    instead: its size, or for gzip the uncompressed size in the trailer (ISIZE,
+    modulo 4 GiB and only the last member's, hence a hint: :func:`read_document`
+    retries at the limit when the hint was short)."""
+    try:
+        size = path.stat().st_size
+        if is_gzip(path):
+            with open(path, "rb") as fh:
+                fh.seek(-4, 2)
+                size = int.from_bytes(fh.read(4), "little")
+    except OSError:
+        return DOCUMENT_LIMIT
+    return min(DOCUMENT_LIMIT, max(16 << 20, size + 1))  # 16 MiB: DuckDB's floor
+
+
+def read_document(con: duckdb.DuckDBPyConnection, path: Path, sql) -> None:
+    """Run ``sql(buffer)``, a statement that reads ``path`` whole with
+    ``maximum_object_size=buffer``: first with the buffer fitted to the file, then,
+    if that was short (a gzip hint), at :data:`DOCUMENT_LIMIT`. DuckDB errors,
+    out-of-memory included, are the caller's to judge."""
+    buffer = document_buffer(path)
+    try:
+        con.execute(sql(buffer))
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as exc:
+        if buffer >= DOCUMENT_LIMIT or "maximum_object_size" not in str(exc):
+            raise
+        con.execute(sql(DOCUMENT_LIMIT))
+
+
 def _sql_str(value: str) -> str:
     """A SQL string literal for a *file path we chose or the user passed*.
 
@@ -159,17 +199,19 @@ class Reader:
         compression = "gzip" if is_gzip(path) else "none"
         pointer = "$" if records_at is None else "$." + records_at
         try:
-            self.con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            read_document(self.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
                 WITH d AS (
                     SELECT from_json(json_extract(json, '{pointer}'), '["JSON"]') AS recs
                     FROM read_json_objects({_sql_str(str(path))}, format='unstructured',
-                        compression='{compression}', maximum_object_size=1073741824)
+                        compression='{compression}', maximum_object_size={buffer})
                 )
                 SELECT generate_subscripts(recs, 1) - 1 AS raw_offset,
                        unnest(recs)::VARCHAR AS text
-                FROM d"""
-            )
+                FROM d""")
+        except duckdb.OutOfMemoryException:
+            # a document is parsed whole and cannot spill: not the file's fault, so
+            # the lake reports the file failed (and retries it) instead of unreadable
+            raise
         except duckdb.Error as exc:
             raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
         return name
