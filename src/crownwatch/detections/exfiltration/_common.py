@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import Registry, expected_reader, registry_for, tag_assets
+from crownwatch.detections._time import day_number
 from crownwatch.detections.identity._common import raw_ref
 
 READ_OPS = (
@@ -35,22 +36,9 @@ PRESIGNED_AUTH = ("QueryString", "SAS", "DelegationSas", "UserDelegationSas", "S
 AI_ATTACK = ("T1530", "AML.T0048.004")
 NON_AI_ATTACK = ("T1530",)
 
-DAY = 86400
-
 
 def registry(t, p) -> Registry:
     return registry_for(t, p)
-
-
-def epoch_s(ts: ibis.Value) -> ibis.Value:
-    """Whole epoch seconds as int64, the same on every engine (Ibis's ``epoch_seconds()``
-    is a fractional double on DuckDB and an integer on Spark)."""
-    return ts.epoch_seconds().floor().cast("int64")
-
-
-def day_number(ts: ibis.Value) -> ibis.Value:
-    """Whole UTC days since the epoch — an integer both engines compute alike."""
-    return (ts.epoch_seconds() / DAY).floor().cast("int64")
 
 
 def principal_key(t: ibis.Table) -> ibis.Value:
@@ -174,6 +162,6 @@ def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) 
 
 
 __all__ = [
-    "AI_ATTACK", "COPY_OPS", "DAY", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
-    "JEWEL_COLUMNS", "day_number", "empty_lists", "epoch_s", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+    "AI_ATTACK", "COPY_OPS", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
+    "JEWEL_COLUMNS", "empty_lists", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
 ]

@@ -52,6 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
+from crownwatch.detections._time import hour_number
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     READ_OPS,
@@ -158,7 +159,7 @@ def query(t, p) -> ibis.Table:
     top = top.group_by(keys).aggregate(
         top_keys=top.object_key.fill_null("-").concat(" (", top.kb.cast("string"), " bytes)").collect()
     )
-    hour = (d.time.epoch_seconds() / 3600).floor().cast("int64")
+    hour = hour_number(d.time)
     dh = d.mutate(hour=hour)
     per_hour = dh.group_by([*keys, "hour"]).aggregate(hb=dh.bytes_out.sum(), hn=dh.count())
     timeline = per_hour.group_by(keys).aggregate(

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
     empty_lists,
-    epoch_s,
     jewel_events,
     raw_ref,
 )

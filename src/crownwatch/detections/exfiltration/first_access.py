@@ -41,12 +41,12 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
+from crownwatch.detections._time import day_number
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
     READ_OPS,
-    day_number,
     empty_lists,
     jewel_events,
     raw_ref,

@@ -36,12 +36,12 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import glob_to_regex
+from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     READ_OPS,
     empty_lists,
-    epoch_s,
     jewel_events,
     raw_ref,
 )

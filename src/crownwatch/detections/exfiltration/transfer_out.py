@@ -46,6 +46,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import bucket_assets
+from crownwatch.detections._time import hour_number
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
@@ -185,7 +186,7 @@ def query(t, p) -> ibis.Table:
 
     # -- presigned bursts ----------------------------------------------------------------
     ps = jw.filter(jw.auth_method.isin(list(PRESIGNED_AUTH)) & jw.api_operation.isin(READ_OPS))
-    ps = ps.mutate(hour=(ps.time.epoch_seconds() / 3600).floor().cast("int64"))
+    ps = ps.mutate(hour=hour_number(ps.time))
     bursts = ps.group_by(["pkey", "hour"]).aggregate(n=ps.count())
     bursts = bursts.filter(bursts.n >= p.presigned_burst)
     b = ps.semi_join(bursts, ["pkey", "hour"])

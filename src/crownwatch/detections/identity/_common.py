@@ -3,32 +3,9 @@
 from __future__ import annotations
 
 import ibis
-import ibis.expr.datatypes as dt
 from ibis import _
 
-
-@ibis.udf.scalar.builtin(name="epoch")
-def _duckdb_epoch(ts: dt.Timestamp(timezone="UTC")) -> dt.float64:
-    """DuckDB's own ``epoch(TIMESTAMPTZ)``, without the cast to a naive TIMESTAMP that
-    Ibis's ``epoch_seconds()`` puts in front of it (that cast is a time-zone
-    conversion per row: ten times the cost of the whole expression)."""
-
-
-def epoch_s(ts: ibis.Value) -> ibis.Value:
-    """Whole epoch seconds as int64, the same on every engine. (Ibis's
-    ``epoch_seconds()`` is a fractional DOUBLE on DuckDB and an integer on Spark, so
-    keys, gaps and interval statistics built on it would differ between engines.)
-
-    ``floor`` rather than truncating the timestamp to the second: the same value,
-    but DuckDB's time-zone-aware ``date_trunc`` costs seven times as much, and this
-    runs on every row the identity detections read. Inside a DuckDB detection run it
-    calls DuckDB's ``epoch`` directly (see :func:`_duckdb_epoch`); elsewhere the
-    portable Ibis expression — the values are identical."""
-    from crownwatch.detect import current_engine
-
-    seconds = _duckdb_epoch(ts) if current_engine() == "duckdb" else ts.epoch_seconds()
-    return seconds.floor().cast("int64")
-
+from crownwatch.detections._time import epoch_s
 
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
 # 'locked' is included: a spray that trips lockout still tried a password.
@@ -353,7 +330,6 @@ def spray_runs(fails: ibis.Table, min_users: int, max_attempts_per_user: float) 
 __all__ = [
     "CREDENTIAL_FAILURES",
     "PRIVATE_IP_PATTERN",
-    "epoch_s",
     "cluster_details",
     "cluster_stats",
     "clusters",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import params_for
-from crownwatch.detections.identity._common import epoch_s, raw_ref
+from crownwatch.detections.identity._common import raw_ref
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 KINDS = ("password_spray", "distributed_spray", "credential_stuffing")

@@ -45,9 +45,9 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detect import shared
+from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
-    epoch_s,
     first_success_at,
     is_private_ip,
     raw_ref,

@@ -55,12 +55,12 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
     cluster_details,
     cluster_stats,
     clusters,
-    epoch_s,
     stranger_failures,
 )
 

@@ -38,6 +38,8 @@ from statistics import NormalDist
 import ibis
 import numpy as np
 
+from crownwatch.detections._time import epoch, hour_number
+
 # A model's cap is taken as the largest max_tokens any client asked of it in the
 # window — providers' caps differ per model and are not in the logs.
 CAP_FRACTION = 0.9
@@ -81,7 +83,7 @@ def _account_features(t, p) -> ibis.Table:
 
     # model caps and first appearances (small per-model aggregate, joined back)
     m = requests("time", "gen_ai_request_model", "gen_ai_request_max_tokens")
-    m = m.mutate(ts=m.time.epoch_seconds())
+    m = m.mutate(ts=epoch(m.time))
     window_start = m.ts.min().as_scalar()
     models = m.group_by(m.gen_ai_request_model).aggregate(
         model_cap=m.gen_ai_request_max_tokens.max(), model_first=m.ts.min()
@@ -98,8 +100,8 @@ def _account_features(t, p) -> ibis.Table:
         "raw_source", "raw_offset",
     )
     r = r.mutate(
-        ts=r.time.epoch_seconds(),
-        hour_bucket=(r.time.epoch_seconds() / 3600).floor().cast("int64"),
+        ts=epoch(r.time),
+        hour_bucket=hour_number(r.time),
         single=(r.n_user_turns.fill_null(1) <= 1),
         cot=r.elicit_cot.fill_null(False),
         rubric=r.elicit_rubric.fill_null(False),
@@ -158,7 +160,7 @@ def _account_features(t, p) -> ibis.Table:
     rel = rel.mutate(gid=rel.new.sum().over(ibis.window(order_by=rel.w_start, rows=(None, 0))))
     spans = rel.group_by(rel.gid).aggregate(lo=rel.w_start.min(), hi=rel.w_start.max() + span)
     ts = requests("time")
-    ts = ts.select("account_id", ts=ts.time.epoch_seconds())
+    ts = ts.select("account_id", ts=epoch(ts.time))
     hits = ts.cross_join(spans.select("lo", "hi"))
     # written as differences so DuckDB filters the (requests × few intervals) product
     # instead of sorting every request for an inequality join
@@ -231,7 +233,7 @@ def network_keys(t, p) -> ibis.Table:
     buckets (synchronised timing) and the prompt templates it used repeatedly."""
     r = t.llm_request
     r = r.filter(r.account_id.notnull())
-    r = r.mutate(hour_bucket=(r.time.epoch_seconds() / 3600).floor().cast("int64"))
+    r = r.mutate(hour_bucket=hour_number(r.time))
     hours = r.group_by([r.account_id, r.hour_bucket]).aggregate(c=r.count())
     hours = hours.group_by(hours.account_id).aggregate(
         hour_buckets=hours.hour_bucket.collect(distinct=True)
