@@ -38,3 +38,43 @@ def test_ingest_under_a_memory_limit(tmp_path, monkeypatch):
     lake = Lake(tmp_path / "lake")
     (res,) = lake.ingest([path])
     assert res.read == res.routed_rows > 0 and res.quarantined == 0
+
+
+def test_a_run_keeps_shared_intermediates_as_parquet_with_integers_intact(tmp_path):
+    """``shared`` results live in the lake's scratch folder for the run, not in memory;
+    a sum of int64 stays an integer (DuckDB's HUGEINT would be written as DOUBLE), and
+    the files are gone when the run ends, whatever happened in it."""
+    import ibis
+
+    from crownwatch.detect import _RUN, run_detections, shared
+
+    lake = Lake(tmp_path / "lake")
+    eng = Engine(lake)
+    t = ibis.memtable({"k": ["a", "a", "b"], "n": [2**40, 2**40, 1]})
+    seen = {}
+
+    class Probe:
+        engine = eng
+        cache: dict = {}
+
+    token = _RUN.set(Probe())
+    try:
+        kept = shared("test.sums", lambda: t.group_by("k").aggregate(total=t.n.sum()))
+        seen["files"] = sorted(p.name for p in (lake.root / ".spill").rglob("*.parquet"))
+        rows = sorted(eng.execute(kept), key=lambda r: r["k"])
+    finally:
+        _RUN.reset(token)
+        eng.end_run()
+    assert seen["files"] == ["1.parquet"]
+    assert rows == [{"k": "a", "total": 2**41}, {"k": "b", "total": 1}]
+    assert all(type(r["total"]) is int for r in rows)
+    assert not list((lake.root / ".spill").rglob("*.parquet"))
+    run_detections(eng, {}, only=["exfiltration"])  # an empty lake: nothing to keep
+    assert not list((lake.root / ".spill").rglob("*.parquet"))
+
+
+def test_detections_run_under_the_memory_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "300MB")
+    eng = Engine(Lake(tmp_path / "lake"))
+    (limit,) = eng.backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+    assert limit.replace(" ", "").upper() in {"286.1MIB", "300MB"}, limit

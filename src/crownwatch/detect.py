@@ -125,6 +125,7 @@ def run_detections(
         return _run(engine, tables, config, only, on_detection, out_errors)
     finally:
         _RUN.reset(token)
+        engine.end_run()
 
 
 def _run(engine, tables, config, only, on_detection, out_errors) -> list[dict]:

@@ -53,7 +53,7 @@ def duck_type(t: pa.DataType) -> str:
 
 
 def memory_limit() -> str | None:
-    """DuckDB's memory limit for ingest: ``CROWNWATCH_MEMORY_LIMIT`` (a DuckDB size,
+    """DuckDB's memory limit for ingest and detections: ``CROWNWATCH_MEMORY_LIMIT`` (a DuckDB size,
     e.g. ``3GB``), or None for DuckDB's default (80 % of the machine's memory).
 
     No limit by default, measured: ingest stages a file's parsed records in a temp
