@@ -40,10 +40,10 @@ def test_ingest_under_a_memory_limit(tmp_path, monkeypatch):
     assert res.read == res.routed_rows > 0 and res.quarantined == 0
 
 
-def test_a_run_keeps_shared_intermediates_as_parquet_with_integers_intact(tmp_path):
-    """``shared`` results live in the lake's scratch folder for the run, not in memory;
-    a sum of int64 stays an integer (DuckDB's HUGEINT would be written as DOUBLE), and
-    the files are gone when the run ends, whatever happened in it."""
+def test_a_run_keeps_long_intermediates_as_parquet_with_integers_intact(tmp_path):
+    """``shared(..., on_disk=True)`` results live in the lake's scratch folder for the
+    run, not in memory; a sum of int64 stays an integer (DuckDB's HUGEINT would be
+    written as DOUBLE), and the files are gone when the run ends."""
     import ibis
 
     from crownwatch.detect import _RUN, run_detections, shared
@@ -59,7 +59,8 @@ def test_a_run_keeps_shared_intermediates_as_parquet_with_integers_intact(tmp_pa
 
     token = _RUN.set(Probe())
     try:
-        kept = shared("test.sums", lambda: t.group_by("k").aggregate(total=t.n.sum()))
+        kept = shared("test.sums", lambda: t.group_by("k").aggregate(total=t.n.sum()), on_disk=True)
+        shared("test.small", lambda: t.filter(t.k == "b"))  # a temp table: no file
         seen["files"] = sorted(p.name for p in (lake.root / ".spill").rglob("*.parquet"))
         rows = sorted(eng.execute(kept), key=lambda r: r["k"])
     finally:
@@ -69,7 +70,7 @@ def test_a_run_keeps_shared_intermediates_as_parquet_with_integers_intact(tmp_pa
     assert rows == [{"k": "a", "total": 2**41}, {"k": "b", "total": 1}]
     assert all(type(r["total"]) is int for r in rows)
     assert not list((lake.root / ".spill").rglob("*.parquet"))
-    run_detections(eng, {}, only=["exfiltration"])  # an empty lake: nothing to keep
+    run_detections(eng, {}, only=["exfiltration"])  # ends its run too
     assert not list((lake.root / ".spill").rglob("*.parquet"))
 
 

@@ -74,9 +74,11 @@ class DetectionError:
 _RUN: contextvars.ContextVar[Tables | None] = contextvars.ContextVar("crownwatch_run", default=None)
 
 
-def shared(key: str, build: Callable[[], ibis.Table]) -> ibis.Table:
+def shared(key: str, build: Callable[[], ibis.Table], on_disk: bool = False) -> ibis.Table:
     """An intermediate several detections of this run need (credential failures with
-    their recovery flags, spray exposures…), computed once and kept in the engine.
+    their recovery flags, spray exposures…), computed once and kept in the engine —
+    with ``on_disk``, as Parquet in the lake's scratch folder: for one as long as the
+    logs themselves (see :meth:`Engine.materialise`).
 
     Outside a detection run (a unit test calling ``query`` directly) it is just
     ``build()``. ``key`` must name everything the result depends on (parameters)."""
@@ -84,7 +86,7 @@ def shared(key: str, build: Callable[[], ibis.Table]) -> ibis.Table:
     if run is None:
         return build()
     if key not in run.cache:
-        run.cache[key] = run.engine.materialise(build())
+        run.cache[key] = run.engine.materialise(build(), on_disk=on_disk)
     return run.cache[key]
 
 
