@@ -70,6 +70,10 @@ def test_a_run_keeps_long_intermediates_as_parquet_with_integers_intact(tmp_path
     assert rows == [{"k": "a", "total": 2**41}, {"k": "b", "total": 1}]
     assert all(type(r["total"]) is int for r in rows)
     assert not list((lake.root / ".spill").rglob("*.parquet"))
+    kept_names = eng.backend.raw_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '_cw_run_%'"
+    ).fetchall()
+    assert kept_names == []  # the temp table's memory is freed too
     run_detections(eng, {}, only=["exfiltration"])  # ends its run too
     assert not list((lake.root / ".spill").rglob("*.parquet"))
 

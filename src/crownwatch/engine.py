@@ -36,6 +36,7 @@ class Engine:
         self._tables: dict[str, ibis.Table] = {}
         self._scratch: Path | None = None  # this run's intermediates kept on disk
         self._materialised = 0
+        self._run_tables: list[tuple[str, str]] = []  # (TABLE | VIEW, name) kept by this run
 
     @cached_property
     def backend(self):
@@ -82,6 +83,7 @@ class Engine:
             return expr.cache()
         self._materialised += 1
         name = f"_cw_run_{self._materialised}"
+        self._run_tables.append(("VIEW" if on_disk else "TABLE", name))
         if not on_disk:
             return self.backend.create_table(name, obj=expr, temp=True)
         if self._scratch is None:
@@ -93,7 +95,8 @@ class Engine:
         # _to_duckdb_relation is the relation Ibis's own to_parquet writes (memtables
         # registered), kept as a relation so the cast can go on top.
         rel = self.backend._to_duckdb_relation(expr)
-        ints = [f'CAST("{c}" AS BIGINT) AS "{c}"' for c, t in expr.schema().items() if t.is_int64()]
+        ints = [f"CAST({q} AS BIGINT) AS {q}" for c, t in expr.schema().items() if t.is_int64()
+                for q in ['"' + c.replace('"', '""') + '"']]
         if ints:
             rel = rel.project(f"* REPLACE ({', '.join(ints)})")
         rel.to_parquet(str(path), compression="zstd")
@@ -103,6 +106,9 @@ class Engine:
         """Drop what :meth:`materialise` kept for the run that just ended. (A process
         killed mid-run leaves its ``run-*`` folder: ``<lake>/.spill`` is scratch, safe
         to delete.)"""
+        for kind, name in self._run_tables:  # a temp table's memory, a view's file
+            self.backend.raw_sql(f'DROP {kind} IF EXISTS "{name}"')
+        self._run_tables.clear()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
