@@ -18,8 +18,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from crownwatch.lake import Lake, memory_limit
-from crownwatch.sources.reader import _sql_str
+from crownwatch.lake import Lake
 from crownwatch.tables import SCHEMAS
 
 ENGINES = ("duckdb", "spark")
@@ -42,13 +41,8 @@ class Engine:
     def backend(self):
         if self.name == "duckdb":
             con = ibis.duckdb.connect()
-            con.raw_sql("SET TimeZone = 'UTC'")
-            con.raw_sql("SET enable_progress_bar = false")
-            # spill (a big lake's joins) into the lake's scratch folder, not a '.tmp'
-            # in whatever directory the analyst ran from
-            con.raw_sql(f"SET temp_directory = {_sql_str(str(self.lake.root / '.spill'))}")
-            if limit := memory_limit():  # validated: a number and a unit
-                con.raw_sql(f"SET memory_limit = '{limit}'")
+            for setting in [*self.lake.duckdb_settings(), "SET enable_progress_bar = false"]:
+                con.raw_sql(setting)
             return con
         return ibis.pyspark.connect(spark_session())
 
@@ -87,7 +81,8 @@ class Engine:
         if not on_disk:
             return self.backend.create_table(name, obj=expr, temp=True)
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="run-", dir=self._spill_dir()))
+            self.lake.spill_dir.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix="run-", dir=self.lake.spill_dir))
         path = self._scratch / f"{self._materialised}.parquet"
         # int64 columns cast back to BIGINT: DuckDB sums BIGINT to HUGEINT, which its
         # Parquet writer stores as DOUBLE (byte counts in the evidence must stay integers).
@@ -112,11 +107,6 @@ class Engine:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
-
-    def _spill_dir(self) -> Path:
-        d = self.lake.root / ".spill"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
 
     def execute(self, expr: ibis.Table) -> list[dict[str, Any]]:
         result: pa.Table = self.backend.to_pyarrow(expr)

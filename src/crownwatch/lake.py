@@ -29,7 +29,7 @@ import xxhash
 
 from crownwatch import sources
 from crownwatch.sources.base import Parsed, SourceError
-from crownwatch.sources.reader import Reader, _sql_str, head_text
+from crownwatch.sources.reader import Reader, _first_line, _sql_str, head_text
 from crownwatch.tables import SCHEMAS
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -164,15 +164,25 @@ class Lake:
             con.close()
         return results
 
+    @property
+    def spill_dir(self) -> Path:
+        """Scratch space: DuckDB's spill files, a detection run's on-disk intermediates."""
+        return self.root / ".spill"
+
+    def duckdb_settings(self) -> list[str]:
+        """What every DuckDB connection on this lake (ingest, detections) is set to:
+        UTC, ``CROWNWATCH_MEMORY_LIMIT``, and past the limit spilling into the lake's
+        own scratch folder, never a '.tmp' in the analyst's working directory."""
+        out = ["SET TimeZone = 'UTC'", f"SET temp_directory = {_sql_str(str(self.spill_dir))}"]
+        if (limit := memory_limit()) is not None:  # validated: a number and a unit
+            out.append(f"SET memory_limit = '{limit}'")
+        return out
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection ingest runs on, with the settings it relies on."""
         con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        # Past its memory limit DuckDB spills to the lake's own scratch folder, never
-        # to a '.tmp' in the analyst's working directory.
-        if (limit := memory_limit()) is not None:
-            con.execute(f"SET memory_limit = '{limit}'")
-        con.execute(f"SET temp_directory = {_sql_str(str(self.root / '.spill'))}")
+        for setting in self.duckdb_settings():
+            con.execute(setting)
         con.execute("SET preserve_insertion_order = true")
         # Ingest queries are scans, with one join: the gateway source gets each line's
         # number back by joining the file's lines to a small (hash, number) table
@@ -220,10 +230,9 @@ class Lake:
                 self._remove_key(key)
                 hint = (" — raise or unset CROWNWATCH_MEMORY_LIMIT"
                         if isinstance(exc, duckdb.OutOfMemoryException) else "")
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 return FileResult(str(path), mod.NAME, "failed", content_key=ckey,
                                   seconds=time.perf_counter() - t0,
-                                  note=f"not ingested, DuckDB failed: {first}{hint}")
+                                  note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}")
             finally:
                 reader.drop_temp()
         res.content_key = ckey

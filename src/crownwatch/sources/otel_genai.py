@@ -26,9 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from crownwatch.sources.base import Parsed
+from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.llm_gateway import FEATURES, _text, ensure_udf, stream_lines, with_features
 from crownwatch.sources.reader import Reader, _sql_str, read_document
 from crownwatch.tables.quarantine import RECORD_LIMIT
@@ -63,9 +61,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
                 SELECT 1::BIGINT AS raw_offset, json::VARCHAR AS text
                 FROM read_json_objects({_sql_str(str(path))}, format='auto', maximum_object_size={buffer})""")
             docs = name
-        except duckdb.OutOfMemoryException:
-            raise  # the engine's limit, not the file's fault: the lake retries the file
-        except duckdb.Error:
+        except SourceError:
             pass  # keep the lines; each becomes a quarantined record
     stage = reader.name("spans")
     reader.con.execute(

@@ -72,11 +72,12 @@ def document_buffer(path: Path) -> int:
     modulo 4 GiB and only the last member's, hence a hint: :func:`read_document`
     retries at the limit when the hint was short)."""
     try:
-        size = path.stat().st_size
-        if is_gzip(path):
-            with open(path, "rb") as fh:
+        with open(path, "rb") as fh:
+            if fh.read(2) == GZIP_MAGIC:
                 fh.seek(-4, 2)
                 size = int.from_bytes(fh.read(4), "little")
+            else:
+                size = fh.seek(0, 2)
     except OSError:
         return DOCUMENT_LIMIT
     return min(DOCUMENT_LIMIT, max(16 << 20, size + 1))  # 16 MiB: DuckDB's floor
@@ -85,17 +86,22 @@ def document_buffer(path: Path) -> int:
 def read_document(con: duckdb.DuckDBPyConnection, path: Path, sql) -> None:
     """Run ``sql(buffer)``, a statement that reads ``path`` whole with
     ``maximum_object_size=buffer``: first with the buffer fitted to the file, then,
-    if that was short (a gzip hint), at :data:`DOCUMENT_LIMIT`. DuckDB errors,
-    out-of-memory included, are the caller's to judge."""
-    buffer = document_buffer(path)
-    try:
-        con.execute(sql(buffer))
-    except duckdb.OutOfMemoryException:
-        raise
-    except duckdb.Error as exc:
-        if buffer >= DOCUMENT_LIMIT or "maximum_object_size" not in str(exc):
+    if that was short (a gzip hint), at :data:`DOCUMENT_LIMIT`.
+
+    Raises :class:`SourceError` when DuckDB cannot read the document. Out of memory
+    is not the file's fault: it propagates as DuckDB raised it, and the lake reports
+    the file failed (and retries it next run) instead of calling it unreadable."""
+    fitted = document_buffer(path)
+    for buffer in dict.fromkeys((fitted, DOCUMENT_LIMIT)):  # one try when fitted is the limit
+        try:
+            con.execute(sql(buffer))
+            return
+        except duckdb.OutOfMemoryException:
             raise
-        con.execute(sql(DOCUMENT_LIMIT))
+        except duckdb.Error as exc:
+            if buffer < DOCUMENT_LIMIT and "maximum_object_size" in str(exc):
+                continue
+            raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
 
 
 def _sql_str(value: str) -> str:
@@ -198,22 +204,15 @@ class Reader:
         name = self.name("doc")
         compression = "gzip" if is_gzip(path) else "none"
         pointer = "$" if records_at is None else "$." + records_at
-        try:
-            read_document(self.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                WITH d AS (
-                    SELECT from_json(json_extract(json, '{pointer}'), '["JSON"]') AS recs
-                    FROM read_json_objects({_sql_str(str(path))}, format='unstructured',
-                        compression='{compression}', maximum_object_size={buffer})
-                )
-                SELECT generate_subscripts(recs, 1) - 1 AS raw_offset,
-                       unnest(recs)::VARCHAR AS text
-                FROM d""")
-        except duckdb.OutOfMemoryException:
-            # a document is parsed whole and cannot spill: not the file's fault, so
-            # the lake reports the file failed (and retries it) instead of unreadable
-            raise
-        except duckdb.Error as exc:
-            raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
+        read_document(self.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            WITH d AS (
+                SELECT from_json(json_extract(json, '{pointer}'), '["JSON"]') AS recs
+                FROM read_json_objects({_sql_str(str(path))}, format='unstructured',
+                    compression='{compression}', maximum_object_size={buffer})
+            )
+            SELECT generate_subscripts(recs, 1) - 1 AS raw_offset,
+                   unnest(recs)::VARCHAR AS text
+            FROM d""")
         return name
 
     # -- staging ---------------------------------------------------------------------
@@ -387,4 +386,4 @@ def tolerant_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300]
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
