@@ -49,6 +49,7 @@ import ibis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crownwatch.config import load_config
+from crownwatch.tables.authentication import user_key
 
 KINDS = ("model_weights", "dataset", "chip_design", "source_code", "secrets")
 AI_KINDS = ("model_weights", "dataset")
@@ -194,11 +195,23 @@ class Organisation(BaseModel):
     # AWS account ids, GCP project ids/numbers, Azure subscription ids and storage
     # accounts that are ours: a copy, grant or share to one of these is not "out".
     own_accounts: list[str] = []
-    # identity user (Okta/Entra login, lower-case) -> principal globs in cloud logs,
-    # for users whose cloud principal does not contain their login.
+    # identity user (Okta/Entra login in any form: alice@corp.example, CORP\\alice)
+    # -> principal globs in cloud logs, for users whose cloud principal does not
+    # contain their login. Keyed by the identity key (``alice``) the tables use.
     identity_map: dict[str, list[str]] = {}
     # ASNs of our own egress (office, VPN, cloud NAT) — never "a new place".
     own_asns: list[int] = []
+
+    @field_validator("identity_map")
+    @classmethod
+    def _identity_keys(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for user, globs in v.items():
+            key = user_key(user)
+            if key is None:
+                raise ValueError(f"identity_map: {user!r} is not a user name")
+            out.setdefault(key, []).extend(globs)
+        return out
 
     @field_validator("own_accounts")
     @classmethod
@@ -353,7 +366,7 @@ def own_accounts_expr(col: ibis.Value, reg: Registry) -> ibis.Value:
 
 
 def principal_globs(reg: Registry, user: str) -> list[str]:
-    return list(reg.organisation.identity_map.get(user.lower(), []))
+    return list(reg.organisation.identity_map.get(user_key(user) or "", []))
 
 
 def describe(reg: Registry) -> list[dict]:

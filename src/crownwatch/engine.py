@@ -52,8 +52,16 @@ class Engine:
         if name not in self._tables:
             schema = SCHEMAS[name]
             if self.lake.table_files(name):
-                t = self.backend.read_parquet(self.lake.table_glob(name), table_name=name)
-                t = t.select(*[f.name for f in schema])  # drop hive 'day'; fix the order
+                # by name: a lake written before a column was added still reads
+                # (the column is NULL in its older files)
+                merge = {"union_by_name": True} if self.name == "duckdb" else {"mergeSchema": "true"}
+                t = self.backend.read_parquet(self.lake.table_glob(name), table_name=name, **merge)
+                # drop hive 'day', fix the order; a column no file has yet is NULL
+                t = t.select(*[
+                    t[f.name] if f.name in t.columns
+                    else ibis.null(ibis.dtype(f.type)).name(f.name)
+                    for f in schema
+                ])
             else:
                 t = ibis.memtable(schema.empty_table())
             self._tables[name] = t

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from crownwatch.tables.authentication import user_key
+
 _ENTITY_KEYS = {
     "users": "user",
     "src_ips": "src_ip",
@@ -40,16 +42,24 @@ class Score:
         return "quiet" if self.ok else "FALSE POSITIVE"
 
 
+def _entity(kind: str, value) -> tuple[str, str]:
+    # users compare by identity key: truth may say alice@corp.example where the
+    # finding, joining Windows and Okta, says alice
+    if kind == "user":
+        return kind, user_key(str(value)) or ""
+    return kind, str(value).lower()
+
+
 def _item_entities(item: dict) -> set[tuple[str, str]]:
     out = set()
     for key, kind in _ENTITY_KEYS.items():
         for v in item.get(key) or []:
-            out.add((kind, str(v).lower()))
+            out.add(_entity(kind, v))
     return out
 
 
 def _finding_entities(f: dict) -> set[tuple[str, str]]:
-    return {(k, str(v).lower()) for k, vs in f["entities"].items() for v in vs}
+    return {_entity(k, v) for k, vs in f["entities"].items() for v in vs}
 
 
 _SINGULAR = {"principal": "principals", "src_ip": "src_ips", "asset": "assets",

@@ -163,7 +163,7 @@ def test_sprayed_user_then_reads_the_weights(lake, tmp_path, monkeypatch):
                   only=["identity.password_spray", "exfiltration.jewel_access_after_identity"])
     assert len(found) == 1, found
     f = found[0]
-    assert f["entities"]["user"] == ["alice@northwind-ai.com"]
+    assert f["entities"]["user"] == ["alice"]
     assert f["entities"]["asset"] == ["frontier-weights"]
     assert f["evidence"]["identity_detections"] == ["identity.password_spray"]
 

@@ -82,7 +82,7 @@ def test_console_signins_map_to_reasons_users_and_mfa(lake):
         (None, None, "192.0.2.101", "password", "failure", "unknown_user",
          "No username found in supplied account", "a7654656-0417-45c6-9386-ea8231385051"),
         # SSO federation: the role session name is the person
-        ("jane.doe@northwind-ai.com", "AROAEXAMPLEROLEID1234:Jane.Doe@northwind-ai.com", "198.51.100.10",
+        ("jane.doe", "AROAEXAMPLEROLEID1234:Jane.Doe@northwind-ai.com", "198.51.100.10",
          "federated", "success", "success", None, "9b1a6c2e-3f0d-4d8e-a1c7-5e2f8b9d0a11"),
     ]
     # CheckMfa stays API activity only

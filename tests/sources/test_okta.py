@@ -58,8 +58,14 @@ def test_fields_and_provenance(lake):
             FROM read_parquet('{lake.table_glob("authentication")}') WHERE raw_offset = 1"""
     ).fetchall()
     assert str(first[0]).startswith("2026-03-02 09:00:01.123")
-    assert first[1:7] == ("alice@northwind-ai.com", "00u1a2b3c4d5e6f7g8h9", "198.51.100.10", 7922, "United States", "success")
+    assert first[1:7] == ("alice", "00u1a2b3c4d5e6f7g8h9", "198.51.100.10", 7922, "United States", "success")
     assert first[8] == str(LOG)
+    # the identity key is the login without its domain; the login stays as logged
+    (ident,) = duckdb.sql(
+        f"""SELECT user_raw, user_domain FROM read_parquet('{lake.table_glob("authentication")}')
+            WHERE raw_offset = 1"""
+    ).fetchall()
+    assert ident == ("alice@northwind-ai.com", "northwind-ai.com")
     # the unknown user's placeholder actor id is not an id
     (uid,) = duckdb.sql(
         f"""SELECT user_uid FROM read_parquet('{lake.table_glob("authentication")}')

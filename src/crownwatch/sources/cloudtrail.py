@@ -89,6 +89,7 @@ import pyarrow as pa
 
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.reader import Reader, head_text, tolerant_chunks
+from crownwatch.tables.authentication import identity_columns
 
 NAME = "cloudtrail"
 
@@ -192,15 +193,17 @@ END"""
 
 _SESSION_NAME = "nullif(split_part(e.userIdentity.principalId, ':', 2), '')"
 
+_CONSOLE_USER = f"""CASE
+    WHEN e.userIdentity.userName = 'HIDDEN_DUE_TO_SECURITY_REASONS' THEN NULL
+    WHEN e.userIdentity.type = 'Root' THEN 'root@' || coalesce(caller_account, recipient)
+    WHEN e.userIdentity.type = 'AssumedRole'
+        THEN coalesce({_SESSION_NAME}, e.userIdentity.sessionContext.sessionIssuer.userName)
+    ELSE coalesce(nullif(e.userIdentity.userName, ''), {_SESSION_NAME})
+END"""
+
 AUTH_SELECT = f"""
     SELECT time, '{NAME}' AS source, 'logon' AS activity,
-        lower(CASE
-            WHEN e.userIdentity.userName = 'HIDDEN_DUE_TO_SECURITY_REASONS' THEN NULL
-            WHEN e.userIdentity.type = 'Root' THEN 'root@' || coalesce(caller_account, recipient)
-            WHEN e.userIdentity.type = 'AssumedRole'
-                THEN coalesce({_SESSION_NAME}, e.userIdentity.sessionContext.sessionIssuer.userName)
-            ELSE coalesce(nullif(e.userIdentity.userName, ''), {_SESSION_NAME})
-        END) AS "user",
+        {identity_columns(_CONSOLE_USER, verbatim_when="e.userIdentity.type = 'Root'")},
         nullif(e.userIdentity.principalId, '') AS user_uid,
         src_ip,
         e.userAgent AS user_agent,

@@ -63,6 +63,7 @@ import duckdb
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
+from crownwatch.tables.authentication import identity_columns
 
 NAME = "entra"
 
@@ -159,7 +160,7 @@ def _auth_select(stage: str, c: dict[str, str], derived: str = "") -> str:
         FROM {stage} WHERE _reject IS NULL
     )
     SELECT try_cast({c['time']} AS TIMESTAMPTZ) AS time, '{NAME}' AS source, 'logon' AS activity,
-        lower(nullif({c['user']}, '')) AS "user",
+        {identity_columns(c['user'])},
         CASE WHEN {c['user_uid']} IN ('', {_NULL_UID}) THEN NULL ELSE {c['user_uid']} END AS user_uid,
         nullif({c['src_ip']}, '') AS src_ip,
         try_cast({c['src_asn']} AS BIGINT) AS src_asn,

@@ -86,6 +86,7 @@ import duckdb
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.reader import Reader
+from crownwatch.tables.authentication import identity_columns
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "sshd"
@@ -297,7 +298,7 @@ WHERE kind = 'verdict'
 
 _AUTH_COLUMNS = f"""
     ts AS time, '{NAME}' AS source, 'logon' AS activity,
-    lower(login) AS "user",
+    {identity_columns("login")},
     coalesce(ip, conn_ip) AS src_ip,
     host AS service,
     CASE WHEN kind <> 'verdict' THEN NULL

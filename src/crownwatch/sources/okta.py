@@ -22,6 +22,7 @@ from pathlib import Path
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.reader import Reader, head_text
+from crownwatch.tables.authentication import identity_columns
 
 NAME = "okta"
 
@@ -96,7 +97,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             CASE WHEN e.eventType = 'user.account.lock' THEN 'lock'
                  WHEN e.eventType LIKE '%mfa%' OR e.eventType LIKE '%verify%' THEN 'mfa'
                  ELSE 'logon' END AS activity,
-            lower(e.actor.alternateId) AS "user",
+            {identity_columns("e.actor.alternateId")},
             CASE WHEN lower(e.actor.id) = 'unknown' THEN NULL ELSE e.actor.id END AS user_uid,
             e.client.ipAddress AS src_ip,
             e.securityContext.asNumber AS src_asn, e.securityContext.asOrg AS src_as_org,

@@ -85,6 +85,7 @@ import pyarrow as pa
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.linux_auth import parsed
 from crownwatch.sources.reader import Reader, head_text, is_gzip
+from crownwatch.tables.authentication import identity_columns
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "windows"
@@ -226,7 +227,7 @@ FROM c
 _AUTH = f"""SELECT
     ts AS time, '{NAME}' AS source,
     CASE WHEN eid = 4648 THEN 'other' ELSE 'logon' END AS activity,
-    lower(nullif(nullif(tuser, ''), '-')) AS "user",
+    {identity_columns("tuser_raw", _d("TargetDomainName"))},
     tsid AS user_uid,
     CASE WHEN eid = 4648 OR ip_raw = '-' THEN NULL
          WHEN starts_with(lower(ip_raw), '::ffff:') AND contains(ip_raw, '.') THEN substr(ip_raw, 8)

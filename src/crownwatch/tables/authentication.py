@@ -17,8 +17,39 @@ mfa_required        first factor accepted, second factor demanded — the
 ca_blocked          first factor accepted, a conditional-access policy blocked
                     the sign-in — the password was right
 other               any other failure (kept with its vendor code)
+unknown             the record is an attempt, not a verdict (Windows 4648: a
+                    logon *with explicit credentials* was made; whether it
+                    worked is logged elsewhere) — ``status`` is ``unknown`` too
 ==================  ==========================================================
+
+**One identity key per person.** The same person is ``CORP\\alice`` in one Windows
+event, ``alice@corp.example`` (UPN) in Entra and Okta, ``ALICE@CORP.EXAMPLE`` (the
+Kerberos realm) in a 4768 and plain ``alice`` in a 4771, a 4776 or sshd. A brute
+force seen as ``alice`` and the success that follows as ``alice@corp.example`` must
+join, so every source writes its user through :func:`identity_columns`:
+
+==============  =============================================================
+column          value
+==============  =============================================================
+``user``        the **key**: the account name lower-cased, without a
+                ``DOMAIN\\`` prefix and without an ``@domain`` / ``@REALM``
+                suffix — ``alice`` for all four forms above
+``user_raw``    the name exactly as the record wrote it
+``user_domain`` the domain that went with it, lower-cased: the NetBIOS
+                domain, the UPN suffix or the Kerberos realm (a source may
+                pass a separate domain field, e.g. Windows ``TargetDomainName``)
+==============  =============================================================
+
+The rule is deliberately simple and the same for every source, so the join needs no
+directory: ``alice@corp.example`` and ``alice@corp-labs.example`` share the key
+``alice``. Inside one organisation that is what people mean (and what Kerberos
+needs, since 4771 and 4776 carry no domain); ``user_domain`` keeps them apart for
+anyone who must. ``-`` and empty names (Windows' "no name") become NULL.
+:func:`user_key` is the same rule in Python, for keys from configuration
+(``identity_map``) and from simulators' truth.
 """
+
+import re
 
 import pyarrow as pa
 
@@ -34,17 +65,58 @@ REASONS = (
     "mfa_required",
     "ca_blocked",
     "other",
+    "unknown",
 )
 
 # Outcomes that prove the attacker knew the password even though no session started.
 PASSWORD_CORRECT = ("success", "mfa_required", "ca_blocked")
 
+# The identity-key rule in SQL: the part after the last backslash, up to the first "@".
+_NAME = "nullif(nullif(trim({x}), ''), '-')"
+
+
+def identity_columns(
+    name_sql: str, domain_sql: str | None = None, verbatim_when: str | None = None
+) -> str:
+    """SELECT items ``"user", user_raw, user_domain`` for a user name expression
+    (DuckDB SQL over the source's stage) and, optionally, a separate domain field.
+
+    ``verbatim_when`` is a condition under which the lower-cased name is the key as
+    it stands: for names that are not a person's directory name (CloudTrail's
+    ``root@<account>``, one root user per AWS account, not a login called root)."""
+    raw = _NAME.format(x=name_sql)
+    key = f"lower(nullif(regexp_extract({raw}, '^(?:.*\\\\)?([^@\\\\]*)', 1), ''))"
+    if verbatim_when:
+        key = f"CASE WHEN {verbatim_when} THEN lower({raw}) ELSE {key} END"
+    parsed_domain = (
+        f"CASE WHEN contains({raw}, '\\') THEN nullif(split_part({raw}, '\\', 1), '') "
+        f"WHEN contains({raw}, '@') THEN nullif(regexp_extract({raw}, '@([^@]*)$', 1), '') END"
+    )
+    given = f", {_NAME.format(x=domain_sql)}" if domain_sql else ""
+    domain = f"lower(coalesce({parsed_domain}{given}))"
+    return f'{key} AS "user", {raw} AS user_raw, {domain} AS user_domain'
+
+
+_KEY = re.compile(r"^(?:.*\\)?([^@\\]*)")
+
+
+def user_key(name: str | None) -> str | None:
+    """:func:`identity_columns`' key in Python (``CORP\\Alice`` → ``alice``)."""
+    if name is None:
+        return None
+    name = name.strip()
+    if name in ("", "-"):
+        return None
+    return _KEY.match(name).group(1).lower() or None
+
 SCHEMA = pa.schema(
     [
         pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("source", pa.string(), nullable=False),  # okta, entra, cloudtrail, sshd, windows
-        pa.field("activity", pa.string()),  # logon | logoff | mfa | lock | other
-        pa.field("user", pa.string()),  # lower-cased login (UPN, email, sAMAccountName)
+        pa.field("activity", pa.string()),  # logon | logoff | mfa | lock | explicit_credentials | other
+        pa.field("user", pa.string()),  # the identity key (see above): alice
+    pa.field("user_raw", pa.string()),  # the name as logged: CORP\\Alice, alice@corp.example
+    pa.field("user_domain", pa.string()),  # corp, corp.example
         pa.field("user_uid", pa.string()),
         pa.field("src_ip", pa.string()),
         pa.field("src_asn", pa.int64()),
@@ -54,12 +126,15 @@ SCHEMA = pa.schema(
         pa.field("user_agent", pa.string()),
         pa.field("service", pa.string()),  # app / host / resource signed in to
         pa.field("auth_protocol", pa.string()),  # password, kerberos, ntlm, publickey, saml…
-        pa.field("status", pa.string(), nullable=False),  # success | failure
+        pa.field("status", pa.string(), nullable=False),  # success | failure | unknown
         pa.field("reason", pa.string(), nullable=False),  # see REASONS
         pa.field("status_code", pa.string()),  # vendor code, verbatim
         pa.field("status_detail", pa.string()),  # vendor message, verbatim
         pa.field("is_proxy", pa.bool_()),
         pa.field("session_uid", pa.string()),
+    # who acted, when that is not the account signed in to (Windows 4648's subject:
+    # the logged-on user who typed another account's credentials), as an identity key
+    pa.field("actor_user", pa.string()),
         *PROVENANCE,
     ]
 )

@@ -20,7 +20,9 @@ def test_stuffing_fires(identity_world):
     assert ev["unknown_user_share"] == 0.5
     assert ev["distinct_reasons"] == 3 and ev["locked_attempts"] > 0
     assert len(ev["user_agents"]) == 5
-    assert any(u.endswith("@gmail.com") for u in f["entities"]["user"])
+    # users are identity keys; the breach list's foreign domains stay in the evidence
+    assert "gmail.com" in ev["user_domains"] and "northwind-ai.com" in ev["user_domains"]
+    assert not any("@" in u for u in f["entities"]["user"])
     assert len(f["entities"]["src_ip"]) == 40
 
 

@@ -68,4 +68,4 @@ def _spray_then(prefix: str, ip: int, hours_after: float):
 
 def test_max_gap_boundary(tmp_path):
     found = hunt_events(tmp_path, _spray_then("in", 5, 71.5) + _spray_then("out", 6, 72.5), DET)
-    assert [f["entities"]["user"] for f in found] == [["in011@northwind-ai.com"]]
+    assert [f["entities"]["user"] for f in found] == [["in011"]]

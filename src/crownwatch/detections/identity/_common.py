@@ -21,7 +21,7 @@ def raw_ref(t: ibis.Table) -> ibis.Value:
 # What the identity detections read of a failure. Reading every column of the table
 # to keep a few per cent of its rows cost more than all the detections' own work.
 FAILURE_COLUMNS = (
-    "time", "source", "user", "src_ip", "src_asn", "src_as_org", "src_country",
+    "time", "source", "user", "user_domain", "src_ip", "src_asn", "src_as_org", "src_country",
     "user_agent", "service", "status", "reason", "raw_source", "raw_offset", "raw_id",
 )
 
@@ -292,6 +292,9 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
     return d.group_by("cluster").aggregate(
         entity_user=d.user.collect(),
         entity_src_ip=d.src_ip.collect(),
+        # the domains the names were tried in: a breach list's gmail.com and
+        # yahoo.com beside our own is what stuffing looks like (users are keys)
+        user_domains=d.user_domain.collect(),
         user_agents=d.user_agent.collect(),
         services=d.service.collect(),
         src_as_orgs=d.src_as_org.collect(),

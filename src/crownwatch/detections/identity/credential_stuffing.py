@@ -137,6 +137,7 @@ def query(t, p) -> ibis.Table:
         distinct_asns=out.asns,
         distinct_countries=out.countries,
         user_agents=out.user_agents,
+        user_domains=out.user_domains,
         services=out.services,
         src_as_orgs=out.src_as_orgs,
         src_countries=out.src_countries,
