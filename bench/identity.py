@@ -57,10 +57,23 @@ def pandas_baseline(path: Path, work: Path) -> float:
     with timer() as t:
         for i, chunk in enumerate(pd.read_json(path, lines=True, chunksize=250_000)):
             flat = pd.json_normalize(chunk.to_dict("records"))
-            keep = [c for c in flat.columns if c in (
-                "published", "eventType", "uuid", "actor.alternateId", "client.ipAddress",
-                "outcome.result", "outcome.reason", "securityContext.asNumber",
-                "client.geographicalContext.country", "client.userAgent.rawUserAgent")]
+            keep = [
+                c
+                for c in flat.columns
+                if c
+                in (
+                    "published",
+                    "eventType",
+                    "uuid",
+                    "actor.alternateId",
+                    "client.ipAddress",
+                    "outcome.result",
+                    "outcome.reason",
+                    "securityContext.asNumber",
+                    "client.geographicalContext.country",
+                    "client.userAgent.rawUserAgent",
+                )
+            ]
             flat[keep].astype(str).to_parquet(work / f"pandas_{i}.parquet")
     return t["s"]
 
@@ -84,8 +97,12 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench identity")
     ap.add_argument("--events", type=int, nargs="*", default=[1_000_000, 10_000_000])
     ap.add_argument("--no-pandas", action="store_true")
-    ap.add_argument("--pandas-max", type=int, default=1_000_000,
-                    help="skip the (slow) pandas baseline above this many events")
+    ap.add_argument(
+        "--pandas-max",
+        type=int,
+        default=1_000_000,
+        help="skip the (slow) pandas baseline above this many events",
+    )
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -102,19 +119,30 @@ def main(argv: list[str]) -> int:
             t_det, n_found = detect(lake)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        rows.append([
-            f"{n:,}", f"{mb:,.0f}",
-            f"{t_floor:.1f} s ({n / t_floor / 1e3:,.0f}k ev/s, {mb / t_floor:,.0f} MB/s)",
-            f"{t_pd:.1f} s" if t_pd else "skipped",
-            f"{t_cw:.1f} s ({n / t_cw / 1e3:,.0f}k ev/s, {mb / t_cw:,.0f} MB/s)",
-            f"{t_floor / t_cw:.0%}",
-            f"{t_pd / t_cw:.1f}x" if t_pd else "-",
-            f"{t_det:.1f} s ({n_found} findings)",
-        ])
+        rows.append(
+            [
+                f"{n:,}",
+                f"{mb:,.0f}",
+                f"{t_floor:.1f} s ({n / t_floor / 1e3:,.0f}k ev/s, {mb / t_floor:,.0f} MB/s)",
+                f"{t_pd:.1f} s" if t_pd else "skipped",
+                f"{t_cw:.1f} s ({n / t_cw / 1e3:,.0f}k ev/s, {mb / t_cw:,.0f} MB/s)",
+                f"{t_floor / t_cw:.0%}",
+                f"{t_pd / t_cw:.1f}x" if t_pd else "-",
+                f"{t_det:.1f} s ({n_found} findings)",
+            ]
+        )
     print_table(
         "Identity: ingest and detection (Okta System Log JSON lines)",
-        ["events", "MB", "DuckDB floor read_json→Parquet", "pandas", "crownwatch ingest",
-         "crownwatch / floor throughput", "speed-up vs pandas", "identity detections"],
+        [
+            "events",
+            "MB",
+            "DuckDB floor read_json→Parquet",
+            "pandas",
+            "crownwatch ingest",
+            "crownwatch / floor throughput",
+            "speed-up vs pandas",
+            "identity detections",
+        ],
         rows,
     )
     print(f"\npeak RSS {peak_rss_mb():,.0f} MiB")

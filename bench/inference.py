@@ -91,8 +91,13 @@ def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
     code = _PHASES[name].format(threads=threads)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, str(data), str(work)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(data), str(work)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     peak = [0]
 
     def poll():
@@ -122,8 +127,14 @@ def bench(sizes: list[int], workdir: Path, threads: int) -> list[dict]:
         t0 = time.perf_counter()
         truth = generate_inference_bulk(data, n, seed=7)
         gen = time.perf_counter() - t0
-        res = {"requests": n, "bytes": data.stat().st_size, "generate_s": gen,
-               "generate_rps": n / gen, "truth": truth, "load_before": os.getloadavg()}
+        res = {
+            "requests": n,
+            "bytes": data.stat().st_size,
+            "generate_s": gen,
+            "generate_rps": n / gen,
+            "truth": truth,
+            "load_before": os.getloadavg(),
+        }
         for phase in ("baseline", "ingest", "detect"):
             res[phase] = run_phase(phase, data, work, threads)
         res["load_after"] = os.getloadavg()
@@ -157,15 +168,27 @@ def table(rows: list[dict]) -> str:
             f"×{z['analysis_peak_rss'] / max(1, a['analysis_peak_rss']):.1f}."
         )
     lines.append("")
-    lines.append("Bulk writer: " + ", ".join(f"{r['generate_rps'] / 1000:.0f}k requests/s" for r in rows) + ".")
+    lines.append(
+        "Bulk writer: "
+        + ", ".join(f"{r['generate_rps'] / 1000:.0f}k requests/s" for r in rows)
+        + "."
+    )
     lines.append("")
-    lines.append("Load average (1/5/15 min) before → after each size: " + "; ".join(
-        f"{r['requests']:,}: {'/'.join(f'{x:.1f}' for x in r['load_before'])} → "
-        f"{'/'.join(f'{x:.1f}' for x in r['load_after'])}" for r in rows) + ".")
+    lines.append(
+        "Load average (1/5/15 min) before → after each size: "
+        + "; ".join(
+            f"{r['requests']:,}: {'/'.join(f'{x:.1f}' for x in r['load_before'])} → "
+            f"{'/'.join(f'{x:.1f}' for x in r['load_after'])}"
+            for r in rows
+        )
+        + "."
+    )
     return "\n".join(lines)
 
 
-def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path, vary: bool = False) -> list[dict]:
+def evaluate(
+    seeds: list[int], accounts: int, days: int, workdir: Path, vary: bool = False
+) -> list[dict]:
     """Detection and false-positive rates on the realistic simulator, per seed
     (``vary``: each seed also draws its own attack style)."""
     from crownwatch.detect import run_detections
@@ -178,13 +201,21 @@ def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path, vary: bo
     for seed in seeds:
         work = workdir / f"eval{seed}"
         shutil.rmtree(work, ignore_errors=True)
-        truth = generate_inference(work / "logs", seed=seed, accounts=accounts, days=days,
-                                   vary_attacks=vary)
+        truth = generate_inference(
+            work / "logs", seed=seed, accounts=accounts, days=days, vary_attacks=vary
+        )
         lake = Lake(work / "lake")
         lake.ingest([work / "logs"])
         findings = run_detections(Engine(lake), {}, only=["inference"])
-        rows.append({"seed": seed, "requests": truth["requests"], "findings": len(findings),
-                     "style": _style(truth) if vary else None, **account_rates(findings, truth)})
+        rows.append(
+            {
+                "seed": seed,
+                "requests": truth["requests"],
+                "findings": len(findings),
+                "style": _style(truth) if vary else None,
+                **account_rates(findings, truth),
+            }
+        )
         shutil.rmtree(work, ignore_errors=True)
     return rows
 
@@ -192,12 +223,14 @@ def evaluate(seeds: list[int], accounts: int, days: int, workdir: Path, vary: bo
 def _style(truth: dict) -> str:
     d, h = truth["attacks"]["distiller"]["style"], truth["attacks"]["hydra"]["style"]
     hours = "" if d["distiller_hours"] >= 24 else f" {d['distiller_hours']:.0f} h/day"
-    return (f"{d['distillers']} distiller(s) every {d['distiller_gap_s'][0]:.0f}–{d['distiller_gap_s'][1]:.0f} s"
-            f"{hours}, "
-            f"{d['distiller_cover']:.0%} chat, {'sweeps' if d['distiller_sweep'] else 'no sweeps'}; "
-            f"hydra of {h['hydra_members']} on {h['hydra_cards']} cards, {h['hydra_harvest']:.0%} harvest, "
-            f"{len(h['hydra_shifts'])} shift(s)/day, {len(h['hydra_clients'])} client(s), "
-            f"opened within {h['hydra_born_spread_h']:g} h")
+    return (
+        f"{d['distillers']} distiller(s) every {d['distiller_gap_s'][0]:.0f}–{d['distiller_gap_s'][1]:.0f} s"
+        f"{hours}, "
+        f"{d['distiller_cover']:.0%} chat, {'sweeps' if d['distiller_sweep'] else 'no sweeps'}; "
+        f"hydra of {h['hydra_members']} on {h['hydra_cards']} cards, {h['hydra_harvest']:.0%} harvest, "
+        f"{len(h['hydra_shifts'])} shift(s)/day, {len(h['hydra_clients'])} client(s), "
+        f"opened within {h['hydra_born_spread_h']:g} h"
+    )
 
 
 def eval_table(rows: list[dict]) -> str:
@@ -209,19 +242,36 @@ def eval_table(rows: list[dict]) -> str:
     head = ["seed", "requests", "findings", "detected", *kinds_a, "false positives", *kinds_b]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
-        lines.append("| " + " | ".join([
-            str(r["seed"]), f"{r['requests']:,}", str(r["findings"]), frac(r["attack"]),
-            *(frac(r["attack_kinds"][k]) for k in kinds_a), frac(r["benign"]),
-            *(frac(r["benign_kinds"][k]) for k in kinds_b)]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    str(r["seed"]),
+                    f"{r['requests']:,}",
+                    str(r["findings"]),
+                    frac(r["attack"]),
+                    *(frac(r["attack_kinds"][k]) for k in kinds_a),
+                    frac(r["benign"]),
+                    *(frac(r["benign_kinds"][k]) for k in kinds_b),
+                ]
+            )
+            + " |"
+        )
     tot_a = sum(r["attack"]["flagged"] for r in rows), sum(r["attack"]["accounts"] for r in rows)
     tot_b = sum(r["benign"]["flagged"] for r in rows), sum(r["benign"]["accounts"] for r in rows)
     lines.append("")
     for r in rows:
         if r.get("style"):
             lines.append(f"Seed {r['seed']} attack style: {r['style']}.")
-    lines.append(f"Over all seeds: detection rate {tot_a[0]}/{tot_a[1]} = {tot_a[0] / tot_a[1]:.1%}, "
-                 f"false-positive rate {tot_b[0]}/{tot_b[1]} = {tot_b[0] / tot_b[1]:.2%} of benign accounts.")
-    fps = [f"{r['seed']}: {', '.join(r['false_positive_accounts'])}" for r in rows if r["false_positive_accounts"]]
+    lines.append(
+        f"Over all seeds: detection rate {tot_a[0]}/{tot_a[1]} = {tot_a[0] / tot_a[1]:.1%}, "
+        f"false-positive rate {tot_b[0]}/{tot_b[1]} = {tot_b[0] / tot_b[1]:.2%} of benign accounts."
+    )
+    fps = [
+        f"{r['seed']}: {', '.join(r['false_positive_accounts'])}"
+        for r in rows
+        if r["false_positive_accounts"]
+    ]
     if fps:
         lines.append("False-positive accounts — " + "; ".join(fps) + ".")
     return "\n".join(lines)
@@ -233,14 +283,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
-    ap.add_argument("--evaluate", action="store_true",
-                    help="measure detection / false-positive rates on the realistic simulator instead")
+    ap.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="measure detection / false-positive rates on the realistic simulator instead",
+    )
     # 11 tuned the detections, 7 drives the throughput runs: evaluate on neither
     ap.add_argument("--seeds", type=int, nargs="+", default=[29, 31, 37, 41, 43])
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--days", type=int, default=3)
-    ap.add_argument("--vary-attacks", action="store_true",
-                    help="with --evaluate: each seed draws its own attack style (AttackStyle.draw)")
+    ap.add_argument(
+        "--vary-attacks",
+        action="store_true",
+        help="with --evaluate: each seed draws its own attack style (AttackStyle.draw)",
+    )
     args = ap.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cw-bench-inference-"))
     if args.evaluate:

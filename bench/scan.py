@@ -57,15 +57,29 @@ def ensure_venv() -> None:
         return
     if not VPY.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(VPY), "-m", "pip", "install", "-q", "picklescan", "modelscan",
-                    "py7zr", "torch==2.13.0", "scikit-learn", "joblib"], check=True)
+    subprocess.run(
+        [
+            str(VPY),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "picklescan",
+            "modelscan",
+            "py7zr",
+            "torch==2.13.0",
+            "scikit-learn",
+            "joblib",
+        ],
+        check=True,
+    )
     marker.write_text("ok\n")
 
 
 # --------------------------------------------------------------------------------------------
 # benign + large corpora: built with the real libraries inside the bench venv
 
-BENIGN_GEN = r'''
+BENIGN_GEN = r"""
 import os, pickle, sys, json, struct
 import numpy as np, torch, joblib
 from torch import nn
@@ -164,9 +178,9 @@ for i in range(30):
     safetensors(p(f"model_{i}.safetensors"), {"w": rng.standard_normal((16, 8)).astype(np.float32), "b": np.zeros(8, np.float32)})
 
 print("ok")
-'''
+"""
 
-LARGE_GEN = r'''
+LARGE_GEN = r"""
 import os, sys, torch
 from torch import nn
 large = sys.argv[1]
@@ -177,16 +191,21 @@ sd = big.state_dict()
 torch.save(sd, os.path.join(large, "large_model.pt"))
 torch.save(sd, os.path.join(large, "large_model_legacy.pt"), _use_new_zipfile_serialization=False)
 print("ok")
-'''
+"""
 
 
 def build_benign(rebuild: bool) -> None:
     benign, large = OUT / "benign", OUT / "large"
     if rebuild or not benign.exists():
-        subprocess.run([str(VPY), "-c", BENIGN_GEN, str(benign), str(large)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(VPY), "-c", BENIGN_GEN, str(benign), str(large)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     if rebuild or not (large / "large_model_legacy.pt").exists():
-        subprocess.run([str(VPY), "-c", LARGE_GEN, str(large)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(VPY), "-c", LARGE_GEN, str(large)], check=True, stdout=subprocess.DEVNULL
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +214,11 @@ def build_benign(rebuild: bool) -> None:
 
 def _s(text: str) -> bytes:
     raw = text.encode()
-    return b"\x8c" + bytes([len(raw)]) + raw if len(raw) < 256 else b"X" + struct.pack("<I", len(raw)) + raw
+    return (
+        b"\x8c" + bytes([len(raw)]) + raw
+        if len(raw) < 256
+        else b"X" + struct.pack("<I", len(raw)) + raw
+    )
 
 
 def call_global(module: str, name: str, arg: str = "id", proto: int = 2) -> bytes:
@@ -203,41 +226,120 @@ def call_global(module: str, name: str, arg: str = "id", proto: int = 2) -> byte
 
 
 def call_stack_global(module: str, name: str, arg: str = "id") -> bytes:
-    return b"\x80\x04\x95" + struct.pack("<Q", 0) + _s(module) + _s(name) + b"\x93" + _s(arg) + b"\x85R."
+    return (
+        b"\x80\x04\x95"
+        + struct.pack("<Q", 0)
+        + _s(module)
+        + _s(name)
+        + b"\x93"
+        + _s(arg)
+        + b"\x85R."
+    )
 
 
 def call_memo_stack_global(module: str, name: str, arg: str = "id") -> bytes:
-    return (b"\x80\x04" + _s(module) + b"\x94" + b"0" + _s(name) + b"\x94" + b"0" + b"h\x00h\x01\x93"
-            + _s(arg) + b"\x85R.")
+    return (
+        b"\x80\x04"
+        + _s(module)
+        + b"\x94"
+        + b"0"
+        + _s(name)
+        + b"\x94"
+        + b"0"
+        + b"h\x00h\x01\x93"
+        + _s(arg)
+        + b"\x85R."
+    )
 
 
 def getattr_chain(module: str, name: str) -> bytes:
-    return (b"\x80\x02cbuiltins\ngetattr\n(cbuiltins\n__import__\n(" + _s(module) + b"tR" + _s(name)
-            + b"tR(" + _s("id") + b"tR.")
+    return (
+        b"\x80\x02cbuiltins\ngetattr\n(cbuiltins\n__import__\n("
+        + _s(module)
+        + b"tR"
+        + _s(name)
+        + b"tR("
+        + _s("id")
+        + b"tR."
+    )
 
 
 TARGETS = [
-    ("os", "system"), ("posix", "system"), ("nt", "system"), ("os", "popen"), ("os", "execv"),
-    ("subprocess", "Popen"), ("subprocess", "check_output"), ("subprocess", "run"),
-    ("builtins", "eval"), ("builtins", "exec"), ("__builtin__", "eval"), ("builtins", "getattr"),
-    ("builtins", "__import__"), ("builtins", "open"), ("builtins", "compile"),
-    ("runpy", "_run_code"), ("runpy", "run_path"), ("pty", "spawn"), ("pip", "main"),
-    ("code", "InteractiveInterpreter"), ("cProfile", "run"), ("profile", "run"), ("timeit", "timeit"),
-    ("torch.hub", "load"), ("torch.hub", "download_url_to_file"), ("numpy.f2py", "run_main"),
-    ("functools", "partial"), ("operator", "attrgetter"), ("_operator", "methodcaller"),
-    ("_io", "FileIO"), ("ctypes", "CDLL"), ("webbrowser", "open"),
-    ("asyncio.subprocess", "create_subprocess_shell"), ("idlelib.pyshell", "ModifiedInterpreter"),
-    ("lib2to3.pgen2.pgen", "generate_grammar"), ("distutils.file_util", "write_file"), ("bdb", "Bdb"),
-    ("pydoc", "pipepager"), ("venv", "create"), ("shutil", "rmtree"), ("ssl", "get_server_certificate"),
-    ("socket", "create_connection"), ("urllib.request", "urlopen"), ("requests", "get"),
-    ("_pickle", "loads"), ("importlib", "import_module"), ("marshal", "loads"), ("types", "FunctionType"),
-    ("pdb", "run"), ("trace", "Trace"), ("doctest", "debug_script"), ("multiprocessing", "Process"),
-    ("httplib", "HTTPSConnection"), ("smtplib", "SMTP"), ("ftplib", "FTP"), ("telnetlib", "Telnet"),
-    ("pandas", "read_pickle"), ("numpy", "load"), ("torch", "load"), ("yaml", "unsafe_load"),
+    ("os", "system"),
+    ("posix", "system"),
+    ("nt", "system"),
+    ("os", "popen"),
+    ("os", "execv"),
+    ("subprocess", "Popen"),
+    ("subprocess", "check_output"),
+    ("subprocess", "run"),
+    ("builtins", "eval"),
+    ("builtins", "exec"),
+    ("__builtin__", "eval"),
+    ("builtins", "getattr"),
+    ("builtins", "__import__"),
+    ("builtins", "open"),
+    ("builtins", "compile"),
+    ("runpy", "_run_code"),
+    ("runpy", "run_path"),
+    ("pty", "spawn"),
+    ("pip", "main"),
+    ("code", "InteractiveInterpreter"),
+    ("cProfile", "run"),
+    ("profile", "run"),
+    ("timeit", "timeit"),
+    ("torch.hub", "load"),
+    ("torch.hub", "download_url_to_file"),
+    ("numpy.f2py", "run_main"),
+    ("functools", "partial"),
+    ("operator", "attrgetter"),
+    ("_operator", "methodcaller"),
+    ("_io", "FileIO"),
+    ("ctypes", "CDLL"),
+    ("webbrowser", "open"),
+    ("asyncio.subprocess", "create_subprocess_shell"),
+    ("idlelib.pyshell", "ModifiedInterpreter"),
+    ("lib2to3.pgen2.pgen", "generate_grammar"),
+    ("distutils.file_util", "write_file"),
+    ("bdb", "Bdb"),
+    ("pydoc", "pipepager"),
+    ("venv", "create"),
+    ("shutil", "rmtree"),
+    ("ssl", "get_server_certificate"),
+    ("socket", "create_connection"),
+    ("urllib.request", "urlopen"),
+    ("requests", "get"),
+    ("_pickle", "loads"),
+    ("importlib", "import_module"),
+    ("marshal", "loads"),
+    ("types", "FunctionType"),
+    ("pdb", "run"),
+    ("trace", "Trace"),
+    ("doctest", "debug_script"),
+    ("multiprocessing", "Process"),
+    ("httplib", "HTTPSConnection"),
+    ("smtplib", "SMTP"),
+    ("ftplib", "FTP"),
+    ("telnetlib", "Telnet"),
+    ("pandas", "read_pickle"),
+    ("numpy", "load"),
+    ("torch", "load"),
+    ("yaml", "unsafe_load"),
 ]
-CLASSIC = [("os", "system"), ("subprocess", "Popen"), ("builtins", "eval"), ("builtins", "exec"),
-           ("runpy", "_run_code"), ("pty", "spawn"), ("webbrowser", "open"), ("socket", "create_connection"),
-           ("requests", "get"), ("pip", "main"), ("torch.hub", "load"), ("operator", "attrgetter")]
+CLASSIC = [
+    ("os", "system"),
+    ("subprocess", "Popen"),
+    ("builtins", "eval"),
+    ("builtins", "exec"),
+    ("runpy", "_run_code"),
+    ("pty", "spawn"),
+    ("webbrowser", "open"),
+    ("socket", "create_connection"),
+    ("requests", "get"),
+    ("pip", "main"),
+    ("torch.hub", "load"),
+    ("operator", "attrgetter"),
+]
 
 
 def _zip(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
@@ -250,15 +352,19 @@ def _zip(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
 
 def _torch_zip(payload: bytes, member: str = "archive/data.pkl") -> bytes:
     benign = b"\x80\x02}q\x00X\x01\x00\x00\x00wq\x01K\x01s."
-    members = {"archive/data.pkl": benign, "archive/byteorder": b"little", "archive/version": b"3\n",
-               "archive/data/0": b"\x00" * 256}
+    members = {
+        "archive/data.pkl": benign,
+        "archive/byteorder": b"little",
+        "archive/version": b"3\n",
+        "archive/data/0": b"\x00" * 256,
+    }
     members[member] = payload
     return _zip(members)
 
 
 def _mismatch(data: bytes) -> bytes:
     i = data.index(b"archive/data.pkl", data.index(b"PK\x03\x04"))
-    return data[:i] + b"archive/data.pkX" + data[i + 16:]
+    return data[:i] + b"archive/data.pkX" + data[i + 16 :]
 
 
 def _flag(data: bytes) -> bytes:
@@ -309,6 +415,7 @@ def _pb(fno: int, value) -> bytes:
             o.append(b | (0x80 if n else 0))
             if not n:
                 return bytes(o)
+
     if isinstance(value, int):
         return vint(fno << 3) + vint(value)
     value = value.encode() if isinstance(value, str) else value
@@ -325,10 +432,26 @@ def _keras_lambda() -> bytes:
     import base64
 
     code = base64.b64encode(b"\xe3\x00\x00os\x00system\x00").decode()
-    cfg = {"module": "keras", "class_name": "Sequential", "config": {"layers": [
-        {"module": "keras.layers", "class_name": "Lambda", "config": {"function": {
-            "class_name": "__lambda__", "config": {"code": code}}}}]}}
-    return _zip({"config.json": json.dumps(cfg).encode(), "metadata.json": b"{}", "model.weights.h5": b"\x89HDF\r\n\x1a\n"})
+    cfg = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "Lambda",
+                    "config": {"function": {"class_name": "__lambda__", "config": {"code": code}}},
+                }
+            ]
+        },
+    }
+    return _zip(
+        {
+            "config.json": json.dumps(cfg).encode(),
+            "metadata.json": b"{}",
+            "model.weights.h5": b"\x89HDF\r\n\x1a\n",
+        }
+    )
 
 
 def build_malicious() -> int:
@@ -374,8 +497,12 @@ def build_malicious() -> int:
             put(f"sevenz_{tag}.7z", buf.getvalue())
         except ImportError:
             pass
-    for i, tpl in enumerate(["{{ ''.__class__.__mro__[1].__subclasses__() }}",
-                             "{{ cycler.__init__.__globals__.os.popen('id').read() }}"]):
+    for i, tpl in enumerate(
+        [
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        ]
+    ):
         put(f"gguf_template_{i}.gguf", _gguf_template(tpl))
     for i, loc in enumerate(["../../../../etc/passwd", "/root/.ssh/id_rsa"]):
         put(f"onnx_escape_{i}.onnx", _onnx_escape(loc))
@@ -410,8 +537,13 @@ def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
     flagged: set[str] = set()
     note = ""
     if tool == "crownwatch":
-        proc = subprocess.run([sys.executable, "-m", "crownwatch.scan", str(directory), "--format", "json"],
-                              capture_output=True, text=True, cwd=ROOT, env=_env())
+        proc = subprocess.run(
+            [sys.executable, "-m", "crownwatch.scan", str(directory), "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+        )
         dt = time.perf_counter() - t0
         try:
             for r in json.loads(proc.stdout):
@@ -420,8 +552,12 @@ def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
         except json.JSONDecodeError:
             note = "unparseable output"
     elif tool == "picklescan":
-        proc = subprocess.run([str(VENV / "bin" / "picklescan"), "-p", str(directory)],
-                              capture_output=True, text=True, env=_env())
+        proc = subprocess.run(
+            [str(VENV / "bin" / "picklescan"), "-p", str(directory)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+        )
         dt = time.perf_counter() - t0
         for line in (proc.stdout + proc.stderr).splitlines():
             m = re.match(r"^(.*?): dangerous import ", line)
@@ -429,8 +565,20 @@ def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
                 flagged.add(_top(m.group(1), directory))
     else:
         report = OUT / f"modelscan-{directory.name}.json"
-        proc = subprocess.run([str(VENV / "bin" / "modelscan"), "-p", str(directory), "-r", "json", "-o", str(report)],
-                              capture_output=True, text=True, env=_env())
+        proc = subprocess.run(
+            [
+                str(VENV / "bin" / "modelscan"),
+                "-p",
+                str(directory),
+                "-r",
+                "json",
+                "-o",
+                str(report),
+            ],
+            capture_output=True,
+            text=True,
+            env=_env(),
+        )
         dt = time.perf_counter() - t0
         try:
             doc = json.loads(report.read_text())
@@ -497,9 +645,17 @@ def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]
         for tool in tools:
             med, cpu = statistics.median(walls[tool]), statistics.median(cpus[tool])
             flagged, note = last[tool]
-            row = {"tool": tool, "corpus": cname, "files": len(files), "time": med, "cpu": cpu,
-                   "ratio": med / base, "cpu_ratio": cpu / base_cpu,
-                   "flagged": len(flagged & files), "note": note}
+            row = {
+                "tool": tool,
+                "corpus": cname,
+                "files": len(files),
+                "time": med,
+                "cpu": cpu,
+                "ratio": med / base,
+                "cpu_ratio": cpu / base_cpu,
+                "flagged": len(flagged & files),
+                "note": note,
+            }
             if cname == "malicious":
                 if tool != "crownwatch":
                     # directory mode can hide detections (e.g. picklescan reports 7z members under
@@ -513,21 +669,35 @@ def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]
                 row["fp"] = len(flagged & files)
                 row["fp_files"] = sorted(os.path.basename(f) for f in flagged & files)
             rows.append(row)
-            print(f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}",
-                  file=sys.stderr)
+            print(
+                f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}",
+                file=sys.stderr,
+            )
     return rows
 
 
 FAMILIES = [
-    ("g2_", "GLOBAL+REDUCE, protocol 2"), ("sg4_", "STACK_GLOBAL, protocol 4"),
-    ("memo_", "STACK_GLOBAL names via memo (.bin)"), ("torchzip_", "PyTorch zip data.pkl"),
-    ("mismatch_", "zip local/central name mismatch"), ("flagbit_", "zip encryption flag bit"),
-    ("member_", "payload in another zip member (.pkl)"), ("tensor_member_", "payload in a tensor member"),
-    ("npy_", "npy object array"), ("npz_", "npz object array"), ("joblib_zlib_", "zlib-compressed joblib"),
-    ("joblib_gz_", "gzip-compressed joblib"), ("targz_", "tar.gz wrapped"), ("stacked_", "second pickle after STOP"),
-    ("aftertrunc_", "pickle after a broken one"), ("legacy_", "legacy torch stream"), ("nested_", "zip in zip"),
-    ("getattr_", "getattr(__import__(m), name) chain"), ("sevenz_", "7z wrapped"),
-    ("gguf_template_", "GGUF Jinja template"), ("onnx_escape_", "ONNX external data escape"),
+    ("g2_", "GLOBAL+REDUCE, protocol 2"),
+    ("sg4_", "STACK_GLOBAL, protocol 4"),
+    ("memo_", "STACK_GLOBAL names via memo (.bin)"),
+    ("torchzip_", "PyTorch zip data.pkl"),
+    ("mismatch_", "zip local/central name mismatch"),
+    ("flagbit_", "zip encryption flag bit"),
+    ("member_", "payload in another zip member (.pkl)"),
+    ("tensor_member_", "payload in a tensor member"),
+    ("npy_", "npy object array"),
+    ("npz_", "npz object array"),
+    ("joblib_zlib_", "zlib-compressed joblib"),
+    ("joblib_gz_", "gzip-compressed joblib"),
+    ("targz_", "tar.gz wrapped"),
+    ("stacked_", "second pickle after STOP"),
+    ("aftertrunc_", "pickle after a broken one"),
+    ("legacy_", "legacy torch stream"),
+    ("nested_", "zip in zip"),
+    ("getattr_", "getattr(__import__(m), name) chain"),
+    ("sevenz_", "7z wrapped"),
+    ("gguf_template_", "GGUF Jinja template"),
+    ("onnx_escape_", "ONNX external data escape"),
     ("keras_lambda", "Keras Lambda bytecode"),
 ]
 
@@ -536,7 +706,10 @@ def family_table(rows: list[dict], corpus: Path) -> str:
     files = [os.path.basename(f) for f in _files(corpus)]
     tools = [r["tool"] for r in rows if r["corpus"] == "malicious"]
     missed = {r["tool"]: set(r.get("missed", [])) for r in rows if r["corpus"] == "malicious"}
-    lines = ["| sample family | samples | " + " | ".join(tools) + " |", "|---|---:|" + "---:|" * len(tools)]
+    lines = [
+        "| sample family | samples | " + " | ".join(tools) + " |",
+        "|---|---:|" + "---:|" * len(tools),
+    ]
     for prefix, label in sorted(FAMILIES, key=lambda f: -len(f[0])):
         members = [f for f in files if f.startswith(prefix)]
         files = [f for f in files if not f.startswith(prefix)]
@@ -551,13 +724,17 @@ def family_table(rows: list[dict], corpus: Path) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| tool | corpus | files | wall time (median) | ratio vs crownwatch | CPU time (median) | CPU ratio | recall (malicious) | false positives (benign) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| tool | corpus | files | wall time (median) | ratio vs crownwatch | CPU time (median) | CPU ratio | recall (malicious) | false positives (benign) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         recall = f"{r['recall']:.1%}" if "recall" in r else ""
         fp = str(r["fp"]) if "fp" in r else ""
-        lines.append(f"| {r['tool']} | {r['corpus']} | {r['files']} | {r['time']:.2f} s | {r['ratio']:.2f}x "
-                     f"| {r['cpu']:.2f} s | {r['cpu_ratio']:.2f}x | {recall} | {fp} |")
+        lines.append(
+            f"| {r['tool']} | {r['corpus']} | {r['files']} | {r['time']:.2f} s | {r['ratio']:.2f}x "
+            f"| {r['cpu']:.2f} s | {r['cpu_ratio']:.2f}x | {recall} | {fp} |"
+        )
     return "\n".join(lines)
 
 
@@ -579,9 +756,14 @@ def main(argv: list[str]) -> int:
     rows = measure(a.tools.split(","), corpora, a.runs)
     md = table(rows)
     if "malicious" in corpora:
-        md += "\n\nRecall per sample family (files flagged / samples):\n\n" + family_table(rows, corpora["malicious"])
+        md += "\n\nRecall per sample family (files flagged / samples):\n\n" + family_table(
+            rows, corpora["malicious"]
+        )
     missed = {r["tool"]: r.get("missed", []) for r in rows if r["corpus"] == "malicious"}
-    detail = "\n".join(f"- {t} missed {len(m)}: {', '.join(m[:40])}{' ...' if len(m) > 40 else ''}" for t, m in missed.items())
+    detail = "\n".join(
+        f"- {t} missed {len(m)}: {', '.join(m[:40])}{' ...' if len(m) > 40 else ''}"
+        for t, m in missed.items()
+    )
     (OUT / "SCAN_RESULTS.md").write_text(md + "\n\n" + detail + "\n")
     print(md)
     print()

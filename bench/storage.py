@@ -60,7 +60,9 @@ def floor(path: Path, work: Path) -> float:
     """The bare floor: DuckDB reads the same files' lines and writes them to Parquet —
     no field splitting, no normalisation, no quarantine, no provenance."""
     return _timed_copy(
-        path, work, "floor",
+        path,
+        work,
+        "floor",
         "columns={'line': 'VARCHAR'}, header=false, delim='\x01', quote='', escape='', auto_detect=false",
         select="line",
     )
@@ -73,7 +75,9 @@ def floor_split(path: Path, work: Path) -> float:
     crownwatch's typing, normalisation, quarantine or provenance."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(27)) + "}"
     return _timed_copy(
-        path, work, "floor_split",
+        path,
+        work,
+        "floor_split",
         f"delim=' ', quote='\"', escape='\"', header=false, null_padding=true, strict_mode=false, "
         f"auto_detect=false, columns={columns}",
     )
@@ -110,6 +114,7 @@ def main(argv: list[str]) -> int:
             per_det = []
             eng = Engine(lake)
             t0 = time.perf_counter()
+
             def note(d, k, _acc=per_det):
                 _acc.append((d.id, time.perf_counter(), k))
 
@@ -117,26 +122,40 @@ def main(argv: list[str]) -> int:
             t_det = time.perf_counter() - t0
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        loads.append(f"{n:,}: load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+        loads.append(
+            f"{n:,}: load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+        )
         prev = t0
         det_cells = []
         for did, ts, k in per_det:
             det_cells.append(f"{did.split('.', 1)[1]} {ts - prev:.1f}s/{k}")
             prev = ts
-        rows.append([
-            f"{read:,}", f"{mb:,.0f}",
-            f"{t_floor:.1f} s ({n / t_floor / 1e3:,.0f}k ev/s)",
-            f"{t_split:.1f} s ({n / t_split / 1e3:,.0f}k ev/s)",
-            f"{t_ing:.1f} s ({n / t_ing / 1e3:,.0f}k ev/s)",
-            f"{t_floor / t_ing:.0%} / {t_split / t_ing:.0%}",
-            f"{t_det:.1f} s ({len(found)} findings)",
-            f"{t_det / t_floor:.2f}x",
-            "; ".join(det_cells),
-        ])
+        rows.append(
+            [
+                f"{read:,}",
+                f"{mb:,.0f}",
+                f"{t_floor:.1f} s ({n / t_floor / 1e3:,.0f}k ev/s)",
+                f"{t_split:.1f} s ({n / t_split / 1e3:,.0f}k ev/s)",
+                f"{t_ing:.1f} s ({n / t_ing / 1e3:,.0f}k ev/s)",
+                f"{t_floor / t_ing:.0%} / {t_split / t_ing:.0%}",
+                f"{t_det:.1f} s ({len(found)} findings)",
+                f"{t_det / t_floor:.2f}x",
+                "; ".join(det_cells),
+            ]
+        )
     text = print_table(
         "Storage: S3 server access logs → api_activity, and the exfiltration detections",
-        ["events", "MB", "floor: lines→Parquet", "floor: fields split→Parquet", "crownwatch ingest",
-         "ingest throughput / floors", "exfiltration detections", "detections / floor", "per detection (s/findings)"],
+        [
+            "events",
+            "MB",
+            "floor: lines→Parquet",
+            "floor: fields split→Parquet",
+            "crownwatch ingest",
+            "ingest throughput / floors",
+            "exfiltration detections",
+            "detections / floor",
+            "per detection (s/findings)",
+        ],
         rows,
     )
     rss = f"peak RSS {peak_rss_mb():,.0f} MiB; " + "; ".join(loads)
@@ -145,6 +164,8 @@ def main(argv: list[str]) -> int:
         import platform
 
         with open(RESULTS, "a") as fh:
-            fh.write(f"\n{text}\n\n{rss}; {platform.processor() or platform.machine()}, "
-                     f"{os.cpu_count()} cores\n")
+            fh.write(
+                f"\n{text}\n\n{rss}; {platform.processor() or platform.machine()}, "
+                f"{os.cpu_count()} cores\n"
+            )
     return 0

@@ -7,17 +7,31 @@ import pytest
 
 from crownwatch.detections.base import Detection, Meta, params_for, row_to_finding
 
-META = Meta(id="test.thing", title="A thing", severity="high", attack=("T1078",),
-            tables=("authentication",), description="", params={"n": 3, "share": 0.5})
+META = Meta(
+    id="test.thing",
+    title="A thing",
+    severity="high",
+    attack=("T1078",),
+    tables=("authentication",),
+    description="",
+    params={"n": 3, "share": 0.5},
+)
 
 
 def det(title):
     return Detection(meta=META, query=None, title=title, module=None)
 
 
-ROW = {"key": "k", "first_seen": datetime(2026, 3, 2, 9, tzinfo=UTC),
-       "last_seen": datetime(2026, 3, 2, 10, tzinfo=UTC), "entity_user": ["b", None, "a", "a"],
-       "entity_src_ip": None, "raw_refs": ["f#10", "f#9", "f#100"], "ips": None, "ratio": 1 / 3}
+ROW = {
+    "key": "k",
+    "first_seen": datetime(2026, 3, 2, 9, tzinfo=UTC),
+    "last_seen": datetime(2026, 3, 2, 10, tzinfo=UTC),
+    "entity_user": ["b", None, "a", "a"],
+    "entity_src_ip": None,
+    "raw_refs": ["f#10", "f#9", "f#100"],
+    "ips": None,
+    "ratio": 1 / 3,
+}
 
 
 def test_row_becomes_design_md_finding():

@@ -14,11 +14,16 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def okta_event(n, ts, user, ip, result, reason=None):
     return {
-        "uuid": f"evt-{n:05d}", "published": ts.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "eventType": "user.session.start", "displayMessage": "User login to Okta",
+        "uuid": f"evt-{n:05d}",
+        "published": ts.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "eventType": "user.session.start",
+        "displayMessage": "User login to Okta",
         "actor": {"id": f"00u{user}", "type": "User", "alternateId": f"{user}@northwind-ai.com"},
-        "client": {"ipAddress": ip, "userAgent": {"rawUserAgent": "python-requests/2.31.0"},
-                   "geographicalContext": {"country": "Netherlands", "city": "Amsterdam"}},
+        "client": {
+            "ipAddress": ip,
+            "userAgent": {"rawUserAgent": "python-requests/2.31.0"},
+            "geographicalContext": {"country": "Netherlands", "city": "Amsterdam"},
+        },
         "outcome": {"result": result, "reason": reason},
         "securityContext": {"asNumber": 14061, "asOrg": "digitalocean", "isProxy": False},
     }
@@ -29,8 +34,12 @@ def write(path, events):
 
 
 def spray(ip, start, users=40, n0=0):
-    return [okta_event(n0 + i, start + timedelta(seconds=25 * i), f"u{i}", ip, "FAILURE", "INVALID_CREDENTIALS")
-            for i in range(users)]
+    return [
+        okta_event(
+            n0 + i, start + timedelta(seconds=25 * i), f"u{i}", ip, "FAILURE", "INVALID_CREDENTIALS"
+        )
+        for i in range(users)
+    ]
 
 
 def rotation(ip, start, users=40, n0=1000):
@@ -58,7 +67,9 @@ def test_spray_found_rotation_quiet_same_nat(tmp_path):
     assert len(sprays) == 1
     f = sprays[0]
     assert f["entities"]["src_ip"] == [office]
-    assert len(f["entities"]["user"]) == 40 and all(u.startswith("u") for u in f["entities"]["user"])
+    assert len(f["entities"]["user"]) == 40 and all(
+        u.startswith("u") for u in f["entities"]["user"]
+    )
     assert f["first_seen"] == "2026-03-03T09:00:00Z"
     assert f["attack"] == ["T1110.003"]
     assert f["evidence"]["unrecovered_users"] == 40
@@ -89,7 +100,9 @@ def test_findings_formats_and_triage_survives_rerun(tmp_path):
 
 
 def test_missing_path_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(app, ["hunt", str(tmp_path / "nope"), "--lake", str(tmp_path / "l")])
+    result = CliRunner().invoke(
+        app, ["hunt", str(tmp_path / "nope"), "--lake", str(tmp_path / "l")]
+    )
     assert result.exit_code == 2
 
 
@@ -99,8 +112,17 @@ def test_stix_bundle_is_valid_stix(tmp_path):
     lake = tmp_path / "lake"
     write(tmp_path / "d.jsonl", spray("203.0.113.9", T0))
     run("hunt", tmp_path / "d.jsonl", "--lake", lake, "--format", "json")
-    bundle = stix2.parse(run("findings", "--lake", lake, "--format", "stix").stdout, allow_custom=True)
+    bundle = stix2.parse(
+        run("findings", "--lake", lake, "--format", "stix").stdout, allow_custom=True
+    )
     kinds = sorted({o.type for o in bundle.objects})
-    assert kinds == ["attack-pattern", "identity", "ipv4-addr", "observed-data", "sighting", "user-account"]
+    assert kinds == [
+        "attack-pattern",
+        "identity",
+        "ipv4-addr",
+        "observed-data",
+        "sighting",
+        "user-account",
+    ]
     (sighting,) = [o for o in bundle.objects if o.type == "sighting"]
     assert sighting.x_crownwatch_detection == "identity.password_spray"

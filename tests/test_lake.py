@@ -16,21 +16,31 @@ def _parsed(con, records: int, rereads: bool) -> Parsed:
         "SELECT now() AS time, 'test' AS source, 'malformed JSON' AS reason, '{' AS record,"
         " 2::BIGINT AS raw_offset, NULL AS raw_id"
     )
-    return Parsed(records=records, routed={"llm_request": routed}, quarantine=reject,
-                  quarantine_rereads=rereads)
+    return Parsed(
+        records=records,
+        routed={"llm_request": routed},
+        quarantine=reject,
+        quarantine_rereads=rereads,
+    )
 
 
-@pytest.mark.parametrize(("records", "rereads", "quarantined"), [
-    (1, True, 0),   # every record routed: a re-reading quarantine is not run
-    (2, True, 1),   # one short: it is
-    (1, False, 1),  # a quarantine the source already decided always runs
-])
+@pytest.mark.parametrize(
+    ("records", "rereads", "quarantined"),
+    [
+        (1, True, 0),  # every record routed: a re-reading quarantine is not run
+        (2, True, 1),  # one short: it is
+        (1, False, 1),  # a quarantine the source already decided always runs
+    ],
+)
 def test_rereading_quarantine_runs_only_when_routed_rows_come_up_short(
-        tmp_path: Path, records: int, rereads: bool, quarantined: int):
+    tmp_path: Path, records: int, rereads: bool, quarantined: int
+):
     lake = Lake(tmp_path / "lake")
     lake.tables_dir.mkdir(parents=True)
     con = lake.connect()
-    res = lake._write_parsed(con, tmp_path / "in.jsonl", "k", "test", _parsed(con, records, rereads))
+    res = lake._write_parsed(
+        con, tmp_path / "in.jsonl", "k", "test", _parsed(con, records, rereads)
+    )
     assert (res.routed_rows, res.quarantined) == (1, quarantined)
     assert len(lake.table_files("quarantine")) == quarantined
 
@@ -41,11 +51,19 @@ def test_a_file_the_engine_gives_up_on_fails_alone_and_is_retried(tmp_path, monk
     leave the file un-ingested so that the next run, given the memory, takes it."""
     import json
 
-    recs = [{"eventVersion": "1.08", "eventTime": "2026-03-02T10:00:00Z", "eventSource": "s3.amazonaws.com",
-             "eventName": "GetObject", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
-             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
-             "requestParameters": {"bucketName": "models", "key": f"weights/shard-{i}.safetensors"}}
-            for i in range(120_000)]
+    recs = [
+        {
+            "eventVersion": "1.08",
+            "eventTime": "2026-03-02T10:00:00Z",
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+            "requestParameters": {"bucketName": "models", "key": f"weights/shard-{i}.safetensors"},
+        }
+        for i in range(120_000)
+    ]
     (tmp_path / "in").mkdir()
     big = tmp_path / "in" / "a_cloudtrail.json"
     big.write_text(json.dumps({"Records": recs}))
@@ -55,8 +73,10 @@ def test_a_file_the_engine_gives_up_on_fails_alone_and_is_retried(tmp_path, monk
     monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "64MB")
     first, second = lake.ingest([tmp_path / "in"])
     assert first.status == "failed" and "CROWNWATCH_MEMORY_LIMIT" in first.note
-    assert not any("_" in f.name and first.content_key[:24] in f.name
-                   for f in (tmp_path / "lake").rglob("*.parquet"))
+    assert not any(
+        "_" in f.name and first.content_key[:24] in f.name
+        for f in (tmp_path / "lake").rglob("*.parquet")
+    )
     assert second.status == "ingested" and second.routed_rows == 3
     monkeypatch.delenv("CROWNWATCH_MEMORY_LIMIT")
     again = lake.ingest([big])[0]

@@ -26,7 +26,9 @@ from tests.detections.identity._scenarios import all_scenario_events
 
 pytestmark = [
     pytest.mark.spark,
-    pytest.mark.skipif(not HAS_SPARK, reason="PySpark and a Java runtime are needed for the Spark engine"),
+    pytest.mark.skipif(
+        not HAS_SPARK, reason="PySpark and a Java runtime are needed for the Spark engine"
+    ),
 ]
 
 IDENTITY = sorted(d.id for d in all_detections() if d.id.startswith("identity."))
@@ -60,7 +62,9 @@ def test_identity_detections_agree_on_duckdb_and_spark(identity_lake, spark_engi
     duck = run_detections(Engine(identity_lake, "duckdb"), {}, only=["identity"])
     spark = run_detections(spark_engine, {}, only=["identity"])
 
-    assert {f["detection"] for f in duck} == set(IDENTITY), "every identity detection must fire on the scenarios"
+    assert {f["detection"] for f in duck} == set(IDENTITY), (
+        "every identity detection must fire on the scenarios"
+    )
     d, s = _by_id(duck), _by_id(spark)
     assert sorted(d) == sorted(s), {
         "only_duckdb": sorted((d[i]["detection"], d[i]["title"]) for i in set(d) - set(s)),

@@ -61,9 +61,43 @@ Sensitivity = Literal["low", "medium", "high", "critical"]
 # File types that say what an object is, whoever stores it (discovery and the
 # unconfigured fallback use the same list).
 EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "model_weights": (".safetensors", ".pt", ".pth", ".bin", ".gguf", ".ckpt", ".onnx", ".h5", ".pb", ".mlmodel"),
-    "dataset": (".parquet", ".arrow", ".tfrecord", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".webdataset", ".mds"),
-    "chip_design": (".gds", ".gds2", ".gdsii", ".oas", ".oasis", ".lef", ".def", ".v", ".sv", ".vhd", ".lib", ".spef", ".sdc"),
+    "model_weights": (
+        ".safetensors",
+        ".pt",
+        ".pth",
+        ".bin",
+        ".gguf",
+        ".ckpt",
+        ".onnx",
+        ".h5",
+        ".pb",
+        ".mlmodel",
+    ),
+    "dataset": (
+        ".parquet",
+        ".arrow",
+        ".tfrecord",
+        ".jsonl",
+        ".jsonl.gz",
+        ".jsonl.zst",
+        ".webdataset",
+        ".mds",
+    ),
+    "chip_design": (
+        ".gds",
+        ".gds2",
+        ".gdsii",
+        ".oas",
+        ".oasis",
+        ".lef",
+        ".def",
+        ".v",
+        ".sv",
+        ".vhd",
+        ".lib",
+        ".spef",
+        ".sdc",
+    ),
 }
 
 
@@ -119,7 +153,9 @@ def glob_to_regex(glob: str) -> str:
     return "".join(out) + "$"
 
 
-_AZ_HTTPS = re.compile(r"^https://([a-z0-9]{3,24})\.(?:blob|dfs)\.core\.windows\.net(?::\d+)?/(.*)$", re.I)
+_AZ_HTTPS = re.compile(
+    r"^https://([a-z0-9]{3,24})\.(?:blob|dfs)\.core\.windows\.net(?::\d+)?/(.*)$", re.I
+)
 _AZ_ABFS = re.compile(r"^abfss?://([^@/]+)@([a-z0-9]{3,24})\.dfs\.core\.windows\.net/?(.*)$", re.I)
 _S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([^/]+)/?(.*)$")
 
@@ -152,8 +188,16 @@ def parse_location(raw: str) -> Location:
             bucket = bucket.lower()
         if not path and not is_glob:
             # a bare bucket means the whole bucket, not every bucket whose name starts so
-            return Location(raw=raw, canonical=f"{scheme}://{bucket}/", scheme=scheme, bucket=bucket)
-        return Location(raw=raw, canonical=f"{scheme}://{bucket}/{path}", scheme=scheme, bucket=bucket, is_glob=is_glob)
+            return Location(
+                raw=raw, canonical=f"{scheme}://{bucket}/", scheme=scheme, bucket=bucket
+            )
+        return Location(
+            raw=raw,
+            canonical=f"{scheme}://{bucket}/{path}",
+            scheme=scheme,
+            bucket=bucket,
+            is_glob=is_glob,
+        )
     if s.startswith(("/", "\\\\", "//")) or re.match(r"^[A-Za-z]:[\\/]", s):
         # file shares: one spelling (forward slashes) whatever the log wrote
         norm = s.replace("\\", "/")
@@ -257,9 +301,16 @@ def load_registry(config: Mapping[str, Any] | None) -> Registry:
             if where.startswith("assets.") and isinstance(e["loc"][1], int):
                 idx = e["loc"][1]
                 assets = config.get("assets", [])
-                name = assets[idx].get("name") if idx < len(assets) and isinstance(assets[idx], dict) else None
-                where = f"[[assets]] #{idx + 1}" + (f" ({name})" if name else "") + "." + ".".join(
-                    str(x) for x in e["loc"][2:]
+                name = (
+                    assets[idx].get("name")
+                    if idx < len(assets) and isinstance(assets[idx], dict)
+                    else None
+                )
+                where = (
+                    f"[[assets]] #{idx + 1}"
+                    + (f" ({name})" if name else "")
+                    + "."
+                    + ".".join(str(x) for x in e["loc"][2:])
                 )
             lines.append(f"{where}: {e['msg']}")
         raise RegistryError("invalid asset registry:\n  " + "\n  ".join(lines)) from exc
@@ -300,7 +351,9 @@ def _ext_kind(resource: ibis.Value) -> ibis.Value:
     return ibis.cases(*cases, else_=ibis.null("string"))
 
 
-def tag_assets(t: ibis.Table, reg: Registry, *, auto: bool = True, readers: bool = True) -> ibis.Table:
+def tag_assets(
+    t: ibis.Table, reg: Registry, *, auto: bool = True, readers: bool = True
+) -> ibis.Table:
     """``t`` (an api_activity-shaped table) with ``asset``, ``asset_kind``,
     ``asset_sensitivity`` and ``expected_reader`` added — NULL/False off the registry.
 
@@ -312,14 +365,17 @@ def tag_assets(t: ibis.Table, reg: Registry, *, auto: bool = True, readers: bool
     if not reg.assets:
         if not auto:
             t = t.mutate(
-                asset=ibis.null("string"), asset_kind=ibis.null("string"),
+                asset=ibis.null("string"),
+                asset_kind=ibis.null("string"),
                 asset_sensitivity=ibis.null("string"),
             )
         else:
             kind = _ext_kind(res)
             bucket_url = res.re_extract(r"^([a-z0-9]+://[^/]+)", 1)
             t = t.mutate(
-                asset=ibis.ifelse(kind.notnull(), ibis.literal("auto:").concat(bucket_url), ibis.null("string")),
+                asset=ibis.ifelse(
+                    kind.notnull(), ibis.literal("auto:").concat(bucket_url), ibis.null("string")
+                ),
                 asset_kind=kind,
                 asset_sensitivity=ibis.ifelse(kind.notnull(), "high", ibis.null("string")),
             )
@@ -328,8 +384,12 @@ def tag_assets(t: ibis.Table, reg: Registry, *, auto: bool = True, readers: bool
     asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
     t = t.mutate(asset=asset)
     by_name = {a.name: a for a in reg.assets}
-    kind = ibis.cases(*[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string"))
-    sens = ibis.cases(*[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string"))
+    kind = ibis.cases(
+        *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
+    )
+    sens = ibis.cases(
+        *[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string")
+    )
     t = t.mutate(asset_kind=kind, asset_sensitivity=sens)
     return t.mutate(expected_reader=expected_reader(t, reg)) if readers else t
 
@@ -425,18 +485,26 @@ def suggest(lake: Any, *, min_objects: int = 1) -> list[dict]:
     for r in rows:
         loc = r["prefix"]
         name = "-".join(p for p in loc.split("://", 1)[-1].strip("/").split("/")[-2:] if p) or loc
-        out.append({
-            "name": re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower(),
-            "kind": r["kind"],
-            "locations": [loc],
-            "sensitivity": "critical" if r["kind"] in ("model_weights", "chip_design") else "high",
-            "evidence": {
-                "objects": r["objects"], "requests": r["requests"], "bytes_read": r["bytes_read"],
-                "largest_object": r["largest_object"], "readers": r["readers"],
-                "sharded_checkpoint": bool(r["sharded"]),
-                "first_seen": str(r["first_seen"]), "last_seen": str(r["last_seen"]),
-            },
-        })
+        out.append(
+            {
+                "name": re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower(),
+                "kind": r["kind"],
+                "locations": [loc],
+                "sensitivity": "critical"
+                if r["kind"] in ("model_weights", "chip_design")
+                else "high",
+                "evidence": {
+                    "objects": r["objects"],
+                    "requests": r["requests"],
+                    "bytes_read": r["bytes_read"],
+                    "largest_object": r["largest_object"],
+                    "readers": r["readers"],
+                    "sharded_checkpoint": bool(r["sharded"]),
+                    "first_seen": str(r["first_seen"]),
+                    "last_seen": str(r["last_seen"]),
+                },
+            }
+        )
     # the same name twice (two buckets with the same folder): keep them apart
     seen: dict[str, int] = {}
     for s in out:
@@ -453,12 +521,16 @@ def _toml_str(s: str) -> str:
 
 def to_toml(suggestions: list[dict]) -> str:
     """``[[assets]]`` tables the user can paste into crownwatch.toml, volumes as comments."""
-    lines = ["# Suggested crown jewels — review, rename, add owners and expected_readers, then paste.", ""]
+    lines = [
+        "# Suggested crown jewels — review, rename, add owners and expected_readers, then paste.",
+        "",
+    ]
     for s in suggestions:
         ev = s["evidence"]
         lines.append(
             f"# {ev['objects']} objects, {ev['bytes_read']} bytes read in {ev['requests']} requests "
-            f"by {ev['readers']} principals" + (", sharded checkpoint" if ev["sharded_checkpoint"] else "")
+            f"by {ev['readers']} principals"
+            + (", sharded checkpoint" if ev["sharded_checkpoint"] else "")
         )
         lines.append("[[assets]]")
         lines.append(f"name = {_toml_str(s['name'])}")

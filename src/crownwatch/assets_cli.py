@@ -25,8 +25,10 @@ def suggest_cmd(lake_dir: str, fmt: str) -> int:
         if fmt == "table":
             for r in rows:
                 ev = r["evidence"]
-                print(f"{r['kind']:<14} {r['locations'][0]:<60} {ev['objects']:>8} objects "
-                      f"{ev['bytes_read']:>16} bytes {ev['readers']:>4} readers")
+                print(
+                    f"{r['kind']:<14} {r['locations'][0]:<60} {ev['objects']:>8} objects "
+                    f"{ev['bytes_read']:>16} bytes {ev['readers']:>4} readers"
+                )
         else:
             print(to_toml(rows))
     else:

@@ -54,7 +54,9 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
-LakeOpt = typer.Option(None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]")
+LakeOpt = typer.Option(
+    None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]"
+)
 ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
 EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
 
@@ -80,7 +82,9 @@ def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
     return results
 
 
-def _detect(lake: Lake, config: dict, engine: EngineName, only: list[str] | None, quiet: bool) -> list[dict]:
+def _detect(
+    lake: Lake, config: dict, engine: EngineName, only: list[str] | None, quiet: bool
+) -> list[dict]:
     from crownwatch.detect import run_detections
     from crownwatch.engine import Engine
     from crownwatch.findings import FindingStore
@@ -101,12 +105,16 @@ def _detect(lake: Lake, config: dict, engine: EngineName, only: list[str] | None
 
 @app.command()
 def hunt(
-    paths: list[Path] = typer.Argument(..., help="Log files or directories (format sniffed per file; .gz ok)"),
+    paths: list[Path] = typer.Argument(
+        ..., help="Log files or directories (format sniffed per file; .gz ok)"
+    ),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
     lake: Path | None = LakeOpt,
     config: Path | None = ConfigOpt,
     engine: EngineName = EngineOpt,
-    only: list[str] | None = typer.Option(None, "--only", help="Run only these detections or families"),
+    only: list[str] | None = typer.Option(
+        None, "--only", help="Run only these detections or families"
+    ),
 ):
     """Ingest every file under PATHS, run all detections, print the findings."""
     conf = _config(config)
@@ -210,7 +218,9 @@ def triage(
 def scan(
     paths: list[str] = typer.Argument(..., help="Model files, directories or globs"),
     fmt: ScanFmt = typer.Option(ScanFmt.table, "--format", "-f"),
-    lake: Path | None = typer.Option(None, "--lake", help="Also store results as findings in this lake"),
+    lake: Path | None = typer.Option(
+        None, "--lake", help="Also store results as findings in this lake"
+    ),
     workers: int | None = typer.Option(None, "--workers"),
 ):
     """Scan model artifacts without loading them. Exit 0 clean, 1 malicious or suspicious, 2 unscannable."""
@@ -232,8 +242,9 @@ def demo(
     raise typer.Exit(run_demo(out, lake, seed, fmt.value))
 
 
-assets_app = typer.Typer(help="The crown-jewel registry: what to protect and where it lives.",
-                         no_args_is_help=True)
+assets_app = typer.Typer(
+    help="The crown-jewel registry: what to protect and where it lives.", no_args_is_help=True
+)
 app.add_typer(assets_app, name="assets")
 
 

@@ -84,7 +84,9 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
         for s in score(stored, truth):
             style = "green" if s.ok else "bold red"
             missed += not s.ok
-            card.add_row(s.item, s.kind, s.detection, f"[{style}]{s.verdict}[/]", ", ".join(s.findings[:3]))
+            card.add_row(
+                s.item, s.kind, s.detection, f"[{style}]{s.verdict}[/]", ", ".join(s.findings[:3])
+            )
     console.print(card)
     console.print(
         f"Lake: {lake.root}  ·  explore with: crownwatch findings --lake {lake.root} --format json"

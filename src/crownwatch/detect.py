@@ -61,7 +61,9 @@ class Tables:
                 for v in values:
                     rows.append((f["id"], f["detection"], kind, v, fs, ls))
         cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _FINDING_ENTITY_SCHEMA]
-        arrays = [pa.array(c, type=f.type) for c, f in zip(cols, _FINDING_ENTITY_SCHEMA, strict=True)]
+        arrays = [
+            pa.array(c, type=f.type) for c, f in zip(cols, _FINDING_ENTITY_SCHEMA, strict=True)
+        ]
         return ibis.memtable(pa.table(arrays, schema=_FINDING_ENTITY_SCHEMA))
 
 

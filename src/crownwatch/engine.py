@@ -54,14 +54,19 @@ class Engine:
             if self.lake.table_files(name):
                 # by name: a lake written before a column was added still reads
                 # (the column is NULL in its older files)
-                merge = {"union_by_name": True} if self.name == "duckdb" else {"mergeSchema": "true"}
+                merge = (
+                    {"union_by_name": True} if self.name == "duckdb" else {"mergeSchema": "true"}
+                )
                 t = self.backend.read_parquet(self.lake.table_glob(name), table_name=name, **merge)
                 # drop hive 'day', fix the order; a column no file has yet is NULL
-                t = t.select(*[
-                    t[f.name] if f.name in t.columns
-                    else ibis.null(ibis.dtype(f.type)).name(f.name)
-                    for f in schema
-                ])
+                t = t.select(
+                    *[
+                        t[f.name]
+                        if f.name in t.columns
+                        else ibis.null(ibis.dtype(f.type)).name(f.name)
+                        for f in schema
+                    ]
+                )
             else:
                 t = ibis.memtable(schema.empty_table())
             self._tables[name] = t
@@ -98,8 +103,12 @@ class Engine:
         # _to_duckdb_relation is the relation Ibis's own to_parquet writes (memtables
         # registered), kept as a relation so the cast can go on top.
         rel = self.backend._to_duckdb_relation(expr)
-        ints = [f"CAST({q} AS BIGINT) AS {q}" for c, t in expr.schema().items() if t.is_int64()
-                for q in ['"' + c.replace('"', '""') + '"']]
+        ints = [
+            f"CAST({q} AS BIGINT) AS {q}"
+            for c, t in expr.schema().items()
+            if t.is_int64()
+            for q in ['"' + c.replace('"', '""') + '"']
+        ]
         if ints:
             rel = rel.project(f"* REPLACE ({', '.join(ints)})")
         rel.to_parquet(str(path), compression="zstd")

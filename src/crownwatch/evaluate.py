@@ -62,8 +62,14 @@ def _finding_entities(f: dict) -> set[tuple[str, str]]:
     return {_entity(k, v) for k, vs in f["entities"].items() for v in vs}
 
 
-_SINGULAR = {"principal": "principals", "src_ip": "src_ips", "asset": "assets",
-             "target_account": "accounts", "account": "accounts", "user": "users"}
+_SINGULAR = {
+    "principal": "principals",
+    "src_ip": "src_ips",
+    "asset": "assets",
+    "target_account": "accounts",
+    "account": "accounts",
+    "user": "users",
+}
 _INFERENCE = {"distiller": "inference.distillation_account", "hydra": "inference.hydra_cluster"}
 
 
@@ -78,8 +84,14 @@ def _expand(item: dict, malicious: bool) -> list[dict]:
     out = []
     for d in dets:
         if d:
-            out.append({**item, "id": base_id if len(dets) == 1 else f"{base_id} [{d}]",
-                        "detection": d, "malicious": malicious})
+            out.append(
+                {
+                    **item,
+                    "id": base_id if len(dets) == 1 else f"{base_id} [{d}]",
+                    "detection": d,
+                    "malicious": malicious,
+                }
+            )
     return out
 
 
@@ -96,12 +108,26 @@ def _normalise(truth) -> list[dict]:
         for name, v in attacks.items():
             det = _INFERENCE.get(name)
             if det and isinstance(v, dict):
-                items.append({"id": name, "kind": name, "detection": det, "malicious": True,
-                              "accounts": v.get("accounts", [])})
+                items.append(
+                    {
+                        "id": name,
+                        "kind": name,
+                        "detection": det,
+                        "malicious": True,
+                        "accounts": v.get("accounts", []),
+                    }
+                )
         for name, accounts in (truth.get("benign_lookalikes") or {}).items():
             for det in _INFERENCE.values():
-                items.append({"id": f"benign-{name}", "kind": name, "detection": det,
-                              "malicious": False, "accounts": list(accounts)})
+                items.append(
+                    {
+                        "id": f"benign-{name}",
+                        "kind": name,
+                        "detection": det,
+                        "malicious": False,
+                        "accounts": list(accounts),
+                    }
+                )
         return items
     for it in attacks:
         items += _expand(it, it.get("malicious", True))
@@ -139,7 +165,9 @@ def score(findings: list[dict], truth, slack: timedelta = timedelta(hours=1)) ->
         ]
         ok = bool(hits) if malicious else not hits
         kind = item.get("kind") or item.get("technique") or ""
-        results.append(Score(str(item.get("id")), str(kind), item["detection"], malicious, ok, hits))
+        results.append(
+            Score(str(item.get("id")), str(kind), item["detection"], malicious, ok, hits)
+        )
     return results
 
 
@@ -148,11 +176,17 @@ def account_rates(findings: list[dict], truth: dict) -> dict:
     planted attack accounts that any inference finding names (the detection rate),
     and the share of benign accounts — ordinary customers and the look-alikes — that
     any names (the false-positive rate), overall and per attack / look-alike kind."""
-    flagged = {a for f in findings if f["detection"].startswith("inference.")
-               for a in f["entities"].get("account", [])}
+    flagged = {
+        a
+        for f in findings
+        if f["detection"].startswith("inference.")
+        for a in f["entities"].get("account", [])
+    }
     attack = {name: set(v["accounts"]) for name, v in truth["attacks"].items()}
-    benign = {"ordinary": set(truth["benign"]),
-              **{name: set(v) for name, v in truth["benign_lookalikes"].items()}}
+    benign = {
+        "ordinary": set(truth["benign"]),
+        **{name: set(v) for name, v in truth["benign_lookalikes"].items()},
+    }
     all_attack = set().union(*attack.values()) if attack else set()
     all_benign = set().union(*benign.values())
 
@@ -161,7 +195,8 @@ def account_rates(findings: list[dict], truth: dict) -> dict:
         return {"accounts": len(xs), "flagged": hit, "rate": hit / len(xs) if xs else 0.0}
 
     return {
-        "attack": rate(all_attack), "benign": rate(all_benign),
+        "attack": rate(all_attack),
+        "benign": rate(all_benign),
         "attack_kinds": {k: rate(v) for k, v in attack.items()},
         "benign_kinds": {k: rate(v) for k, v in benign.items()},
         "false_positive_accounts": sorted(all_benign & flagged),

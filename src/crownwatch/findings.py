@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS findings (
     updated_at TIMESTAMPTZ NOT NULL
 )"""
 
-_SEV_ORDER = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+_SEV_ORDER = (
+    "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+)
 
 
 class FindingStore:
@@ -80,9 +82,20 @@ class FindingStore:
         for f in findings:
             f = Finding.model_validate(f).model_dump()
             rows.append(
-                (f["id"], f["detection"], f["title"], f["severity"], f["first_seen"],
-                 f["last_seen"], json.dumps(f["entities"]), json.dumps(f["attack"]),
-                 json.dumps(f["evidence"], default=str), f.get("status") or "new", now, now)
+                (
+                    f["id"],
+                    f["detection"],
+                    f["title"],
+                    f["severity"],
+                    f["first_seen"],
+                    f["last_seen"],
+                    json.dumps(f["entities"]),
+                    json.dumps(f["attack"]),
+                    json.dumps(f["evidence"], default=str),
+                    f.get("status") or "new",
+                    now,
+                    now,
+                )
             )
         con = self._connect()
         if not rows:
@@ -122,9 +135,16 @@ class FindingStore:
         order = ("low", "medium", "high", "critical")
         for r in rows:
             f = {
-                "id": r[0], "detection": r[1], "title": r[2], "severity": r[3],
-                "first_seen": r[4], "last_seen": r[5], "entities": json.loads(r[6]),
-                "attack": json.loads(r[7]), "evidence": json.loads(r[8]), "status": r[9],
+                "id": r[0],
+                "detection": r[1],
+                "title": r[2],
+                "severity": r[3],
+                "first_seen": r[4],
+                "last_seen": r[5],
+                "entities": json.loads(r[6]),
+                "attack": json.loads(r[7]),
+                "evidence": json.loads(r[8]),
+                "status": r[9],
             }
             if r[10]:
                 f["note"] = r[10]
@@ -184,13 +204,22 @@ def to_ocsf(f: dict, product_version: str) -> dict:
         "message": f["title"],
         "metadata": {
             "version": "1.3.0",
-            "product": {"name": "crownwatch", "vendor_name": "crownwatch", "version": product_version},
+            "product": {
+                "name": "crownwatch",
+                "vendor_name": "crownwatch",
+                "version": product_version,
+            },
             "uid": f["id"],
         },
         "finding_info": {
             "uid": f["id"],
             "title": f["title"],
-            "analytic": {"uid": f["detection"], "name": f["detection"], "type_id": 1, "type": "Rule"},
+            "analytic": {
+                "uid": f["detection"],
+                "name": f["detection"],
+                "type_id": 1,
+                "type": "Rule",
+            },
             "first_seen_time": _epoch_ms(f["first_seen"]),
             "last_seen_time": _epoch_ms(f["last_seen"]),
             "attacks": techniques,

@@ -63,7 +63,9 @@ def memory_limit() -> str | None:
     if not value:
         return None
     if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
-        raise ValueError(f"CROWNWATCH_MEMORY_LIMIT={value!r}: expected a size such as 3GB or 512MiB")
+        raise ValueError(
+            f"CROWNWATCH_MEMORY_LIMIT={value!r}: expected a size such as 3GB or 512MiB"
+        )
     return value
 
 
@@ -74,7 +76,10 @@ def default_lake() -> Path:
 @dataclass
 class FileResult:
     """What happened to one input file;
-    ``read == sum(rows of routed tables) + quarantined + skipped``."""
+    ``read == routed_rows + quarantined + skipped``, and ``rows`` per table add up to
+    ``routed_rows + extra_rows``: rows that stand for no record of their own — the
+    N-1 more events of a ``message repeated N times`` line, or a record written to a
+    second table (a CloudTrail ``ConsoleLogin`` is an API call and a sign-in)."""
 
     path: str
     source: str | None
@@ -82,6 +87,7 @@ class FileResult:
     read: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     routed_rows: int = 0
+    extra_rows: int = 0
     quarantined: int = 0
     skipped: int = 0
     seconds: float = 0.0
@@ -206,7 +212,10 @@ class Lake:
         if ckey in seen:
             prev = seen[ckey]
             return FileResult(
-                str(path), prev.get("source"), "duplicate", content_key=ckey,
+                str(path),
+                prev.get("source"),
+                "duplicate",
+                content_key=ckey,
                 note=f"same content already ingested from {prev.get('path')}",
             )
         key = ckey[:24]
@@ -216,7 +225,9 @@ class Lake:
         except OSError as exc:
             return FileResult(str(path), None, "unreadable", note=str(exc))
         if mod is None:
-            res = self._quarantine_file(con, path, key, "unrecognised", "no source recognises this format")
+            res = self._quarantine_file(
+                con, path, key, "unrecognised", "no source recognises this format"
+            )
         else:
             reader = Reader(con)
             try:
@@ -228,11 +239,19 @@ class Lake:
                 # not on its content: keep nothing half-written, do not mark it as
                 # ingested (the next run tries it again), go on with the other files.
                 self._remove_key(key)
-                hint = (" — raise or unset CROWNWATCH_MEMORY_LIMIT"
-                        if isinstance(exc, duckdb.OutOfMemoryException) else "")
-                return FileResult(str(path), mod.NAME, "failed", content_key=ckey,
-                                  seconds=time.perf_counter() - t0,
-                                  note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}")
+                hint = (
+                    " — raise or unset CROWNWATCH_MEMORY_LIMIT"
+                    if isinstance(exc, duckdb.OutOfMemoryException)
+                    else ""
+                )
+                return FileResult(
+                    str(path),
+                    mod.NAME,
+                    "failed",
+                    content_key=ckey,
+                    seconds=time.perf_counter() - t0,
+                    note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}",
+                )
             finally:
                 reader.drop_temp()
         res.content_key = ckey
@@ -253,6 +272,7 @@ class Lake:
             count = self._copy(con, rel, table, path, f"{key}_{n}")
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
+            res.extra_rows += count
         short = res.read - res.routed_rows - res.skipped > 0
         if parsed.quarantine is not None and (short or not parsed.quarantine_rereads):
             res.quarantined = self._copy(con, parsed.quarantine, "quarantine", path, f"{key}_q")

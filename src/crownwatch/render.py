@@ -23,13 +23,20 @@ def safe(value) -> Text:
     return Text(_CTRL.sub("\ufffd", str(value)))
 
 
-def ingest_with_progress(lake: Lake, paths: list[Path], console: Console, quiet: bool) -> list[FileResult]:
+def ingest_with_progress(
+    lake: Lake, paths: list[Path], console: Console, quiet: bool
+) -> list[FileResult]:
     files = list(iter_files(paths))
     if quiet or not files:
         return lake.ingest(files)
     with Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=console, transient=True,
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
     ) as prog:
         task = prog.add_task("", total=len(files))
 
@@ -49,17 +56,35 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
         s["read"] += r.read
         s["quarantined"] += r.quarantined
         s["skipped"] += r.skipped
+        s["extra rows"] += r.extra_rows
         for t, n in r.rows.items():
             s[t] += n
             tables.add(t)
     table = Table(title="Ingest", title_justify="left")
-    cols = ["files", "duplicates", "read", *sorted(tables), "skipped", "quarantined"]
+    extra = any(s["extra rows"] for s in by_source.values())
+    cols = [
+        "files",
+        "duplicates",
+        "read",
+        *sorted(tables),
+        *(["extra rows"] if extra else []),
+        "skipped",
+        "quarantined",
+    ]
     table.add_column("source")
     for c in cols:
         table.add_column(c, justify="right")
     for src in sorted(by_source):
         table.add_row(safe(src), *[f"{by_source[src][c]:,}" for c in cols])
     console.print(table)
+    if extra:
+        # the count identity, visibly: read + extra rows = table rows + skipped + quarantined
+        console.print(
+            "extra rows: rows that stand for no record of their own (the N-1 more events of a "
+            "'message repeated N times' line; a CloudTrail ConsoleLogin written as an API call "
+            "and a sign-in). read + extra rows = table rows + skipped + quarantined.",
+            style="dim",
+        )
     for r in results:
         if r.status == "failed":  # nothing of it is in the lake; the next run tries again
             console.print(Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"))
@@ -67,13 +92,17 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
             console.print(Text("note: ", style="yellow") + safe(f"{r.path}: {r.note}"))
 
 
-def detect_with_progress(engine, config, only, console: Console, quiet: bool, run, errors=None) -> list[dict]:
+def detect_with_progress(
+    engine, config, only, console: Console, quiet: bool, run, errors=None
+) -> list[dict]:
     errors = errors if errors is not None else []
     try:
         return _detect(engine, config, only, console, quiet, run, errors)
     finally:
         for e in errors:
-            console.print(Text("detection failed: ", style="bold red") + safe(f"{e.detection}: {e.message}"))
+            console.print(
+                Text("detection failed: ", style="bold red") + safe(f"{e.detection}: {e.message}")
+            )
 
 
 def _detect(engine, config, only, console, quiet, run, errors) -> list[dict]:
@@ -83,8 +112,13 @@ def _detect(engine, config, only, console, quiet, run, errors) -> list[dict]:
 
     dets = selected(config, only)
     with Progress(
-        TextColumn("[bold]detect"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=console, transient=True,
+        TextColumn("[bold]detect"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
     ) as prog:
         task = prog.add_task("", total=len(dets))
 

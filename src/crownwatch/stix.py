@@ -69,7 +69,8 @@ def to_stix_bundle(findings: list[dict]) -> str:
             observed = stix2.ObservedData(
                 id="observed-data--" + str(uuid.uuid5(_NS, f["id"])),
                 created_by_ref=_IDENTITY.id,
-                first_observed=first, last_observed=last,
+                first_observed=first,
+                last_observed=last,
                 number_observed=max(1, int(f["evidence"].get("attempts", 1) or 1)),
                 object_refs=[o.id for o in scos],
             )
@@ -81,13 +82,21 @@ def to_stix_bundle(findings: list[dict]) -> str:
                 id="sighting--" + str(uuid.uuid5(_NS, f["id"] + tid)),
                 created_by_ref=_IDENTITY.id,
                 sighting_of_ref=ap.id,
-                first_seen=first, last_seen=last,
+                first_seen=first,
+                last_seen=last,
                 observed_data_refs=[observed.id] if observed else None,
                 description=f["title"],
-                external_references=[{"source_name": "crownwatch", "external_id": f["id"],
-                                      "description": f["detection"]}],
-                custom_properties={"x_crownwatch_severity": f["severity"],
-                                   "x_crownwatch_detection": f["detection"]},
+                external_references=[
+                    {
+                        "source_name": "crownwatch",
+                        "external_id": f["id"],
+                        "description": f["detection"],
+                    }
+                ],
+                custom_properties={
+                    "x_crownwatch_severity": f["severity"],
+                    "x_crownwatch_detection": f["detection"],
+                },
             )
             objects[sighting.id] = sighting
     bundle = stix2.Bundle(objects=list(objects.values()), allow_custom=True)

@@ -20,13 +20,27 @@ def _rid(*parts) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16].upper()
 
 
-def s3_line(ts: datetime, bucket: str, requester: str, key: str, nbytes: int, ip: str = "10.20.0.5",
-            op: str = "REST.GET.OBJECT", auth: str = "AuthHeader", status: int = 200,
-            ua: str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22") -> str:
+def s3_line(
+    ts: datetime,
+    bucket: str,
+    requester: str,
+    key: str,
+    nbytes: int,
+    ip: str = "10.20.0.5",
+    op: str = "REST.GET.OBJECT",
+    auth: str = "AuthHeader",
+    status: int = 200,
+    ua: str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
+) -> str:
     """One S3 server access log record (current layout, 27 fields)."""
     stamp = ts.strftime("%d/%b/%Y:%H:%M:%S +0000")
-    method = {"REST.GET.OBJECT": "GET", "REST.PUT.OBJECT": "PUT", "REST.DELETE.OBJECT": "DELETE",
-              "REST.COPY.OBJECT": "PUT", "REST.HEAD.OBJECT": "HEAD"}.get(op, "GET")
+    method = {
+        "REST.GET.OBJECT": "GET",
+        "REST.PUT.OBJECT": "PUT",
+        "REST.DELETE.OBJECT": "DELETE",
+        "REST.COPY.OBJECT": "PUT",
+        "REST.HEAD.OBJECT": "HEAD",
+    }.get(op, "GET")
     enc = key.replace(" ", "%20")
     uri = f"{method} /{enc}{'?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600' if auth == 'QueryString' else ''} HTTP/1.1"
     sent = str(nbytes) if nbytes else "-"
@@ -34,8 +48,8 @@ def s3_line(ts: datetime, bucket: str, requester: str, key: str, nbytes: int, ip
     err = "-" if status < 400 else "AccessDenied"
     rid = _rid(ts, bucket, requester, key, op)
     return (
-        f"{OWNER} {bucket} [{stamp}] {ip} {requester} {rid} {op} {enc} \"{uri}\" {status} {err} "
-        f"{sent} {size} 120 40 \"-\" \"{ua}\" - {rid}hostidEXAMPLE= SigV4 TLS_AES_128_GCM_SHA256 "
+        f'{OWNER} {bucket} [{stamp}] {ip} {requester} {rid} {op} {enc} "{uri}" {status} {err} '
+        f'{sent} {size} 120 40 "-" "{ua}" - {rid}hostidEXAMPLE= SigV4 TLS_AES_128_GCM_SHA256 '
         f"{auth} {bucket}.s3.us-east-1.amazonaws.com TLSv1.3 - - -"
     )
 
@@ -62,14 +76,39 @@ def weights_rhythm(days: int = 10) -> list[str]:
         night = T0 + timedelta(days=d, hours=1)
         sess = f"i-0{_rid(d).lower()[:16]}"
         for i, k in enumerate(SHARDS):
-            lines.append(s3_line(night + timedelta(minutes=i), "nw-model-weights", role("nightly-train", sess), k,
-                                 SHARD_BYTES + d * 1000, ip="10.20.4.11"))
+            lines.append(
+                s3_line(
+                    night + timedelta(minutes=i),
+                    "nw-model-weights",
+                    role("nightly-train", sess),
+                    k,
+                    SHARD_BYTES + d * 1000,
+                    ip="10.20.4.11",
+                )
+            )
         for j, who in enumerate(("alice@northwind-ai.com", "bob@northwind-ai.com")):
             ts = T0 + timedelta(days=d, hours=10 + j)
             r = role("AWSReservedSSO_Researcher_0a1b2c3d", who)
-            lines.append(s3_line(ts, "nw-model-weights", r, "frontier/v3/config.json", 2_345, ip=f"10.30.0.{7 + j}"))
-            lines.append(s3_line(ts + timedelta(minutes=3), "nw-model-weights", r, SHARDS[d % 8], 180_000_000 + 1_000_000 * j,
-                                 ip=f"10.30.0.{7 + j}"))
+            lines.append(
+                s3_line(
+                    ts,
+                    "nw-model-weights",
+                    r,
+                    "frontier/v3/config.json",
+                    2_345,
+                    ip=f"10.30.0.{7 + j}",
+                )
+            )
+            lines.append(
+                s3_line(
+                    ts + timedelta(minutes=3),
+                    "nw-model-weights",
+                    r,
+                    SHARDS[d % 8],
+                    180_000_000 + 1_000_000 * j,
+                    ip=f"10.30.0.{7 + j}",
+                )
+            )
     return lines
 
 
@@ -128,9 +167,19 @@ def cloudtrail(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def ct_event(ts: datetime, name: str, source: str, principal_arn: str, params: dict | None, *,
-             acct: str = "111122223333", ip: str = "198.51.100.20", extra: dict | None = None,
-             resources: list | None = None, data: bool = False) -> dict:
+def ct_event(
+    ts: datetime,
+    name: str,
+    source: str,
+    principal_arn: str,
+    params: dict | None,
+    *,
+    acct: str = "111122223333",
+    ip: str = "198.51.100.20",
+    extra: dict | None = None,
+    resources: list | None = None,
+    data: bool = False,
+) -> dict:
     """One CloudTrail record, fields in the order and shape AWS writes them."""
     caller_acct = principal_arn.split(":")[4]
     rec = {
@@ -142,10 +191,17 @@ def ct_event(ts: datetime, name: str, source: str, principal_arn: str, params: d
             "accountId": caller_acct,
             "accessKeyId": "ASIAEXAMPLEKEY000001",
             "sessionContext": {
-                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLEID0001",
-                                  "arn": f"arn:aws:iam::{caller_acct}:role/" + principal_arn.split("/")[1],
-                                  "accountId": caller_acct, "userName": principal_arn.split("/")[1]},
-                "attributes": {"creationDate": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLEROLEID0001",
+                    "arn": f"arn:aws:iam::{caller_acct}:role/" + principal_arn.split("/")[1],
+                    "accountId": caller_acct,
+                    "userName": principal_arn.split("/")[1],
+                },
+                "attributes": {
+                    "creationDate": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "mfaAuthenticated": "false",
+                },
             },
         },
         "eventTime": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -165,8 +221,11 @@ def ct_event(ts: datetime, name: str, source: str, principal_arn: str, params: d
         "managementEvent": not data,
         "recipientAccountId": acct,
         "eventCategory": "Data" if data else "Management",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                       "clientProvidedHostHeader": "s3.amazonaws.com"},
+        "tlsDetails": {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "s3.amazonaws.com",
+        },
     }
     return rec
 
@@ -175,27 +234,59 @@ def okta_spray(ts: datetime, users: list[str], ip: str = "198.51.100.66") -> lis
     """Okta System Log user.session.start failures: one source, many users, one try each."""
     out = []
     for i, u in enumerate(users):
-        out.append({
-            "actor": {"id": "00u" + _rid(u)[:17].lower(), "type": "User", "alternateId": u, "displayName": u.split("@")[0]},
-            "client": {"userAgent": {"rawUserAgent": "python-requests/2.31.0", "os": "Unknown", "browser": "UNKNOWN"},
-                       "zone": "null", "device": "Unknown", "id": None, "ipAddress": ip,
-                       "geographicalContext": {"city": "Amsterdam", "state": None, "country": "Netherlands",
-                                               "postalCode": None, "geolocation": {"lat": 52.37, "lon": 4.89}}},
-            "authenticationContext": {"authenticationProvider": None, "credentialProvider": None,
-                                      "credentialType": None, "issuer": None, "interface": None,
-                                      "authenticationStep": 0, "externalSessionId": "unknown"},
-            "displayMessage": "User login to Okta",
-            "eventType": "user.session.start",
-            "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"},
-            "published": (ts + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "securityContext": {"asNumber": 64496, "asOrg": "example hosting", "isp": "example hosting",
-                                "domain": None, "isProxy": False},
-            "severity": "WARN",
-            "legacyEventType": "core.user_auth.login_failed",
-            "transaction": {"type": "WEB", "id": _rid(ts, u), "detail": {}},
-            "uuid": _rid(ts, u, "uuid").lower() + "-a1b2-11ee-8c3d-0123456789ab",
-            "version": "0",
-            "request": {"ipChain": [{"ip": ip, "version": "V4", "source": None}]},
-            "target": None,
-        })
+        out.append(
+            {
+                "actor": {
+                    "id": "00u" + _rid(u)[:17].lower(),
+                    "type": "User",
+                    "alternateId": u,
+                    "displayName": u.split("@")[0],
+                },
+                "client": {
+                    "userAgent": {
+                        "rawUserAgent": "python-requests/2.31.0",
+                        "os": "Unknown",
+                        "browser": "UNKNOWN",
+                    },
+                    "zone": "null",
+                    "device": "Unknown",
+                    "id": None,
+                    "ipAddress": ip,
+                    "geographicalContext": {
+                        "city": "Amsterdam",
+                        "state": None,
+                        "country": "Netherlands",
+                        "postalCode": None,
+                        "geolocation": {"lat": 52.37, "lon": 4.89},
+                    },
+                },
+                "authenticationContext": {
+                    "authenticationProvider": None,
+                    "credentialProvider": None,
+                    "credentialType": None,
+                    "issuer": None,
+                    "interface": None,
+                    "authenticationStep": 0,
+                    "externalSessionId": "unknown",
+                },
+                "displayMessage": "User login to Okta",
+                "eventType": "user.session.start",
+                "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"},
+                "published": (ts + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "securityContext": {
+                    "asNumber": 64496,
+                    "asOrg": "example hosting",
+                    "isp": "example hosting",
+                    "domain": None,
+                    "isProxy": False,
+                },
+                "severity": "WARN",
+                "legacyEventType": "core.user_auth.login_failed",
+                "transaction": {"type": "WEB", "id": _rid(ts, u), "detail": {}},
+                "uuid": _rid(ts, u, "uuid").lower() + "-a1b2-11ee-8c3d-0123456789ab",
+                "version": "0",
+                "request": {"ipChain": [{"ip": ip, "version": "V4", "source": None}]},
+                "target": None,
+            }
+        )
     return out

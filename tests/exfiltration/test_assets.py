@@ -24,7 +24,8 @@ def test_example_registry_parses():
     assert "111122223333" in reg.organisation.own_accounts
     corpus = reg.get("pretrain-corpus")
     assert [loc.canonical for loc in corpus.parsed] == [
-        "s3://nw-datasets/pretrain/", "azure://nwdatasets/corpus/pretrain/",
+        "s3://nw-datasets/pretrain/",
+        "azure://nwdatasets/corpus/pretrain/",
     ]
     assert reg.get("npu-v2-tapeout").parsed[1].is_glob
 
@@ -55,12 +56,20 @@ def test_bad_registry_says_where():
 
 
 def test_matching_is_one_engine_expression_most_specific_first():
-    reg = load_registry({"assets": [
-        {"name": "all-weights", "kind": "model_weights", "locations": ["s3://w/"]},
-        {"name": "frontier", "kind": "model_weights", "locations": ["s3://w/frontier/"],
-         "expected_readers": ["arn:aws:sts::*:assumed-role/Train/*"]},
-        {"name": "chips", "kind": "chip_design", "locations": ["//filer/chips/**/*.gds"]},
-    ]})
+    reg = load_registry(
+        {
+            "assets": [
+                {"name": "all-weights", "kind": "model_weights", "locations": ["s3://w/"]},
+                {
+                    "name": "frontier",
+                    "kind": "model_weights",
+                    "locations": ["s3://w/frontier/"],
+                    "expected_readers": ["arn:aws:sts::*:assumed-role/Train/*"],
+                },
+                {"name": "chips", "kind": "chip_design", "locations": ["//filer/chips/**/*.gds"]},
+            ]
+        }
+    )
     rows = [
         ("s3://w/frontier/a.safetensors", "arn:aws:sts::1:assumed-role/train/i-1"),
         ("s3://w/other/b.bin", "x"),
@@ -73,7 +82,11 @@ def test_matching_is_one_engine_expression_most_specific_first():
     data["resource"] = [r for r, _ in rows]
     data["principal"] = [p for _, p in rows]
     t = ibis.memtable(pa.table({k: pa.array(v, schema.field(k).type) for k, v in data.items()}))
-    out = ibis.duckdb.connect().to_pyarrow(tag_assets(t, reg).select("asset", "expected_reader")).to_pylist()
+    out = (
+        ibis.duckdb.connect()
+        .to_pyarrow(tag_assets(t, reg).select("asset", "expected_reader"))
+        .to_pylist()
+    )
     assert [r["asset"] for r in out] == ["frontier", "all-weights", None, "chips", None]
     assert [r["expected_reader"] for r in out] == [True, False, False, False, False]
     # the SQL is one CASE, not a per-row Python loop

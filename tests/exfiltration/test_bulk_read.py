@@ -30,8 +30,16 @@ def test_stolen_session_bulk_read_fires(lake, tmp_path, monkeypatch):
     bob = role("AWSReservedSSO_Researcher_0a1b2c3d", "bob@northwind-ai.com")
     day = T0 + timedelta(days=9, hours=3)
     attack = [
-        s3_line(day + timedelta(minutes=i), "nw-model-weights", bob, k, SHARD_BYTES, ip="203.0.113.77",
-                auth="QueryString", ua="rclone/v1.66.0")
+        s3_line(
+            day + timedelta(minutes=i),
+            "nw-model-weights",
+            bob,
+            k,
+            SHARD_BYTES,
+            ip="203.0.113.77",
+            auth="QueryString",
+            ua="rclone/v1.66.0",
+        )
         for i, k in enumerate(SHARDS)
     ]
     found = _run(lake, tmp_path, monkeypatch, attack)
@@ -53,7 +61,13 @@ def test_stolen_session_bulk_read_fires(lake, tmp_path, monkeypatch):
 def test_nightly_job_and_newcomer_stay_quiet(lake, tmp_path, monkeypatch):
     carol = role("AWSReservedSSO_Researcher_0a1b2c3d", "carol@northwind-ai.com")
     newcomer = [
-        s3_line(T0 + timedelta(days=9, hours=14, minutes=i), "nw-model-weights", carol, SHARDS[i], 150_000_000)
+        s3_line(
+            T0 + timedelta(days=9, hours=14, minutes=i),
+            "nw-model-weights",
+            carol,
+            SHARDS[i],
+            150_000_000,
+        )
         for i in range(2)
     ]
     assert _run(lake, tmp_path, monkeypatch, newcomer) == []

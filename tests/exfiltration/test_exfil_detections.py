@@ -38,8 +38,10 @@ DAY9 = T0 + timedelta(days=9)
 
 def test_first_access_by_an_unexpected_principal_fires(lake, tmp_path, monkeypatch):
     eve = role("ml-inference", "botocore-session-1772400000")
-    extra = [s3_line(DAY9 + timedelta(hours=2, minutes=i), "nw-model-weights", eve, k, 4_983_245_312)
-             for i, k in enumerate(SHARDS[:3])]
+    extra = [
+        s3_line(DAY9 + timedelta(hours=2, minutes=i), "nw-model-weights", eve, k, 4_983_245_312)
+        for i, k in enumerate(SHARDS[:3])
+    ]
     found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.first_access", extra)
     assert len(found) == 1, found
     f = found[0]
@@ -49,19 +51,41 @@ def test_first_access_by_an_unexpected_principal_fires(lake, tmp_path, monkeypat
 
 def test_presigned_link_used_from_outside_fires(lake, tmp_path, monkeypatch):
     alice = role("AWSReservedSSO_Researcher_0a1b2c3d", "alice@northwind-ai.com")
-    extra = [s3_line(DAY9 + timedelta(hours=23), "nw-model-weights", alice, SHARDS[0], 300_000_000,
-                     ip="203.0.113.77", auth="QueryString", ua="curl/8.5.0")]
+    extra = [
+        s3_line(
+            DAY9 + timedelta(hours=23),
+            "nw-model-weights",
+            alice,
+            SHARDS[0],
+            300_000_000,
+            ip="203.0.113.77",
+            auth="QueryString",
+            ua="curl/8.5.0",
+        )
+    ]
     found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.first_access", extra)
     assert [f["evidence"]["reasons"] for f in found] == [["presigned_outside"]]
 
 
 def test_newcomer_modest_first_reads_and_expected_reader_stay_quiet(lake, tmp_path, monkeypatch):
     carol = role("AWSReservedSSO_Researcher_0a1b2c3d", "carol@northwind-ai.com")
-    modest = [s3_line(DAY9 + timedelta(hours=14, minutes=i), "nw-model-weights", carol, SHARDS[i], 150_000_000)
-              for i in range(2)]
+    modest = [
+        s3_line(
+            DAY9 + timedelta(hours=14, minutes=i), "nw-model-weights", carol, SHARDS[i], 150_000_000
+        )
+        for i in range(2)
+    ]
     # a new nightly-train session is an expected reader of the weights, however much it reads
-    trainer = [s3_line(DAY9 + timedelta(hours=5, minutes=i), "nw-model-weights",
-                       role("nightly-train", "i-0fresh"), k, 4_983_245_312) for i, k in enumerate(SHARDS)]
+    trainer = [
+        s3_line(
+            DAY9 + timedelta(hours=5, minutes=i),
+            "nw-model-weights",
+            role("nightly-train", "i-0fresh"),
+            k,
+            4_983_245_312,
+        )
+        for i, k in enumerate(SHARDS)
+    ]
     assert _hunt(lake, tmp_path, monkeypatch, "exfiltration.first_access", modest + trainer) == []
 
 
@@ -71,53 +95,121 @@ ADMIN = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_9f8e7d6c/op
 
 
 def _replication(ts, dest_acct):
-    return ct_event(ts, "PutBucketReplication", "s3.amazonaws.com", ADMIN, {
-        "ReplicationConfiguration": {
-            "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
-            "Role": "arn:aws:iam::111122223333:role/s3-replication",
-            "Rule": {"ID": "weights-dr", "Status": "Enabled", "Priority": 1,
-                     "DeleteMarkerReplication": {"Status": "Disabled"}, "Filter": {"Prefix": "frontier/"},
-                     "Destination": {"Bucket": "arn:aws:s3:::nw-weights-replica", "Account": dest_acct}}},
-        "bucketName": "nw-model-weights", "Host": "nw-model-weights.s3.us-east-1.amazonaws.com", "replication": ""},
-        resources=[{"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::nw-model-weights"}])
+    return ct_event(
+        ts,
+        "PutBucketReplication",
+        "s3.amazonaws.com",
+        ADMIN,
+        {
+            "ReplicationConfiguration": {
+                "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
+                "Role": "arn:aws:iam::111122223333:role/s3-replication",
+                "Rule": {
+                    "ID": "weights-dr",
+                    "Status": "Enabled",
+                    "Priority": 1,
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Filter": {"Prefix": "frontier/"},
+                    "Destination": {
+                        "Bucket": "arn:aws:s3:::nw-weights-replica",
+                        "Account": dest_acct,
+                    },
+                },
+            },
+            "bucketName": "nw-model-weights",
+            "Host": "nw-model-weights.s3.us-east-1.amazonaws.com",
+            "replication": "",
+        },
+        resources=[
+            {
+                "accountId": "111122223333",
+                "type": "AWS::S3::Bucket",
+                "ARN": "arn:aws:s3:::nw-model-weights",
+            }
+        ],
+    )
 
 
 def _snapshot_share(ts, user_id):
-    return ct_event(ts, "ModifySnapshotAttribute", "ec2.amazonaws.com", ADMIN, {
-        "snapshotId": "snap-0a1b2c3d4e5f67890",
-        "createVolumePermission": {"add": {"items": [{"userId": user_id}]}},
-        "attributeType": "CREATE_VOLUME_PERMISSION"})
+    return ct_event(
+        ts,
+        "ModifySnapshotAttribute",
+        "ec2.amazonaws.com",
+        ADMIN,
+        {
+            "snapshotId": "snap-0a1b2c3d4e5f67890",
+            "createVolumePermission": {"add": {"items": [{"userId": user_id}]}},
+            "attributeType": "CREATE_VOLUME_PERMISSION",
+        },
+    )
 
 
 def _public_policy(ts):
-    return ct_event(ts, "PutBucketPolicy", "s3.amazonaws.com", ADMIN, {
-        "bucketPolicy": {"Version": "2012-10-17", "Statement": [
-            {"Sid": "x", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-             "Resource": "arn:aws:s3:::nw-model-weights/frontier/*"}]},
-        "bucketName": "nw-model-weights", "Host": "nw-model-weights.s3.us-east-1.amazonaws.com", "policy": ""})
+    return ct_event(
+        ts,
+        "PutBucketPolicy",
+        "s3.amazonaws.com",
+        ADMIN,
+        {
+            "bucketPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "x",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::nw-model-weights/frontier/*",
+                    }
+                ],
+            },
+            "bucketName": "nw-model-weights",
+            "Host": "nw-model-weights.s3.us-east-1.amazonaws.com",
+            "policy": "",
+        },
+    )
 
 
 def test_transfer_out_to_foreign_accounts_fires(lake, tmp_path, monkeypatch):
-    ct = [_replication(DAY9, "999988887777"), _snapshot_share(DAY9 + timedelta(hours=1), "999988887777"),
-          _public_policy(DAY9 + timedelta(hours=2))]
+    ct = [
+        _replication(DAY9, "999988887777"),
+        _snapshot_share(DAY9 + timedelta(hours=1), "999988887777"),
+        _public_policy(DAY9 + timedelta(hours=2)),
+    ]
     found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.transfer_out", ct=ct)
     kinds = sorted((f["evidence"]["kind"], f["evidence"].get("target_account")) for f in found)
-    assert kinds == [("grant_public", "public"), ("replication_out", "999988887777"),
-                     ("share_snapshot", "999988887777")], kinds
+    assert kinds == [
+        ("grant_public", "public"),
+        ("replication_out", "999988887777"),
+        ("share_snapshot", "999988887777"),
+    ], kinds
     rep = next(f for f in found if f["evidence"]["kind"] == "replication_out")
     assert rep["severity"] == "critical" and rep["entities"]["asset"] == ["frontier-weights"]
     assert "T1537" in rep["attack"]
 
 
 def test_replica_to_own_dr_account_stays_quiet(lake, tmp_path, monkeypatch):
-    ct = [_replication(DAY9, "444455556666"), _snapshot_share(DAY9 + timedelta(hours=1), "444455556666")]
+    ct = [
+        _replication(DAY9, "444455556666"),
+        _snapshot_share(DAY9 + timedelta(hours=1), "444455556666"),
+    ]
     assert _hunt(lake, tmp_path, monkeypatch, "exfiltration.transfer_out", ct=ct) == []
 
 
 def test_presigned_burst_fires_and_a_few_links_do_not(lake, tmp_path, monkeypatch):
     bob = role("AWSReservedSSO_Researcher_0a1b2c3d", "bob@northwind-ai.com")
-    burst = [s3_line(DAY9 + timedelta(hours=4, seconds=30 * i), "nw-model-weights", bob, SHARDS[i % 8], 1_000_000,
-                     ip="10.30.0.8", auth="QueryString") for i in range(60)]
+    burst = [
+        s3_line(
+            DAY9 + timedelta(hours=4, seconds=30 * i),
+            "nw-model-weights",
+            bob,
+            SHARDS[i % 8],
+            1_000_000,
+            ip="10.30.0.8",
+            auth="QueryString",
+        )
+        for i in range(60)
+    ]
     found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.transfer_out", burst)
     assert [f["evidence"]["kind"] for f in found] == ["presigned_burst"]
     assert found[0]["evidence"]["events"] == 60
@@ -125,8 +217,18 @@ def test_presigned_burst_fires_and_a_few_links_do_not(lake, tmp_path, monkeypatc
 
 def test_a_few_presigned_links_stay_quiet(lake, tmp_path, monkeypatch):
     bob = role("AWSReservedSSO_Researcher_0a1b2c3d", "bob@northwind-ai.com")
-    few = [s3_line(DAY9 + timedelta(hours=4, minutes=i), "nw-model-weights", bob, SHARDS[i], 1_000_000,
-                   ip="10.30.0.8", auth="QueryString") for i in range(5)]
+    few = [
+        s3_line(
+            DAY9 + timedelta(hours=4, minutes=i),
+            "nw-model-weights",
+            bob,
+            SHARDS[i],
+            1_000_000,
+            ip="10.30.0.8",
+            auth="QueryString",
+        )
+        for i in range(5)
+    ]
     assert _hunt(lake, tmp_path, monkeypatch, "exfiltration.transfer_out", few) == []
 
 
@@ -136,10 +238,30 @@ def test_a_few_presigned_links_stay_quiet(lake, tmp_path, monkeypatch):
 def test_read_then_delete_fires_rotation_does_not(lake, tmp_path, monkeypatch):
     mallory = role("AWSReservedSSO_Researcher_0a1b2c3d", "bob@northwind-ai.com")
     t = DAY9 + timedelta(hours=3)
-    attack = [s3_line(t + timedelta(minutes=i), "nw-model-weights", mallory, k, 4_983_245_312, ip="203.0.113.77")
-              for i, k in enumerate(SHARDS)]
-    attack += [s3_line(t + timedelta(hours=2, minutes=i), "nw-model-weights", mallory, k, 0,
-                       op="REST.DELETE.OBJECT", status=204, ip="203.0.113.77") for i, k in enumerate(SHARDS)]
+    attack = [
+        s3_line(
+            t + timedelta(minutes=i),
+            "nw-model-weights",
+            mallory,
+            k,
+            4_983_245_312,
+            ip="203.0.113.77",
+        )
+        for i, k in enumerate(SHARDS)
+    ]
+    attack += [
+        s3_line(
+            t + timedelta(hours=2, minutes=i),
+            "nw-model-weights",
+            mallory,
+            k,
+            0,
+            op="REST.DELETE.OBJECT",
+            status=204,
+            ip="203.0.113.77",
+        )
+        for i, k in enumerate(SHARDS)
+    ]
     found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.delete_after_copy", attack)
     assert len(found) == 1 and found[0]["evidence"]["objects_deleted"] == 8
     assert "T1485" in found[0]["attack"]
@@ -147,9 +269,21 @@ def test_read_then_delete_fires_rotation_does_not(lake, tmp_path, monkeypatch):
     # benign twin: the training job deletes old checkpoints it wrote, not ones it just read
     lake2 = type(lake)(tmp_path / "lake2")
     trainer = role("nightly-train", "i-0rotate")
-    rotation = [s3_line(t + timedelta(minutes=i), "nw-model-weights", trainer, f"frontier/v2/model-{i:05d}-of-00008.safetensors",
-                        0, op="REST.DELETE.OBJECT", status=204) for i in range(8)]
-    assert _hunt(lake2, tmp_path / "b", monkeypatch, "exfiltration.delete_after_copy", rotation) == []
+    rotation = [
+        s3_line(
+            t + timedelta(minutes=i),
+            "nw-model-weights",
+            trainer,
+            f"frontier/v2/model-{i:05d}-of-00008.safetensors",
+            0,
+            op="REST.DELETE.OBJECT",
+            status=204,
+        )
+        for i in range(8)
+    ]
+    assert (
+        _hunt(lake2, tmp_path / "b", monkeypatch, "exfiltration.delete_after_copy", rotation) == []
+    )
 
 
 # -- the chain: identity finding, then the crown jewel ----------------------------------------
@@ -159,8 +293,14 @@ STAFF = [f"user{i:02d}@northwind-ai.com" for i in range(14)] + ["alice@northwind
 
 def test_sprayed_user_then_reads_the_weights(lake, tmp_path, monkeypatch):
     spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
-    found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.jewel_access_after_identity", okta=spray,
-                  only=["identity.password_spray", "exfiltration.jewel_access_after_identity"])
+    found = _hunt(
+        lake,
+        tmp_path,
+        monkeypatch,
+        "exfiltration.jewel_access_after_identity",
+        okta=spray,
+        only=["identity.password_spray", "exfiltration.jewel_access_after_identity"],
+    )
     assert len(found) == 1, found
     f = found[0]
     assert f["entities"]["user"] == ["alice"]
@@ -170,6 +310,12 @@ def test_sprayed_user_then_reads_the_weights(lake, tmp_path, monkeypatch):
 
 def test_no_identity_finding_no_chain(lake, tmp_path, monkeypatch):
     spray = okta_spray(DAY9 - timedelta(hours=6), STAFF[:4])  # too few users to be a spray
-    found = _hunt(lake, tmp_path, monkeypatch, "exfiltration.jewel_access_after_identity", okta=spray,
-                  only=["identity.password_spray", "exfiltration.jewel_access_after_identity"])
+    found = _hunt(
+        lake,
+        tmp_path,
+        monkeypatch,
+        "exfiltration.jewel_access_after_identity",
+        okta=spray,
+        only=["identity.password_spray", "exfiltration.jewel_access_after_identity"],
+    )
     assert found == []

@@ -26,8 +26,12 @@ def test_generated_campaign_is_found_and_rhythms_stay_quiet(lake, tmp_path, monk
     found = run_detections(Engine(lake), conf, only=["exfiltration"])
     assert json.loads((tmp_path / "sim" / "truth.json").read_text()) == out["truth"]
     for t in out["truth"]:
-        hits = [f for f in found if f["detection"] in t["detections"]
-                and (t.get("asset") is None or t["asset"] in f["entities"].get("asset", []))]
+        hits = [
+            f
+            for f in found
+            if f["detection"] in t["detections"]
+            and (t.get("asset") is None or t["asset"] in f["entities"].get("asset", []))
+        ]
         assert hits, t["attack"]
     principals = {p for f in found for p in f["entities"].get("principal", [])}
     assert not any("nightly-train" in p or "ines@" in p for p in principals), principals

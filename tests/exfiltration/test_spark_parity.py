@@ -29,12 +29,17 @@ from tests.exfiltration._logs import jsonl, okta_spray
 
 pytestmark = [
     pytest.mark.spark,
-    pytest.mark.skipif(not HAS_SPARK, reason="PySpark and a Java runtime are needed for the Spark engine"),
+    pytest.mark.skipif(
+        not HAS_SPARK, reason="PySpark and a Java runtime are needed for the Spark engine"
+    ),
 ]
 
 MUST_FIRE = {
-    "exfiltration.bulk_read", "exfiltration.first_access", "exfiltration.transfer_out",
-    "exfiltration.delete_after_copy", "exfiltration.jewel_access_after_identity",
+    "exfiltration.bulk_read",
+    "exfiltration.first_access",
+    "exfiltration.transfer_out",
+    "exfiltration.delete_after_copy",
+    "exfiltration.jewel_access_after_identity",
 }
 STAFF = [f"user{i:02d}@northwind-ai.com" for i in range(14)] + ["bob@northwind-ai.com"]
 
@@ -56,7 +61,9 @@ _FINDINGS = Tables.findings
 def _exfiltration(engine, conf, identity, monkeypatch) -> dict[str, dict]:
     # the run sees the spray finding as if identity.password_spray had run before it
     monkeypatch.setattr(
-        Tables, "findings", lambda self: _FINDINGS(SimpleNamespace(_findings=identity + self._findings))
+        Tables,
+        "findings",
+        lambda self: _FINDINGS(SimpleNamespace(_findings=identity + self._findings)),
     )
     return {f["id"]: f for f in run_detections(engine, conf, only=["exfiltration"])}
 
@@ -81,12 +88,23 @@ def test_exfiltration_detections_agree_on_duckdb_and_spark(storage, monkeypatch)
     fired = {f["detection"] for f in duck.values()}
     assert fired >= MUST_FIRE, fired
     assert sorted(duck) == sorted(spark), {
-        "only_duckdb": sorted((duck[i]["detection"], duck[i]["title"]) for i in set(duck) - set(spark)),
-        "only_spark": sorted((spark[i]["detection"], spark[i]["title"]) for i in set(spark) - set(duck)),
+        "only_duckdb": sorted(
+            (duck[i]["detection"], duck[i]["title"]) for i in set(duck) - set(spark)
+        ),
+        "only_spark": sorted(
+            (spark[i]["detection"], spark[i]["title"]) for i in set(spark) - set(duck)
+        ),
     }
     for fid, f in duck.items():
         g = spark[fid]
-        assert (f["detection"], f["severity"], f["entities"]) == (g["detection"], g["severity"], g["entities"]), fid
+        assert (f["detection"], f["severity"], f["entities"]) == (
+            g["detection"],
+            g["severity"],
+            g["entities"],
+        ), fid
         ev, gv = f["evidence"], g["evidence"]
-        assert ev == gv, (fid, {k: (ev.get(k), gv.get(k)) for k in set(ev) | set(gv) if ev.get(k) != gv.get(k)})
+        assert ev == gv, (
+            fid,
+            {k: (ev.get(k), gv.get(k)) for k in set(ev) | set(gv) if ev.get(k) != gv.get(k)},
+        )
         assert f == g, fid

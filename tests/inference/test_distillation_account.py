@@ -25,14 +25,19 @@ def scored(scenario):
 
 
 def _flagged(scenario):
-    return {a for f in scenario["findings"] if f["detection"] == DET for a in f["entities"]["account"]}
+    return {
+        a for f in scenario["findings"] if f["detection"] == DET for a in f["entities"]["account"]
+    }
 
 
 def test_distillers_found_with_explanations(scenario):
     truth = scenario["truth"]
     distillers = set(truth["attacks"]["distiller"]["accounts"])
-    found = [f for f in scenario["findings"] if f["detection"] == DET
-             and set(f["entities"]["account"]) & distillers]
+    found = [
+        f
+        for f in scenario["findings"]
+        if f["detection"] == DET and set(f["entities"]["account"]) & distillers
+    ]
     assert {a for f in found for a in f["entities"]["account"]} == distillers
     for f in found:
         assert f["attack"] == ["AML.T0024.002", "AML.T0005"]
@@ -40,7 +45,9 @@ def test_distillers_found_with_explanations(scenario):
         sig = f["evidence"]["signals"]
         assert {"cot_elicitation", "max_tokens_at_cap", "release_chasing"} <= set(sig)
         assert all(0 < s["strength"] <= 1 and s["z"] > 0 for s in sig.values())
-        assert f["evidence"]["sample_prompts"] and all(len(s) <= 200 for s in f["evidence"]["sample_prompts"])
+        assert f["evidence"]["sample_prompts"] and all(
+            len(s) <= 200 for s in f["evidence"]["sample_prompts"]
+        )
         assert f["evidence"]["raw_records"][0].split("#")[0].endswith("gateway.jsonl")
         # the simulated distillers ask code, maths and agentic prompts, fairly evenly
         mix = f["evidence"]["topics"]
@@ -74,9 +81,14 @@ def test_fp_budget_and_exclusion_are_honoured(scenario):
     found = run_detections(Engine(scenario["lake"]), conf, only=[DET])
     assert {a for f in found for a in f["entities"]["account"]} == set(distillers[1:])
     # a tighter false-positive budget raises the z bar: fewer signals fire
-    before = {f["key"] if "key" in f else f["id"]: len(f["evidence"]["signals"])
-              for f in scenario["findings"] if f["detection"] == DET}
+    before = {
+        f["key"] if "key" in f else f["id"]: len(f["evidence"]["signals"])
+        for f in scenario["findings"]
+        if f["detection"] == DET
+    }
     conf = {"detections": {DET: {"fp_budget": 1e-12}}}
-    after = {f["id"]: len(f["evidence"]["signals"])
-             for f in run_detections(Engine(scenario["lake"]), conf, only=[DET])}
+    after = {
+        f["id"]: len(f["evidence"]["signals"])
+        for f in run_detections(Engine(scenario["lake"]), conf, only=[DET])
+    }
     assert sum(after.values()) < sum(before.values())

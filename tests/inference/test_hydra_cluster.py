@@ -24,15 +24,21 @@ def test_hydra_network_found_as_one_cluster(scenario):
     assert f["entities"]["src_ip"] and len(f["entities"]["api_key"]) == len(truth["accounts"])
     assert f["attack"] == ["AML.T0024.002", "AML.T0005"] and f["severity"] == "critical"
     ev = f["evidence"]
-    assert {"billing", "src_ip", "created_together", "synchronised_timing", "user_agent"} <= set(ev["links"])
+    assert {"billing", "src_ip", "created_together", "synchronised_timing", "user_agent"} <= set(
+        ev["links"]
+    )
     assert "output_harvest" in ev["signals"] and ev["timing_sync"] >= 0.5
     assert ev["sample_prompts"]
 
 
 def test_hydra_members_each_look_clean_to_the_account_detection(scenario):
     hydra = set(scenario["truth"]["attacks"]["hydra"]["accounts"])
-    per_account = {a for f in scenario["findings"] if f["detection"] == "inference.distillation_account"
-                   for a in f["entities"]["account"]}
+    per_account = {
+        a
+        for f in scenario["findings"]
+        if f["detection"] == "inference.distillation_account"
+        for a in f["entities"]["account"]
+    }
     assert not hydra & per_account
     assert _hydra_findings(scenario)[0]["evidence"]["accounts_clean_alone"] >= 20
 
@@ -75,11 +81,22 @@ def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path,
     if same == "common prompt":
         chats = [chats[0]] * 3
     client = next(r["user_agent"] for r in recs if r["account_id"] == hydra["accounts"][0])
-    home = [{**chat, "request_id": f"req_home_{i}", "account_id": "acct_home_user",
-             "api_key_id": "key_home_user", "billing_id": "pm_home_user", "org_id": "org_home_user",
-             "user_agent": client if same == "stock client" else "Mozilla/5.0 (Macintosh) home-app/1.0",
-             "account_created_at": "2025-06-01T08:00:00Z",
-             "source_ip": exit_ip if i == 0 else "198.51.100.250"} for i, chat in enumerate(chats)]
+    home = [
+        {
+            **chat,
+            "request_id": f"req_home_{i}",
+            "account_id": "acct_home_user",
+            "api_key_id": "key_home_user",
+            "billing_id": "pm_home_user",
+            "org_id": "org_home_user",
+            "user_agent": client
+            if same == "stock client"
+            else "Mozilla/5.0 (Macintosh) home-app/1.0",
+            "account_created_at": "2025-06-01T08:00:00Z",
+            "source_ip": exit_ip if i == 0 else "198.51.100.250",
+        }
+        for i, chat in enumerate(chats)
+    ]
     path = tmp_path / "gateway.jsonl"
     path.write_text("\n".join(log + [json.dumps(r) for r in home]) + "\n")
     lake = Lake(tmp_path / "lake")

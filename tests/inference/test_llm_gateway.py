@@ -16,13 +16,25 @@ from crownwatch.sources.llm_gateway import simhash_arrow
 
 def _rec(**kw):
     base = {
-        "timestamp": "2026-03-01T10:00:00.123Z", "request_id": "req_1", "account_id": "acct_1",
-        "api_key_id": "key_1", "org_id": "org_1", "billing_id": "pm_1", "source_ip": "198.51.100.7",
-        "user_agent": "python-httpx/0.27", "model": "model-large-2026-02",
-        "messages": [{"role": "system", "content": "You are helpful."},
-                     {"role": "user", "content": "Hi"}],
-        "max_tokens": 4096, "temperature": 0.7, "n": 1,
-        "input_tokens": 812, "output_tokens": 2048, "status": 200,
+        "timestamp": "2026-03-01T10:00:00.123Z",
+        "request_id": "req_1",
+        "account_id": "acct_1",
+        "api_key_id": "key_1",
+        "org_id": "org_1",
+        "billing_id": "pm_1",
+        "source_ip": "198.51.100.7",
+        "user_agent": "python-httpx/0.27",
+        "model": "model-large-2026-02",
+        "messages": [
+            {"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": "Hi"},
+        ],
+        "max_tokens": 4096,
+        "temperature": 0.7,
+        "n": 1,
+        "input_tokens": 812,
+        "output_tokens": 2048,
+        "status": 200,
     }
     base.update(kw)
     return base
@@ -33,7 +45,11 @@ def _rows(lake, table="llm_request"):
     if not files:
         return []
     con = duckdb.connect()
-    return con.sql(f"SELECT * FROM read_parquet({[str(f) for f in files]})").to_arrow_table().to_pylist()
+    return (
+        con.sql(f"SELECT * FROM read_parquet({[str(f) for f in files]})")
+        .to_arrow_table()
+        .to_pylist()
+    )
 
 
 def _write(path, lines):
@@ -49,8 +65,11 @@ def test_sniffs_gateway_layout(tmp_path):
 def test_parses_every_field_and_nullable_ones(tmp_path, lake):
     lines = [
         _rec(),
-        {k: v for k, v in _rec(request_id="req_2").items()
-         if k not in ("org_id", "billing_id", "max_tokens", "temperature")},
+        {
+            k: v
+            for k, v in _rec(request_id="req_2").items()
+            if k not in ("org_id", "billing_id", "max_tokens", "temperature")
+        },
         _rec(request_id="req_3", org_id=None, billing_id=None, max_tokens=None, temperature=None),
     ]
     res = lake.ingest([_write(tmp_path / "gw.jsonl", lines)])[0]
@@ -68,25 +87,49 @@ def test_parses_every_field_and_nullable_ones(tmp_path, lake):
 
 
 def test_prompt_features_and_bounded_sample(tmp_path, lake):
-    cot = ("You are an expert mathematician. Solve the following problem. Think step by step "
-           "and show your complete reasoning. Problem: find x with x^2 - 5x + 6 = 0 " + "pad " * 100)
+    cot = (
+        "You are an expert mathematician. Solve the following problem. Think step by step "
+        "and show your complete reasoning. Problem: find x with x^2 - 5x + 6 = 0 " + "pad " * 100
+    )
     lines = [
         _rec(request_id="cot", messages=[{"role": "user", "content": cot}]),
-        _rec(request_id="rubric", messages=[{"role": "user", "content":
-             "Grade the following response against this rubric (correctness 1-10). Response: 42"}]),
-        _rec(request_id="agent", tools=[{"type": "function", "function": {"name": "bash"}}],
-             messages=[{"role": "user", "content": "fix the failing build"}]),
-        _rec(request_id="chat", messages=[
-            {"role": "user", "content": "Give me a recipe for banana bread"},
-            {"role": "assistant", "content": "Sure…"},
-            {"role": "user", "content": [{"type": "text", "text": "mail me at jo@example.com, "
-                                          "card 4111111111111111"}]}]),
-        _rec(request_id="cot2", messages=[{"role": "user", "content": cot.replace("x^2 - 5x + 6",
-                                                                                 "x^2 - 71x + 13")}]),
+        _rec(
+            request_id="rubric",
+            messages=[
+                {
+                    "role": "user",
+                    "content": "Grade the following response against this rubric (correctness 1-10). Response: 42",
+                }
+            ],
+        ),
+        _rec(
+            request_id="agent",
+            tools=[{"type": "function", "function": {"name": "bash"}}],
+            messages=[{"role": "user", "content": "fix the failing build"}],
+        ),
+        _rec(
+            request_id="chat",
+            messages=[
+                {"role": "user", "content": "Give me a recipe for banana bread"},
+                {"role": "assistant", "content": "Sure…"},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "mail me at jo@example.com, card 4111111111111111"}
+                    ],
+                },
+            ],
+        ),
+        _rec(
+            request_id="cot2",
+            messages=[{"role": "user", "content": cot.replace("x^2 - 5x + 6", "x^2 - 71x + 13")}],
+        ),
     ]
     lake.ingest([_write(tmp_path / "gw.jsonl", lines)])
     rows = {r["request_id"]: r for r in _rows(lake)}
-    assert rows["cot"]["elicit_cot"] and rows["cot"]["cap_math"] and not rows["cot"]["elicit_rubric"]
+    assert (
+        rows["cot"]["elicit_cot"] and rows["cot"]["cap_math"] and not rows["cot"]["elicit_rubric"]
+    )
     assert rows["rubric"]["elicit_rubric"] and rows["rubric"]["prompt_topic"] == "evaluation"
     assert rows["agent"]["cap_agentic"] and rows["agent"]["has_tools"]
     chat = rows["chat"]
@@ -99,8 +142,12 @@ def test_prompt_features_and_bounded_sample(tmp_path, lake):
     assert rows["cot"]["prompt_skeleton"] == rows["cot2"]["prompt_skeleton"]
     assert rows["cot"]["prompt_skeleton_tail"] == rows["cot2"]["prompt_skeleton_tail"]
     assert rows["cot"]["prompt_skeleton"] != rows["chat"]["prompt_skeleton"]
-    ham = bin((rows["cot"]["prompt_simhash"] ^ rows["cot2"]["prompt_simhash"]) & (2**64 - 1)).count("1")
-    far = bin((rows["cot"]["prompt_simhash"] ^ rows["chat"]["prompt_simhash"]) & (2**64 - 1)).count("1")
+    ham = bin((rows["cot"]["prompt_simhash"] ^ rows["cot2"]["prompt_simhash"]) & (2**64 - 1)).count(
+        "1"
+    )
+    far = bin((rows["cot"]["prompt_simhash"] ^ rows["chat"]["prompt_simhash"]) & (2**64 - 1)).count(
+        "1"
+    )
     assert ham <= 8 < far
 
 
@@ -117,7 +164,9 @@ def test_hostile_input_is_quarantined_and_counted(tmp_path, lake):
         good[1],
         # wrong types and absurd numbers are tolerated, not fatal: they become NULL
         _rec(request_id="types", max_tokens="lots", temperature=[1], n=1e40, messages="hi"),
-        '{"timestamp": "2026-03-01T10:00:00Z", "account_id": "acct_x", "messages": [' + "[" * 5000 + "]",
+        '{"timestamp": "2026-03-01T10:00:00Z", "account_id": "acct_x", "messages": ['
+        + "[" * 5000
+        + "]",
         good[2],
         "",
     ]
@@ -128,18 +177,27 @@ def test_hostile_input_is_quarantined_and_counted(tmp_path, lake):
     assert res.routed_rows == 4 and res.note is None
     rows = {r["request_id"]: r for r in _rows(lake)}
     assert set(rows) == {"g0", "g1", "g2", "types"}
-    assert rows["types"]["gen_ai_request_max_tokens"] is None and rows["types"]["n_messages"] is None
+    assert (
+        rows["types"]["gen_ai_request_max_tokens"] is None and rows["types"]["n_messages"] is None
+    )
     reasons = {r["raw_offset"]: r["reason"] for r in _rows(lake, "quarantine")}
     assert reasons == {
-        2: "malformed JSON", 3: "JSON record is not an object", 4: "missing timestamp",
-        5: "unparseable timestamp", 6: "timestamp out of range",
-        7: "missing account_id and api_key_id", 10: "malformed JSON",
+        2: "malformed JSON",
+        3: "JSON record is not an object",
+        4: "missing timestamp",
+        5: "unparseable timestamp",
+        6: "timestamp out of range",
+        7: "missing account_id and api_key_id",
+        10: "malformed JSON",
     }
 
 
 def test_invalid_utf8_and_gzip_fall_back_without_loss(tmp_path, lake):
-    body = (json.dumps(_rec(request_id="a")) + "\n").encode() + b'{"timestamp": "\xff\xfe"}\n' + (
-        json.dumps(_rec(request_id="b")) + "\n").encode()
+    body = (
+        (json.dumps(_rec(request_id="a")) + "\n").encode()
+        + b'{"timestamp": "\xff\xfe"}\n'
+        + (json.dumps(_rec(request_id="b")) + "\n").encode()
+    )
     p = tmp_path / "gw.jsonl.gz"
     with gzip.open(p, "wb") as fh:
         fh.write(body)
@@ -195,7 +253,9 @@ def test_simhash_matches_reference():
         v = sum(1 << b for b in range(64) if c[b] > 0)
         return v - (1 << 64) if v >= 1 << 63 else v
 
-    data = [[rng.getrandbits(64) for _ in range(rng.randint(0, 30))] if rng.random() > 0.1 else None
-            for _ in range(300)] + [[]]
+    data = [
+        [rng.getrandbits(64) for _ in range(rng.randint(0, 30))] if rng.random() > 0.1 else None
+        for _ in range(300)
+    ] + [[]]
     got = simhash_arrow(pa.array(data, pa.list_(pa.uint64()))).to_pylist()
     assert got == [ref(x) if x else None for x in data]

@@ -16,7 +16,14 @@ def test_same_findings_on_spark(scenario):
     spark = run_detections(Engine(scenario["lake"], "spark"), {}, only=["inference"])
 
     def shape(fs):
-        return sorted((f["id"], f["severity"], tuple(sorted(f["entities"]["account"])),
-                       tuple(sorted(f["evidence"]["signals"]))) for f in fs)
+        return sorted(
+            (
+                f["id"],
+                f["severity"],
+                tuple(sorted(f["entities"]["account"])),
+                tuple(sorted(f["evidence"]["signals"])),
+            )
+            for f in fs
+        )
 
     assert shape(spark) == shape(scenario["findings"]) != []

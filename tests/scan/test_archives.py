@@ -33,23 +33,27 @@ def patch_local_name(data: bytes, old: bytes, new: bytes) -> bytes:
     assert len(old) == len(new)
     i = data.index(b"PK\x03\x04")
     j = data.index(old, i)
-    return data[:j] + new + data[j + len(old):]
+    return data[:j] + new + data[j + len(old) :]
 
 
 def set_flags(data: bytes, flags: int, local=True, central=True) -> bytes:
     b = bytearray(data)
     if local:
         i = b.index(b"PK\x03\x04")
-        b[i + 6:i + 8] = struct.pack("<H", flags)
+        b[i + 6 : i + 8] = struct.pack("<H", flags)
     if central:
         i = b.index(b"PK\x01\x02")
-        b[i + 8:i + 10] = struct.pack("<H", flags)
+        b[i + 8 : i + 10] = struct.pack("<H", flags)
     return bytes(b)
 
 
 def torch_zip(payload: bytes, member: str = "archive/data.pkl", extra: dict | None = None) -> bytes:
-    members = {"archive/data.pkl": pickle.dumps({"w": 1}, protocol=2), "archive/byteorder": b"little",
-               "archive/version": b"3\n", "archive/data/0": b"\x00" * 64}
+    members = {
+        "archive/data.pkl": pickle.dumps({"w": 1}, protocol=2),
+        "archive/byteorder": b"little",
+        "archive/version": b"3\n",
+        "archive/data/0": b"\x00" * 64,
+    }
     members[member] = payload
     members.update(extra or {})
     return make_zip(members)
@@ -64,7 +68,12 @@ def test_zip_with_malicious_pickle_member_is_reported_as_member():
 
 
 def test_torch_zip_payload_in_any_member():
-    for member in ("archive/data.pkl", "archive/data/0", "archive/extra/config.pkl", "archive/.data/x"):
+    for member in (
+        "archive/data.pkl",
+        "archive/data/0",
+        "archive/extra/config.pkl",
+        "archive/.data/x",
+    ):
         res = scan_bytes(torch_zip(evil(proto=2), member), "model.pt")
         assert res[0].format == "pytorch-zip"
         assert worst(res) == "malicious", member
@@ -87,16 +96,18 @@ def test_encryption_flag_on_plain_member():
     res = scan_bytes(data, "model.pt")
     assert worst(res) == "malicious"
     assert any(i.kind == "zip.flags" for r in res for i in r.issues)
-    benign = set_flags(make_zip({"archive/data.pkl": pickle.dumps(1, protocol=2), "archive/version": b"3"}), 0x1)
+    benign = set_flags(
+        make_zip({"archive/data.pkl": pickle.dumps(1, protocol=2), "archive/version": b"3"}), 0x1
+    )
     assert worst(scan_bytes(benign, "model.pt")) == "suspicious"  # the anomaly alone
 
 
 def test_bad_crc_member():
     data = bytearray(make_zip({"x.pkl": evil(proto=2)}))
     i = data.index(b"PK\x01\x02")
-    data[i + 16:i + 20] = b"\xde\xad\xbe\xef"
+    data[i + 16 : i + 20] = b"\xde\xad\xbe\xef"
     j = data.index(b"PK\x03\x04")
-    data[j + 14:j + 18] = b"\xde\xad\xbe\xef"
+    data[j + 14 : j + 18] = b"\xde\xad\xbe\xef"
     res = scan_bytes(bytes(data), "a.zip")
     assert any(i.kind == "zip.bad_crc" for r in res for i in r.issues)
     assert worst(res) == "malicious"
@@ -130,7 +141,10 @@ def test_7z_wrapped_pickle(tmp_path):
 def test_tar_members_links_and_traversal():
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
-        for name, data in (("ok/model.pkl", pickle.dumps([1], protocol=2)), ("../../evil.pkl", evil())):
+        for name, data in (
+            ("ok/model.pkl", pickle.dumps([1], protocol=2)),
+            ("../../evil.pkl", evil()),
+        ):
             ti = tarfile.TarInfo(name)
             ti.size = len(data)
             tf.addfile(ti, io.BytesIO(data))
@@ -160,7 +174,9 @@ def test_nested_archives_paths():
 
 
 def test_zip_traversal_names():
-    res = scan_bytes(make_zip({"../../../home/u/.bashrc": b"echo hi", "/etc/cron.d/x": b"* * * * *"}), "a.zip")
+    res = scan_bytes(
+        make_zip({"../../../home/u/.bashrc": b"echo hi", "/etc/cron.d/x": b"* * * * *"}), "a.zip"
+    )
     assert sum(1 for r in res for i in r.issues if i.kind == "archive.path_traversal") == 2
 
 
@@ -170,8 +186,46 @@ def test_zip_bomb_is_capped_and_fast():
     raw = comp.compress(big) + comp.flush()
     # build a zip by hand around the deflate stream
     name = b"bomb.pkl"
-    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, zlib.crc32(big), len(raw), len(big), len(name), 0) + name
-    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, zlib.crc32(big), len(raw), len(big), len(name), 0, 0, 0, 0, 0, 0) + name
+    local = (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            0,
+            8,
+            0,
+            0,
+            zlib.crc32(big),
+            len(raw),
+            len(big),
+            len(name),
+            0,
+        )
+        + name
+    )
+    cd = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0,
+            zlib.crc32(big),
+            len(raw),
+            len(big),
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        + name
+    )
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(cd), len(local) + len(raw), 0)
     data = local + raw + cd + eocd
     t = time.perf_counter()
@@ -183,9 +237,9 @@ def test_zip_bomb_is_capped_and_fast():
 def test_overlapping_entries():
     data = make_zip({"a.pkl": pickle.dumps(1, protocol=2), "b.pkl": pickle.dumps(2, protocol=2)})
     b = bytearray(data)
-    cds = [i for i in range(len(b)) if b[i:i + 4] == b"PK\x01\x02"]
-    off0 = struct.unpack("<I", b[cds[0] + 42:cds[0] + 46])[0]
-    b[cds[1] + 42:cds[1] + 46] = struct.pack("<I", off0)
+    cds = [i for i in range(len(b)) if b[i : i + 4] == b"PK\x01\x02"]
+    off0 = struct.unpack("<I", b[cds[0] + 42 : cds[0] + 46])[0]
+    b[cds[1] + 42 : cds[1] + 46] = struct.pack("<I", off0)
     res = scan_bytes(bytes(b), "o.zip")
     assert any(i.kind in ("archive.bomb", "zip.name_mismatch") for r in res for i in r.issues)
 
@@ -194,7 +248,10 @@ def test_garbage_and_truncated_archives_never_crash():
     import random
 
     rnd = random.Random(3)
-    seeds = [make_zip({"a.pkl": evil(), "b/c.npy": b"\x93NUMPY"}, zipfile.ZIP_DEFLATED), torch_zip(b"x")]
+    seeds = [
+        make_zip({"a.pkl": evil(), "b/c.npy": b"\x93NUMPY"}, zipfile.ZIP_DEFLATED),
+        torch_zip(b"x"),
+    ]
     for _ in range(300):
         b = bytearray(rnd.choice(seeds))
         if rnd.random() < 0.5:
@@ -204,7 +261,11 @@ def test_garbage_and_truncated_archives_never_crash():
                 b[rnd.randrange(len(b))] = rnd.randrange(256)
         for r in scan_bytes(bytes(b), "g.zip"):
             assert r.verdict in ("clean", "suspicious", "malicious", "error")
-    assert scan_bytes(b"PK\x03\x04" + b"\xff" * 40, "x.zip")[0].verdict in ("clean", "error", "suspicious")
+    assert scan_bytes(b"PK\x03\x04" + b"\xff" * 40, "x.zip")[0].verdict in (
+        "clean",
+        "error",
+        "suspicious",
+    )
     assert scan_bytes(b"7z\xbc\xaf\x27\x1c" + b"\x00" * 40, "x.7z")[0].verdict == "error"
     assert scan_bytes(b"\x1f\x8b\x08" + b"\x00" * 20, "x.gz")[0].verdict == "error"
 
@@ -231,22 +292,35 @@ def test_gzip_wrapped_pickle_and_joblib_zlib():
     assert worst(scan_bytes(zlib.compress(evil()), "m.joblib")) == "malicious"
     import lzma
 
-    assert worst(scan_bytes(lzma.compress(evil(), format=lzma.FORMAT_ALONE), "m.joblib")) == "malicious"
+    assert (
+        worst(scan_bytes(lzma.compress(evil(), format=lzma.FORMAT_ALONE), "m.joblib"))
+        == "malicious"
+    )
     assert worst(scan_bytes(lzma.compress(evil()), "m.joblib.xz")) == "malicious"
 
 
 def _torchscript(code: str) -> bytes:
-    return make_zip({"m/data.pkl": pickle.dumps({"x": 1}, protocol=2), "m/constants.pkl": pickle.dumps((), protocol=2),
-                     "m/version": b"8\n", "m/code/__torch__/model.py": code.encode()})
+    return make_zip(
+        {
+            "m/data.pkl": pickle.dumps({"x": 1}, protocol=2),
+            "m/constants.pkl": pickle.dumps((), protocol=2),
+            "m/version": b"8\n",
+            "m/code/__torch__/model.py": code.encode(),
+        }
+    )
 
 
 def test_torchscript_code_checks():
-    ok = _torchscript("def forward(self, x: Tensor) -> Tensor:\n  return torch.relu(torch.ops.aten.add(x, 1))\n")
+    ok = _torchscript(
+        "def forward(self, x: Tensor) -> Tensor:\n  return torch.relu(torch.ops.aten.add(x, 1))\n"
+    )
     r = scan_bytes(ok, "ts.pt")[0]
     assert r.format == "torchscript" and r.verdict == "clean", r.to_dict()
     custom = _torchscript("def forward(self, x):\n  return ops.evilns.run(x)\n")
     assert scan_bytes(custom, "ts.pt")[0].verdict == "suspicious"
-    reader = _torchscript("def forward(self, x):\n  return torch.from_file('/etc/shadow', True, 100)\n")
+    reader = _torchscript(
+        "def forward(self, x):\n  return torch.from_file('/etc/shadow', True, 100)\n"
+    )
     assert scan_bytes(reader, "ts.pt")[0].verdict == "malicious"
 
 
@@ -268,8 +342,17 @@ def test_pickle_zip_polyglot():
     assert worst(res) == "malicious"
 
 
-@pytest.mark.parametrize("filters", [None, [{"id": py7zr.FILTER_LZMA}], [{"id": py7zr.FILTER_X86}, {"id": py7zr.FILTER_LZMA2}],
-                                     [{"id": py7zr.FILTER_COPY}], [{"id": py7zr.FILTER_BZIP2}], [{"id": py7zr.FILTER_DEFLATE}]])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        None,
+        [{"id": py7zr.FILTER_LZMA}],
+        [{"id": py7zr.FILTER_X86}, {"id": py7zr.FILTER_LZMA2}],
+        [{"id": py7zr.FILTER_COPY}],
+        [{"id": py7zr.FILTER_BZIP2}],
+        [{"id": py7zr.FILTER_DEFLATE}],
+    ],
+)
 def test_7z_codecs_native_and_fallback(filters):
     buf = io.BytesIO()
     with py7zr.SevenZipFile(buf, "w", filters=filters) as z:
@@ -302,7 +385,11 @@ def test_7z_hostile_headers_never_crash():
 
 def test_tensor_bytes_that_look_like_magic_numbers_are_ignored():
     # int64 tensor [93, 0, ...] starts like a raw lzma header; uint8 'x\x9c' like zlib
-    for blob in (struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0), b"x\x9c" + bytes(62), b"\x1f\x8b\x08" + bytes(40)):
+    for blob in (
+        struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0),
+        b"x\x9c" + bytes(62),
+        b"\x1f\x8b\x08" + bytes(40),
+    ):
         res = scan_bytes(torch_zip(blob, "archive/data/0"), "m.pt")
         assert [r.verdict for r in res] == ["clean"], [r.to_dict() for r in res]
     r = scan_bytes(struct.pack("<8q", 93, 0, 0, 0, 0, 0, 0, 0), "weights.raw")[0]
@@ -320,7 +407,10 @@ def test_nesting_depth_is_capped():
 
 @pytest.mark.parametrize("pad", [19, 20])
 def test_old_joblib_zf_container(pad):
-    for payload, verdict in ((pickle.dumps({"a": [1, 2]}, protocol=2), "clean"), (evil(), "malicious")):
+    for payload, verdict in (
+        (pickle.dumps({"a": [1, 2]}, protocol=2), "clean"),
+        (evil(), "malicious"),
+    ):
         data = b"ZF" + hex(len(payload)).encode().ljust(pad) + zlib.compress(payload)
         r = scan_bytes(data, "old.pkl")[0]
         assert r.verdict == verdict, r.to_dict()

@@ -43,12 +43,20 @@ def pb(fno: int, value) -> bytes:
     return _vint((fno << 3) | 2) + _vint(len(value)) + value
 
 
-def onnx_model(nodes: list[tuple[str, str]], locations: list[str] = (), opset_domains=("",)) -> bytes:
+def onnx_model(
+    nodes: list[tuple[str, str]], locations: list[str] = (), opset_domains=("",)
+) -> bytes:
     graph = b""
     for op, dom in nodes:
         graph += pb(1, pb(1, "x") + pb(2, "y") + pb(4, op) + (pb(7, dom) if dom else b""))
     for i, loc in enumerate(locations):
-        t = pb(1, 4) + pb(2, 1) + pb(8, f"w{i}") + pb(13, pb(1, "location") + pb(2, loc)) + pb(14, 1)
+        t = (
+            pb(1, 4)
+            + pb(2, 1)
+            + pb(8, f"w{i}")
+            + pb(13, pb(1, "location") + pb(2, loc))
+            + pb(14, 1)
+        )
         graph += pb(5, t)
     graph += pb(2, "g")
     m = pb(1, 8) + pb(2, "pytorch") + pb(3, "2.13")
@@ -95,30 +103,55 @@ def keras_zip(config: dict) -> bytes:
 
 
 def dense(name="dense"):
-    return {"module": "keras.layers", "class_name": "Dense", "config": {"name": name, "units": 2,
-            "activation": "relu"}, "registered_name": None}
+    return {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"name": name, "units": 2, "activation": "relu"},
+        "registered_name": None,
+    }
 
 
 def seq(*layers):
-    return {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": list(layers)},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {"name": "s", "layers": list(layers)},
+        "registered_name": None,
+    }
 
 
 # --- safetensors ----------------------------------------------------------------------------------
 
+
 def test_safetensors_valid_and_invalid():
-    ok = safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
-                      "__metadata__": {"format": "pt"}}, b"\x00" * 16)
+    ok = safetensors(
+        {
+            "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+            "__metadata__": {"format": "pt"},
+        },
+        b"\x00" * 16,
+    )
     r = scan1(ok, "m.safetensors")
     assert r.format == "safetensors" and r.verdict == "clean" and not r.issues
-    wrong_size = safetensors({"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 16]}}, b"\x00" * 16)
+    wrong_size = safetensors(
+        {"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 16]}}, b"\x00" * 16
+    )
     assert scan1(wrong_size).verdict == "suspicious"
-    past_end = safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 1 << 40]}}, b"\x00" * 16)
+    past_end = safetensors(
+        {"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 1 << 40]}}, b"\x00" * 16
+    )
     assert scan1(past_end).verdict == "suspicious"
-    overlap = safetensors({"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]},
-                           "b": {"dtype": "U8", "shape": [8], "data_offsets": [4, 12]}}, b"\x00" * 12)
+    overlap = safetensors(
+        {
+            "a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]},
+            "b": {"dtype": "U8", "shape": [8], "data_offsets": [4, 12]},
+        },
+        b"\x00" * 12,
+    )
     assert any(i.kind == "safetensors.overlap" for i in scan1(overlap).issues)
-    bad_dtype = safetensors({"w": {"dtype": "PYOBJ", "shape": [1], "data_offsets": [0, 1]}}, b"\x00")
+    bad_dtype = safetensors(
+        {"w": {"dtype": "PYOBJ", "shape": [1], "data_offsets": [0, 1]}}, b"\x00"
+    )
     assert scan1(bad_dtype).verdict == "suspicious"
     bad_meta = safetensors({"__metadata__": {"a": 1}})
     assert scan1(bad_meta).verdict == "suspicious"
@@ -126,15 +159,20 @@ def test_safetensors_valid_and_invalid():
     r = scan1(oversized, "big.safetensors")
     assert r.format in ("safetensors", "unknown")
     huge = struct.pack("<Q", 200_000_000) + b'{"' + b" " * 64
-    assert scan1(huge).verdict in ("clean", "malicious")  # header longer than file: not sniffed or flagged
+    assert scan1(huge).verdict in (
+        "clean",
+        "malicious",
+    )  # header longer than file: not sniffed or flagged
     bad_json = safetensors({}, raw_header=b'{"w": [1, 2')
     assert scan1(bad_json).verdict == "suspicious"
 
 
 # --- GGUF -----------------------------------------------------------------------------------------
 
-BENIGN_TEMPLATE = ("{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] }}"
-                   "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
+BENIGN_TEMPLATE = (
+    "{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] }}"
+    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 EVIL_TEMPLATES = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{% for c in [].__class__.__base__.__subclasses__() %}{% if c.__name__ == 'catch_warnings' %}"
@@ -146,8 +184,14 @@ EVIL_TEMPLATES = [
 
 
 def test_gguf_templates():
-    ok = gguf({"general.architecture": "llama", "tokenizer.chat_template": BENIGN_TEMPLATE,
-               "tokenizer.ggml.tokens": ["a", "b", "c"], "general.alignment": 32})
+    ok = gguf(
+        {
+            "general.architecture": "llama",
+            "tokenizer.chat_template": BENIGN_TEMPLATE,
+            "tokenizer.ggml.tokens": ["a", "b", "c"],
+            "general.alignment": 32,
+        }
+    )
     r = scan1(ok, "m.gguf")
     assert r.format == "gguf" and r.verdict == "clean", r.to_dict()
     for tpl in EVIL_TEMPLATES:
@@ -158,7 +202,9 @@ def test_gguf_templates():
 
 
 def test_gguf_malformed():
-    assert scan1(b"GGUF" + struct.pack("<IQQ", 3, 1 << 50, 1 << 50), "m.gguf").verdict == "suspicious"
+    assert (
+        scan1(b"GGUF" + struct.pack("<IQQ", 3, 1 << 50, 1 << 50), "m.gguf").verdict == "suspicious"
+    )
     bad_len = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1 << 62) + b"k"
     assert scan1(bad_len, "m.gguf").verdict == "suspicious"
     full = gguf({"a": "b" * 50, "c": 7})
@@ -168,14 +214,19 @@ def test_gguf_malformed():
 
 # --- ONNX -----------------------------------------------------------------------------------------
 
+
 def test_onnx():
-    ok = onnx_model([("MatMul", ""), ("Relu", ""), ("FusedMatMul", "com.microsoft")], ["weights.bin"])
+    ok = onnx_model(
+        [("MatMul", ""), ("Relu", ""), ("FusedMatMul", "com.microsoft")], ["weights.bin"]
+    )
     r = scan1(ok, "m.onnx")
     assert r.format == "onnx" and r.verdict == "clean", r.to_dict()
     for loc in ("../../../etc/passwd", "/etc/shadow", "..\\..\\windows\\win.ini", "C:/secrets.txt"):
         r = scan1(onnx_model([("Add", "")], [loc]), "m.onnx")
         assert r.verdict == "malicious", loc
-    r = scan1(onnx_model([("EvilOp", "com.attacker")], opset_domains=("", "com.attacker")), "m.onnx")
+    r = scan1(
+        onnx_model([("EvilOp", "com.attacker")], opset_domains=("", "com.attacker")), "m.onnx"
+    )
     assert r.verdict == "suspicious"
     assert any(i.kind == "onnx.custom_domain" for i in r.issues)
     scan1(ok[: len(ok) // 2], "cut.onnx")  # truncated: no crash
@@ -196,10 +247,13 @@ def test_onnx_external_data_symlink(tmp_path):
 
 # --- SavedModel -----------------------------------------------------------------------------------
 
+
 def test_savedmodel(tmp_path):
     d = tmp_path / "sm"
     d.mkdir()
-    (d / "saved_model.pb").write_bytes(saved_model(["Placeholder", "MatMul", "SaveV2", "RestoreV2"]))
+    (d / "saved_model.pb").write_bytes(
+        saved_model(["Placeholder", "MatMul", "SaveV2", "RestoreV2"])
+    )
     assert worst(scan_paths([str(d)])) == "clean"
     (d / "saved_model.pb").write_bytes(saved_model(["Placeholder"], fn_ops=["EagerPyFunc"]))
     r = scan_paths([str(d)])[0]
@@ -212,36 +266,74 @@ def test_savedmodel(tmp_path):
 
 # --- Keras ----------------------------------------------------------------------------------------
 
+
 def test_keras_archive():
     r = scan1(keras_zip(seq(dense())), "m.keras")
     assert r.format == "keras" and r.verdict == "clean", r.to_dict()
     code = base64.b64encode(b"\xe3\x00\x00\x00os\x00system\x00").decode()
-    lam = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-           "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": code}}}}
+    lam = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "registered_name": None,
+        "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": code}}},
+    }
     r = scan1(keras_zip(seq(dense(), lam)), "m.keras")
     assert r.verdict == "malicious"
-    ref = {"module": "os", "class_name": "function", "config": "system", "registered_name": "function"}
+    ref = {
+        "module": "os",
+        "class_name": "function",
+        "config": "system",
+        "registered_name": "function",
+    }
     r = scan1(keras_zip(seq({**dense(), "config": {"activation": ref}})), "m.keras")
     assert r.verdict == "malicious"
-    ref = {"module": "keras.utils", "class_name": "function", "config": "get_file", "registered_name": "function"}
-    assert scan1(keras_zip(seq({**dense(), "config": {"activation": ref}})), "m.keras").verdict == "malicious"
-    custom = {"module": "mylab.layers", "class_name": "Fancy", "config": {}, "registered_name": "mylab>Fancy"}
+    ref = {
+        "module": "keras.utils",
+        "class_name": "function",
+        "config": "get_file",
+        "registered_name": "function",
+    }
+    assert (
+        scan1(keras_zip(seq({**dense(), "config": {"activation": ref}})), "m.keras").verdict
+        == "malicious"
+    )
+    custom = {
+        "module": "mylab.layers",
+        "class_name": "Fancy",
+        "config": {},
+        "registered_name": "mylab>Fancy",
+    }
     assert scan1(keras_zip(seq(custom)), "m.keras").verdict == "suspicious"
 
 
 def test_keras_h5_model_config():
-    cfg = {"class_name": "Sequential", "config": {"layers": [
-        {"class_name": "Lambda", "config": {"function": [base64.b64encode(b"\xe3eval").decode(), None, None],
-                                            "function_type": "lambda"}}]}}
+    cfg = {
+        "class_name": "Sequential",
+        "config": {
+            "layers": [
+                {
+                    "class_name": "Lambda",
+                    "config": {
+                        "function": [base64.b64encode(b"\xe3eval").decode(), None, None],
+                        "function_type": "lambda",
+                    },
+                }
+            ]
+        },
+    }
     blob = b"\x89HDF\r\n\x1a\n" + b"\x00" * 200 + json.dumps(cfg).encode() + b"\x00" * 50
     r = scan1(blob, "m.h5")
     assert r.format == "h5" and r.verdict == "malicious"
-    ok = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 1}}]}}
+    ok = {
+        "class_name": "Sequential",
+        "config": {"layers": [{"class_name": "Dense", "config": {"units": 1}}]},
+    }
     blob = b"\x89HDF\r\n\x1a\n" + b"\x00" * 200 + json.dumps(ok).encode() + b"\x00" * 50
     assert scan1(blob, "m.h5").verdict == "clean"
 
 
 # --- NumPy ----------------------------------------------------------------------------------------
+
 
 def npy(descr: str, body: bytes, shape=(1,)) -> bytes:
     hdr = repr({"descr": descr, "fortran_order": False, "shape": shape}).encode()
@@ -266,6 +358,7 @@ def test_numpy_object_array_payload():
 
 # --- the real benign checkpoints --------------------------------------------------------------------
 
+
 def test_real_benign_fixtures_are_clean():
     results = scan_paths([FIXTURES], workers=1)
     assert len([r for r in results if "!" not in r.path]) >= 19
@@ -285,8 +378,16 @@ def test_real_benign_fixtures_are_clean():
     assert any(i.kind == "pickle.custom_class" and i.severity == "info" for i in whole.issues)
 
 
-@pytest.mark.parametrize("name", ["torch_state_dict.pt", "torch_legacy.pt", "sklearn_rf_obj.joblib",
-                                  "torchscript.pt", "numpy_pickle_p5.pkl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "torch_state_dict.pt",
+        "torch_legacy.pt",
+        "sklearn_rf_obj.joblib",
+        "torchscript.pt",
+        "numpy_pickle_p5.pkl",
+    ],
+)
 def test_real_fixture_truncations_never_crash(name):
     with open(os.path.join(FIXTURES, name), "rb") as fh:
         data = fh.read()
@@ -299,10 +400,24 @@ def test_pandas_pickles_are_clean():
     pd = pytest.importorskip("pandas")
     import pickle
 
-    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "t": pd.to_datetime(["2024-01-01", "2024-01-02"]),
-                       "c": pd.Categorical(["u", "v"])})
-    objs = [df, pd.Series([1.5, 2.5]), {"ts": pd.Timestamp("2024-01-01"), "td": pd.Timedelta("1D"),
-                                        "nat": pd.NaT, "per": pd.Period("2024-01", "M")}]
+    df = pd.DataFrame(
+        {
+            "a": [1, 2],
+            "b": ["x", "y"],
+            "t": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "c": pd.Categorical(["u", "v"]),
+        }
+    )
+    objs = [
+        df,
+        pd.Series([1.5, 2.5]),
+        {
+            "ts": pd.Timestamp("2024-01-01"),
+            "td": pd.Timedelta("1D"),
+            "nat": pd.NaT,
+            "per": pd.Period("2024-01", "M"),
+        },
+    ]
     for proto in (2, 4, 5):
         for obj in objs:
             r = scan1(pickle.dumps(obj, protocol=proto))
@@ -321,7 +436,9 @@ def test_gguf_real_world_templates_are_clean():
         "You are a helpful assistant running on macOS. The system (you) answers. {{ messages | tojson }}",
     ]
     for tpl in templates:
-        r = scan1(gguf({"tokenizer.chat_template": tpl, "tokenizer.ggml.tokens": ["a"] * 1000}), "m.gguf")
+        r = scan1(
+            gguf({"tokenizer.chat_template": tpl, "tokenizer.ggml.tokens": ["a"] * 1000}), "m.gguf"
+        )
         assert r.verdict == "clean", (tpl, r.to_dict())
 
 
@@ -353,6 +470,10 @@ def test_numpy_function_references_are_clean():
     import numpy as np
 
     for proto in (2, 4):
-        r = scan1(pickle.dumps({"f": np.log1p, "g": np.mean, "t": np.float64, "d": np.dtype("f4")}, protocol=proto))
+        r = scan1(
+            pickle.dumps(
+                {"f": np.log1p, "g": np.mean, "t": np.float64, "d": np.dtype("f4")}, protocol=proto
+            )
+        )
         assert r.verdict == "clean", r.to_dict()
     assert scan1(evil("numpy", "load", "/etc/passwd")).verdict == "malicious"

@@ -21,6 +21,7 @@ def kinds(res) -> set[str]:
 
 # --- direct globals across protocols -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("proto", [None, 1, 2, 3, 4, 5])
 def test_os_system_every_protocol(proto):
     r = scan1(evil(proto=proto))
@@ -33,9 +34,18 @@ def test_real_benign_pickles_every_protocol(proto):
     import collections
     import datetime
 
-    obj = {"a": [1, 2.5, "x", b"y" * 5000, None, True], "od": collections.OrderedDict(k=1),
-           "t": datetime.datetime(2026, 1, 2, 3, 4, 5), "s": {1, 2}, "fs": frozenset([3]),
-           "c": complex(1, 2), "big": 2**100, "neg": -5, "sl": slice(1, 5), "ba": bytearray(b"ab")}
+    obj = {
+        "a": [1, 2.5, "x", b"y" * 5000, None, True],
+        "od": collections.OrderedDict(k=1),
+        "t": datetime.datetime(2026, 1, 2, 3, 4, 5),
+        "s": {1, 2},
+        "fs": frozenset([3]),
+        "c": complex(1, 2),
+        "big": 2**100,
+        "neg": -5,
+        "sl": slice(1, 5),
+        "ba": bytearray(b"ab"),
+    }
     r = scan1(pickle.dumps(obj, protocol=proto))
     assert r.verdict == "clean", r.to_dict()
     assert r.format == "pickle"
@@ -69,7 +79,16 @@ def test_protocol0_text_put_get():
 
 def test_stack_global_computed_operands():
     # module name produced by a call: resolved at load time only
-    p = P(4).call("codecs", "decode", "bf", "rot13").s("system").op(b"\x93").s("id").tuple1().reduce().stop()
+    p = (
+        P(4)
+        .call("codecs", "decode", "bf", "rot13")
+        .s("system")
+        .op(b"\x93")
+        .s("id")
+        .tuple1()
+        .reduce()
+        .stop()
+    )
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
     assert "pickle.dynamic_global" in kinds(r)
@@ -77,20 +96,43 @@ def test_stack_global_computed_operands():
 
 # --- aliases -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module,name", [
-    ("posix", "system"), ("nt", "system"), ("__builtin__", "eval"), ("__builtin__", "execfile"),
-    ("_operator", "attrgetter"), ("_pickle", "loads"), ("cPickle", "loads"), ("_io", "FileIO"),
-    ("_posixsubprocess", "fork_exec"), ("commands", "getoutput"), ("__builtin__", "apply"),
-    ("exceptions", "eval"), ("_codecs", "open"), ("__builtin__", "reduce"), ("posixpath", "join.__globals__"),
-    ("_ctypes", "dlopen"), ("_socket", "socket"), ("_functools", "reduce"),
-])
+
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        ("posix", "system"),
+        ("nt", "system"),
+        ("__builtin__", "eval"),
+        ("__builtin__", "execfile"),
+        ("_operator", "attrgetter"),
+        ("_pickle", "loads"),
+        ("cPickle", "loads"),
+        ("_io", "FileIO"),
+        ("_posixsubprocess", "fork_exec"),
+        ("commands", "getoutput"),
+        ("__builtin__", "apply"),
+        ("exceptions", "eval"),
+        ("_codecs", "open"),
+        ("__builtin__", "reduce"),
+        ("posixpath", "join.__globals__"),
+        ("_ctypes", "dlopen"),
+        ("_socket", "socket"),
+        ("_functools", "reduce"),
+    ],
+)
 def test_aliases_resolve(module, name):
     assert verdict_of(evil(module, name)) == "malicious"
 
 
-@pytest.mark.parametrize("module,name", [
-    ("_codecs", "encode"), ("__builtin__", "set"), ("copy_reg", "_reconstructor"), ("__builtin__", "frozenset"),
-])
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        ("_codecs", "encode"),
+        ("__builtin__", "set"),
+        ("copy_reg", "_reconstructor"),
+        ("__builtin__", "frozenset"),
+    ],
+)
 def test_aliases_benign_twins(module, name):
     p = P(2).g(module, name).mark().s("abc").s("latin1").tuple().op(b"0").none().stop()
     assert verdict_of(p.bytes()) == "clean"
@@ -99,33 +141,96 @@ def test_aliases_benign_twins(module, name):
 # --- deny list from the advisories ---------------------------------------------------------------
 
 ADVISORY_TARGETS = [
-    ("pip", "main"), ("pip._internal", "main"), ("runpy", "_run_code"), ("runpy", "run_path"),
-    ("pty", "spawn"), ("code", "InteractiveInterpreter.runsource"), ("code", "interact"),
-    ("cProfile", "run"), ("profile", "run"), ("timeit", "timeit"), ("timeit", "Timer"),
-    ("torch.hub", "load"), ("torch.hub", "download_url_to_file"), ("torch", "load"),
-    ("numpy.f2py", "compile"), ("numpy.testing._private.utils", "runstring"),
-    ("functools", "partial"), ("operator", "attrgetter"), ("operator", "methodcaller"),
-    ("builtins", "getattr"), ("builtins", "__import__"), ("builtins", "exec"), ("builtins", "compile"),
-    ("builtins", "open"), ("io", "open"), ("_io", "FileIO"), ("ctypes", "CDLL"), ("ctypes", "cdll.LoadLibrary"),
-    ("webbrowser", "open"), ("asyncio.subprocess", "create_subprocess_shell"),
-    ("asyncio", "create_subprocess_exec"), ("idlelib.pyshell", "ModifiedInterpreter.runcode"),
-    ("idlelib.calltip", "get_entity"), ("lib2to3.pgen2.pgen", "generate_grammar"),
-    ("distutils.file_util", "write_file"), ("distutils.spawn", "spawn"), ("bdb", "Bdb.run"),
-    ("pdb", "run"), ("pydoc", "pipepager"), ("venv", "create"), ("shutil", "rmtree"),
-    ("shutil", "copyfile"), ("ssl", "get_server_certificate"), ("socket", "create_connection"),
-    ("urllib.request", "urlopen"), ("requests", "get"), ("requests.api", "post"), ("http.client", "HTTPSConnection"),
-    ("smtplib", "SMTP"), ("importlib", "import_module"), ("sys", "modules"), ("os", "environ"),
-    ("subprocess", "Popen"), ("multiprocessing", "Process"), ("threading", "Thread"),
-    ("marshal", "loads"), ("types", "FunctionType"), ("types", "CodeType"), ("dill", "loads"),
-    ("yaml", "unsafe_load"), ("jinja2", "Template"), ("logging.config", "listen"),
-    ("torch.fx.graph_module", "reduce_graph_module"), ("torch.utils.cpp_extension", "load_inline"),
-    ("torch.jit", "load"), ("torch.distributed.rpc", "rpc_sync"), ("pandas", "read_pickle"),
-    ("numpy", "load"), ("numpy", "fromfile"), ("trace", "Trace.runctx"), ("doctest", "debug_script"),
-    ("pkgutil", "resolve_name"), ("zipimport", "zipimporter"), ("tempfile", "mkstemp"), ("glob", "glob"),
-    ("linecache", "getline"), ("platform", "popen"), ("uuid", "_get_command_stdout"), ("gc", "get_objects"),
-    ("signal", "signal"), ("atexit", "register"), ("sqlite3", "connect"), ("tarfile", "open"),
-    ("keras.utils", "get_file"), ("builtins", "setattr"), ("operator", "setitem"), ("itertools", "starmap"),
-    ("builtins", "map"), ("collections", "namedtuple"), ("contextlib", "ExitStack"),
+    ("pip", "main"),
+    ("pip._internal", "main"),
+    ("runpy", "_run_code"),
+    ("runpy", "run_path"),
+    ("pty", "spawn"),
+    ("code", "InteractiveInterpreter.runsource"),
+    ("code", "interact"),
+    ("cProfile", "run"),
+    ("profile", "run"),
+    ("timeit", "timeit"),
+    ("timeit", "Timer"),
+    ("torch.hub", "load"),
+    ("torch.hub", "download_url_to_file"),
+    ("torch", "load"),
+    ("numpy.f2py", "compile"),
+    ("numpy.testing._private.utils", "runstring"),
+    ("functools", "partial"),
+    ("operator", "attrgetter"),
+    ("operator", "methodcaller"),
+    ("builtins", "getattr"),
+    ("builtins", "__import__"),
+    ("builtins", "exec"),
+    ("builtins", "compile"),
+    ("builtins", "open"),
+    ("io", "open"),
+    ("_io", "FileIO"),
+    ("ctypes", "CDLL"),
+    ("ctypes", "cdll.LoadLibrary"),
+    ("webbrowser", "open"),
+    ("asyncio.subprocess", "create_subprocess_shell"),
+    ("asyncio", "create_subprocess_exec"),
+    ("idlelib.pyshell", "ModifiedInterpreter.runcode"),
+    ("idlelib.calltip", "get_entity"),
+    ("lib2to3.pgen2.pgen", "generate_grammar"),
+    ("distutils.file_util", "write_file"),
+    ("distutils.spawn", "spawn"),
+    ("bdb", "Bdb.run"),
+    ("pdb", "run"),
+    ("pydoc", "pipepager"),
+    ("venv", "create"),
+    ("shutil", "rmtree"),
+    ("shutil", "copyfile"),
+    ("ssl", "get_server_certificate"),
+    ("socket", "create_connection"),
+    ("urllib.request", "urlopen"),
+    ("requests", "get"),
+    ("requests.api", "post"),
+    ("http.client", "HTTPSConnection"),
+    ("smtplib", "SMTP"),
+    ("importlib", "import_module"),
+    ("sys", "modules"),
+    ("os", "environ"),
+    ("subprocess", "Popen"),
+    ("multiprocessing", "Process"),
+    ("threading", "Thread"),
+    ("marshal", "loads"),
+    ("types", "FunctionType"),
+    ("types", "CodeType"),
+    ("dill", "loads"),
+    ("yaml", "unsafe_load"),
+    ("jinja2", "Template"),
+    ("logging.config", "listen"),
+    ("torch.fx.graph_module", "reduce_graph_module"),
+    ("torch.utils.cpp_extension", "load_inline"),
+    ("torch.jit", "load"),
+    ("torch.distributed.rpc", "rpc_sync"),
+    ("pandas", "read_pickle"),
+    ("numpy", "load"),
+    ("numpy", "fromfile"),
+    ("trace", "Trace.runctx"),
+    ("doctest", "debug_script"),
+    ("pkgutil", "resolve_name"),
+    ("zipimport", "zipimporter"),
+    ("tempfile", "mkstemp"),
+    ("glob", "glob"),
+    ("linecache", "getline"),
+    ("platform", "popen"),
+    ("uuid", "_get_command_stdout"),
+    ("gc", "get_objects"),
+    ("signal", "signal"),
+    ("atexit", "register"),
+    ("sqlite3", "connect"),
+    ("tarfile", "open"),
+    ("keras.utils", "get_file"),
+    ("builtins", "setattr"),
+    ("operator", "setitem"),
+    ("itertools", "starmap"),
+    ("builtins", "map"),
+    ("collections", "namedtuple"),
+    ("contextlib", "ExitStack"),
 ]
 
 
@@ -150,13 +255,30 @@ def test_dotted_name_walking_through_module_attribute():
 
 
 def test_dotted_class_name_benign_twin():
-    p = P(4).sg("torch.nn.modules.linear", "Linear").empty_tuple().newobj().empty_dict().build().stop()
+    p = (
+        P(4)
+        .sg("torch.nn.modules.linear", "Linear")
+        .empty_tuple()
+        .newobj()
+        .empty_dict()
+        .build()
+        .stop()
+    )
     assert verdict_of(p.bytes()) == "clean"
 
 
 def test_getattr_import_chain_is_dynamic_call():
     # getattr(__import__('os'), 'system')('id')
-    p = P(2).g("builtins", "getattr").mark().g("builtins", "__import__").mark().s("os").tuple().reduce()
+    p = (
+        P(2)
+        .g("builtins", "getattr")
+        .mark()
+        .g("builtins", "__import__")
+        .mark()
+        .s("os")
+        .tuple()
+        .reduce()
+    )
     p.s("system").tuple().reduce().mark().s("id").tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
@@ -187,6 +309,7 @@ def test_unknown_main_module_execution_name():
 
 # --- INST / OBJ / NEWOBJ / NEWOBJ_EX / BUILD / EXT ---------------------------------------------
 
+
 def test_inst_opcode():
     data = P(None).mark().s0("id").inst("os", "system").stop().bytes()
     assert verdict_of(data) == "malicious"
@@ -202,13 +325,30 @@ def test_obj_opcode():
 
 
 def test_newobj_ex_dangerous_class():
-    data = P(4).sg("subprocess", "Popen").mark().s("id").tuple().empty_dict().newobj_ex().stop().bytes()
+    data = (
+        P(4)
+        .sg("subprocess", "Popen")
+        .mark()
+        .s("id")
+        .tuple()
+        .empty_dict()
+        .newobj_ex()
+        .stop()
+        .bytes()
+    )
     assert verdict_of(data) == "malicious"
 
 
 def test_build_on_global_is_tampering():
     # BUILD aimed at a class itself rewrites attributes that run later
-    p = P(4).sg("torch.nn.modules.linear", "Linear").none().empty_dict().s("forward").g("builtins", "print")
+    p = (
+        P(4)
+        .sg("torch.nn.modules.linear", "Linear")
+        .none()
+        .empty_dict()
+        .s("forward")
+        .g("builtins", "print")
+    )
     p.setitem().tuple2().build().stop()
     r = scan1(p.bytes())
     assert "pickle.global_tamper" in kinds(r)
@@ -229,13 +369,22 @@ def test_unknown_callable_is_suspicious_and_user_class_is_info():
     assert "pickle.unknown_global" in kinds(r)
     # torch.save(model) shape: NEWOBJ of the user's class + BUILD with its state
     p = P(2).g("__main__", "MyNet").put(0).empty_tuple().newobj().put(1).empty_dict()
-    p.s("training").op(b"\x88").setitem().s("_modules").g("collections", "OrderedDict").empty_tuple().reduce()
+    p.s("training").op(b"\x88").setitem().s("_modules").g(
+        "collections", "OrderedDict"
+    ).empty_tuple().reduce()
     p.setitem().build().stop()
     r = scan1(p.bytes())
     assert r.verdict == "clean"
     assert "pickle.custom_class" in kinds(r)
     # protocol-1 style: copyreg._reconstructor(MyNet, object, None)
-    p = P(1).g("copy_reg", "_reconstructor").mark().g("mymodels.resnet", "ResNet").g("__builtin__", "object").none()
+    p = (
+        P(1)
+        .g("copy_reg", "_reconstructor")
+        .mark()
+        .g("mymodels.resnet", "ResNet")
+        .g("__builtin__", "object")
+        .none()
+    )
     p.tuple().reduce().empty_dict().build().stop()
     assert verdict_of(p.bytes()) == "clean"
 
@@ -252,7 +401,15 @@ def test_library_class_newobj_is_not_user_code():
 
 
 def test_ufunc_reconstruct_gadget():
-    bad = P(2).call("numpy.core", "_ufunc_reconstruct", "os", "system").mark().s("id").tuple().reduce().stop()
+    bad = (
+        P(2)
+        .call("numpy.core", "_ufunc_reconstruct", "os", "system")
+        .mark()
+        .s("id")
+        .tuple()
+        .reduce()
+        .stop()
+    )
     r = scan1(bad.bytes())
     assert r.verdict == "malicious"
     assert "pickle.gadget" in kinds(r)
@@ -272,6 +429,7 @@ def test_nested_pickle_in_load_from_bytes():
 
 
 # --- stacked, truncated, hidden ------------------------------------------------------------------
+
 
 def test_second_pickle_after_stop():
     data = pickle.dumps({"weights": [1, 2]}, protocol=2) + evil(proto=2)
@@ -315,7 +473,17 @@ def test_bin_file_that_is_a_pickle():
 
 
 def test_frame_opcode_and_protocol5_buffers():
-    p = P(5).frame(20).s("x").op(b"\x97").tuple2().op(b"\x96" + struct.pack("<Q", 3) + b"abc").op(b"\x98").tuple2().stop()
+    p = (
+        P(5)
+        .frame(20)
+        .s("x")
+        .op(b"\x97")
+        .tuple2()
+        .op(b"\x96" + struct.pack("<Q", 3) + b"abc")
+        .op(b"\x98")
+        .tuple2()
+        .stop()
+    )
     r = scan1(p.bytes())
     assert r.verdict == "clean"
 
@@ -328,9 +496,17 @@ def test_unsupported_protocol_stops():
 
 # --- joblib raw bytes between opcodes ------------------------------------------------------------
 
+
 def test_joblib_wrapper_skips_raw_bytes_then_finds_payload():
     arr = struct.pack("<4d", 1.0, 2.0, 3.0, 4.0)
-    p = P(4).sg("joblib.numpy_pickle", "NumpyArrayWrapper").empty_tuple().newobj().empty_dict().mark()
+    p = (
+        P(4)
+        .sg("joblib.numpy_pickle", "NumpyArrayWrapper")
+        .empty_tuple()
+        .newobj()
+        .empty_dict()
+        .mark()
+    )
     p.s("subclass").sg("numpy", "ndarray").s("shape").i(4).tuple1()
     p.s("order").s("C").s("dtype").sg("numpy", "dtype").s("f8").op(b"\x89\x88").op(b"\x87").reduce()
     p.mark().i(3).s("<").none().none().none().i(255).i(255).i(0).tuple().build()
@@ -352,10 +528,13 @@ def test_joblib_wrapper_skips_raw_bytes_then_finds_payload():
 
 # --- robustness ----------------------------------------------------------------------------------
 
+
 def test_every_truncation_of_a_real_pickle_never_crashes():
     import collections
 
-    data = pickle.dumps({"a": collections.OrderedDict(x=[1.5, "s" * 300, b"b" * 10]), "n": 2**70}, protocol=4)
+    data = pickle.dumps(
+        {"a": collections.OrderedDict(x=[1.5, "s" * 300, b"b" * 10]), "n": 2**70}, protocol=4
+    )
     for i in range(len(data)):
         r = scan_bytes(data[:i], "t.pkl")[0]
         assert r.verdict in ("clean", "error"), (i, r.to_dict())
@@ -363,7 +542,9 @@ def test_every_truncation_of_a_real_pickle_never_crashes():
 
 def test_random_mutations_never_crash():
     rnd = random.Random(1234)
-    seeds = [pickle.dumps({"k": [1, 2, "x"]}, protocol=p) for p in range(6)] + [evil(proto=p) for p in (None, 2, 4)]
+    seeds = [pickle.dumps({"k": [1, 2, "x"]}, protocol=p) for p in range(6)] + [
+        evil(proto=p) for p in (None, 2, 4)
+    ]
     for _ in range(600):
         b = bytearray(rnd.choice(seeds))
         for _ in range(rnd.randint(1, 4)):
@@ -384,7 +565,10 @@ def test_random_bytes_are_not_a_model():
 def test_deep_nesting_and_huge_lengths():
     assert scan1(b"\x80\x04" + b"(" * 100000 + b".").verdict in ("clean", "error")
     assert scan1(b"\x80\x04" + b"]" * 200000 + b".").verdict == "clean"
-    assert scan1(b"\x80\x04\x8d" + struct.pack("<Q", 1 << 60) + b"abc").verdict in ("clean", "error")
+    assert scan1(b"\x80\x04\x8d" + struct.pack("<Q", 1 << 60) + b"abc").verdict in (
+        "clean",
+        "error",
+    )
 
 
 def test_deeply_nested_arguments_are_reported_without_recursion_errors():
@@ -402,7 +586,9 @@ def test_deeply_nested_arguments_are_reported_without_recursion_errors():
 def test_partial_judged_by_its_target():
     # partial(torch.optim.AdamW, lr=...) as stored by training configs: benign
     p = P(2).g("functools", "partial").mark().g("torch.optim.adamw", "AdamW").tuple().reduce()
-    p.mark().g("torch.optim.adamw", "AdamW").empty_tuple().empty_dict().s("lr").i(3).setitem().none().tuple().build().stop()
+    p.mark().g("torch.optim.adamw", "AdamW").empty_tuple().empty_dict().s("lr").i(
+        3
+    ).setitem().none().tuple().build().stop()
     assert verdict_of(p.bytes()) == "clean"
     # partial around something unknown or dangerous: malicious
     p = P(2).g("functools", "partial").mark().g("mylab.x", "run").tuple().reduce().stop()
@@ -419,8 +605,15 @@ def test_training_checkpoint_config_objects_are_clean():
 
 
 def test_text_files_that_start_like_protocol0_pickles_are_not_pickles():
-    for text in (b"certifi\nnumpy\ntorch>=2\n", b"cat\ndog\nbird\n", b"(1, 2, 3)\n", b"Linear layers\n",
-                 b"ios\nandroid\n", b"]\n", b"}\n"):
+    for text in (
+        b"certifi\nnumpy\ntorch>=2\n",
+        b"cat\ndog\nbird\n",
+        b"(1, 2, 3)\n",
+        b"Linear layers\n",
+        b"ios\nandroid\n",
+        b"]\n",
+        b"}\n",
+    ):
         r = scan1(text, "requirements.txt")
         assert r.verdict == "clean" and r.format == "unknown", (text, r.to_dict())
 
@@ -432,7 +625,14 @@ def test_truncated_protocol0_payload_is_still_caught():
 
 
 def test_joblib_object_array_nested_pickle():
-    p = P(4).sg("joblib.numpy_pickle", "NumpyArrayWrapper").empty_tuple().newobj().empty_dict().mark()
+    p = (
+        P(4)
+        .sg("joblib.numpy_pickle", "NumpyArrayWrapper")
+        .empty_tuple()
+        .newobj()
+        .empty_dict()
+        .mark()
+    )
     p.s("subclass").sg("numpy", "ndarray").s("shape").i(1).tuple1()
     p.s("order").s("C").s("dtype").sg("numpy", "dtype").s("O8").op(b"\x89\x88").op(b"\x87").reduce()
     p.s("allow_mmap").op(b"\x89").op(b"u").build()
@@ -457,7 +657,16 @@ def test_resource_exhaustion_is_bounded():
 
 def test_builtins_type_one_arg_benign_three_args_malicious():
     assert verdict_of(pickle.dumps({"t": type(None), "e": type(Ellipsis)}, protocol=2)) == "clean"
-    p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().s("__reduce__").g("os", "getcwd")
+    p = (
+        P(2)
+        .g("builtins", "type")
+        .mark()
+        .s("X")
+        .empty_tuple()
+        .empty_dict()
+        .s("__reduce__")
+        .g("os", "getcwd")
+    )
     p.setitem().tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
     p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().tuple().reduce().stop()

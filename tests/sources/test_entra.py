@@ -49,9 +49,18 @@ def test_sniff_entra_not_okta_not_cloudtrail(tmp_path):
     assert sniff(FIXTURES / "cloudtrail" / "console_signins.json") is cloudtrail
     assert not okta.sniff(GRAPH.read_text()[:4096])
     # a Graph directoryAudits page is not sign-ins
-    audits = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits",
-              "value": [{"id": "Directory_ABC", "category": "UserManagement", "activityDateTime": "2026-03-02T07:00:00Z",
-                         "activityDisplayName": "Add user", "initiatedBy": {"user": {"userPrincipalName": "a@contoso.com"}}}]}
+    audits = {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits",
+        "value": [
+            {
+                "id": "Directory_ABC",
+                "category": "UserManagement",
+                "activityDateTime": "2026-03-02T07:00:00Z",
+                "activityDisplayName": "Add user",
+                "initiatedBy": {"user": {"userPrincipalName": "a@contoso.com"}},
+            }
+        ],
+    }
     assert not entra.sniff(json.dumps(audits))
 
 
@@ -83,8 +92,10 @@ EXPECTED = {
 def test_every_error_code_maps_to_its_reason(lake):
     res = lake.ingest([GRAPH, SIGNINLOGS])
     assert [(r.source, r.read, r.quarantined) for r in res] == [("entra", 10, 0), ("entra", 10, 0)]
-    got = {raw_id[-4:] if raw_id.startswith("0b5a") else raw_id: (reason, code)
-           for raw_id, reason, code in q(lake, "authentication", "raw_id, reason, status_code")}
+    got = {
+        raw_id[-4:] if raw_id.startswith("0b5a") else raw_id: (reason, code)
+        for raw_id, reason, code in q(lake, "authentication", "raw_id, reason, status_code")
+    }
     assert got == EXPECTED
     # success/failure follows the reason
     assert q(lake, "authentication", "DISTINCT status", "reason = 'success'") == [("success",)]
@@ -100,16 +111,31 @@ def test_mapping_table_is_the_documented_one():
 
 def test_graph_fields(lake):
     lake.ingest([GRAPH])
-    (row,) = q(lake, "authentication",
-               'time, "user", user_uid, src_ip, src_asn, src_country, src_city, service, auth_protocol,'
-               ' status_detail, session_uid, raw_offset', "raw_offset = 0")
+    (row,) = q(
+        lake,
+        "authentication",
+        'time, "user", user_uid, src_ip, src_asn, src_country, src_city, service, auth_protocol,'
+        " status_detail, session_uid, raw_offset",
+        "raw_offset = 0",
+    )
     assert str(row[0]) == "2020-03-13 19:15:41.619583+00:00"
-    assert row[1:] == ("testaccount1", "26be570a-ae82-4189-b4e2-a37c6808512d", "131.107.159.37",
-                       None, "US", "Redmond", "Graph explorer", "browser", None,
-                       "d79f5bee-5860-4832-928f-3133e22ae912", 0)
+    assert row[1:] == (
+        "testaccount1",
+        "26be570a-ae82-4189-b4e2-a37c6808512d",
+        "131.107.159.37",
+        None,
+        "US",
+        "Redmond",
+        "Graph explorer",
+        "browser",
+        None,
+        "d79f5bee-5860-4832-928f-3133e22ae912",
+        0,
+    )
     # the unknown user keeps the name that was typed; the all-zero object id is no id
     assert q(lake, "authentication", '"user", user_raw, user_uid', "reason = 'unknown_user'") == [
-        ("admin", "admin@contoso.com", None)]
+        ("admin", "admin@contoso.com", None)
+    ]
 
 
 def test_loganalytics_dynamic_columns_as_objects_or_strings(lake):
@@ -124,7 +150,10 @@ def test_loganalytics_dynamic_columns_as_objects_or_strings(lake):
     assert by[4][3].startswith("Due to a configuration change")  # from the Status string
     # a dynamic string that is not JSON costs only that field, not the row
     assert by[9][1:3] == (None, None)
-    assert str(q(lake, "authentication", "time", "raw_offset = 0")[0][0]) == "2026-03-03 09:00:00.555000+00:00"
+    assert (
+        str(q(lake, "authentication", "time", "raw_offset = 0")[0][0])
+        == "2026-03-03 09:00:00.555000+00:00"
+    )
 
 
 def test_json_lines_quarantine_and_counts(lake):
@@ -141,20 +170,27 @@ def test_json_lines_quarantine_and_counts(lake):
     ]
     # beta properties: ASN and protocol
     assert q(lake, "authentication", "src_asn, auth_protocol, reason") == [
-        (8075, "browser", "success"), (14061, "ropc", "bad_password")]
+        (8075, "browser", "success"),
+        (14061, "ropc", "bad_password"),
+    ]
 
 
 def test_signinlogs_data_export_lines(lake):
     (res,) = lake.ingest([EXPORT])
     assert (res.read, res.routed_rows, res.quarantined) == (4, 2, 2)
-    assert q(lake, "quarantine", "raw_offset, reason") == [(3, "unparseable TimeGenerated"), (4, "missing ResultType")]
+    assert q(lake, "quarantine", "raw_offset, reason") == [
+        (3, "unparseable TimeGenerated"),
+        (4, "missing ResultType"),
+    ]
 
 
 def test_diagnostic_settings_records(lake, tmp_path):
     (res,) = lake.ingest([DIAG])
     assert (res.source, res.read, res.routed_rows, res.quarantined) == ("entra", 2, 2, 0)
     assert q(lake, "authentication", '"user", reason, src_country') == [
-        ("megan.bowen", "bad_password", "DE"), ("megan.bowen", "success", "DE")]
+        ("megan.bowen", "bad_password", "DE"),
+        ("megan.bowen", "success", "DE"),
+    ]
     # the same records one per line, as a storage-account archive writes them
     lines = tmp_path / "PT1H.json"
     lines.write_text("".join(json.dumps(r) + "\n" for r in json.loads(DIAG.read_text())["records"]))
@@ -169,7 +205,10 @@ def test_mixed_file_and_gzip(lake, tmp_path):
     mixed.write_bytes(gzip.compress((graph_line + "\n" + la_line + "\nnot json\n").encode()))
     (res,) = lake.ingest([mixed])
     assert (res.source, res.read, res.routed_rows, res.quarantined) == ("entra", 3, 2, 1)
-    assert q(lake, "authentication", "raw_offset, reason") == [(1, "bad_password"), (2, "unknown_user")]
+    assert q(lake, "authentication", "raw_offset, reason") == [
+        (1, "bad_password"),
+        (2, "unknown_user"),
+    ]
 
 
 def test_truncated_gzip_graph_page_keeps_complete_records(lake, tmp_path):
@@ -197,31 +236,72 @@ def test_reingest_is_idempotent(lake, tmp_path):
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
-def _signin(n: int, t: datetime, user: str, ip: str, code: int, asn: int, cc: str, city: str) -> dict:
+def _signin(
+    n: int, t: datetime, user: str, ip: str, code: int, asn: int, cc: str, city: str
+) -> dict:
     """A Graph beta signIn as the API returns it (fields as in the fixtures)."""
     return {
-        "id": f"5e0c7a1b-2d3f-4a6e-8b9c-{n:012d}", "createdDateTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "userDisplayName": user.split("@")[0], "userPrincipalName": user,
-        "userId": f"7a3c1e2d-4b5f-4c6a-9d8e-{n:012d}", "appId": "1950a258-227b-4e31-a9cf-717495945fc2",
-        "appDisplayName": "Microsoft Azure PowerShell", "ipAddress": ip, "clientAppUsed": "Mobile Apps and Desktop clients",
-        "correlationId": f"c0ffee00-1111-4222-8333-{n:012d}", "conditionalAccessStatus": "notApplied",
-        "isInteractive": True, "resourceDisplayName": "Windows Azure Service Management API",
-        "resourceId": "797f4846-ba00-4fd7-ba43-dac1f8f63013", "authenticationProtocol": "ropc",
-        "autonomousSystemNumber": asn, "userAgent": "python-requests/2.31.0",
-        "status": {"errorCode": code,
-                   "failureReason": "Error validating credentials due to invalid username or password." if code else "Other.",
-                   "additionalDetails": None},
-        "location": {"city": city, "state": None, "countryOrRegion": cc,
-                     "geoCoordinates": {"altitude": None, "latitude": 0.0, "longitude": 0.0}},
+        "id": f"5e0c7a1b-2d3f-4a6e-8b9c-{n:012d}",
+        "createdDateTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "userDisplayName": user.split("@")[0],
+        "userPrincipalName": user,
+        "userId": f"7a3c1e2d-4b5f-4c6a-9d8e-{n:012d}",
+        "appId": "1950a258-227b-4e31-a9cf-717495945fc2",
+        "appDisplayName": "Microsoft Azure PowerShell",
+        "ipAddress": ip,
+        "clientAppUsed": "Mobile Apps and Desktop clients",
+        "correlationId": f"c0ffee00-1111-4222-8333-{n:012d}",
+        "conditionalAccessStatus": "notApplied",
+        "isInteractive": True,
+        "resourceDisplayName": "Windows Azure Service Management API",
+        "resourceId": "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+        "authenticationProtocol": "ropc",
+        "autonomousSystemNumber": asn,
+        "userAgent": "python-requests/2.31.0",
+        "status": {
+            "errorCode": code,
+            "failureReason": "Error validating credentials due to invalid username or password."
+            if code
+            else "Other.",
+            "additionalDetails": None,
+        },
+        "location": {
+            "city": city,
+            "state": None,
+            "countryOrRegion": cc,
+            "geoCoordinates": {"altitude": None, "latitude": 0.0, "longitude": 0.0},
+        },
         "appliedConditionalAccessPolicies": [],
     }
 
 
 def spray(ip="45.61.140.7"):
     """One address, 25 accounts, one password each; two trip smart lockout."""
-    out = [_signin(i, T0 + timedelta(seconds=37 * i), f"user{i:02d}@contoso.com", ip,
-                   50053 if i in (7, 19) else 50126, 14061, "NL", "Amsterdam") for i in range(25)]
-    out.append(_signin(99, T0 + timedelta(seconds=999), "nosuch.admin@contoso.com", ip, 50034, 14061, "NL", "Amsterdam"))
+    out = [
+        _signin(
+            i,
+            T0 + timedelta(seconds=37 * i),
+            f"user{i:02d}@contoso.com",
+            ip,
+            50053 if i in (7, 19) else 50126,
+            14061,
+            "NL",
+            "Amsterdam",
+        )
+        for i in range(25)
+    ]
+    out.append(
+        _signin(
+            99,
+            T0 + timedelta(seconds=999),
+            "nosuch.admin@contoso.com",
+            ip,
+            50034,
+            14061,
+            "NL",
+            "Amsterdam",
+        )
+    )
     return out
 
 
@@ -231,20 +311,39 @@ def rotation(ip="198.51.100.1"):
     out = []
     for i in range(25):
         t = T0 + timedelta(seconds=53 * i)
-        out.append(_signin(1000 + 2 * i, t, f"staff{i:02d}@contoso.com", ip, 50126, 8075, "US", "Seattle"))
-        out.append(_signin(1001 + 2 * i, t + timedelta(seconds=45), f"staff{i:02d}@contoso.com", ip, 0, 8075, "US", "Seattle"))
+        out.append(
+            _signin(1000 + 2 * i, t, f"staff{i:02d}@contoso.com", ip, 50126, 8075, "US", "Seattle")
+        )
+        out.append(
+            _signin(
+                1001 + 2 * i,
+                t + timedelta(seconds=45),
+                f"staff{i:02d}@contoso.com",
+                ip,
+                0,
+                8075,
+                "US",
+                "Seattle",
+            )
+        )
     return out
 
 
 def page(events):
-    return json.dumps({"@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns",
-                       "value": sorted(events, key=lambda e: e["createdDateTime"], reverse=True)})
+    return json.dumps(
+        {
+            "@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns",
+            "value": sorted(events, key=lambda e: e["createdDateTime"], reverse=True),
+        }
+    )
 
 
 def test_password_spray_fires_on_entra_spray(lake, tmp_path):
     f = tmp_path / "signins.json"
     f.write_text(page(spray()))
-    findings = by_detection(hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray")
+    findings = by_detection(
+        hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray"
+    )
     assert len(findings) == 1
     (fd,) = findings
     assert fd["entities"]["src_ip"] == ["45.61.140.7"]
@@ -255,19 +354,36 @@ def test_password_spray_fires_on_entra_spray(lake, tmp_path):
 def test_password_spray_quiet_on_benign_twin(lake, tmp_path):
     f = tmp_path / "signins.json"
     f.write_text(page(rotation()))
-    assert by_detection(hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray") == []
+    assert (
+        by_detection(hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray")
+        == []
+    )
 
 
 @pytest.mark.parametrize("fmt", ["loganalytics"])
 def test_password_spray_fires_on_signinlogs_too(lake, tmp_path, fmt):
     rows = []
     for g in spray("45.61.140.9"):
-        rows.append({"TimeGenerated": g["createdDateTime"], "Category": "SignInLogs", "OperationName": "Sign-in activity",
-                     "ResultType": str(g["status"]["errorCode"]), "ResultDescription": g["status"]["failureReason"],
-                     "UserPrincipalName": g["userPrincipalName"], "UserId": g["userId"], "IPAddress": g["ipAddress"],
-                     "Location": "NL", "LocationDetails": json.dumps(g["location"]), "AutonomousSystemNumber": "14061",
-                     "AppDisplayName": g["appDisplayName"], "Id": g["id"], "CorrelationId": g["correlationId"],
-                     "Status": g["status"], "Type": "SigninLogs"})
+        rows.append(
+            {
+                "TimeGenerated": g["createdDateTime"],
+                "Category": "SignInLogs",
+                "OperationName": "Sign-in activity",
+                "ResultType": str(g["status"]["errorCode"]),
+                "ResultDescription": g["status"]["failureReason"],
+                "UserPrincipalName": g["userPrincipalName"],
+                "UserId": g["userId"],
+                "IPAddress": g["ipAddress"],
+                "Location": "NL",
+                "LocationDetails": json.dumps(g["location"]),
+                "AutonomousSystemNumber": "14061",
+                "AppDisplayName": g["appDisplayName"],
+                "Id": g["id"],
+                "CorrelationId": g["correlationId"],
+                "Status": g["status"],
+                "Type": "SigninLogs",
+            }
+        )
     f = tmp_path / "SigninLogs.json"
     f.write_text(json.dumps(rows))
     (fd,) = by_detection(hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray")

@@ -55,14 +55,18 @@ def test_sniff_claims_both_layouts_and_nothing_else():
     assert sniff(LINUX / "auth.log") is linux_auth
     assert sniff(LINUX / "auth_rfc3339.log") is linux_auth
     assert not linux_auth.sniff('{"eventType": "user.session.start"}')
-    assert not linux_auth.sniff("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
+    assert not linux_auth.sniff(
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>"
+    )
 
 
 def test_every_sshd_line_kind_maps_as_documented():
     path = LINUX / "auth.log"
     p, routed, repeats, quarantined = parse(path)
-    got = {n: (r["user"], r["src_ip"], r["status"], r["reason"], r["auth_protocol"])
-           for n, r in by_line(routed).items()}
+    got = {
+        n: (r["user"], r["src_ip"], r["status"], r["reason"], r["auth_protocol"])
+        for n, r in by_line(routed).items()
+    }
     assert got == {
         # Invalid user + Failed password for invalid user: one attempt, on the verdict
         7: ("webmaster", "203.0.113.9", "failure", "unknown_user", "password"),
@@ -86,7 +90,13 @@ def test_every_sshd_line_kind_maps_as_documented():
         37: ("grace", "10.0.0.10", "failure", "mfa_required", "publickey"),
         39: ("grace", "10.0.0.10", "success", "success", "keyboard-interactive"),
         # a user name that imitates the line's tail does not move the address
-        41: ("root from 6.6.6.6 port 22 ssh2", "203.0.113.15", "failure", "unknown_user", "password"),
+        41: (
+            "root from 6.6.6.6 port 22 ssh2",
+            "203.0.113.15",
+            "failure",
+            "unknown_user",
+            "password",
+        ),
         42: ("heidi", "10.0.0.11", "failure", "bad_password", "password"),
         47: ("trainer", "10.0.1.20", "success", "success", "publickey"),
     }
@@ -112,7 +122,10 @@ def test_rfc3339_offsets_sshd_session_and_ipv6():
     assert set(r) == {3, 5, 7, 8}
     # +02:00 is honoured: 12:00:05+02:00 is 10:00:05 UTC
     assert r[3]["time"] == datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC)
-    assert r[3]["reason"] == "unknown_user" and r[3]["session_uid"] == "train-login-2 sshd-session[4410]"
+    assert (
+        r[3]["reason"] == "unknown_user"
+        and r[3]["session_uid"] == "train-login-2 sshd-session[4410]"
+    )
     assert r[5]["src_ip"] == "2001:db8::15" and r[5]["status"] == "success"
     # journalctl short-iso offsets without a colon
     assert r[7]["time"] == datetime(2026, 3, 2, 10, 2, 0, tzinfo=UTC)
@@ -130,10 +143,12 @@ def _write(path: Path, text: str, mtime: datetime | None = None) -> Path:
 
 def test_year_from_mtime_rolls_back_for_later_months(tmp_path, monkeypatch):
     monkeypatch.delenv(linux_auth.YEAR_ENV)
-    f = _write(tmp_path / "auth.log",
-               "Dec 31 23:59:58 h sshd[1]: Failed password for a from 192.0.2.1 port 1 ssh2\n"
-               "Jan  1 00:00:02 h sshd[2]: Failed password for b from 192.0.2.1 port 2 ssh2\n",
-               mtime=datetime(2026, 1, 1, 6, 25))
+    f = _write(
+        tmp_path / "auth.log",
+        "Dec 31 23:59:58 h sshd[1]: Failed password for a from 192.0.2.1 port 1 ssh2\n"
+        "Jan  1 00:00:02 h sshd[2]: Failed password for b from 192.0.2.1 port 2 ssh2\n",
+        mtime=datetime(2026, 1, 1, 6, 25),
+    )
     _, routed, _, _ = parse(f)
     assert [r["time"] for r in routed] == [
         datetime(2025, 12, 31, 23, 59, 58, tzinfo=UTC),
@@ -144,9 +159,11 @@ def test_year_from_mtime_rolls_back_for_later_months(tmp_path, monkeypatch):
 def test_year_option_and_time_zone_option(tmp_path, monkeypatch):
     monkeypatch.setenv(linux_auth.YEAR_ENV, "2024")
     monkeypatch.setenv(linux_auth.TZ_ENV, "America/New_York")
-    f = _write(tmp_path / "secure",
-               "Feb 29 10:00:00 h sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2\n"
-               "2026-03-02T10:00:00+00:00 h sshd[2]: Accepted password for b from 192.0.2.1 port 2 ssh2\n")
+    f = _write(
+        tmp_path / "secure",
+        "Feb 29 10:00:00 h sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2\n"
+        "2026-03-02T10:00:00+00:00 h sshd[2]: Accepted password for b from 192.0.2.1 port 2 ssh2\n",
+    )
     _, routed, _, quarantined = parse(f)
     # a leap day exists in 2024; New York is UTC-5 in February; RFC 3339 keeps its offset
     assert [r["time"] for r in routed] == [
@@ -157,7 +174,9 @@ def test_year_option_and_time_zone_option(tmp_path, monkeypatch):
 
 
 def test_bad_options_fail_loudly(tmp_path, monkeypatch):
-    f = _write(tmp_path / "auth.log", "Mar  2 10:00:00 h sshd[1]: Server listening on :: port 22.\n")
+    f = _write(
+        tmp_path / "auth.log", "Mar  2 10:00:00 h sshd[1]: Server listening on :: port 22.\n"
+    )
     monkeypatch.setenv(linux_auth.TZ_ENV, "Mars/Olympus_Mons")
     with pytest.raises(ValueError, match="time zone"):
         parse(f)
@@ -169,18 +188,22 @@ def test_bad_options_fail_loudly(tmp_path, monkeypatch):
 
 def test_hostile_lines_are_quarantined_and_good_lines_kept(tmp_path):
     good = "Mar  2 10:00:0{} h sshd[{}]: Failed password for u{} from 192.0.2.9 port 1 ssh2\n"
-    raw = b"".join([
-        good.format(1, 1, 1).encode(),
-        b"Mar  2 10:00:02 h sshd[2]: Failed password for \xff\xfe from 192.0.2.9 port 1 ssh2\n",
-        good.format(3, 3, 3).encode(),
-        b"Mar  2 10:00:04 h sshd[4]: Failed password for a\x1b[2Jb from 192.0.2.9 port 1 ssh2\n",
-        b"Mar  2 10:00:05 h sshd[5]: Failed password for " + b"A" * 40_000 + b" from 192.0.2.9 port 1 ssh2\n",
-        b"Feb 30 10:00:06 h sshd[6]: Failed password for x from 192.0.2.9 port 1 ssh2\n",
-        b"Mar  2 10:00:07 h sshd[7]: message repeated 999999999 times: [ Failed password for r from 192.0.2.9 port 1 ssh2]\n",
-        b"\x00\x01\x02 binary junk\n",
-        b"just some text\n",
-        good.format(9, 9, 9).encode(),
-    ])
+    raw = b"".join(
+        [
+            good.format(1, 1, 1).encode(),
+            b"Mar  2 10:00:02 h sshd[2]: Failed password for \xff\xfe from 192.0.2.9 port 1 ssh2\n",
+            good.format(3, 3, 3).encode(),
+            b"Mar  2 10:00:04 h sshd[4]: Failed password for a\x1b[2Jb from 192.0.2.9 port 1 ssh2\n",
+            b"Mar  2 10:00:05 h sshd[5]: Failed password for "
+            + b"A" * 40_000
+            + b" from 192.0.2.9 port 1 ssh2\n",
+            b"Feb 30 10:00:06 h sshd[6]: Failed password for x from 192.0.2.9 port 1 ssh2\n",
+            b"Mar  2 10:00:07 h sshd[7]: message repeated 999999999 times: [ Failed password for r from 192.0.2.9 port 1 ssh2]\n",
+            b"\x00\x01\x02 binary junk\n",
+            b"just some text\n",
+            good.format(9, 9, 9).encode(),
+        ]
+    )
     f = tmp_path / "auth.log"
     f.write_bytes(raw)
     p, routed, repeats, quarantined = parse(f)
@@ -226,14 +249,18 @@ def test_lake_counts_add_up_and_reingest_adds_nothing(lake):
     again = lake.ingest(files)
     assert [r.status for r in again] == ["duplicate"] * len(files)
     con = duckdb.connect()
-    n = con.execute(f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')").fetchall()
+    n = con.execute(
+        f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')"
+    ).fetchall()
     # 22 + 5 + 14 + 28 rows (repeats included), once
     assert n[0][0] == 22 + 5 + 14 + 28
 
 
 def test_password_spray_fires_on_one_address_many_users(lake):
-    found = by_detection(hunt(lake, LINUX / "spray_auth.log", only=["identity.password_spray"]),
-                         "identity.password_spray")
+    found = by_detection(
+        hunt(lake, LINUX / "spray_auth.log", only=["identity.password_spray"]),
+        "identity.password_spray",
+    )
     assert len(found) == 1
     f = found[0]
     assert f["entities"]["src_ip"] == ["198.51.100.23"]

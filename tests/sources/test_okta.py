@@ -16,7 +16,9 @@ PAGE = FIXTURES / "okta" / "api_page.json"
 
 
 def rows(lake, table):
-    return duckdb.sql(f"SELECT * FROM read_parquet('{lake.table_glob(table)}') ORDER BY raw_offset").fetchall()
+    return duckdb.sql(
+        f"SELECT * FROM read_parquet('{lake.table_glob(table)}') ORDER BY raw_offset"
+    ).fetchall()
 
 
 def q(lake, table, cols):
@@ -58,7 +60,14 @@ def test_fields_and_provenance(lake):
             FROM read_parquet('{lake.table_glob("authentication")}') WHERE raw_offset = 1"""
     ).fetchall()
     assert str(first[0]).startswith("2026-03-02 09:00:01.123")
-    assert first[1:7] == ("alice", "00u1a2b3c4d5e6f7g8h9", "198.51.100.10", 7922, "United States", "success")
+    assert first[1:7] == (
+        "alice",
+        "00u1a2b3c4d5e6f7g8h9",
+        "198.51.100.10",
+        7922,
+        "United States",
+        "success",
+    )
     assert first[8] == str(LOG)
     # the identity key is the login without its domain; the login stays as logged
     (ident,) = duckdb.sql(
@@ -128,4 +137,6 @@ def test_unrecognised_file_is_quarantined_not_lost(lake, tmp_path):
     junk.write_text("hello\nworld\n")
     (res,) = lake.ingest([junk])
     assert res.status == "unrecognised" and res.quarantined == 1
-    assert q(lake, "quarantine", "reason, record") == [("no source recognises this format", "hello\nworld\n")]
+    assert q(lake, "quarantine", "reason, record") == [
+        ("no source recognises this format", "hello\nworld\n")
+    ]

@@ -61,13 +61,34 @@ def test_every_event_and_status_maps_as_documented():
         base + 4: ("bob", "198.51.100.7", "failure", "bad_password", "ntlm", "logon"),
         base + 5: ("nosuchuser", "198.51.100.7", "failure", "unknown_user", "ntlm", "logon"),
         base + 6: ("carol", "198.51.100.7", "failure", "locked", "ntlm", "logon"),
-        base + 7: ("dave", "198.51.100.7", "failure", "disabled", "ntlm", "logon"),  # 0xC000006E/0xC0000072
+        base + 7: (
+            "dave",
+            "198.51.100.7",
+            "failure",
+            "disabled",
+            "ntlm",
+            "logon",
+        ),  # 0xC000006E/0xC0000072
         base + 8: ("erin", "198.51.100.7", "failure", "expired", "ntlm", "logon"),
         base + 9: ("frank", "203.0.113.51", "failure", "other", "negotiate", "logon"),  # 0xC000015B
-        base + 10: ("grace", None, "failure", "bad_password", "negotiate", "logon"),  # IpAddress '-'
+        base + 10: (
+            "grace",
+            None,
+            "failure",
+            "bad_password",
+            "negotiate",
+            "logon",
+        ),  # IpAddress '-'
         base + 11: ("srv-build$", "10.30.4.9", "failure", "bad_password", "kerberos", "logon"),
         base + 12: ("adm-alice", None, "success", "success", None, "other"),  # 4648
-        base + 13: ("grace", "10.30.77.241", "failure", "bad_password", "kerberos", "logon"),  # ::ffff: gone
+        base + 13: (
+            "grace",
+            "10.30.77.241",
+            "failure",
+            "bad_password",
+            "kerberos",
+            "logon",
+        ),  # ::ffff: gone
         base + 14: ("heidi", "10.30.77.241", "failure", "locked", "kerberos", "logon"),
         base + 15: ("ivan", "10.30.77.241", "failure", "expired", "kerberos", "logon"),
         base + 16: ("ghost", "2001:db8::77", "failure", "unknown_user", "kerberos", "logon"),
@@ -96,7 +117,9 @@ def test_every_event_and_status_maps_as_documented():
 
 def test_xml_wrapped_xml_and_evtx_dump_json_give_the_same_rows():
     def strip(rows):
-        return sorted(tuple(sorted((k, v) for k, v in r.items() if k != "raw_offset")) for r in rows)
+        return sorted(
+            tuple(sorted((k, v) for k, v in r.items() if k != "raw_offset")) for r in rows
+        )
 
     ref = strip(parse(XML)[1])
     assert strip(parse(XML_ROOT)[1]) == ref
@@ -117,7 +140,14 @@ def test_real_evtx_sample():
     assert quarantined == []
     assert by_id(rows) == {
         319457831: ("administrator", None, "failure", "bad_password", "ntlm", "logon"),  # 4776
-        319457832: ("administrator", "23.94.153.202", "failure", "bad_password", "negotiate", "logon"),
+        319457832: (
+            "administrator",
+            "23.94.153.202",
+            "failure",
+            "bad_password",
+            "negotiate",
+            "logon",
+        ),
     }
     r = {int(x["raw_id"]): x for x in rows}
     assert r[319457832]["status_code"] == "0xc000006d/0xc000006a"
@@ -136,7 +166,7 @@ def test_gzipped_evtx(tmp_path):
 
 def test_damaged_evtx_is_quarantined_not_fatal(tmp_path):
     data = bytearray(EVTX.read_bytes())
-    data[0x1000 + 0x200 + 300: 0x1000 + 0x200 + 900] = b"A" * 600  # inside the only chunk
+    data[0x1000 + 0x200 + 300 : 0x1000 + 0x200 + 900] = b"A" * 600  # inside the only chunk
     bad = tmp_path / "bad.evtx"
     bad.write_bytes(bytes(data))
     p, rows, quarantined = parse(bad)
@@ -144,15 +174,19 @@ def test_damaged_evtx_is_quarantined_not_fatal(tmp_path):
     cut = tmp_path / "cut.evtx"
     cut.write_bytes(EVTX.read_bytes()[:5000])
     p, rows, quarantined = parse(cut)
-    assert [q["reason"] for q in quarantined] == ["evtx file truncated: header declares 1 chunks, file holds 0"]
+    assert [q["reason"] for q in quarantined] == [
+        "evtx file truncated: header declares 1 chunks, file holds 0"
+    ]
     assert p.records == 1
 
 
 def test_hostile_xml(tmp_path):
     good = XML.read_text().splitlines()
-    bomb = ("<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>"
-            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-            "<EventID>4625</EventID><Computer>&lol2;</Computer></System></Event>")
+    bomb = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+        "<EventID>4625</EventID><Computer>&lol2;</Computer></System></Event>"
+    )
     lines = [
         good[4],  # bob
         "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>4625</EventID>"
@@ -185,14 +219,19 @@ def test_hostile_xml(tmp_path):
 def test_hostile_json_lines(tmp_path):
     good = JSONL.read_text().splitlines()
     f = tmp_path / "hostile.jsonl"
-    f.write_bytes("\n".join([
-        good[4],
-        '{"Event": {"System": {"EventID": 4625',
-        "[1, 2, 3]",
-        '{"Event": {"System": {"TimeCreated": {"#attributes": {"SystemTime": "2026-03-02T09:00:00Z"}}}}}',
-        '{"hello": "world"}',
-        good[5],
-    ]).encode() + b"\n\xff\xfe\x00 not json\n")
+    f.write_bytes(
+        "\n".join(
+            [
+                good[4],
+                '{"Event": {"System": {"EventID": 4625',
+                "[1, 2, 3]",
+                '{"Event": {"System": {"TimeCreated": {"#attributes": {"SystemTime": "2026-03-02T09:00:00Z"}}}}}',
+                '{"hello": "world"}',
+                good[5],
+            ]
+        ).encode()
+        + b"\n\xff\xfe\x00 not json\n"
+    )
     p, rows, quarantined = parse(f)
     assert sorted(r["user"] for r in rows) == ["bob", "nosuchuser"]
     reasons = {q["raw_offset"]: q["reason"] for q in quarantined}
@@ -216,14 +255,17 @@ def test_lake_counts_add_up_and_reingest_adds_nothing(lake, tmp_path):
         assert res.read == res.routed_rows + res.quarantined + res.skipped
     assert [r.status for r in lake.ingest([d])] == ["duplicate"] * 5
     con = duckdb.connect()
-    n = con.execute(f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')").fetchall()
+    n = con.execute(
+        f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')"
+    ).fetchall()
     assert n[0][0] == 2 + 18 + 18 + 18 + 3
 
 
 def test_simulator_output_quarantines_nothing_and_counts_every_sign_in(tmp_path):
     sim = pytest.importorskip("crownwatch.simulate.identity")
-    truth = sim.generate_identity(tmp_path / "logs", users=60, days=1,
-                                  formats=("windows_xml", "windows_json"))
+    truth = sim.generate_identity(
+        tmp_path / "logs", users=60, days=1, formats=("windows_xml", "windows_json")
+    )
     lake = Lake(tmp_path / "lake")
     results = lake.ingest([tmp_path / "logs" / "windows"])
     assert results
@@ -239,7 +281,8 @@ def test_password_spray_fires_on_a_kerberos_spray(lake, tmp_path):
     good = JSONL.read_text().splitlines()
     spray = good[13]  # grace, 4771 0x18 from ::ffff:10.30.77.241
     lines = [
-        spray.replace('"grace"', f'"user{i:02d}"').replace("48213383", str(49000000 + i))
+        spray.replace('"grace"', f'"user{i:02d}"')
+        .replace("48213383", str(49000000 + i))
         .replace("09:03:00.100000Z", f"09:03:{i:02d}.100000Z")
         for i in range(12)
     ]

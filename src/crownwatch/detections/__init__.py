@@ -15,7 +15,11 @@ from crownwatch.detections.base import Detection, Meta
 def all_detections() -> tuple[Detection, ...]:
     found = []
     for info in pkgutil.walk_packages(__path__, prefix=__name__ + "."):
-        if info.ispkg or info.name.rsplit(".", 1)[-1].startswith("_") or info.name.endswith(".base"):
+        if (
+            info.ispkg
+            or info.name.rsplit(".", 1)[-1].startswith("_")
+            or info.name.endswith(".base")
+        ):
             continue
         mod = importlib.import_module(info.name)
         meta = getattr(mod, "META", None)

@@ -21,20 +21,41 @@ import stat
 import struct
 import zlib
 
-MEMBER_LIMIT = 512 << 20       # most bytes decompressed for one member
-BOMB_RATIO = 200               # compression ratio that counts as a bomb beyond BOMB_MIN
+MEMBER_LIMIT = 512 << 20  # most bytes decompressed for one member
+BOMB_RATIO = 200  # compression ratio that counts as a bomb beyond BOMB_MIN
 BOMB_MIN = 64 << 20
 MAX_ENTRIES = 200_000
 HEAD = 4096
 
 
 class ZipEntry:
-    __slots__ = ("name", "flags", "method", "crc", "csize", "usize", "local_offset", "ext_attr",
-                 "local_name", "data_offset", "issues")
+    __slots__ = (
+        "name",
+        "flags",
+        "method",
+        "crc",
+        "csize",
+        "usize",
+        "local_offset",
+        "ext_attr",
+        "local_name",
+        "data_offset",
+        "issues",
+    )
 
-    def __init__(self, name: str, flags: int, method: int, crc: int, csize: int, usize: int,
-                 local_offset: int, ext_attr: int = 0, local_name: str | None = None,
-                 data_offset: int = -1):
+    def __init__(
+        self,
+        name: str,
+        flags: int,
+        method: int,
+        crc: int,
+        csize: int,
+        usize: int,
+        local_offset: int,
+        ext_attr: int = 0,
+        local_name: str | None = None,
+        data_offset: int = -1,
+    ):
         self.name = name
         self.flags = flags
         self.method = method
@@ -70,38 +91,89 @@ class ZipReader:
         lo = max(0, self.size - 65557 - 22)
         eocd = d.rfind(b"PK\x05\x06", lo)
         if eocd < 0 or eocd + 22 > self.size:
-            self.issues.append(("low", "zip.no_central_directory",
-                                "no end-of-central-directory record; members were found by walking local headers"))
+            self.issues.append(
+                (
+                    "low",
+                    "zip.no_central_directory",
+                    "no end-of-central-directory record; members were found by walking local headers",
+                )
+            )
             return False
-        (_, _, _, _, total, cd_size, cd_off, _) = struct.unpack("<4sHHHHIIH", d[eocd:eocd + 22])
-        if (total == 0xFFFF or cd_off == 0xFFFFFFFF or cd_size == 0xFFFFFFFF) and eocd >= 20 and d[eocd - 20:eocd - 16] == b"PK\x06\x07":
-            (z64_off,) = struct.unpack("<Q", d[eocd - 12:eocd - 4])
-            if z64_off + 56 <= self.size and d[z64_off:z64_off + 4] == b"PK\x06\x06":
-                total, cd_size, cd_off = struct.unpack("<QQQ", d[z64_off + 32:z64_off + 56])
+        (_, _, _, _, total, cd_size, cd_off, _) = struct.unpack("<4sHHHHIIH", d[eocd : eocd + 22])
+        if (
+            (total == 0xFFFF or cd_off == 0xFFFFFFFF or cd_size == 0xFFFFFFFF)
+            and eocd >= 20
+            and d[eocd - 20 : eocd - 16] == b"PK\x06\x07"
+        ):
+            (z64_off,) = struct.unpack("<Q", d[eocd - 12 : eocd - 4])
+            if z64_off + 56 <= self.size and d[z64_off : z64_off + 4] == b"PK\x06\x06":
+                total, cd_size, cd_off = struct.unpack("<QQQ", d[z64_off + 32 : z64_off + 56])
         # prepended data (self-extractors, polyglots): central directory sits right before EOCD
         delta = 0
-        if cd_off + cd_size != eocd and cd_off < self.size and d[cd_off:cd_off + 4] != b"PK\x01\x02":
+        if (
+            cd_off + cd_size != eocd
+            and cd_off < self.size
+            and d[cd_off : cd_off + 4] != b"PK\x01\x02"
+        ):
             guess = eocd - cd_size
-            if 0 <= guess < self.size and d[guess:guess + 4] == b"PK\x01\x02":
+            if 0 <= guess < self.size and d[guess : guess + 4] == b"PK\x01\x02":
                 delta = guess - cd_off
-                self.issues.append(("low", "zip.prepended_data",
-                                    f"{delta} bytes precede the archive (polyglot or self-extractor)"))
+                self.issues.append(
+                    (
+                        "low",
+                        "zip.prepended_data",
+                        f"{delta} bytes precede the archive (polyglot or self-extractor)",
+                    )
+                )
         pos = cd_off + delta
         seen = 0
-        while seen < min(total, MAX_ENTRIES) and pos + 46 <= self.size and d[pos:pos + 4] == b"PK\x01\x02":
-            (flags, method, _t, _dt, crc, csize, usize, nlen, elen, clen, _disk, _ia, ext_attr, loff) = struct.unpack(
-                "<HHHHIIIHHHHHII", d[pos + 8:pos + 46])
-            name_b = bytes(d[pos + 46:pos + 46 + nlen])
-            extra = bytes(d[pos + 46 + nlen:pos + 46 + nlen + elen])
+        while (
+            seen < min(total, MAX_ENTRIES)
+            and pos + 46 <= self.size
+            and d[pos : pos + 4] == b"PK\x01\x02"
+        ):
+            (
+                flags,
+                method,
+                _t,
+                _dt,
+                crc,
+                csize,
+                usize,
+                nlen,
+                elen,
+                clen,
+                _disk,
+                _ia,
+                ext_attr,
+                loff,
+            ) = struct.unpack("<HHHHIIIHHHHHII", d[pos + 8 : pos + 46])
+            name_b = bytes(d[pos + 46 : pos + 46 + nlen])
+            extra = bytes(d[pos + 46 + nlen : pos + 46 + nlen + elen])
             if 0xFFFFFFFF in (csize, usize, loff):
                 usize, csize, loff = _zip64_extra(extra, usize, csize, loff)
-            self.entries.append(ZipEntry(_decode_name(name_b, flags), flags, method, crc, csize,
-                                         usize, loff + delta, ext_attr))
+            self.entries.append(
+                ZipEntry(
+                    _decode_name(name_b, flags),
+                    flags,
+                    method,
+                    crc,
+                    csize,
+                    usize,
+                    loff + delta,
+                    ext_attr,
+                )
+            )
             pos += 46 + nlen + elen + clen
             seen += 1
         if seen < total and seen < MAX_ENTRIES:
-            self.issues.append(("medium", "zip.central_directory_mismatch",
-                                f"end record announces {total} members, central directory holds {seen}"))
+            self.issues.append(
+                (
+                    "medium",
+                    "zip.central_directory_mismatch",
+                    f"end record announces {total} members, central directory holds {seen}",
+                )
+            )
         if not self.entries and total:
             return False
         for e in self.entries:
@@ -111,29 +183,48 @@ class ZipReader:
     def _locate(self, e: ZipEntry) -> None:
         d = self.data
         lo = e.local_offset
-        if lo < 0 or lo + 30 > self.size or d[lo:lo + 4] != b"PK\x03\x04":
-            e.issues.append(("medium", "zip.bad_local_header",
-                             f"member {e.name!r}: no local header at offset {lo}"))
+        if lo < 0 or lo + 30 > self.size or d[lo : lo + 4] != b"PK\x03\x04":
+            e.issues.append(
+                (
+                    "medium",
+                    "zip.bad_local_header",
+                    f"member {e.name!r}: no local header at offset {lo}",
+                )
+            )
             return
-        (_, _ver, lflags, _lmethod, _, _, _, _, _, nlen, elen) = struct.unpack("<IHHHHHIIIHH", d[lo:lo + 30])
-        lname = _decode_name(bytes(d[lo + 30:lo + 30 + nlen]), lflags)
+        (_, _ver, lflags, _lmethod, _, _, _, _, _, nlen, elen) = struct.unpack(
+            "<IHHHHHIIIHH", d[lo : lo + 30]
+        )
+        lname = _decode_name(bytes(d[lo + 30 : lo + 30 + nlen]), lflags)
         e.local_name = lname
         e.data_offset = lo + 30 + nlen + elen
         if lname != e.name:
-            e.issues.append(("medium", "zip.name_mismatch",
-                             f"member {e.name!r}: local header names it {lname!r}; parsers disagree on "
-                             "what this member is (documented scanner-evasion trick)"))
+            e.issues.append(
+                (
+                    "medium",
+                    "zip.name_mismatch",
+                    f"member {e.name!r}: local header names it {lname!r}; parsers disagree on "
+                    "what this member is (documented scanner-evasion trick)",
+                )
+            )
         if lflags != e.flags and (lflags ^ e.flags) & ~0x0808:
-            e.issues.append(("low", "zip.flags",
-                             f"member {e.name!r}: local and central flags differ (0x{lflags:04x} vs 0x{e.flags:04x})"))
+            e.issues.append(
+                (
+                    "low",
+                    "zip.flags",
+                    f"member {e.name!r}: local and central flags differ (0x{lflags:04x} vs 0x{e.flags:04x})",
+                )
+            )
 
     def _read_local_headers(self) -> None:
         d = self.data
         pos = d.find(b"PK\x03\x04")
         count = 0
         while pos >= 0 and pos + 30 <= self.size and count < MAX_ENTRIES:
-            (_, _ver, flags, method, _, _, crc, csize, usize, nlen, elen) = struct.unpack("<IHHHHHIIIHH", d[pos:pos + 30])
-            name = _decode_name(bytes(d[pos + 30:pos + 30 + nlen]), flags)
+            (_, _ver, flags, method, _, _, crc, csize, usize, nlen, elen) = struct.unpack(
+                "<IHHHHHIIIHH", d[pos : pos + 30]
+            )
+            name = _decode_name(bytes(d[pos + 30 : pos + 30 + nlen]), flags)
             start = pos + 30 + nlen + elen
             e = ZipEntry(name, flags, method, crc, csize, usize, pos, 0, name, start)
             if flags & 0x08 or csize == 0 or start + csize > self.size:
@@ -153,42 +244,71 @@ class ZipReader:
         for e in self.entries:
             names[e.name] = names.get(e.name, 0) + 1
             if e.flags & 0x1:
-                e.issues.append(("medium", "zip.flags",
-                                 f"member {e.name!r}: encryption flag set; loaders such as PyTorch's ignore it "
-                                 "while zipfile-based scanners refuse the member (scanner evasion)"))
+                e.issues.append(
+                    (
+                        "medium",
+                        "zip.flags",
+                        f"member {e.name!r}: encryption flag set; loaders such as PyTorch's ignore it "
+                        "while zipfile-based scanners refuse the member (scanner evasion)",
+                    )
+                )
             odd = e.flags & ~(0x1 | 0x2 | 0x4 | 0x8 | 0x800)
             if odd:
-                e.issues.append(("low", "zip.flags", f"member {e.name!r}: unusual flag bits 0x{odd:04x}"))
+                e.issues.append(
+                    ("low", "zip.flags", f"member {e.name!r}: unusual flag bits 0x{odd:04x}")
+                )
             if e.method not in (0, 8, 12, 14, 9):
-                e.issues.append(("low", "archive.unsupported_method",
-                                 f"member {e.name!r}: compression method {e.method} not supported; not scanned"))
+                e.issues.append(
+                    (
+                        "low",
+                        "archive.unsupported_method",
+                        f"member {e.name!r}: compression method {e.method} not supported; not scanned",
+                    )
+                )
             if e.csize and e.usize / max(e.csize, 1) > BOMB_RATIO and e.usize > BOMB_MIN:
-                e.issues.append(("medium", "archive.bomb",
-                                 f"member {e.name!r}: {e.csize} bytes expand to {e.usize} (ratio "
-                                 f"{e.usize // max(e.csize, 1)}); decompression is capped"))
+                e.issues.append(
+                    (
+                        "medium",
+                        "archive.bomb",
+                        f"member {e.name!r}: {e.csize} bytes expand to {e.usize} (ratio "
+                        f"{e.usize // max(e.csize, 1)}); decompression is capped",
+                    )
+                )
             if e.data_offset >= 0:
                 spans.append((e.local_offset, e.data_offset + e.csize, e.name))
             for sev, kind, detail in check_member_name(e.name):
                 e.issues.append((sev, kind, detail))
             if stat.S_ISLNK(e.ext_attr >> 16):
-                e.issues.append(("medium", "archive.symlink", f"member {e.name!r} is a symbolic link"))
+                e.issues.append(
+                    ("medium", "archive.symlink", f"member {e.name!r} is a symbolic link")
+                )
         dups = [n for n, c in names.items() if c > 1]
         if dups:
-            self.issues.append(("medium", "zip.duplicate_name",
-                                f"names stored more than once (tools pick different copies): {dups[:5]}"))
+            self.issues.append(
+                (
+                    "medium",
+                    "zip.duplicate_name",
+                    f"names stored more than once (tools pick different copies): {dups[:5]}",
+                )
+            )
         spans.sort()
         overlaps = sum(1 for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1])
         if overlaps:
-            self.issues.append(("medium", "archive.bomb",
-                                f"{overlaps} members overlap in the file (overlapping-entry zip bomb or "
-                                "parser confusion)"))
+            self.issues.append(
+                (
+                    "medium",
+                    "archive.bomb",
+                    f"{overlaps} members overlap in the file (overlapping-entry zip bomb or "
+                    "parser confusion)",
+                )
+            )
 
     # -- data -------------------------------------------------------------------------------
     def raw(self, e: ZipEntry, n: int | None = None) -> bytes:
         if e.data_offset < 0:
             return b""
         end = e.data_offset + e.csize if n is None else e.data_offset + min(e.csize, n)
-        return bytes(self.data[e.data_offset:min(end, self.size)])
+        return bytes(self.data[e.data_offset : min(end, self.size)])
 
     def head(self, e: ZipEntry, n: int = HEAD) -> bytes:
         try:
@@ -212,22 +332,28 @@ def report_oversize(target, what: str, produced: int, packed: int) -> None:
     simply too large to scan completely (an ``error``: part of it was not looked at)."""
     ratio = produced // max(packed, 1)
     if ratio > BOMB_RATIO:
-        target.add("medium", "archive.bomb",
-                   f"{what} expands beyond {produced} bytes from {packed} (ratio {ratio}+); decompression "
-                   "stopped at the scan limit")
+        target.add(
+            "medium",
+            "archive.bomb",
+            f"{what} expands beyond {produced} bytes from {packed} (ratio {ratio}+); decompression "
+            "stopped at the scan limit",
+        )
     else:
         target.error = True
-        target.add("low", "archive.too_large",
-                   f"{what} is larger than the scan limit; only the first {produced} bytes were scanned")
+        target.add(
+            "low",
+            "archive.too_large",
+            f"{what} is larger than the scan limit; only the first {produced} bytes were scanned",
+        )
 
 
 def _zip64_extra(extra: bytes, usize: int, csize: int, loff: int) -> tuple[int, int, int]:
     pos = 0
     while pos + 4 <= len(extra):
-        hid, size = struct.unpack("<HH", extra[pos:pos + 4])
-        body = extra[pos + 4:pos + 4 + size]
+        hid, size = struct.unpack("<HH", extra[pos : pos + 4])
+        body = extra[pos + 4 : pos + 4 + size]
         if hid == 1:
-            vals = [struct.unpack("<Q", body[i:i + 8])[0] for i in range(0, len(body) - 7, 8)]
+            vals = [struct.unpack("<Q", body[i : i + 8])[0] for i in range(0, len(body) - 7, 8)]
             it = iter(vals)
             if usize == 0xFFFFFFFF:
                 usize = next(it, usize)
@@ -256,17 +382,31 @@ def check_member_name(name: str) -> list[tuple[str, str, str]]:
     out = []
     norm = name.replace("\\", "/")
     if norm.startswith("/") or _DRIVE.match(norm):
-        out.append(("high", "archive.path_traversal",
-                    f"member {name!r} has an absolute path; extraction writes outside the target folder"))
+        out.append(
+            (
+                "high",
+                "archive.path_traversal",
+                f"member {name!r} has an absolute path; extraction writes outside the target folder",
+            )
+        )
     elif ".." in norm.split("/"):
-        out.append(("high", "archive.path_traversal",
-                    f"member {name!r} climbs out of the extraction folder with '..'"))
+        out.append(
+            (
+                "high",
+                "archive.path_traversal",
+                f"member {name!r} climbs out of the extraction folder with '..'",
+            )
+        )
     if not name.isprintable() and any(ord(c) < 32 for c in name):
-        out.append(("medium", "archive.odd_name", f"member name {name!r} contains control characters"))
+        out.append(
+            ("medium", "archive.odd_name", f"member name {name!r} contains control characters")
+        )
     return out
 
 
-def decompress_member(method: int, raw: bytes, limit: int, partial: bool = False) -> tuple[bytes, bool]:
+def decompress_member(
+    method: int, raw: bytes, limit: int, partial: bool = False
+) -> tuple[bytes, bool]:
     if method == 8:
         d = zlib.decompressobj(-15)
         out = d.decompress(raw, limit)
@@ -283,10 +423,10 @@ def decompress_member(method: int, raw: bytes, limit: int, partial: bool = False
         if len(raw) < 9:
             raise ValueError("short lzma member")
         psize = struct.unpack("<H", raw[2:4])[0]
-        props = raw[4:4 + psize]
+        props = raw[4 : 4 + psize]
         filt = lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)  # noqa: SLF001
         d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
-        out = d.decompress(raw[4 + psize:], max_length=limit)
+        out = d.decompress(raw[4 + psize :], max_length=limit)
         return out, not d.eof and not d.needs_input
     if method == 9:
         try:
@@ -308,7 +448,7 @@ def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool, int]:
     if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + hex length padded to 19/20 bytes + zlib stream
         head = bytes(data[:48])
         start = head.find(b"x", 4)  # the zlib header byte; the hex digits after '0x' hold no 'x'
-        data = bytes(data[start if start > 0 else 21:])
+        data = bytes(data[start if start > 0 else 21 :])
         kind = "zlib"
     import bz2
     import lzma
@@ -337,7 +477,7 @@ def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool, int]:
         if pending:
             piece, pending = pending, b""
         else:
-            piece = bytes(mv[pos:pos + chunk])
+            piece = bytes(mv[pos : pos + chunk])
             pos += len(piece)
         room = max(1, limit - len(out) + 1)
         if is_zlib:
@@ -353,8 +493,10 @@ def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool, int]:
                 truncated = True
                 break
         if d.eof:
-            rest = d.unused_data + bytes(mv[pos:pos + 16])
-            if kind == "gzip" and rest[:2] == b"\x1f\x8b":  # concatenated members: gzip readers read on
+            rest = d.unused_data + bytes(mv[pos : pos + 16])
+            if (
+                kind == "gzip" and rest[:2] == b"\x1f\x8b"
+            ):  # concatenated members: gzip readers read on
                 pending = d.unused_data
                 d = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 continue

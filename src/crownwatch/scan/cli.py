@@ -28,7 +28,9 @@ def exit_code(results) -> int:
     return 0
 
 
-def run(paths: list[str], fmt: str = "table", lake: str | None = None, workers: int | None = None) -> int:
+def run(
+    paths: list[str], fmt: str = "table", lake: str | None = None, workers: int | None = None
+) -> int:
     results = scan_paths(list(paths), workers=workers)
     if fmt == "json":
         sys.stdout.write(to_json(results) + "\n")

@@ -62,7 +62,11 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
     res.format = kind
     container = kind in MODEL_CONTAINERS
     if depth >= MAX_DEPTH:
-        res.add("medium", "archive.too_deep", f"archives nested deeper than {MAX_DEPTH} levels; not opened")
+        res.add(
+            "medium",
+            "archive.too_deep",
+            f"archives nested deeper than {MAX_DEPTH} levels; not opened",
+        )
         return
     for e in zr.entries:
         if e.name.endswith("/") and not e.csize:
@@ -85,7 +89,9 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, depth)
             continue
         if mkind == "unknown":
-            target.add("info", "format.not_model", "not a recognised model artifact (content sniffed)")
+            target.add(
+                "info", "format.not_model", "not a recognised model artifact (content sniffed)"
+            )
             continue
         content, truncated = zr.read(e, _limit(ctx))
         ctx.spend(len(content))
@@ -97,9 +103,12 @@ def _check_read(e, content: bytes, truncated: bool, target: ScanResult, where: s
     if truncated:
         archives.report_oversize(target, f"{where}member {e.name!r}", len(content), e.csize)
     elif e.crc and zlib.crc32(content) != e.crc and len(content) == e.usize:
-        target.add("medium", "zip.bad_crc",
-                   f"member {e.name!r}: CRC mismatch; zipfile-based tools refuse it while other loaders "
-                   "read it (scanner evasion)")
+        target.add(
+            "medium",
+            "zip.bad_crc",
+            f"member {e.name!r}: CRC mismatch; zipfile-based tools refuse it while other loaders "
+            "read it (scanner evasion)",
+        )
 
 
 def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, depth) -> None:
@@ -108,20 +117,37 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
     ctx_kind = "torchscript" if kind == "torchscript" else ""
     if mkind in ("pickle", "pytorch-legacy") or lname.endswith((".pkl", ".pickle")):
         if mkind == "unknown" and not looks_like_pickle(head, whole=e.usize <= len(head)):
-            res.add("info", "torch.odd_member", f"member {e.name!r} is named like a pickle but is not one")
+            res.add(
+                "info",
+                "torch.odd_member",
+                f"member {e.name!r} is named like a pickle but is not one",
+            )
             return
         content, truncated = zr.read(e, _limit(ctx))
         ctx.spend(len(content))
         _check_read(e, content, truncated, res)
         if is_torch_legacy(content[:32]):
-            scan_pickle_stream(content, res, where=e.name, max_pickles=5, context=ctx_kind, note_stacked=False)
+            scan_pickle_stream(
+                content, res, where=e.name, max_pickles=5, context=ctx_kind, note_stacked=False
+            )
         else:
             summ = scan_pickle_stream(content, res, where=e.name, context=ctx_kind)
-            if not summ.not_pickle and not lname.endswith(("data.pkl", "constants.pkl")) and kind != "torchscript":
-                res.add("info", "torch.extra_pickle",
-                        f"member {e.name!r} is a pickle besides data.pkl (loaders pointed at it run it)")
+            if (
+                not summ.not_pickle
+                and not lname.endswith(("data.pkl", "constants.pkl"))
+                and kind != "torchscript"
+            ):
+                res.add(
+                    "info",
+                    "torch.extra_pickle",
+                    f"member {e.name!r} is a pickle besides data.pkl (loaders pointed at it run it)",
+                )
         return
-    if kind == "torchscript" and lname.endswith(".py") and ("/code/" in lname or lname.startswith("code/")):
+    if (
+        kind == "torchscript"
+        and lname.endswith(".py")
+        and ("/code/" in lname or lname.startswith("code/"))
+    ):
         from .torch import check_torchscript_code
 
         content, _ = zr.read(e, 16 << 20)
@@ -158,7 +184,9 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
     if sub.format == "unknown" and not sub.issues_above("low"):
         del ctx.results[mark:]  # tensor bytes that merely start like a magic number
         return
-    res.add("info", "archive.nested", f"member {e.name!r} is a {mkind} artifact, reported separately")
+    res.add(
+        "info", "archive.nested", f"member {e.name!r} is a {mkind} artifact, reported separately"
+    )
 
 
 def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
@@ -168,7 +196,11 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
 
     res.format = "tar"
     if depth >= MAX_DEPTH:
-        res.add("medium", "archive.too_deep", f"archives nested deeper than {MAX_DEPTH} levels; not opened")
+        res.add(
+            "medium",
+            "archive.too_deep",
+            f"archives nested deeper than {MAX_DEPTH} levels; not opened",
+        )
         return
     fobj = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     if hasattr(fobj, "seek"):
@@ -179,23 +211,34 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             for ti in tf:
                 count += 1
                 if count > archives.MAX_ENTRIES:
-                    res.add("medium", "archive.too_many_members", "more members than the scan limit")
+                    res.add(
+                        "medium", "archive.too_many_members", "more members than the scan limit"
+                    )
                     break
                 sub = ScanResult(f"{vpath}!{ti.name}")
                 for sev, kind, detail in archives.check_member_name(ti.name):
                     sub.add(sev, kind, detail)
                 if ti.issym() or ti.islnk():
                     link = ti.linkname.replace("\\", "/")
-                    target = os.path.normpath(os.path.join(os.path.dirname(ti.name), link)) if ti.issym() else link
+                    target = (
+                        os.path.normpath(os.path.join(os.path.dirname(ti.name), link))
+                        if ti.issym()
+                        else link
+                    )
                     if link.startswith("/") or target.startswith("..") or ".." in link.split("/"):
-                        sub.add("high", "archive.link_escape",
-                                f"{'symlink' if ti.issym() else 'hard link'} {ti.name!r} points outside the archive: {ti.linkname!r}")
+                        sub.add(
+                            "high",
+                            "archive.link_escape",
+                            f"{'symlink' if ti.issym() else 'hard link'} {ti.name!r} points outside the archive: {ti.linkname!r}",
+                        )
                     else:
                         sub.add("low", "archive.symlink", f"link {ti.name!r} -> {ti.linkname!r}")
                     ctx.results.append(sub)
                     continue
                 if ti.ischr() or ti.isblk() or ti.isfifo():
-                    sub.add("medium", "archive.special_file", f"{ti.name!r} is a device or FIFO entry")
+                    sub.add(
+                        "medium", "archive.special_file", f"{ti.name!r} is a device or FIFO entry"
+                    )
                     ctx.results.append(sub)
                     continue
                 if not ti.isfile():
@@ -208,14 +251,20 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                     continue
                 head = f.read(4096)
                 if sniff(head, ti.name, ti.size) == "unknown":
-                    sub.add("info", "format.not_model", "not a recognised model artifact (content sniffed)")
+                    sub.add(
+                        "info",
+                        "format.not_model",
+                        "not a recognised model artifact (content sniffed)",
+                    )
                     continue
                 f.seek(0)
                 limit = _limit(ctx)
                 content = f.read(limit)
                 ctx.spend(len(content))
                 if ti.size > limit:
-                    archives.report_oversize(sub, f"tar member {ti.name!r}", len(content), len(content))
+                    archives.report_oversize(
+                        sub, f"tar member {ti.name!r}", len(content), len(content)
+                    )
                 scan_data(content, sub.path, ctx, sub, depth + 1, ti.name)
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         res.add("low", "archive.unreadable", f"tar stream broken after {count} members: {exc}")
@@ -228,7 +277,11 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
 
     res.format = "7z"
     if depth >= MAX_DEPTH:
-        res.add("medium", "archive.too_deep", f"archives nested deeper than {MAX_DEPTH} levels; not opened")
+        res.add(
+            "medium",
+            "archive.too_deep",
+            f"archives nested deeper than {MAX_DEPTH} levels; not opened",
+        )
         return
     from .sevenzip import Unsupported, read_7z
 
@@ -286,6 +339,10 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                 scan_data(content, sub.path, ctx, sub, depth + 1, fname)
     except Exception as exc:  # py7zr raises many types on hostile input
         res.error = True
-        res.add("low", "archive.unreadable", f"7z archive could not be read: {type(exc).__name__}: {exc}")
+        res.add(
+            "low",
+            "archive.unreadable",
+            f"7z archive could not be read: {type(exc).__name__}: {exc}",
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -55,21 +55,23 @@ def to_findings(results: list[ScanResult]) -> list[dict]:
         fid = "cw-" + hashlib.sha1(f"{DETECTION}{r.path}{sha}".encode()).hexdigest()[:16]
         ts = _mtime(file_path)
         issues = sorted(r.issues, key=lambda i: -severity_rank(i.severity))
-        out.append({
-            "id": fid,
-            "detection": DETECTION,
-            "title": f"{r.verdict.capitalize()} model artifact ({r.format}): {issues[0].kind if issues else 'issue'} in {os.path.basename(r.path)}",
-            "severity": severity,
-            "first_seen": ts,
-            "last_seen": ts,
-            "entities": {"asset": [r.path]},
-            "attack": attack,
-            "evidence": {
-                "issues": [i.to_dict() for i in issues],
-                "sha256": sha,
-                "format": r.format,
-                "verdict": r.verdict,
-            },
-            "status": "new",
-        })
+        out.append(
+            {
+                "id": fid,
+                "detection": DETECTION,
+                "title": f"{r.verdict.capitalize()} model artifact ({r.format}): {issues[0].kind if issues else 'issue'} in {os.path.basename(r.path)}",
+                "severity": severity,
+                "first_seen": ts,
+                "last_seen": ts,
+                "entities": {"asset": [r.path]},
+                "attack": attack,
+                "evidence": {
+                    "issues": [i.to_dict() for i in issues],
+                    "sha256": sha,
+                    "format": r.format,
+                    "verdict": r.verdict,
+                },
+                "status": "new",
+            }
+        )
     return out

@@ -21,19 +21,37 @@ MAX_TENSORS = 10_000_000
 MAX_KEY = 65535
 
 JINJA_GADGETS = [
-    (re.compile(r"__(?:class|mro|subclasses|globals|builtins|base|bases|init|import|getattribute|dict|"
-                r"code|func|self|loader|spec|reduce|reduce_ex)__"),
-     "walks Python object internals (sandbox escape)"),
-    (re.compile(r"\.\s*(?:popen|system|eval|exec|__import__|import_module|check_output|spawn\w*)\s*\("),
-     "calls an execution primitive"),
-    (re.compile(r"\b(?:os|subprocess|importlib|builtins)\s*\.\s*(?:popen|system|spawn\w*|run|call|Popen|"
-                r"import_module|getoutput|check_output|exec\w*)\b"),
-     "references a command-execution function"),
+    (
+        re.compile(
+            r"__(?:class|mro|subclasses|globals|builtins|base|bases|init|import|getattribute|dict|"
+            r"code|func|self|loader|spec|reduce|reduce_ex)__"
+        ),
+        "walks Python object internals (sandbox escape)",
+    ),
+    (
+        re.compile(
+            r"\.\s*(?:popen|system|eval|exec|__import__|import_module|check_output|spawn\w*)\s*\("
+        ),
+        "calls an execution primitive",
+    ),
+    (
+        re.compile(
+            r"\b(?:os|subprocess|importlib|builtins)\s*\.\s*(?:popen|system|spawn\w*|run|call|Popen|"
+            r"import_module|getoutput|check_output|exec\w*)\b"
+        ),
+        "references a command-execution function",
+    ),
     (re.compile(r"\|\s*attr\s*\(\s*['\"]_"), "reads private attributes through the attr filter"),
-    (re.compile(r"\b(?:cycler|joiner|namespace|lipsum|range|dict)\s*\.\s*_"),
-     "escapes through a Jinja global's internals"),
-    (re.compile(r"self\._TemplateReference__context|request\.application|url_for\.__|get_flashed_messages\.__"),
-     "reaches the template context or framework objects"),
+    (
+        re.compile(r"\b(?:cycler|joiner|namespace|lipsum|range|dict)\s*\.\s*_"),
+        "escapes through a Jinja global's internals",
+    ),
+    (
+        re.compile(
+            r"self\._TemplateReference__context|request\.application|url_for\.__|get_flashed_messages\.__"
+        ),
+        "reaches the template context or framework objects",
+    ),
 ]
 
 
@@ -48,7 +66,7 @@ class _R:
             raise ValueError(f"length {n} larger than the whole file")
         if self.pos + n > self.size:
             raise EOFError(f"file ends inside a {n}-byte field at offset {self.pos}")
-        b = bytes(self.data[self.pos:self.pos + n])
+        b = bytes(self.data[self.pos : self.pos + n])
         self.pos += n
         return b
 
@@ -77,15 +95,24 @@ def scan_gguf(data, res: ScanResult) -> None:
         n_tensors = r.u32() if v1 else r.u64()
         n_kv = r.u32() if v1 else r.u64()
         if n_kv > MAX_KV or n_tensors > MAX_TENSORS or n_kv > r.size or n_tensors > r.size:
-            res.add("medium", "gguf.bad_header",
-                    f"implausible counts: {n_tensors} tensors, {n_kv} metadata keys for a {r.size}-byte file")
+            res.add(
+                "medium",
+                "gguf.bad_header",
+                f"implausible counts: {n_tensors} tensors, {n_kv} metadata keys for a {r.size}-byte file",
+            )
             return
         for _ in range(n_kv):
             key = r.string(v1, MAX_KEY)
             vtype = r.u32()
             val = _value(r, vtype, v1, 0)
-            if key == "general.alignment" and isinstance(val, int) and (val <= 0 or val & (val - 1)):
-                res.add("medium", "gguf.bad_metadata", f"general.alignment {val} is not a power of two")
+            if (
+                key == "general.alignment"
+                and isinstance(val, int)
+                and (val <= 0 or val & (val - 1))
+            ):
+                res.add(
+                    "medium", "gguf.bad_metadata", f"general.alignment {val} is not a power of two"
+                )
             if key.startswith("tokenizer.chat_template") and isinstance(val, str):
                 _check_template(key, val, res)
         data_start = None
@@ -105,12 +132,17 @@ def scan_gguf(data, res: ScanResult) -> None:
             if any(d > (1 << 40) for d in dims):
                 res.add("medium", "gguf.bad_tensor", f"tensor {name!r}: implausible shape {dims}")
             if off > r.size:
-                res.add("medium", "gguf.bad_tensor", f"tensor {name!r}: offset {off} beyond the file")
+                res.add(
+                    "medium", "gguf.bad_tensor", f"tensor {name!r}: offset {off} beyond the file"
+                )
     except EOFError as exc:
         res.add("low", "gguf.truncated", f"file is truncated: {exc}; what precedes was checked")
     except (ValueError, struct.error, RecursionError) as exc:
-        res.add("medium", "gguf.malformed",
-                f"metadata cannot be parsed safely ({exc}); crafted lengths like this target loader parsers")
+        res.add(
+            "medium",
+            "gguf.malformed",
+            f"metadata cannot be parsed safely ({exc}); crafted lengths like this target loader parsers",
+        )
 
 
 def _value(r: _R, vtype: int, v1: bool, depth: int):
@@ -152,7 +184,10 @@ def _check_template(key: str, tpl: str, res: ScanResult) -> None:
     hits = [why for rx, why in JINJA_GADGETS if rx.search(tpl)]
     if hits:
         m = next(rx.search(tpl) for rx, _ in JINJA_GADGETS if rx.search(tpl))
-        snippet = tpl[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
-        res.add("critical", "gguf.template_injection",
-                f"{key}: Jinja template {'; '.join(hits)} - runs code when rendered without a sandbox "
-                f"(near: {snippet!r})")
+        snippet = tpl[max(0, m.start() - 40) : m.end() + 40].replace("\n", " ")
+        res.add(
+            "critical",
+            "gguf.template_injection",
+            f"{key}: Jinja template {'; '.join(hits)} - runs code when rendered without a sandbox "
+            f"(near: {snippet!r})",
+        )

@@ -31,7 +31,7 @@ def scan_h5(data, res: ScanResult) -> None:
             break
         tries += 1
         end = data.find(b"\x00", i, i + MAX_CONFIG)
-        chunk = bytes(data[i:end if end > 0 else i + MAX_CONFIG])
+        chunk = bytes(data[i : end if end > 0 else i + MAX_CONFIG])
         try:
             obj, n = dec.raw_decode(chunk.decode("utf-8", "replace"))
         except (ValueError, RecursionError):
@@ -41,4 +41,6 @@ def scan_h5(data, res: ScanResult) -> None:
         check_keras_config(obj, "model_config", res)
         pos = i + max(n, 1)
     if not found:
-        res.add("info", "h5.no_model_config", "HDF5 file without a Keras model_config (weights only)")
+        res.add(
+            "info", "h5.no_model_config", "HDF5 file without a Keras model_config (weights only)"
+        )

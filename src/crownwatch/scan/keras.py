@@ -19,10 +19,20 @@ import re
 from . import globals_policy as gp
 from .result import ScanResult
 
-SAFE_MODULE_PREFIXES = ("keras", "tensorflow", "tf_keras", "tf", "keras_nlp", "keras_hub",
-                        "keras_cv", "builtins")
-BYTECODE_BAD = re.compile(rb"\b(os|posix|nt|system|popen|subprocess|exec|eval|__import__|"
-                          rb"socket|urllib|requests|builtins|getattr|compile|open|pty|shutil|ctypes)\b")
+SAFE_MODULE_PREFIXES = (
+    "keras",
+    "tensorflow",
+    "tf_keras",
+    "tf",
+    "keras_nlp",
+    "keras_hub",
+    "keras_cv",
+    "builtins",
+)
+BYTECODE_BAD = re.compile(
+    rb"\b(os|posix|nt|system|popen|subprocess|exec|eval|__import__|"
+    rb"socket|urllib|requests|builtins|getattr|compile|open|pty|shutil|ctypes)\b"
+)
 
 
 def check_keras_json(raw: bytes, where: str, res: ScanResult) -> None:
@@ -51,23 +61,36 @@ def check_keras_config(cfg, where: str, res: ScanResult) -> None:
         if cls == "Lambda" or cls == "__lambda__":
             _check_lambda(node, where, res)
         if isinstance(module, str) and isinstance(cls, str):
-            fname = node.get("config") if cls == "function" and isinstance(node.get("config"), str) else cls
+            fname = (
+                node.get("config")
+                if cls == "function" and isinstance(node.get("config"), str)
+                else cls
+            )
             _check_reference(module, fname, where, res)
         elif isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
-            res.add("low", "keras.custom_object",
-                    f"{where}: custom object {node['registered_name']!r} must be supplied by the loader's code")
+            res.add(
+                "low",
+                "keras.custom_object",
+                f"{where}: custom object {node['registered_name']!r} must be supplied by the loader's code",
+            )
 
 
 def _check_reference(module: str, name: str, where: str, res: ScanResult) -> None:
     v = gp.judge(module, name)
     if v.action == "deny":
-        res.add(v.severity, "keras.dangerous_reference",
-                f"{where}: config references {module}.{name}: {v.reason}")
+        res.add(
+            v.severity,
+            "keras.dangerous_reference",
+            f"{where}: config references {module}.{name}: {v.reason}",
+        )
         return
     if module.split(".")[0] not in SAFE_MODULE_PREFIXES:
-        res.add("medium", "keras.custom_object",
-                f"{where}: config names module {module} for {name}; Keras versions before 3.9 import it at "
-                "load time (CVE-2025-1550), running code outside Keras/TensorFlow")
+        res.add(
+            "medium",
+            "keras.custom_object",
+            f"{where}: config names module {module} for {name}; Keras versions before 3.9 import it at "
+            "load time (CVE-2025-1550), running code outside Keras/TensorFlow",
+        )
 
 
 def _check_lambda(node: dict, where: str, res: ScanResult) -> None:
@@ -90,13 +113,22 @@ def _check_lambda(node: dict, where: str, res: ScanResult) -> None:
             blob = code.encode()
         bad = sorted({m.decode() for m in BYTECODE_BAD.findall(blob)})
         if bad:
-            res.add("critical", "keras.lambda_code",
-                    f"{where}: Lambda layer carries Python bytecode referring to {', '.join(bad)}; it runs "
-                    "when the model is loaded with safe_mode=False")
+            res.add(
+                "critical",
+                "keras.lambda_code",
+                f"{where}: Lambda layer carries Python bytecode referring to {', '.join(bad)}; it runs "
+                "when the model is loaded with safe_mode=False",
+            )
         else:
-            res.add("high", "keras.lambda_code",
-                    f"{where}: Lambda layer carries marshalled Python bytecode ({len(blob)} bytes); arbitrary "
-                    "code runs when the model is loaded with safe_mode=False")
+            res.add(
+                "high",
+                "keras.lambda_code",
+                f"{where}: Lambda layer carries marshalled Python bytecode ({len(blob)} bytes); arbitrary "
+                "code runs when the model is loaded with safe_mode=False",
+            )
     else:
-        res.add("medium", "keras.lambda",
-                f"{where}: Lambda layer refers to a Python function that the loader resolves by name")
+        res.add(
+            "medium",
+            "keras.lambda",
+            f"{where}: Lambda layer refers to a Python function that the loader resolves by name",
+        )

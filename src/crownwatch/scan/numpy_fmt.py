@@ -35,7 +35,7 @@ def _parse_header(data) -> tuple[dict | None, int, str | None]:
         return None, 0, f"unknown .npy version {major}"
     if hlen > MAX_HEADER:
         return None, start + hlen, f"header of {hlen} bytes"
-    raw = bytes(data[start:start + hlen])
+    raw = bytes(data[start : start + hlen])
     if len(raw) < hlen:
         return None, start + hlen, "truncated header"
     try:
@@ -73,9 +73,16 @@ def scan_npy(data, res: ScanResult, where: str = "", header_only: bool = False) 
     if not {"descr", "fortran_order", "shape"} <= set(hdr):
         res.add("low", "numpy.bad_header", f"{prefix}header lacks descr/fortran_order/shape")
     if _has_object(hdr.get("descr")):
-        res.add("low", "numpy.object_array",
-                f"{prefix}object array: its data is a pickle and loading needs allow_pickle=True")
+        res.add(
+            "low",
+            "numpy.object_array",
+            f"{prefix}object array: its data is a pickle and loading needs allow_pickle=True",
+        )
         if not header_only:
-            summ = scan_pickle_stream(data, res, start=body, where=f"{prefix}object-array pickle".strip(": "))
+            summ = scan_pickle_stream(
+                data, res, start=body, where=f"{prefix}object-array pickle".strip(": ")
+            )
             if summ.not_pickle:
-                res.add("low", "numpy.bad_object_data", f"{prefix}object array data is not a pickle")
+                res.add(
+                    "low", "numpy.bad_object_data", f"{prefix}object array data is not a pickle"
+                )

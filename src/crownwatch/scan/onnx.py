@@ -16,10 +16,22 @@ import os
 from .protowire import ProtoError, fields, text
 from .result import ScanResult
 
-STD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training",
-               "com.microsoft", "com.microsoft.nchwc", "com.microsoft.experimental",
-               "com.microsoft.dml", "org.pytorch.aten", "com.ms.internal.nhwc", "pkg.onnxscript.torch_lib",
-               "pkg.onnxscript.torch_lib.common", "pkg.torch.onnx"}
+STD_DOMAINS = {
+    "",
+    "ai.onnx",
+    "ai.onnx.ml",
+    "ai.onnx.training",
+    "ai.onnx.preview.training",
+    "com.microsoft",
+    "com.microsoft.nchwc",
+    "com.microsoft.experimental",
+    "com.microsoft.dml",
+    "org.pytorch.aten",
+    "com.ms.internal.nhwc",
+    "pkg.onnxscript.torch_lib",
+    "pkg.onnxscript.torch_lib.common",
+    "pkg.torch.onnx",
+}
 MAX_DEPTH = 16
 
 
@@ -52,17 +64,25 @@ def scan_onnx(data, res: ScanResult, fs_path: str | None = None) -> None:
     except ProtoError as exc:
         if not saw_graph and not st.nodes:
             res.format = "unknown"
-            res.add("info", "format.not_model", "starts like an ONNX model but does not parse as one")
+            res.add(
+                "info", "format.not_model", "starts like an ONNX model but does not parse as one"
+            )
             return
-        res.add("low", "onnx.malformed",
-                f"protobuf structure broken after {st.nodes} nodes ({exc}); what precedes the break was checked")
+        res.add(
+            "low",
+            "onnx.malformed",
+            f"protobuf structure broken after {st.nodes} nodes ({exc}); what precedes the break was checked",
+        )
 
 
 def _domain(st: _State, dom: str, where: str) -> None:
     if dom not in STD_DOMAINS and dom not in st.domains:
         st.domains.add(dom)
-        st.res.add("medium", "onnx.custom_domain",
-                   f"{where} uses custom operator domain {dom!r}; running the model needs a native custom-op library")
+        st.res.add(
+            "medium",
+            "onnx.custom_domain",
+            f"{where} uses custom operator domain {dom!r}; running the model needs a native custom-op library",
+        )
 
 
 def _graph(st: _State, span, depth: int) -> None:
@@ -135,16 +155,25 @@ def _location(st: _State, tensor: str, loc: str) -> None:
     norm = loc.replace("\\", "/")
     parts = norm.split("/")
     if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or norm.startswith("~"):
-        st.res.add("high", "onnx.external_data_escape",
-                   f"tensor {tensor!r}: external data at absolute path {loc!r} - the runtime reads any file")
+        st.res.add(
+            "high",
+            "onnx.external_data_escape",
+            f"tensor {tensor!r}: external data at absolute path {loc!r} - the runtime reads any file",
+        )
         return
     if ".." in parts:
-        st.res.add("high", "onnx.external_data_escape",
-                   f"tensor {tensor!r}: external data path {loc!r} climbs out of the model folder")
+        st.res.add(
+            "high",
+            "onnx.external_data_escape",
+            f"tensor {tensor!r}: external data path {loc!r} climbs out of the model folder",
+        )
         return
     if st.model_dir:
         full = os.path.realpath(os.path.join(st.model_dir, norm))
         root = os.path.realpath(st.model_dir)
         if os.path.islink(os.path.join(st.model_dir, norm)) and not full.startswith(root + os.sep):
-            st.res.add("high", "onnx.external_data_escape",
-                       f"tensor {tensor!r}: external data {loc!r} is a symlink leaving the model folder")
+            st.res.add(
+                "high",
+                "onnx.external_data_escape",
+                f"tensor {tensor!r}: external data {loc!r} is a symlink leaving the model folder",
+            )

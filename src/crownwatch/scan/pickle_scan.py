@@ -33,8 +33,15 @@ TORCH_LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little
 _P0_OPENERS = set(b"(cl]})NIJKLSVXUTFGMd")
 
 NESTED_LOADERS = {
-    "pickle.loads", "pickle.load", "torch.storage._load_from_bytes", "dill.loads",
-    "cloudpickle.loads", "numpy.loads", "pandas.read_pickle", "joblib.load", "torch.load",
+    "pickle.loads",
+    "pickle.load",
+    "torch.storage._load_from_bytes",
+    "dill.loads",
+    "cloudpickle.loads",
+    "numpy.loads",
+    "pandas.read_pickle",
+    "joblib.load",
+    "torch.load",
 }
 
 MAX_STACKED = 256
@@ -83,9 +90,12 @@ def scan_raw_references(data, result: ScanResult, cap: int = 64 << 20) -> bool:
         v = gp.judge(mod, name)
         if v.action == "deny":
             found = True
-            result.add("high", "pickle.hidden_reference",
-                       f"pickle-encoded reference to {gp.describe(mod, name)} at offset {off} in data that "
-                       f"does not parse as a complete pickle (truncated or broken): {v.reason}")
+            result.add(
+                "high",
+                "pickle.hidden_reference",
+                f"pickle-encoded reference to {gp.describe(mod, name)} at offset {off} in data that "
+                f"does not parse as a complete pickle (truncated or broken): {v.reason}",
+            )
     return found
 
 
@@ -94,8 +104,16 @@ def is_torch_legacy(head: bytes) -> bool:
 
 
 def scan_pickle_stream(
-    data, result: ScanResult, start: int = 0, end: int | None = None, *, where: str = "",
-    stacked: bool = True, max_pickles: int | None = None, context: str = "", depth: int = 0,
+    data,
+    result: ScanResult,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    where: str = "",
+    stacked: bool = True,
+    max_pickles: int | None = None,
+    context: str = "",
+    depth: int = 0,
     note_stacked: bool = True,
 ) -> PickleSummary:
     """Walk every pickle from ``start``; add issues to ``result``; return a summary."""
@@ -115,23 +133,32 @@ def scan_pickle_stream(
                 summ.end = w.end
                 return summ
             summ.broken = True
-            result.add("low", "pickle.truncated",
-                       f"{prefix}pickle #{len(summ.walks)} at offset {w.start} is broken: {w.error}; "
-                       "everything before the break was judged")
+            result.add(
+                "low",
+                "pickle.truncated",
+                f"{prefix}pickle #{len(summ.walks)} at offset {w.start} is broken: {w.error}; "
+                "everything before the break was judged",
+            )
             break
         summ.complete += 1
         pos = w.end
         if len(summ.walks) > 1 and note_stacked:
-            result.add("info", "pickle.stacked",
-                       f"{prefix}pickle #{len(summ.walks)} follows the previous STOP at offset {w.start} "
-                       "(a loader calling load() again runs it)")
+            result.add(
+                "info",
+                "pickle.stacked",
+                f"{prefix}pickle #{len(summ.walks)} follows the previous STOP at offset {w.start} "
+                "(a loader calling load() again runs it)",
+            )
         if not stacked or pos >= end:
             break
         nxt = data[pos]
         if not (nxt == 0x80 or nxt in _P0_OPENERS):
             if max_pickles is None:
-                result.add("info", "pickle.trailing_data",
-                           f"{prefix}{end - pos} bytes of non-pickle data follow the last STOP at offset {pos}")
+                result.add(
+                    "info",
+                    "pickle.trailing_data",
+                    f"{prefix}{end - pos} bytes of non-pickle data follow the last STOP at offset {pos}",
+                )
             break
     summ.end = pos if not summ.walks else max(w.end for w in summ.walks)
     if summ.broken or (stacked and max_pickles is None and summ.end < end):
@@ -153,23 +180,31 @@ def _resync(data, pos: int, end: int, result, prefix, context, depth, summ) -> N
         tries += 1
         w = walk(data, nxt, end)
         if w.globals and (w.complete or len(w.globals) >= 1):
-            result.add("medium" if not w.complete else "low", "pickle.hidden_pickle",
-                       f"{prefix}a further pickle starts at offset {nxt}, after the break or "
-                       "trailing data; loaders that seek there would run it")
+            result.add(
+                "medium" if not w.complete else "low",
+                "pickle.hidden_pickle",
+                f"{prefix}a further pickle starts at offset {nxt}, after the break or "
+                "trailing data; loaders that seek there would run it",
+            )
             _judge_walk(w, result, prefix + f"hidden pickle at {nxt}: ", context, depth, summ)
             if w.complete:
                 cur = w.end
     for off, mod, name in heuristic_references(data, pos, end):
         v = gp.judge(mod, name)
         if v.action == "deny":
-            result.add("high", "pickle.hidden_reference",
-                       f"{prefix}bytes after the parseable pickle carry a pickle-encoded reference to "
-                       f"{gp.describe(mod, name)} at offset {off}: {v.reason}")
+            result.add(
+                "high",
+                "pickle.hidden_reference",
+                f"{prefix}bytes after the parseable pickle carry a pickle-encoded reference to "
+                f"{gp.describe(mod, name)} at offset {off}: {v.reason}",
+            )
 
 
 # GLOBAL/INST lines followed by an opcode that would use the global (MARK, PUT, MEMOIZE, an
 # argument...): prose and SQL such as "point\nFROM\n" do not continue like that
-_RE_GLOBAL = re.compile(rb"[ci]([A-Za-z_][\w.]{0,120})\n([A-Za-z_][\w.]{0,120})\n[()qp\x94NSVX\x8cKJIUTCB}\]\x85\x86\x87]")
+_RE_GLOBAL = re.compile(
+    rb"[ci]([A-Za-z_][\w.]{0,120})\n([A-Za-z_][\w.]{0,120})\n[()qp\x94NSVX\x8cKJIUTCB}\]\x85\x86\x87]"
+)
 _RE_STACK = re.compile(
     rb"(?:\x8c([\x01-\x7f])|X([\x01-\x7f])\x00\x00\x00)([A-Za-z_][\w.]{0,126})(?:\x94|q.|r....)?"
     rb"(?:\x8c([\x01-\x7f])|X([\x01-\x7f])\x00\x00\x00)([A-Za-z_][\w.]{0,126})(?:\x94|q.|r....)?\x93",
@@ -179,7 +214,7 @@ _RE_STACK = re.compile(
 
 def heuristic_references(data, start: int, end: int, cap: int = 64 << 20):
     """Yield (offset, module, name) for pickle-encoded global references in raw bytes."""
-    region = bytes(data[start:min(end, start + cap)])
+    region = bytes(data[start : min(end, start + cap)])
     for m in _RE_GLOBAL.finditer(region):
         yield start + m.start(), m.group(1).decode(), m.group(2).decode()
     for m in _RE_STACK.finditer(region):
@@ -197,8 +232,9 @@ def _args_repr(g: GlobalRef, calls: list[CallRef]) -> str:
     return ""
 
 
-def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, depth: int,
-                summ: PickleSummary) -> None:
+def _judge_walk(
+    w: WalkResult, result: ScanResult, prefix: str, context: str, depth: int, summ: PickleSummary
+) -> None:
     # aggregate usage per resolved name
     usage: dict[tuple[str, str], list[GlobalRef]] = {}
     for g in w.globals:
@@ -215,27 +251,39 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
         others = sum(r.refs for r in refs)
         where = f"{g.op} at offset {g.offset}"
         if g.dynamic:
-            result.add("high", "pickle.dynamic_global",
-                       f"{prefix}{g.op} at offset {g.offset} resolves a name computed at load time "
-                       f"({module}.{name}); scanners that read names statically are blind to it")
+            result.add(
+                "high",
+                "pickle.dynamic_global",
+                f"{prefix}{g.op} at offset {g.offset} resolves a name computed at load time "
+                f"({module}.{name}); scanners that read names statically are blind to it",
+            )
             continue
         if g.op == "EXT":
-            result.add("medium", "pickle.extension_code",
-                       f"{prefix}{where}: {name} of the copyreg extension registry resolves to whatever "
-                       "callable the loading process registered")
+            result.add(
+                "medium",
+                "pickle.extension_code",
+                f"{prefix}{where}: {name} of the copyreg extension registry resolves to whatever "
+                "callable the loading process registered",
+            )
             continue
         if context == "torchscript" and module.split(".")[0] == "__torch__":
             continue  # TorchScript classes, compiled from the archive's code/, never imported
         v = gp.judge(module, name)
         if v.action == "deny":
-            result.add(v.severity, "pickle.dangerous_global",
-                       f"{prefix}{gp.describe(module, name)} ({where}): {v.reason}{_args_repr(g, w.calls)}")
+            result.add(
+                v.severity,
+                "pickle.dangerous_global",
+                f"{prefix}{gp.describe(module, name)} ({where}): {v.reason}{_args_repr(g, w.calls)}",
+            )
         elif v.action == "unknown":
             if calls == 0 and others <= 0 and news > 0 and gp.is_user_module(module):
-                result.add("info", "pickle.custom_class",
-                           f"{prefix}{module}.{name} is a class from the user's own code, only rebuilt "
-                           "(NEWOBJ) and given state (BUILD); its code must already be installed to load "
-                           "this file (the usual torch.save(model) case)")
+                result.add(
+                    "info",
+                    "pickle.custom_class",
+                    f"{prefix}{module}.{name} is a class from the user's own code, only rebuilt "
+                    "(NEWOBJ) and given state (BUILD); its code must already be installed to load "
+                    "this file (the usual torch.save(model) case)",
+                )
             else:
                 use = []
                 if calls:
@@ -244,15 +292,21 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
                     use.append(f"instantiated {news}x")
                 if others > 0:
                     use.append("passed as a value")
-                result.add("medium", "pickle.unknown_global",
-                           f"{prefix}{module}.{name} ({where}, {', '.join(use) or 'imported'}): "
-                           f"{v.reason}{_args_repr(g, w.calls)}")
+                result.add(
+                    "medium",
+                    "pickle.unknown_global",
+                    f"{prefix}{module}.{name} ({where}, {', '.join(use) or 'imported'}): "
+                    f"{v.reason}{_args_repr(g, w.calls)}",
+                )
     for off, what in w.tamper:
         result.add("high", "pickle.global_tamper", f"{prefix}offset {off}: {what}")
     for c in w.dynamic_calls:
-        result.add("high", "pickle.dynamic_call",
-                   f"{prefix}{c.op} at offset {c.offset} calls a value computed at load time: "
-                   f"{short_repr(c)} (attribute-indirection chains hide the real target this way)")
+        result.add(
+            "high",
+            "pickle.dynamic_call",
+            f"{prefix}{c.op} at offset {c.offset} calls a value computed at load time: "
+            f"{short_repr(c)} (attribute-indirection chains hide the real target this way)",
+        )
     for c in w.calls:
         f = c.func
         if not isinstance(f, GlobalRef):
@@ -261,37 +315,68 @@ def _judge_walk(w: WalkResult, result: ScanResult, prefix: str, context: str, de
         if full.endswith("_ufunc_reconstruct") and isinstance(c.args, tuple):
             mod = c.args[0] if c.args else None
             nm = c.args[1] if len(c.args) > 1 else None
-            if not (isinstance(mod, str) and mod.split(".")[0] in ("numpy", "scipy")
-                    and isinstance(nm, str) and nm.isidentifier() and not nm.startswith("_")):
-                result.add("critical", "pickle.gadget",
-                           f"{prefix}{full} at offset {c.offset} imports an arbitrary module and "
-                           f"fetches an attribute: {short_repr(c)}")
+            if not (
+                isinstance(mod, str)
+                and mod.split(".")[0] in ("numpy", "scipy")
+                and isinstance(nm, str)
+                and nm.isidentifier()
+                and not nm.startswith("_")
+            ):
+                result.add(
+                    "critical",
+                    "pickle.gadget",
+                    f"{prefix}{full} at offset {c.offset} imports an arbitrary module and "
+                    f"fetches an attribute: {short_repr(c)}",
+                )
         if full == "builtins.type" and not (isinstance(c.args, tuple) and len(c.args) == 1):
-            result.add("high", "pickle.gadget",
-                       f"{prefix}builtins.type at offset {c.offset} creates a class at load time: {short_repr(c)}")
+            result.add(
+                "high",
+                "pickle.gadget",
+                f"{prefix}builtins.type at offset {c.offset} creates a class at load time: {short_repr(c)}",
+            )
         if full in ("functools.partial", "functools.partialmethod"):
             target = c.args[0] if isinstance(c.args, tuple) and c.args else None
-            if not (isinstance(target, GlobalRef) and not target.dynamic
-                    and gp.judge(target.module, target.name).action == "allow"):
-                result.add("high", "pickle.gadget",
-                           f"{prefix}{full} at offset {c.offset} wraps {short_repr(target)}: binding arguments to "
-                           "a callable that is not known-safe hides the real call (documented scanner bypass)")
+            if not (
+                isinstance(target, GlobalRef)
+                and not target.dynamic
+                and gp.judge(target.module, target.name).action == "allow"
+            ):
+                result.add(
+                    "high",
+                    "pickle.gadget",
+                    f"{prefix}{full} at offset {c.offset} wraps {short_repr(target)}: binding arguments to "
+                    "a callable that is not known-safe hides the real call (documented scanner bypass)",
+                )
         if full in NESTED_LOADERS and isinstance(c.args, tuple) and c.args:
             payload = c.args[0]
             if isinstance(payload, Blob):
                 payload = payload.bytes()
             if isinstance(payload, bytes | bytearray) and depth < MAX_DEPTH:
-                scan_pickle_stream(payload, result, where=f"{prefix}pickle nested in {full} argument",
-                                   context=context, depth=depth + 1)
+                scan_pickle_stream(
+                    payload,
+                    result,
+                    where=f"{prefix}pickle nested in {full} argument",
+                    context=context,
+                    depth=depth + 1,
+                )
             elif not isinstance(payload, bytes | bytearray):
-                result.add("high" if full != "torch.storage._load_from_bytes" else "medium",
-                           "pickle.nested_dynamic",
-                           f"{prefix}{full} at offset {c.offset} unpickles data built at load time "
-                           f"({short_repr(payload)}); it cannot be inspected statically")
+                result.add(
+                    "high" if full != "torch.storage._load_from_bytes" else "medium",
+                    "pickle.nested_dynamic",
+                    f"{prefix}{full} at offset {c.offset} unpickles data built at load time "
+                    f"({short_repr(payload)}); it cannot be inspected statically",
+                )
     for pid in w.persistent_ids[:1]:
-        if not (isinstance(pid, tuple) and pid and pid[0] in ("storage", "module")) and context not in ("torchscript",):
-            result.add("low", "pickle.persistent_id",
-                       f"{prefix}persistent ids (e.g. {short_repr(pid)}) are resolved by the loader's "
-                       "persistent_load, outside the pickle")
+        if not (
+            isinstance(pid, tuple) and pid and pid[0] in ("storage", "module")
+        ) and context not in ("torchscript",):
+            result.add(
+                "low",
+                "pickle.persistent_id",
+                f"{prefix}persistent ids (e.g. {short_repr(pid)}) are resolved by the loader's "
+                "persistent_load, outside the pickle",
+            )
     for sub in w.nested:
-        _judge_walk(sub, result, prefix + f"object-array pickle at {sub.start}: ", context, depth + 1, summ)
+        _judge_walk(
+            sub, result, prefix + f"object-array pickle at {sub.start}: ", context, depth + 1, summ
+        )

@@ -44,10 +44,10 @@ class GlobalRef:
         self.name = name
         self.offset = offset
         self.op = op
-        self.calls = 0   # used as the callable of REDUCE / INST / OBJ
-        self.news = 0    # used as the class of NEWOBJ / copyreg reconstructors
+        self.calls = 0  # used as the callable of REDUCE / INST / OBJ
+        self.news = 0  # used as the class of NEWOBJ / copyreg reconstructors
         self.pushes = 0  # times it landed on the stack (creation, GET, DUP)
-        self.pops = 0    # times it was discarded (POP, POP_MARK)
+        self.pops = 0  # times it was discarded (POP, POP_MARK)
         self.dynamic = dynamic
 
     @property
@@ -103,7 +103,7 @@ class Blob:
         self.length = length
 
     def bytes(self) -> bytes:
-        return bytes(self.data[self.start:self.start + self.length])
+        return bytes(self.data[self.start : self.start + self.length])
 
     def __repr__(self) -> str:
         return f"<{self.length} bytes>"
@@ -142,7 +142,10 @@ def short_repr(v, depth: int = 0, limit: int = 160) -> str:
             inner += ", ..."
         r = f"({inner})" if isinstance(v, tuple) else f"[{inner}]"
     elif isinstance(v, SDict):
-        inner = ", ".join(f"{short_repr(k, depth + 1, 40)}: {short_repr(x, depth + 1, 60)}" for k, x in v.pairs[:6])
+        inner = ", ".join(
+            f"{short_repr(k, depth + 1, 40)}: {short_repr(x, depth + 1, 60)}"
+            for k, x in v.pairs[:6]
+        )
         r = "{" + inner + (", ..." if len(v.pairs) > 6 else "") + "}"
     elif isinstance(v, CallRef):
         r = f"{short_repr(v.func, depth + 1)}({short_repr(v.args, depth + 1)[1:-1] if isinstance(v.args, tuple) else short_repr(v.args, depth + 1)})"
@@ -159,9 +162,23 @@ class PickleParseError(Exception):
 
 class WalkResult:
     __slots__ = (
-        "start", "end", "complete", "error", "protocol", "n_ops", "globals", "calls",
-        "builds", "tamper", "dynamic_calls", "ext_codes", "persistent_ids", "nested",
-        "top", "joblib_arrays", "notes",
+        "start",
+        "end",
+        "complete",
+        "error",
+        "protocol",
+        "n_ops",
+        "globals",
+        "calls",
+        "builds",
+        "tamper",
+        "dynamic_calls",
+        "ext_codes",
+        "persistent_ids",
+        "nested",
+        "top",
+        "joblib_arrays",
+        "notes",
     )
 
     def __init__(self, start: int):
@@ -184,13 +201,29 @@ class WalkResult:
         self.notes: list[str] = []
 
 
-_NEW_ARG0 = {"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__",
-             "copy_reg._reconstructor", "copy_reg.__newobj__"}
+_NEW_ARG0 = {
+    "copyreg._reconstructor",
+    "copyreg.__newobj__",
+    "copyreg.__newobj_ex__",
+    "copy_reg._reconstructor",
+    "copy_reg.__newobj__",
+}
 _NEW_ARG1 = {"torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type"}
 _JOBLIB_WRAPPERS = {"joblib.numpy_pickle.NumpyArrayWrapper"}
 
-_DTYPE_SIZES = {"b": 1, "i": None, "u": None, "f": None, "c": None, "S": 1, "U": 4, "V": 1,
-                "M": None, "m": None, "?": 1}
+_DTYPE_SIZES = {
+    "b": 1,
+    "i": None,
+    "u": None,
+    "f": None,
+    "c": None,
+    "S": 1,
+    "U": 4,
+    "V": 1,
+    "M": None,
+    "m": None,
+    "?": 1,
+}
 
 
 def _itemsize(dt) -> int | None:
@@ -271,8 +304,13 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
 
     def add_global(module, name, offset, op) -> GlobalRef:
         dyn = not (isinstance(module, str) and isinstance(name, str))
-        g = GlobalRef(module if isinstance(module, str) else f"<{short_repr(module)}>",
-                      name if isinstance(name, str) else f"<{short_repr(name)}>", offset, op, dyn)
+        g = GlobalRef(
+            module if isinstance(module, str) else f"<{short_repr(module)}>",
+            name if isinstance(name, str) else f"<{short_repr(name)}>",
+            offset,
+            op,
+            dyn,
+        )
         gl.append(g)
         return g
 
@@ -285,7 +323,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if n_ops > MAX_OPS:
                     raise PickleParseError("too many opcodes")
                 if len(stack) > MAX_STACK or len(memo) > MAX_STACK or len(metastack) > MAX_STACK:
-                    raise PickleParseError("stack or memo grows beyond any real checkpoint (resource exhaustion)")
+                    raise PickleParseError(
+                        "stack or memo grows beyond any real checkpoint (resource exhaustion)"
+                    )
             op = data[pos]
             opos = pos
             pos += 1
@@ -386,7 +426,12 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 inst = stack[-1]
                 res.builds += 1
                 if isinstance(inst, GlobalRef):
-                    res.tamper.append((opos, f"BUILD sets attributes on {inst.full} itself (a module-level class or function), altering code that runs later"))
+                    res.tamper.append(
+                        (
+                            opos,
+                            f"BUILD sets attributes on {inst.full} itself (a module-level class or function), altering code that runs later",
+                        )
+                    )
                     inst.pushes += 1
                 elif isinstance(inst, CallRef):
                     inst.state = state
@@ -413,7 +458,12 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             elif op == 0x63:  # GLOBAL
                 line1, pos = readline(pos)
                 line2, pos = readline(pos)
-                g = add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "GLOBAL")
+                g = add_global(
+                    line1.decode("utf-8", "replace"),
+                    line2.decode("utf-8", "replace"),
+                    opos,
+                    "GLOBAL",
+                )
                 g.pushes = 1
                 stack.append(g)
             elif op == 0x95:  # FRAME
@@ -458,7 +508,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     if len(d.pairs) < 100_000:
                         d.pairs.extend(zip(items[0::2], items[1::2], strict=False))
                 elif isinstance(d, GlobalRef):
-                    res.tamper.append((opos, f"SETITEMS writes into {d.full} (module-level object)"))
+                    res.tamper.append(
+                        (opos, f"SETITEMS writes into {d.full} (module-level object)")
+                    )
             elif op == 0x61:  # APPEND
                 take(2)
                 v = stack.pop()
@@ -467,7 +519,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     if len(lst) < 100_000:
                         lst.append(v)
                 elif isinstance(lst, GlobalRef):
-                    res.tamper.append((opos, f"APPEND calls {lst.full}.append (module-level object)"))
+                    res.tamper.append(
+                        (opos, f"APPEND calls {lst.full}.append (module-level object)")
+                    )
             elif op == 0x65:  # APPENDS
                 items = pop_mark()
                 if not stack:
@@ -477,7 +531,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     if len(lst) < 100_000:
                         lst.extend(items[:100_000])
                 elif isinstance(lst, GlobalRef):
-                    res.tamper.append((opos, f"APPENDS calls {lst.full}.extend (module-level object)"))
+                    res.tamper.append(
+                        (opos, f"APPENDS calls {lst.full}.extend (module-level object)")
+                    )
             elif op == 0x4E:  # NONE
                 stack.append(None)
             elif op == 0x88:  # NEWTRUE
@@ -628,7 +684,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 line1, pos = readline(pos)
                 line2, pos = readline(pos)
                 args = tuple(pop_mark())
-                g = add_global(line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "INST")
+                g = add_global(
+                    line1.decode("utf-8", "replace"), line2.decode("utf-8", "replace"), opos, "INST"
+                )
                 stack.append(make_call(g, args, "INST", opos))
             elif op == 0x6F:  # OBJ
                 items = pop_mark()
@@ -687,14 +745,24 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 raise PickleParseError(f"invalid opcode 0x{op:02x} at offset {opos}")
     except PickleParseError as exc:
         res.error = str(exc)
-    except (IndexError, ValueError, TypeError, struct.error, OverflowError, MemoryError, RecursionError) as exc:
+    except (
+        IndexError,
+        ValueError,
+        TypeError,
+        struct.error,
+        OverflowError,
+        MemoryError,
+        RecursionError,
+    ) as exc:
         res.error = f"malformed pickle near offset {pos}: {type(exc).__name__}: {exc}"
     res.end = pos
     res.n_ops = n_ops
     return res
 
 
-def _skip_joblib_array(data, pos: int, end: int, inst: CallRef, state, res: WalkResult, depth: int) -> int:
+def _skip_joblib_array(
+    data, pos: int, end: int, inst: CallRef, state, res: WalkResult, depth: int
+) -> int:
     """Return the offset after the raw array bytes joblib writes behind a NumpyArrayWrapper."""
     if not isinstance(state, SDict):
         raise PickleParseError("joblib NumpyArrayWrapper without a state dict")

@@ -51,16 +51,16 @@ def fields(buf, start: int = 0, end: int | None = None):
         elif wt == 1:
             if pos + 8 > end:
                 raise ProtoError("truncated fixed64")
-            yield fno, wt, int.from_bytes(bytes(buf[pos:pos + 8]), "little")
+            yield fno, wt, int.from_bytes(bytes(buf[pos : pos + 8]), "little")
             pos += 8
         elif wt == 5:
             if pos + 4 > end:
                 raise ProtoError("truncated fixed32")
-            yield fno, wt, int.from_bytes(bytes(buf[pos:pos + 4]), "little")
+            yield fno, wt, int.from_bytes(bytes(buf[pos : pos + 4]), "little")
             pos += 4
         else:
             raise ProtoError(f"unsupported wire type {wt}")
 
 
 def text(buf, span) -> str:
-    return bytes(buf[span[0]:span[1]]).decode("utf-8", "replace")
+    return bytes(buf[span[0] : span[1]]).decode("utf-8", "replace")

@@ -12,8 +12,19 @@ import json
 
 from .result import ScanResult, severity_rank
 
-SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
-VERDICT_STYLE = {"malicious": "bold red", "suspicious": "yellow", "error": "magenta", "clean": "green"}
+SARIF_LEVEL = {
+    "critical": "error",
+    "high": "error",
+    "medium": "warning",
+    "low": "note",
+    "info": "note",
+}
+VERDICT_STYLE = {
+    "malicious": "bold red",
+    "suspicious": "yellow",
+    "error": "magenta",
+    "clean": "green",
+}
 
 
 def to_json(results: list[ScanResult]) -> str:
@@ -29,14 +40,19 @@ def to_sarif(results: list[ScanResult]) -> dict:
         for i in r.issues:
             if i.severity == "info":
                 continue
-            rule = rules.setdefault(i.kind, {
-                "id": i.kind,
-                "name": i.kind.replace(".", "_"),
-                "shortDescription": {"text": i.kind.replace(".", ": ").replace("_", " ")},
-                "defaultConfiguration": {"level": SARIF_LEVEL[i.severity]},
-                "properties": {"security-severity": "0"},
-            })
-            sev_score = {"critical": "9.8", "high": "8.0", "medium": "5.0", "low": "2.0"}[i.severity]
+            rule = rules.setdefault(
+                i.kind,
+                {
+                    "id": i.kind,
+                    "name": i.kind.replace(".", "_"),
+                    "shortDescription": {"text": i.kind.replace(".", ": ").replace("_", " ")},
+                    "defaultConfiguration": {"level": SARIF_LEVEL[i.severity]},
+                    "properties": {"security-severity": "0"},
+                },
+            )
+            sev_score = {"critical": "9.8", "high": "8.0", "medium": "5.0", "low": "2.0"}[
+                i.severity
+            ]
             if float(sev_score) > float(rule["properties"]["security-severity"]):
                 rule["properties"]["security-severity"] = sev_score
                 rule["defaultConfiguration"]["level"] = SARIF_LEVEL[i.severity]
@@ -54,15 +70,19 @@ def to_sarif(results: list[ScanResult]) -> dict:
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "crownwatch-scan",
-                "version": __version__,
-                "informationUri": "https://github.com/crownwatch/crownwatch",
-                "rules": list(rules.values()),
-            }},
-            "results": out,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "crownwatch-scan",
+                        "version": __version__,
+                        "informationUri": "https://github.com/crownwatch/crownwatch",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": out,
+            }
+        ],
     }
 
 

@@ -21,8 +21,23 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 FORMATS = (
-    "pickle", "pytorch-zip", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz",
-    "keras", "h5", "savedmodel", "onnx", "gguf", "safetensors", "zip", "tar", "7z", "unknown",
+    "pickle",
+    "pytorch-zip",
+    "pytorch-legacy",
+    "torchscript",
+    "joblib",
+    "numpy",
+    "npz",
+    "keras",
+    "h5",
+    "savedmodel",
+    "onnx",
+    "gguf",
+    "safetensors",
+    "zip",
+    "tar",
+    "7z",
+    "unknown",
 )
 
 
@@ -60,8 +75,14 @@ class Issue:
 class ScanResult:
     __slots__ = ("path", "format", "issues", "error", "sha256")
 
-    def __init__(self, path: str, format: str = "unknown", issues: list[Issue] | None = None,
-                 error: bool = False, sha256: str | None = None):
+    def __init__(
+        self,
+        path: str,
+        format: str = "unknown",
+        issues: list[Issue] | None = None,
+        error: bool = False,
+        sha256: str | None = None,
+    ):
         self.path = path
         self.format = format
         self.issues: list[Issue] = list(issues or [])

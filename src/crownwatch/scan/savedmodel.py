@@ -18,11 +18,24 @@ from .protowire import ProtoError, fields, text
 from .result import ScanResult
 
 PY_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc"}
-FILE_OPS = {"ReadFile", "WriteFile", "MatchingFiles", "DeleteFile", "ImmutableConst",
-            "WholeFileReader", "WholeFileReaderV2", "FixedLengthRecordReader", "TextLineReader",
-            "TFRecordReader", "Save", "SaveSlices", "Restore",
-            "RestoreSlice", "LoadAndRemapMatrix",
-            "CreateSummaryFileWriter"}
+FILE_OPS = {
+    "ReadFile",
+    "WriteFile",
+    "MatchingFiles",
+    "DeleteFile",
+    "ImmutableConst",
+    "WholeFileReader",
+    "WholeFileReaderV2",
+    "FixedLengthRecordReader",
+    "TextLineReader",
+    "TFRecordReader",
+    "Save",
+    "SaveSlices",
+    "Restore",
+    "RestoreSlice",
+    "LoadAndRemapMatrix",
+    "CreateSummaryFileWriter",
+}
 NET_OPS = {"DecodeProtoV2", "EncodeProto"}  # noted only
 
 
@@ -40,11 +53,17 @@ def scan_savedmodel(data, res: ScanResult, name: str) -> bool:
         return False
     for op, count in sorted(ops.items()):
         if op in PY_OPS:
-            res.add("critical", "savedmodel.python_op",
-                    f"graph uses {op} ({count}x): the op calls a Python function when the graph runs")
+            res.add(
+                "critical",
+                "savedmodel.python_op",
+                f"graph uses {op} ({count}x): the op calls a Python function when the graph runs",
+            )
         elif op in FILE_OPS:
-            res.add("high", "savedmodel.file_op",
-                    f"graph uses {op} ({count}x): the model reads or writes files when it runs")
+            res.add(
+                "high",
+                "savedmodel.file_op",
+                f"graph uses {op} ({count}x): the model reads or writes files when it runs",
+            )
     return True
 
 
@@ -98,7 +117,7 @@ def _keras_metadata(data, res: ScanResult) -> bool:
             for _fno, wt, v in fields(data, s, e):
                 if wt != 2:
                     continue
-                raw = bytes(data[v[0]:v[1]])
+                raw = bytes(data[v[0] : v[1]])
                 if raw[:1] == b"{":
                     try:
                         cfg = json.loads(raw.decode("utf-8"))

@@ -37,8 +37,15 @@ _OPENERS = {bytes([b]) for b in _P0_OPENERS}
 COMPRESSED = ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-zf", "lz4", "zstd")
 
 EXT_HINTS = {
-    ".safetensors": "safetensors", ".gguf": "gguf", ".onnx": "onnx", ".npy": "numpy",
-    ".npz": "npz", ".h5": "h5", ".hdf5": "h5", ".keras": "keras", ".pkl": "pickle",
+    ".safetensors": "safetensors",
+    ".gguf": "gguf",
+    ".onnx": "onnx",
+    ".npy": "numpy",
+    ".npz": "npz",
+    ".h5": "h5",
+    ".hdf5": "h5",
+    ".keras": "keras",
+    ".pkl": "pickle",
     ".pickle": "pickle",
 }
 
@@ -102,14 +109,15 @@ def _sha256(data) -> str:
     mv = memoryview(data)
     try:
         for i in range(0, len(mv), 1 << 22):
-            h.update(mv[i:i + (1 << 22)])
+            h.update(mv[i : i + (1 << 22)])
     finally:
         mv.release()
     return h.hexdigest()
 
 
-def scan_data(data, vpath: str, ctx: Ctx, res: ScanResult, depth: int, name: str,
-              fs_path: str | None = None) -> None:
+def scan_data(
+    data, vpath: str, ctx: Ctx, res: ScanResult, depth: int, name: str, fs_path: str | None = None
+) -> None:
     size = len(data)
     head = bytes(data[:4096])
     kind = sniff(head, name, size)
@@ -119,12 +127,24 @@ def scan_data(data, vpath: str, ctx: Ctx, res: ScanResult, depth: int, name: str
         res.error = True
         res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
     hint = EXT_HINTS.get(os.path.splitext(name.lower())[1])
-    if hint and res.format not in ("unknown",) and hint != res.format and not (
-        hint == "pickle" and res.format in ("joblib", "pytorch-legacy")) and not (
-        hint == "h5" and res.format == "h5") and not (hint == "npz" and res.format == "zip"):
-        res.add("low", "format.mismatch",
-                f"the name says {hint} but the content is {res.format}; formats are sniffed from content")
-    if res.verdict not in ("clean", "error") and res.sha256 is None and not isinstance(data, mmap.mmap):
+    if (
+        hint
+        and res.format not in ("unknown",)
+        and hint != res.format
+        and not (hint == "pickle" and res.format in ("joblib", "pytorch-legacy"))
+        and not (hint == "h5" and res.format == "h5")
+        and not (hint == "npz" and res.format == "zip")
+    ):
+        res.add(
+            "low",
+            "format.mismatch",
+            f"the name says {hint} but the content is {res.format}; formats are sniffed from content",
+        )
+    if (
+        res.verdict not in ("clean", "error")
+        and res.sha256 is None
+        and not isinstance(data, mmap.mmap)
+    ):
         res.sha256 = _sha256(data)
 
 
@@ -169,7 +189,9 @@ def _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head) -> None:
 
         if not scan_savedmodel(data, res, name):
             res.format = "unknown"
-            res.add("info", "format.not_model", "named like a protobuf model but does not parse as one")
+            res.add(
+                "info", "format.not_model", "named like a protobuf model but does not parse as one"
+            )
     elif kind == "tar":
         from .containers import scan_tar
 
@@ -182,7 +204,9 @@ def _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head) -> None:
         _scan_compressed(kind, data, vpath, ctx, res, depth, name)
     else:
         res.format = "unknown"
-        if head[:1] in _OPENERS and scan_raw_references(data, res):  # e.g. truncated protocol-0 pickle
+        if head[:1] in _OPENERS and scan_raw_references(
+            data, res
+        ):  # e.g. truncated protocol-0 pickle
             res.format = "pickle"
         else:
             res.add("info", "format.not_model", "not a recognised model artifact (content sniffed)")
@@ -198,8 +222,11 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
     except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError ...
         res.format = "unknown"
         if kind in WEAK_MAGIC:  # two or three bytes of magic: most likely not compressed at all
-            res.add("info", "format.not_model",
-                    f"not a recognised model artifact (starts like a {kind} stream but is not one)")
+            res.add(
+                "info",
+                "format.not_model",
+                f"not a recognised model artifact (starts like a {kind} stream but is not one)",
+            )
             return
         res.error = True
         res.add("low", "archive.unreadable", f"{kind} stream could not be decompressed: {exc}")
@@ -210,15 +237,20 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
     base = name[: -len(posixpath.splitext(name)[1])] if "." in name else name
     scan_data(inner, vpath, ctx, res, depth + 1, base)
     res.sha256 = None  # the file's hash, not the decompressed stream's
-    res.add("info", "format.compressed", f"{kind}-compressed; decompressed {len(inner)} bytes in memory")
+    res.add(
+        "info", "format.compressed", f"{kind}-compressed; decompressed {len(inner)} bytes in memory"
+    )
 
 
 def _polyglot_zip(data, vpath, ctx, res, depth) -> None:
-    tail = bytes(data[max(0, len(data) - 65557):])
+    tail = bytes(data[max(0, len(data) - 65557) :])
     if b"PK\x05\x06" in tail and b"PK\x01\x02" in bytes(data):
-        res.add("medium", "format.polyglot",
-                "the file is a pickle and also carries a zip archive at its end; different loaders "
-                "see different content")
+        res.add(
+            "medium",
+            "format.polyglot",
+            "the file is a pickle and also carries a zip archive at its end; different loaders "
+            "see different content",
+        )
         from .containers import scan_zip
 
         sub = ScanResult(vpath + "!<zip>")

@@ -38,7 +38,7 @@ class _R:
     def take(self, n: int) -> bytes:
         if n < 0 or self.p + n > len(self.b):
             raise Unsupported("truncated header")
-        v = self.b[self.p:self.p + n]
+        v = self.b[self.p : self.p + n]
         self.p += n
         return v
 
@@ -156,7 +156,9 @@ def _streams(r: _R) -> tuple[int, list[int], list[Folder], list[list[int]]]:
                     sizes.append(part)
                 t = r.byte()
             else:
-                sizes = [[f.unpack_sizes[0]] if c else [] for f, c in zip(folders, counts, strict=True)]
+                sizes = [
+                    [f.unpack_sizes[0]] if c else [] for f, c in zip(folders, counts, strict=True)
+                ]
             while t != 0x00:
                 if t == 0x0A:
                     r.digests(sum(1 for c in counts for _ in range(c)))
@@ -196,7 +198,7 @@ def _filters(f: Folder) -> list[dict]:
 def _decode(data, start: int, size: int, f: Folder, limit: int) -> bytes:
     if start < 0 or size < 0 or start + size > len(data):
         raise Unsupported("packed stream outside the file")
-    raw = bytes(data[start:start + size])
+    raw = bytes(data[start : start + size])
     chain = _filters(f)
     out_size = f.unpack_sizes[0]
     if out_size > limit:
@@ -218,7 +220,7 @@ def read_7z(data, limit: int) -> list[tuple[str, bytes]]:
     hstart = 32 + off
     if size == 0 or size > 64 << 20 or hstart + size > len(data):
         raise Unsupported("header outside the file")
-    header = bytes(data[hstart:hstart + size])
+    header = bytes(data[hstart : hstart + size])
     for _ in range(4):
         r = _R(header)
         pid = r.byte()
@@ -281,7 +283,7 @@ def read_7z(data, limit: int) -> list[tuple[str, bytes]]:
         for s in sub[i] if i < len(sub) else [len(blob)]:
             if s < 0 or q + s > len(blob):
                 raise Unsupported("substream sizes")
-            contents.append(blob[q:q + s])
+            contents.append(blob[q : q + s])
             q += s
     out = []
     k = 0

@@ -49,7 +49,12 @@ def sniff(head: bytes, name: str = "", size: int | None = None) -> str:
         return "bz2"
     if head.startswith(b"ZF0x"):  # joblib < 0.10 zlib container
         return "zlib-zf"
-    if len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA) and (head[0] * 256 + head[1]) % 31 == 0:
+    if (
+        len(head) >= 2
+        and head[0] == 0x78
+        and head[1] in (0x01, 0x5E, 0x9C, 0xDA)
+        and (head[0] * 256 + head[1]) % 31 == 0
+    ):
         return "zlib"
     if is_safetensors(head, size):
         return "safetensors"
@@ -62,7 +67,7 @@ def sniff(head: bytes, name: str = "", size: int | None = None) -> str:
         if usize == 0xFFFFFFFFFFFFFFFF or usize < (1 << 40):
             return "lzma"
     for off in (512, 1024, 2048):  # HDF5 user block
-        if head[off:off + 8] == HDF5_MAGIC:
+        if head[off : off + 8] == HDF5_MAGIC:
             return "h5"
     if lname.endswith((".pb",)) or lname in ("saved_model.pb", "keras_metadata.pb"):
         return "savedmodel"

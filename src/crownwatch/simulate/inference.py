@@ -72,61 +72,157 @@ ZONES = ((-8, 22), (-5, 25), (0, 12), (1, 14), (5.5, 10), (8, 10), (9, 7))
 
 _NAMES = ("Priya", "Tom", "Ana", "Kenji", "Fatima", "Lukas", "Mei", "Diego", "Sara", "Omar")
 _LANGS = ("Python", "TypeScript", "Go", "Rust", "Java", "SQL", "C++", "Bash")
-_ERRORS = ("KeyError", "a null pointer exception", "TypeError: undefined is not a function",
-           "a segfault", "a deadlock", "an off-by-one error", "ModuleNotFoundError")
-_CODE_TASKS = ("parse a CSV with quoted fields", "retry an HTTP call with backoff",
-               "read a large file line by line", "debounce a function",
-               "paginate a REST API", "hash a password safely", "merge two sorted lists",
-               "run tasks concurrently with a limit", "validate an email address",
-               "write a unit test for a date helper", "connect to Postgres with a pool")
-_CITIES = ("Lisbon", "Kyoto", "Mexico City", "Edinburgh", "Hanoi", "Cape Town", "Montreal",
-           "Istanbul", "Seoul", "Buenos Aires", "Prague", "Nairobi")
-_DISHES = ("a vegetarian lasagne", "pad thai", "sourdough bread", "a quick weeknight curry",
-           "banana bread", "ramen broth", "a birthday cake for 12", "overnight oats")
-_WRITING = ("a cover letter for a data analyst job", "a toast for my sister's wedding",
-            "a short story about a lighthouse keeper", "a LinkedIn post about our launch",
-            "a polite email asking my landlord to fix the heating", "a haiku about autumn",
-            "product copy for handmade candles", "a speech for a retirement party")
-_STUDY = ("photosynthesis", "the causes of the First World War", "supply and demand",
-          "how vaccines work", "the French subjunctive", "Bayes' theorem",
-          "plate tectonics", "the Krebs cycle", "how interest rates affect inflation")
-_WORK = ("a project kickoff agenda", "OKRs for a support team", "a quarterly sales summary",
-         "a job description for a backend engineer", "a customer churn analysis plan",
-         "meeting notes into action items", "a budget for a team offsite")
-_HEALTH = ("lower back pain from sitting", "getting better sleep", "a beginner 5k plan",
-           "healthy snacks for work", "managing stress before exams")
+_ERRORS = (
+    "KeyError",
+    "a null pointer exception",
+    "TypeError: undefined is not a function",
+    "a segfault",
+    "a deadlock",
+    "an off-by-one error",
+    "ModuleNotFoundError",
+)
+_CODE_TASKS = (
+    "parse a CSV with quoted fields",
+    "retry an HTTP call with backoff",
+    "read a large file line by line",
+    "debounce a function",
+    "paginate a REST API",
+    "hash a password safely",
+    "merge two sorted lists",
+    "run tasks concurrently with a limit",
+    "validate an email address",
+    "write a unit test for a date helper",
+    "connect to Postgres with a pool",
+)
+_CITIES = (
+    "Lisbon",
+    "Kyoto",
+    "Mexico City",
+    "Edinburgh",
+    "Hanoi",
+    "Cape Town",
+    "Montreal",
+    "Istanbul",
+    "Seoul",
+    "Buenos Aires",
+    "Prague",
+    "Nairobi",
+)
+_DISHES = (
+    "a vegetarian lasagne",
+    "pad thai",
+    "sourdough bread",
+    "a quick weeknight curry",
+    "banana bread",
+    "ramen broth",
+    "a birthday cake for 12",
+    "overnight oats",
+)
+_WRITING = (
+    "a cover letter for a data analyst job",
+    "a toast for my sister's wedding",
+    "a short story about a lighthouse keeper",
+    "a LinkedIn post about our launch",
+    "a polite email asking my landlord to fix the heating",
+    "a haiku about autumn",
+    "product copy for handmade candles",
+    "a speech for a retirement party",
+)
+_STUDY = (
+    "photosynthesis",
+    "the causes of the First World War",
+    "supply and demand",
+    "how vaccines work",
+    "the French subjunctive",
+    "Bayes' theorem",
+    "plate tectonics",
+    "the Krebs cycle",
+    "how interest rates affect inflation",
+)
+_WORK = (
+    "a project kickoff agenda",
+    "OKRs for a support team",
+    "a quarterly sales summary",
+    "a job description for a backend engineer",
+    "a customer churn analysis plan",
+    "meeting notes into action items",
+    "a budget for a team offsite",
+)
+_HEALTH = (
+    "lower back pain from sitting",
+    "getting better sleep",
+    "a beginner 5k plan",
+    "healthy snacks for work",
+    "managing stress before exams",
+)
 
 _BENIGN_FORMS = {
-    "writing": ("Can you help me write {w}?", "Write {w}. Keep it under 200 words.",
-                "I need {w}, friendly tone please", "draft {w} for me"),
-    "code": ("How do I {c} in {l}?", "Why am I getting {e} in my {l} code?\n```\n{snip}\n```",
-             "Can you review this {l} function and suggest improvements?\n```\n{snip}\n```",
-             "what's the idiomatic way to {c} in {l}"),
-    "travel": ("Plan a 4 day trip to {city} on a mid budget", "What should I not miss in {city}?",
-               "Is {city} good to visit in March? travelling with kids"),
-    "cooking": ("Give me a recipe for {dish}", "How do I make {dish} without an oven?",
-                "what can I substitute for eggs in {dish}"),
-    "study": ("Explain {s} like I'm 15", "Can you summarise {s} in 5 bullet points?",
-              "I have an exam on {s} tomorrow, quiz me"),
-    "work": ("Help me put together {k}", "Turn these into {k}: {notes}",
-             "Can you make {k}? our team is {n} people"),
+    "writing": (
+        "Can you help me write {w}?",
+        "Write {w}. Keep it under 200 words.",
+        "I need {w}, friendly tone please",
+        "draft {w} for me",
+    ),
+    "code": (
+        "How do I {c} in {l}?",
+        "Why am I getting {e} in my {l} code?\n```\n{snip}\n```",
+        "Can you review this {l} function and suggest improvements?\n```\n{snip}\n```",
+        "what's the idiomatic way to {c} in {l}",
+    ),
+    "travel": (
+        "Plan a 4 day trip to {city} on a mid budget",
+        "What should I not miss in {city}?",
+        "Is {city} good to visit in March? travelling with kids",
+    ),
+    "cooking": (
+        "Give me a recipe for {dish}",
+        "How do I make {dish} without an oven?",
+        "what can I substitute for eggs in {dish}",
+    ),
+    "study": (
+        "Explain {s} like I'm 15",
+        "Can you summarise {s} in 5 bullet points?",
+        "I have an exam on {s} tomorrow, quiz me",
+    ),
+    "work": (
+        "Help me put together {k}",
+        "Turn these into {k}: {notes}",
+        "Can you make {k}? our team is {n} people",
+    ),
     "health": ("Any tips for {h}?", "I've been struggling with {h}, what can I try?"),
     "translation": ("Translate into Spanish: {notes}", "How do you say '{notes}' in Japanese?"),
-    "chat": ("what's a good name for a golden retriever puppy", "tell me a fun fact about octopuses",
-             "I'm bored, suggest a board game for 4 people", "who would win, a bear or a gorilla?",
-             "recommend a sci-fi book like {book}"),
+    "chat": (
+        "what's a good name for a golden retriever puppy",
+        "tell me a fun fact about octopuses",
+        "I'm bored, suggest a board game for 4 people",
+        "who would win, a bear or a gorilla?",
+        "recommend a sci-fi book like {book}",
+    ),
 }
 _BOOKS = ("The Martian", "Dune", "Project Hail Mary", "Hyperion", "The Three-Body Problem")
-_NOTES = ("ship date moved to Friday", "need two more reviewers", "the meeting is at 3pm",
-          "please bring the signed forms", "our office will be closed on Monday")
-_FOLLOWUPS = ("Thanks! Can you make it shorter?", "Can you explain the second part again?",
-              "ok and what if {x}?", "Great, now give me three alternatives",
-              "that didn't work, I still get an error", "can you add comments to that?",
-              "make it more formal", "perfect. what about {x}?")
-_SNIPPETS = ("def load(path):\n    with open(path) as f:\n        return json.load(f)[0]",
-             "for (let i = 0; i <= items.length; i++) { total += items[i].price }",
-             "rows = db.query(sql)\nfor r in rows: print(r['id'])",
-             "func main() {\n  ch := make(chan int)\n  ch <- 1\n}")
+_NOTES = (
+    "ship date moved to Friday",
+    "need two more reviewers",
+    "the meeting is at 3pm",
+    "please bring the signed forms",
+    "our office will be closed on Monday",
+)
+_FOLLOWUPS = (
+    "Thanks! Can you make it shorter?",
+    "Can you explain the second part again?",
+    "ok and what if {x}?",
+    "Great, now give me three alternatives",
+    "that didn't work, I still get an error",
+    "can you add comments to that?",
+    "make it more formal",
+    "perfect. what about {x}?",
+)
+_SNIPPETS = (
+    "def load(path):\n    with open(path) as f:\n        return json.load(f)[0]",
+    "for (let i = 0; i <= items.length; i++) { total += items[i].price }",
+    "rows = db.query(sql)\nfor r in rows: print(r['id'])",
+    "func main() {\n  ch := make(chan int)\n  ch <- 1\n}",
+)
 
 # Distillation templates: fixed scaffolding around a varying problem — what a
 # data-generation script sends. Chain-of-thought elicitation is the point.
@@ -156,41 +252,76 @@ _DISTILL_FORMS = {
         "about each, then give a preference score.\n\nQ: {p}\nA: {r}\nB: {r2}",
     ),
 }
-_GOALS = ("find the three cheapest flights from {city} next month and compare them",
-          "set up a CI pipeline for a {l} repository and fix failing tests",
-          "scrape the product catalogue and summarise price changes",
-          "debug why the {l} service returns 500 under load and patch it",
-          "book a meeting room and send invites to the team")
+_GOALS = (
+    "find the three cheapest flights from {city} next month and compare them",
+    "set up a CI pipeline for a {l} repository and fix failing tests",
+    "scrape the product catalogue and summarise price changes",
+    "debug why the {l} service returns 500 under load and patch it",
+    "book a meeting room and send invites to the team",
+)
 
 
 def _math_problem(rng: random.Random) -> str:
     a, b, c = rng.randint(2, 99), rng.randint(2, 99), rng.randint(2, 30)
-    return rng.choice((
-        f"A train travels {a} km at {b} km/h and then {c} km at {a} km/h. What is its average speed?",
-        f"Find all integers x such that x^2 - {a}x + {b} is divisible by {c}.",
-        f"Prove that the sum of the first {a} odd numbers is a perfect square.",
-        f"A bag has {a} red and {b} blue marbles. {c} are drawn without replacement. "
-        f"What is the probability that exactly two are red?",
-        f"Evaluate the integral of x^{c % 5 + 2} * e^x from 0 to {a % 7 + 1}.",
-        f"Solve for x: {a}x + {b} = {c}x - {a + b}.",
-    ))
+    return rng.choice(
+        (
+            f"A train travels {a} km at {b} km/h and then {c} km at {a} km/h. What is its average speed?",
+            f"Find all integers x such that x^2 - {a}x + {b} is divisible by {c}.",
+            f"Prove that the sum of the first {a} odd numbers is a perfect square.",
+            f"A bag has {a} red and {b} blue marbles. {c} are drawn without replacement. "
+            f"What is the probability that exactly two are red?",
+            f"Evaluate the integral of x^{c % 5 + 2} * e^x from 0 to {a % 7 + 1}.",
+            f"Solve for x: {a}x + {b} = {c}x - {a + b}.",
+        )
+    )
 
 
 def _fill(rng: random.Random, form: str) -> str:
     return form.format(
-        w=rng.choice(_WRITING), c=rng.choice(_CODE_TASKS), l=rng.choice(_LANGS),
-        e=rng.choice(_ERRORS), snip=rng.choice(_SNIPPETS), city=rng.choice(_CITIES),
-        dish=rng.choice(_DISHES), s=rng.choice(_STUDY), k=rng.choice(_WORK),
-        notes=rng.choice(_NOTES), n=rng.randint(3, 40), h=rng.choice(_HEALTH),
-        book=rng.choice(_BOOKS), x=rng.choice(_CITIES + _LANGS + _DISHES),
-        p=_math_problem(rng), r=_math_problem(rng), r2=_math_problem(rng),
+        w=rng.choice(_WRITING),
+        c=rng.choice(_CODE_TASKS),
+        l=rng.choice(_LANGS),
+        e=rng.choice(_ERRORS),
+        snip=rng.choice(_SNIPPETS),
+        city=rng.choice(_CITIES),
+        dish=rng.choice(_DISHES),
+        s=rng.choice(_STUDY),
+        k=rng.choice(_WORK),
+        notes=rng.choice(_NOTES),
+        n=rng.randint(3, 40),
+        h=rng.choice(_HEALTH),
+        book=rng.choice(_BOOKS),
+        x=rng.choice(_CITIES + _LANGS + _DISHES),
+        p=_math_problem(rng),
+        r=_math_problem(rng),
+        r2=_math_problem(rng),
         g=rng.choice(_GOALS).format(city=rng.choice(_CITIES), l=rng.choice(_LANGS)),
     )
 
 
 def _reply(rng: random.Random, words: int) -> str:
-    vocab = ("the", "you", "can", "this", "step", "result", "so", "then", "value", "here",
-             "use", "file", "time", "make", "it", "a", "of", "to", "is", "and")
+    vocab = (
+        "the",
+        "you",
+        "can",
+        "this",
+        "step",
+        "result",
+        "so",
+        "then",
+        "value",
+        "here",
+        "use",
+        "file",
+        "time",
+        "make",
+        "it",
+        "a",
+        "of",
+        "to",
+        "is",
+        "and",
+    )
     return " ".join(rng.choice(vocab) for _ in range(max(3, words)))
 
 
@@ -204,7 +335,9 @@ class _Ids:
 
     def make(self, prefix: str, n: int = 12) -> str:
         while True:
-            v = prefix + "".join(self.rng.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+            v = prefix + "".join(
+                self.rng.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(n)
+            )
             if v not in self.used:
                 self.used.add(v)
                 return v
@@ -253,9 +386,22 @@ class _Writer:
         self.release = release
         self.count = 0
 
-    def request(self, acct: _Account, t: datetime, messages: list[dict], *, model: str,
-                max_tokens=None, temperature=None, n=1, out_tokens: int, ip=None, key=None,
-                status=200, tools=False) -> None:
+    def request(
+        self,
+        acct: _Account,
+        t: datetime,
+        messages: list[dict],
+        *,
+        model: str,
+        max_tokens=None,
+        temperature=None,
+        n=1,
+        out_tokens: int,
+        ip=None,
+        key=None,
+        status=200,
+        tools=False,
+    ) -> None:
         rec = {
             "timestamp": _ts(t),
             "request_id": "req_" + f"{self.rng.getrandbits(64):016x}",
@@ -276,8 +422,10 @@ class _Writer:
             "account_created_at": _ts(acct.created),
         }
         if tools:
-            rec["tools"] = [{"type": "function", "function": {"name": "run_tests"}},
-                            {"type": "function", "function": {"name": "read_file"}}]
+            rec["tools"] = [
+                {"type": "function", "function": {"name": "run_tests"}},
+                {"type": "function", "function": {"name": "read_file"}},
+            ]
         # Real logs omit what the client did not send.
         for k in ("org_id", "billing_id", "max_tokens", "temperature"):
             if rec[k] is None and self.rng.random() < 0.5:
@@ -327,9 +475,18 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def _conversation(w: _Writer, acct: _Account, t: datetime, topics: list[str], *,
-                  model: str | None = None, tools: bool = False, max_turns: int = 5,
-                  ip=None, system: str | None = None) -> datetime:
+def _conversation(
+    w: _Writer,
+    acct: _Account,
+    t: datetime,
+    topics: list[str],
+    *,
+    model: str | None = None,
+    tools: bool = False,
+    max_turns: int = 5,
+    ip=None,
+    system: str | None = None,
+) -> datetime:
     """One human conversation: each request carries the history so far."""
     rng = w.rng
     topic = rng.choice(topics)
@@ -341,14 +498,27 @@ def _conversation(w: _Writer, acct: _Account, t: datetime, topics: list[str], *,
     mt = rng.choice((None, None, None, 1024, 2048, 4096))
     temp = rng.choice((None, None, 0.7, 1.0, 0.5))
     for i in range(turns):
-        content = _fill(rng, rng.choice(_BENIGN_FORMS[topic])) if i == 0 else _fill(rng, rng.choice(_FOLLOWUPS))
+        content = (
+            _fill(rng, rng.choice(_BENIGN_FORMS[topic]))
+            if i == 0
+            else _fill(rng, rng.choice(_FOLLOWUPS))
+        )
         msgs.append({"role": "user", "content": content})
         out = max(12, int(rng.lognormvariate(5.3, 0.8)))
         if mt:
             out = min(out, mt)
-        w.request(acct, t, list(msgs), model=model, max_tokens=mt, temperature=temp,
-                  out_tokens=out, ip=ip, tools=tools,
-                  status=200 if rng.random() > 0.01 else 429)
+        w.request(
+            acct,
+            t,
+            list(msgs),
+            model=model,
+            max_tokens=mt,
+            temperature=temp,
+            out_tokens=out,
+            ip=ip,
+            tools=tools,
+            status=200 if rng.random() > 0.01 else 429,
+        )
         msgs.append({"role": "assistant", "content": _reply(rng, min(out, 120))})
         t += timedelta(seconds=rng.uniform(20, 240) + out / 40)
     return t
@@ -359,19 +529,42 @@ def _distill_prompt(rng: random.Random, kinds: tuple[str, ...]) -> tuple[str, st
     return kind, _fill(rng, rng.choice(_DISTILL_FORMS[kind]))
 
 
-def _distill_request(w: _Writer, acct: _Account, t: datetime, kinds, *, model: str, ip=None,
-                     sweep: bool = True, n_max: int = 4) -> None:
+def _distill_request(
+    w: _Writer,
+    acct: _Account,
+    t: datetime,
+    kinds,
+    *,
+    model: str,
+    ip=None,
+    sweep: bool = True,
+    n_max: int = 4,
+) -> None:
     rng = w.rng
     _, prompt = _distill_prompt(rng, kinds)
     cap = MAX_TOKENS_CAP[model]
-    msgs = [{"role": "system", "content": "You are a world-class reasoning assistant. Always show "
-             "your full internal reasoning."}, {"role": "user", "content": prompt}]
+    msgs = [
+        {
+            "role": "system",
+            "content": "You are a world-class reasoning assistant. Always show "
+            "your full internal reasoning.",
+        },
+        {"role": "user", "content": prompt},
+    ]
     temps = (0.0, 0.3, 0.7, 1.0) if sweep else (rng.choice((0.6, 0.7, 0.8)),)
     repeats = rng.choice((1, 1, 2, len(temps))) if sweep else 1
     for temp in temps[:repeats]:
-        w.request(acct, t, msgs, model=model, max_tokens=cap, temperature=temp,
-                  n=rng.choice((1, 1, n_max)) if n_max > 1 else 1,
-                  out_tokens=int(cap * rng.uniform(0.45, 1.0)), ip=ip)
+        w.request(
+            acct,
+            t,
+            msgs,
+            model=model,
+            max_tokens=cap,
+            temperature=temp,
+            n=rng.choice((1, 1, n_max)) if n_max > 1 else 1,
+            out_tokens=int(cap * rng.uniform(0.45, 1.0)),
+            ip=ip,
+        )
         t += timedelta(seconds=rng.uniform(0.5, 3))
 
 
@@ -382,7 +575,10 @@ class AttackStyle:
     controls, for evaluations that should not meet the same attack every time."""
 
     distillers: int = 2
-    distiller_kinds: tuple[tuple[str, ...], ...] = (("math", "code", "agentic"), ("rubric", "code", "math"))
+    distiller_kinds: tuple[tuple[str, ...], ...] = (
+        ("math", "code", "agentic"),
+        ("rubric", "code", "math"),
+    )
     distiller_gap_s: tuple[float, float] = (40.0, 60.0)  # seconds between harvest requests
     distiller_cover: float = 0.0  # share of ordinary chat mixed in
     distiller_hours: float = 24.0  # hours a day it runs (from a random start hour)
@@ -414,7 +610,9 @@ class AttackStyle:
             hydra_shifts=tuple(round(start + k * 24 / shifts, 2) for k in range(shifts)),
             hydra_shift_h=r.uniform(1.5, 3.0),
             hydra_harvest=r.choice((0.15, 0.2, 0.3, 0.4)),
-            hydra_clients=("python-httpx/0.27.2",) if r.random() < 0.5 else tuple(r.sample(BENIGN_UAS, 3)),
+            hydra_clients=("python-httpx/0.27.2",)
+            if r.random() < 0.5
+            else tuple(r.sample(BENIGN_UAS, 3)),
         )
 
     def distiller_dict(self) -> dict:
@@ -424,7 +622,9 @@ class AttackStyle:
         return {k: v for k, v in asdict(self).items() if k.startswith("hydra")}
 
 
-def _plant_distillers(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, end: datetime) -> list[str]:
+def _plant_distillers(
+    w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, end: datetime
+) -> list[str]:
     """Single accounts harvesting reasoning at the cap, round the clock or in a
     daily window, moving to the new model within hours of its release."""
     rng = w.rng
@@ -438,7 +638,9 @@ def _plant_distillers(w: _Writer, ids: _Ids, style: AttackStyle, release: dateti
         t = START + timedelta(minutes=rng.uniform(0, 30))
         day_start = t
         while t < end:
-            if style.distiller_hours < 24 and t - day_start >= timedelta(hours=style.distiller_hours):
+            if style.distiller_hours < 24 and t - day_start >= timedelta(
+                hours=style.distiller_hours
+            ):
                 day_start += timedelta(days=1)  # off until the same hour tomorrow
                 t = max(t, day_start)
                 continue
@@ -446,15 +648,23 @@ def _plant_distillers(w: _Writer, ids: _Ids, style: AttackStyle, release: dateti
             if style.distiller_cover and rng.random() < style.distiller_cover:
                 _conversation(w, a, t, list(_BENIGN_FORMS), model=model, max_turns=2)
             else:
-                _distill_request(w, a, t, kinds, model=model, sweep=style.distiller_sweep,
-                                 n_max=4 if style.distiller_sweep else 1)
+                _distill_request(
+                    w,
+                    a,
+                    t,
+                    kinds,
+                    model=model,
+                    sweep=style.distiller_sweep,
+                    n_max=4 if style.distiller_sweep else 1,
+                )
             t += timedelta(seconds=rng.uniform(*style.distiller_gap_s))
         out.append(a.id)
     return out
 
 
-def _plant_hydra(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, days: int,
-                 end: datetime) -> tuple[list[str], list[str]]:
+def _plant_hydra(
+    w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, days: int, end: datetime
+) -> tuple[list[str], list[str]]:
     """The hydra: accounts opened together on a few cards, a shared proxy pool,
     each mixing harvest with ordinary chat in the controller's synchronised shifts."""
     rng = w.rng
@@ -463,10 +673,19 @@ def _plant_hydra(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, d
     born = START - timedelta(days=2, hours=rng.uniform(0, 12))
     members = []
     for _ in range(style.hydra_members):
-        a = _Account(ids, rng, "hydra", born + timedelta(minutes=rng.uniform(0, style.hydra_born_spread_h * 60)))
+        a = _Account(
+            ids,
+            rng,
+            "hydra",
+            born + timedelta(minutes=rng.uniform(0, style.hydra_born_spread_h * 60)),
+        )
         a.billing = rng.choice(cards)
         a.org = ids.make("org_")
-        a.ua = style.hydra_clients[0] if len(style.hydra_clients) == 1 else rng.choice(style.hydra_clients)
+        a.ua = (
+            style.hydra_clients[0]
+            if len(style.hydra_clients) == 1
+            else rng.choice(style.hydra_clients)
+        )
         a.keys = [ids.make("key_")]
         members.append(a)
     for d in range(days):
@@ -479,17 +698,31 @@ def _plant_hydra(w: _Writer, ids: _Ids, style: AttackStyle, release: datetime, d
                     model = MODEL_NEW if t > release + timedelta(hours=1) else MODEL_OLD
                     ip = rng.choice(proxies)
                     if rng.random() < style.hydra_harvest:
-                        _distill_request(w, a, t, ("code", "agentic", "math"), model=model,
-                                         ip=ip, sweep=False, n_max=1)
+                        _distill_request(
+                            w,
+                            a,
+                            t,
+                            ("code", "agentic", "math"),
+                            model=model,
+                            ip=ip,
+                            sweep=False,
+                            n_max=1,
+                        )
                     else:  # cover traffic: ordinary chat
-                        _conversation(w, a, t, list(_BENIGN_FORMS), model=model, ip=ip,
-                                      max_turns=2)
+                        _conversation(w, a, t, list(_BENIGN_FORMS), model=model, ip=ip, max_turns=2)
                     t += timedelta(seconds=rng.uniform(60, 180))
     return [a.id for a in members], cards
 
 
-def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, days: int = 3,
-                       attacks: bool = True, vary_attacks: bool = False) -> dict:
+def generate_inference(
+    out_dir: Path,
+    *,
+    seed: int = 11,
+    accounts: int = 300,
+    days: int = 3,
+    attacks: bool = True,
+    vary_attacks: bool = False,
+) -> dict:
     """Write a realistic inference-API scenario under ``out_dir``; returns the truth.
 
     ``vary_attacks`` draws the attackers' tradecraft from the seed (see
@@ -501,9 +734,15 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
     ids = _Ids(rng)
     release = START + timedelta(days=min(1, days - 1), hours=14)
     end = START + timedelta(days=days)
-    truth: dict = {"seed": seed, "days": days, "start": _ts(START), "release": {
-        "model": MODEL_NEW, "first_seen_after": _ts(release)},
-        "attacks": {}, "benign_lookalikes": {}, "benign": []}
+    truth: dict = {
+        "seed": seed,
+        "days": days,
+        "start": _ts(START),
+        "release": {"model": MODEL_NEW, "first_seen_after": _ts(release)},
+        "attacks": {},
+        "benign_lookalikes": {},
+        "benign": [],
+    }
 
     def old_created() -> datetime:
         return START - timedelta(days=rng.uniform(20, 700), hours=rng.uniform(0, 24))
@@ -531,12 +770,23 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
         t = START
         while t < end:  # a queue worker: steady, round the clock
             ticket = _fill(rng, "Customer {n} wrote: '{notes}'. Also: {w}")
-            w.request(batch, t, [
-                {"role": "system", "content": "You route support tickets for Acme Corp."},
-                {"role": "user", "content": "Classify the following support ticket into exactly one "
-                 "of: billing, shipping, returns, technical, other. Answer with the label only.\n\n"
-                 f"Ticket: {ticket}"}],
-                model=MODEL_SMALL, max_tokens=16, temperature=0.0, out_tokens=rng.randint(1, 3))
+            w.request(
+                batch,
+                t,
+                [
+                    {"role": "system", "content": "You route support tickets for Acme Corp."},
+                    {
+                        "role": "user",
+                        "content": "Classify the following support ticket into exactly one "
+                        "of: billing, shipping, returns, technical, other. Answer with the label only.\n\n"
+                        f"Ticket: {ticket}",
+                    },
+                ],
+                model=MODEL_SMALL,
+                max_tokens=16,
+                temperature=0.0,
+                out_tokens=rng.randint(1, 3),
+            )
             t += timedelta(seconds=rng.uniform(20, 40))
         la["batch_pipeline"] = [batch.id]
 
@@ -548,11 +798,20 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
                 prompt = f"Question: {_math_problem(rng)}\nLet's think step by step."
                 mt = 512
             else:
-                prompt = (f"Complete the following {rng.choice(_LANGS)} function so that it passes "
-                          f"the tests.\n\ndef task_{i}(xs):\n    \"\"\"{rng.choice(_CODE_TASKS)}\"\"\"\n")
+                prompt = (
+                    f"Complete the following {rng.choice(_LANGS)} function so that it passes "
+                    f'the tests.\n\ndef task_{i}(xs):\n    """{rng.choice(_CODE_TASKS)}"""\n'
+                )
                 mt = 512
-            w.request(bench, t, [{"role": "user", "content": prompt}], model=MODEL_NEW,
-                      max_tokens=mt, temperature=0.0, out_tokens=rng.randint(60, 400))
+            w.request(
+                bench,
+                t,
+                [{"role": "user", "content": prompt}],
+                model=MODEL_NEW,
+                max_tokens=mt,
+                temperature=0.0,
+                out_tokens=rng.randint(60, 400),
+            )
             t += timedelta(seconds=rng.uniform(1.5, 4.0))
         la["benchmark"] = [bench.id]
 
@@ -575,22 +834,36 @@ def generate_inference(out_dir: Path, *, seed: int = 11, accounts: int = 300, da
             t = START + timedelta(days=d, hours=8.5 - dev.tz + rng.uniform(-0.5, 0.5))
             stop = t + timedelta(hours=rng.uniform(9, 11))
             while t < min(stop, end):
-                t = _conversation(w, dev, t, ["code"], model=MODEL_OLD if t < release else MODEL_NEW,
-                                  tools=True, max_turns=12,
-                                  system="You are an AI pair programmer in the user's IDE.")
+                t = _conversation(
+                    w,
+                    dev,
+                    t,
+                    ["code"],
+                    model=MODEL_OLD if t < release else MODEL_NEW,
+                    tools=True,
+                    max_turns=12,
+                    system="You are an AI pair programmer in the user's IDE.",
+                )
                 t += timedelta(seconds=rng.expovariate(1 / 90))
         la["coding_assistant"] = [dev.id]
 
         # -- attacks -----------------------------------------------------------------
         if attacks:
-            style = AttackStyle.draw(random.Random(seed * 7919 + 1)) if vary_attacks else AttackStyle()
+            style = (
+                AttackStyle.draw(random.Random(seed * 7919 + 1)) if vary_attacks else AttackStyle()
+            )
             truth["attacks"]["distiller"] = {
                 "accounts": _plant_distillers(w, ids, style, release, end),
-                "attack": ["AML.T0024.002", "AML.T0005"], "style": style.distiller_dict()}
+                "attack": ["AML.T0024.002", "AML.T0005"],
+                "style": style.distiller_dict(),
+            }
             hydra, cards = _plant_hydra(w, ids, style, release, days, end)
-            truth["attacks"]["hydra"] = {"accounts": hydra, "billing": cards,
-                                         "attack": ["AML.T0024.002", "AML.T0005"],
-                                         "style": style.hydra_dict()}
+            truth["attacks"]["hydra"] = {
+                "accounts": hydra,
+                "billing": cards,
+                "attack": ["AML.T0024.002", "AML.T0005"],
+                "style": style.hydra_dict(),
+            }
         n_requests = w.count
 
     _write_otel(out_dir / "otel_genai.json", rng)
@@ -625,32 +898,50 @@ def _write_otel(path: Path, rng: random.Random) -> None:
             if i == 4:
                 prompt = _fill(rng, _DISTILL_FORMS["math"][0])
             msgs = [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
-            spans.append({
-                "traceId": f"{rng.getrandbits(128):032x}", "spanId": f"{rng.getrandbits(64):016x}",
-                "name": f"chat {MODEL_OLD}", "kind": 3,
-                "startTimeUnixNano": str(t0), "endTimeUnixNano": str(t0 + 2_400_000_000),
-                "attributes": [
-                    _otel_attr("gen_ai.operation.name", "chat"),
-                    _otel_attr("gen_ai.provider.name", "openai"),
-                    _otel_attr("gen_ai.request.model", MODEL_OLD),
-                    _otel_attr("gen_ai.response.model", MODEL_OLD),
-                    _otel_attr("gen_ai.request.max_tokens", 8192 if i == 4 else 1024),
-                    _otel_attr("gen_ai.request.temperature", 0.7),
-                    _otel_attr("gen_ai.response.id", f"chatcmpl-{rng.getrandbits(48):012x}"),
-                    _otel_attr("gen_ai.usage.input_tokens", rng.randint(20, 400)),
-                    _otel_attr("gen_ai.usage.output_tokens", rng.randint(50, 900)),
-                    _otel_attr("gen_ai.input.messages", json.dumps(msgs)),
-                    _otel_attr("user.id", f"acct_otel{batch}"),
-                    _otel_attr("client.address", f"198.51.100.{10 + batch}"),
-                    _otel_attr("server.address", "api.example.com"),
-                ],
-                "status": {},
-            })
-        lines.append({"resourceSpans": [{
-            "resource": {"attributes": [_otel_attr("service.name", "chat-frontend")]},
-            "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2",
-                                      "version": "2.1b0"}, "spans": spans}],
-        }]})
+            spans.append(
+                {
+                    "traceId": f"{rng.getrandbits(128):032x}",
+                    "spanId": f"{rng.getrandbits(64):016x}",
+                    "name": f"chat {MODEL_OLD}",
+                    "kind": 3,
+                    "startTimeUnixNano": str(t0),
+                    "endTimeUnixNano": str(t0 + 2_400_000_000),
+                    "attributes": [
+                        _otel_attr("gen_ai.operation.name", "chat"),
+                        _otel_attr("gen_ai.provider.name", "openai"),
+                        _otel_attr("gen_ai.request.model", MODEL_OLD),
+                        _otel_attr("gen_ai.response.model", MODEL_OLD),
+                        _otel_attr("gen_ai.request.max_tokens", 8192 if i == 4 else 1024),
+                        _otel_attr("gen_ai.request.temperature", 0.7),
+                        _otel_attr("gen_ai.response.id", f"chatcmpl-{rng.getrandbits(48):012x}"),
+                        _otel_attr("gen_ai.usage.input_tokens", rng.randint(20, 400)),
+                        _otel_attr("gen_ai.usage.output_tokens", rng.randint(50, 900)),
+                        _otel_attr("gen_ai.input.messages", json.dumps(msgs)),
+                        _otel_attr("user.id", f"acct_otel{batch}"),
+                        _otel_attr("client.address", f"198.51.100.{10 + batch}"),
+                        _otel_attr("server.address", "api.example.com"),
+                    ],
+                    "status": {},
+                }
+            )
+        lines.append(
+            {
+                "resourceSpans": [
+                    {
+                        "resource": {"attributes": [_otel_attr("service.name", "chat-frontend")]},
+                        "scopeSpans": [
+                            {
+                                "scope": {
+                                    "name": "opentelemetry.instrumentation.openai_v2",
+                                    "version": "2.1b0",
+                                },
+                                "spans": spans,
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
 
 
@@ -661,26 +952,46 @@ def _write_litellm(path: Path, rng: random.Random) -> None:
         t = START + timedelta(minutes=7 * i)
         prompt = _fill(rng, rng.choice(_BENIGN_FORMS["writing"]))
         pt, ct = rng.randint(30, 300), rng.randint(80, 700)
-        rows.append({
-            "request_id": f"chatcmpl-{rng.getrandbits(96):024x}",
-            "call_type": "acompletion",
-            "api_key": f"{rng.getrandbits(256):064x}",  # LiteLLM stores the hashed virtual key
-            "spend": round((pt * 3 + ct * 15) / 1e6, 6),
-            "total_tokens": pt + ct, "prompt_tokens": pt, "completion_tokens": ct,
-            "startTime": t.isoformat().replace("+00:00", "Z"),
-            "endTime": (t + timedelta(seconds=3)).isoformat().replace("+00:00", "Z"),
-            "completionStartTime": (t + timedelta(seconds=1)).isoformat().replace("+00:00", "Z"),
-            "model": "gpt-4o", "model_id": "model-id-1", "model_group": "gpt-4o",
-            "custom_llm_provider": "openai", "api_base": "https://api.openai.com/v1",
-            "user": f"user_{i % 3}", "team_id": "team-research",
-            "end_user": "", "cache_hit": "False", "cache_key": "Cache OFF",
-            "request_tags": [], "requester_ip_address": f"198.51.100.{20 + i % 3}",
-            "status": "success",
-            "metadata": {"user_api_key_alias": f"svc-{i % 3}", "user_api_key_team_id": "team-research",
-                         "user_api_key_org_id": "org-acme", "requester_ip_address": None},
-            "messages": [{"role": "user", "content": prompt}],
-            "response": {"id": "x", "choices": [{"message": {"role": "assistant", "content": "…"}}]},
-        })
+        rows.append(
+            {
+                "request_id": f"chatcmpl-{rng.getrandbits(96):024x}",
+                "call_type": "acompletion",
+                "api_key": f"{rng.getrandbits(256):064x}",  # LiteLLM stores the hashed virtual key
+                "spend": round((pt * 3 + ct * 15) / 1e6, 6),
+                "total_tokens": pt + ct,
+                "prompt_tokens": pt,
+                "completion_tokens": ct,
+                "startTime": t.isoformat().replace("+00:00", "Z"),
+                "endTime": (t + timedelta(seconds=3)).isoformat().replace("+00:00", "Z"),
+                "completionStartTime": (t + timedelta(seconds=1))
+                .isoformat()
+                .replace("+00:00", "Z"),
+                "model": "gpt-4o",
+                "model_id": "model-id-1",
+                "model_group": "gpt-4o",
+                "custom_llm_provider": "openai",
+                "api_base": "https://api.openai.com/v1",
+                "user": f"user_{i % 3}",
+                "team_id": "team-research",
+                "end_user": "",
+                "cache_hit": "False",
+                "cache_key": "Cache OFF",
+                "request_tags": [],
+                "requester_ip_address": f"198.51.100.{20 + i % 3}",
+                "status": "success",
+                "metadata": {
+                    "user_api_key_alias": f"svc-{i % 3}",
+                    "user_api_key_team_id": "team-research",
+                    "user_api_key_org_id": "org-acme",
+                    "requester_ip_address": None,
+                },
+                "messages": [{"role": "user", "content": prompt}],
+                "response": {
+                    "id": "x",
+                    "choices": [{"message": {"role": "assistant", "content": "…"}}],
+                },
+            }
+        )
     path.write_text(json.dumps(rows, indent=1))
 
 
@@ -751,5 +1062,9 @@ def generate_inference_bulk(out_path: Path, requests: int, seed: int = 7) -> dic
     """  # noqa: S608 - built from constants and integers only
     con.execute(q)
     con.close()
-    return {"requests": requests, "accounts": n_acct + 26,
-            "distillers": ["acct_D0", "acct_D1"], "hydra": [f"acct_H{i}" for i in range(24)]}
+    return {
+        "requests": requests,
+        "accounts": n_acct + 26,
+        "distillers": ["acct_D0", "acct_D1"],
+        "hydra": [f"acct_H{i}" for i in range(24)],
+    }

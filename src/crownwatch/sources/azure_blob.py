@@ -55,7 +55,12 @@ DIAG_STRUCTURE = {
     "identity": {
         "type": "VARCHAR",
         "tokenHash": "VARCHAR",
-        "requester": {"appId": "VARCHAR", "objectId": "VARCHAR", "tenantId": "VARCHAR", "upn": "VARCHAR"},
+        "requester": {
+            "appId": "VARCHAR",
+            "objectId": "VARCHAR",
+            "tenantId": "VARCHAR",
+            "upn": "VARCHAR",
+        },
     },
     "properties": {
         "accountName": "VARCHAR",
@@ -69,24 +74,58 @@ DIAG_STRUCTURE = {
     },
 }
 DIAG = {
-    "time": "e.time", "rid": "e.resourceId", "category": "e.category", "op": "e.operationName",
-    "code": "e.statusCode", "text": "e.statusText", "ip": "e.callerIpAddress", "corr": "e.correlationId",
-    "loc": "e.location", "uri": "e.uri", "auth": "e.identity.type", "hash": "e.identity.tokenHash",
-    "app": "e.identity.requester.appId", "oid": "e.identity.requester.objectId",
-    "tenant": "e.identity.requester.tenantId", "upn": "e.identity.requester.upn",
-    "acct": "e.properties.accountName", "ua": "e.properties.userAgentHeader", "okey": "e.properties.objectKey",
-    "resp": "e.properties.responseBodySize", "req": "e.properties.requestBodySize",
-    "tls": "e.properties.tlsVersion", "src_uri": "e.properties.sourceUri", "dst_uri": "e.properties.destinationUri",
+    "time": "e.time",
+    "rid": "e.resourceId",
+    "category": "e.category",
+    "op": "e.operationName",
+    "code": "e.statusCode",
+    "text": "e.statusText",
+    "ip": "e.callerIpAddress",
+    "corr": "e.correlationId",
+    "loc": "e.location",
+    "uri": "e.uri",
+    "auth": "e.identity.type",
+    "hash": "e.identity.tokenHash",
+    "app": "e.identity.requester.appId",
+    "oid": "e.identity.requester.objectId",
+    "tenant": "e.identity.requester.tenantId",
+    "upn": "e.identity.requester.upn",
+    "acct": "e.properties.accountName",
+    "ua": "e.properties.userAgentHeader",
+    "okey": "e.properties.objectKey",
+    "resp": "e.properties.responseBodySize",
+    "req": "e.properties.requestBodySize",
+    "tls": "e.properties.tlsVersion",
+    "src_uri": "e.properties.sourceUri",
+    "dst_uri": "e.properties.destinationUri",
 }
 
 # Log Analytics StorageBlobLogs: the same facts under the table's column names.
 LA_COLUMNS = {
-    "TimeGenerated": "time", "_ResourceId": "rid", "Category": "category", "OperationName": "op",
-    "StatusCode": "code", "StatusText": "text", "CallerIpAddress": "ip", "CorrelationId": "corr",
-    "Location": "loc", "Uri": "uri", "AuthenticationType": "auth", "AuthenticationHash": "hash",
-    "RequesterAppId": "app", "RequesterObjectId": "oid", "RequesterTenantId": "tenant", "RequesterUpn": "upn",
-    "AccountName": "acct", "UserAgentHeader": "ua", "ObjectKey": "okey", "ResponseBodySize": "resp",
-    "RequestBodySize": "req", "TlsVersion": "tls", "SourceUri": "src_uri", "DestinationUri": "dst_uri",
+    "TimeGenerated": "time",
+    "_ResourceId": "rid",
+    "Category": "category",
+    "OperationName": "op",
+    "StatusCode": "code",
+    "StatusText": "text",
+    "CallerIpAddress": "ip",
+    "CorrelationId": "corr",
+    "Location": "loc",
+    "Uri": "uri",
+    "AuthenticationType": "auth",
+    "AuthenticationHash": "hash",
+    "RequesterAppId": "app",
+    "RequesterObjectId": "oid",
+    "RequesterTenantId": "tenant",
+    "RequesterUpn": "upn",
+    "AccountName": "acct",
+    "UserAgentHeader": "ua",
+    "ObjectKey": "okey",
+    "ResponseBodySize": "resp",
+    "RequestBodySize": "req",
+    "TlsVersion": "tls",
+    "SourceUri": "src_uri",
+    "DestinationUri": "dst_uri",
 }
 LA_STRUCTURE = {c: ("BIGINT" if c.endswith("BodySize") else "VARCHAR") for c in LA_COLUMNS}
 LA = {v: f"e.{k}" for k, v in LA_COLUMNS.items()}
@@ -94,9 +133,9 @@ LA = {v: f"e.{k}" for k, v in LA_COLUMNS.items()}
 
 def _reject(f: dict) -> str:
     return f"""CASE
-    WHEN {f['time']} IS NULL THEN 'missing time'
-    WHEN try_cast({f['time']} AS TIMESTAMPTZ) IS NULL THEN 'unparseable time'
-    WHEN {f['op']} IS NULL THEN 'missing operation name'
+    WHEN {f["time"]} IS NULL THEN 'missing time'
+    WHEN try_cast({f["time"]} AS TIMESTAMPTZ) IS NULL THEN 'unparseable time'
+    WHEN {f["op"]} IS NULL THEN 'missing operation name'
 END"""
 
 
@@ -104,9 +143,17 @@ def sniff(head: str) -> bool:
     h = head.lstrip()
     if h[:1] not in "[{":
         return False
-    diag = '"operationName"' in h and ('"blobServices' in h or '"StorageRead"' in h
-                                       or '"StorageWrite"' in h or '"StorageDelete"' in h)
-    la = '"OperationName"' in h and ('"AccountName"' in h or '"StorageBlobLogs"' in h) and '"TimeGenerated"' in h
+    diag = '"operationName"' in h and (
+        '"blobServices' in h
+        or '"StorageRead"' in h
+        or '"StorageWrite"' in h
+        or '"StorageDelete"' in h
+    )
+    la = (
+        '"OperationName"' in h
+        and ('"AccountName"' in h or '"StorageBlobLogs"' in h)
+        and '"TimeGenerated"' in h
+    )
     return diag or la
 
 
@@ -139,37 +186,37 @@ def parse(reader: Reader, path: Path) -> Parsed:
     blob = f"nullif(regexp_extract({okey}, '^/[^/]+/[^/]+/(.+)$', 1), '')"
     rows = reader.con.sql(
         f"""SELECT
-            try_cast({f['time']} AS TIMESTAMPTZ) AS time, '{NAME}' AS source, 'azure' AS cloud,
-            nullif(regexp_extract(lower({f['rid']}), '^/subscriptions/([^/]+)/', 1), '') AS account,
-            {f['loc']} AS region,
-            'blob.core.windows.net' AS api_service, {f['op']} AS api_operation,
+            try_cast({f["time"]} AS TIMESTAMPTZ) AS time, '{NAME}' AS source, 'azure' AS cloud,
+            nullif(regexp_extract(lower({f["rid"]}), '^/subscriptions/([^/]+)/', 1), '') AS account,
+            {f["loc"]} AS region,
+            'blob.core.windows.net' AS api_service, {f["op"]} AS api_operation,
             lower(coalesce({upn}, {oid},
                 CASE WHEN lower({auth}) LIKE '%sas%' THEN 'sas:' || {acct}
                      WHEN lower({auth}) = 'accountkey' THEN 'accountkey:' || {acct}
                      ELSE 'anonymous' END)) AS principal,
             CASE WHEN {upn} IS NOT NULL THEN 'user' WHEN {oid} IS NOT NULL THEN 'servicePrincipal'
                  ELSE {auth} END AS principal_type,
-            nullif({f['tenant']}, '') AS principal_account,
+            nullif({f["tenant"]}, '') AS principal_account,
             CASE WHEN {ipport} LIKE '[%' THEN nullif(regexp_extract({ipport}, '^\\[([^\\]]+)\\]', 1), '')
                  WHEN regexp_full_match({ipport}, '[0-9.]+:[0-9]+') THEN split_part({ipport}, ':', 1)
                  WHEN regexp_full_match({ipport}, '[0-9A-Fa-f:.]+') THEN {ipport} END AS src_ip,
-            {f['ua']} AS user_agent,
+            {f["ua"]} AS user_agent,
             {auth} AS auth_method,
             CASE WHEN {okey} LIKE '/%' THEN 'azure://' || lower(split_part({okey}, '/', 2))
                       || coalesce('/' || {path_part}, '') END AS resource,
             {acct} || coalesce('/' || {container}, '') AS bucket,
             {blob} AS object_key,
-            coalesce({f['resp']}, 0) AS bytes_out,
-            {f['req']} AS bytes_in,
+            coalesce({f["resp"]}, 0) AS bytes_out,
+            {f["req"]} AS bytes_in,
             CASE WHEN {code} < 400 THEN 'success' ELSE 'failure' END AS status,
-            CASE WHEN {code} >= 400 OR {code} IS NULL THEN coalesce({f['text']}, {f['code']}) END AS error_code,
-            json_object('uri', {f['uri']}, 'source_uri', {f['src_uri']}, 'destination_uri', {f['dst_uri']},
-                        'app_id', nullif({f['app']}, ''), 'token_hash', {f['hash']},
-                        'category', {f['category']})::VARCHAR AS request_parameters,
-            lower(nullif(regexp_extract(coalesce({f['dst_uri']}, ''),
+            CASE WHEN {code} >= 400 OR {code} IS NULL THEN coalesce({f["text"]}, {f["code"]}) END AS error_code,
+            json_object('uri', {f["uri"]}, 'source_uri', {f["src_uri"]}, 'destination_uri', {f["dst_uri"]},
+                        'app_id', nullif({f["app"]}, ''), 'token_hash', {f["hash"]},
+                        'category', {f["category"]})::VARCHAR AS request_parameters,
+            lower(nullif(regexp_extract(coalesce({f["dst_uri"]}, ''),
                          '^https://([a-z0-9]+)\\.blob\\.core\\.windows\\.net', 1), '')) AS target_account,
-            {f['tls']} AS tls_version,
-            {f['corr']} AS raw_id, raw_offset
+            {f["tls"]} AS tls_version,
+            {f["corr"]} AS raw_id, raw_offset
         FROM {stage} WHERE _reject IS NULL"""
     )
     return Parsed(

@@ -148,9 +148,9 @@ _DERIVED = f"""
     SELECT raw_offset, e,
         try_cast(e.eventTime AS TIMESTAMPTZ) AS time,
         CASE WHEN {_IS_IP} THEN e.sourceIPAddress END AS src_ip,
-        CASE WHEN e.eventSource IN ({_S3_LIST}) THEN {_RP.format(p='$.bucketName')} END AS bucket,
+        CASE WHEN e.eventSource IN ({_S3_LIST}) THEN {_RP.format(p="$.bucketName")} END AS bucket,
         CASE WHEN e.eventSource IN ({_S3_LIST})
-             THEN coalesce({_RP.format(p='$.key')}, {_RP.format(p='$.Key')}) END AS object_key,
+             THEN coalesce({_RP.format(p="$.key")}, {_RP.format(p="$.Key")}) END AS object_key,
         nullif(e.recipientAccountId, '') AS recipient,
         nullif(e.userIdentity.accountId, '') AS caller_account
 """
@@ -169,9 +169,9 @@ API_SELECT = f"""
         e.additionalEventData.AuthenticationMethod AS auth_method,
         CASE WHEN bucket IS NOT NULL THEN 's3://' || bucket || coalesce('/' || object_key, '')
              ELSE coalesce(nullif(e.resources[1].ARN, ''),
-                           {_RP.format(p='$.snapshotId')}, {_RP.format(p='$.imageId')},
-                           {_RP.format(p='$.dBSnapshotIdentifier')},
-                           {_RP.format(p='$.dBClusterSnapshotIdentifier')}) END AS resource,
+                           {_RP.format(p="$.snapshotId")}, {_RP.format(p="$.imageId")},
+                           {_RP.format(p="$.dBSnapshotIdentifier")},
+                           {_RP.format(p="$.dBClusterSnapshotIdentifier")}) END AS resource,
         bucket, object_key,
         try_cast(e.additionalEventData.bytesTransferredOut AS BIGINT) AS bytes_out,
         try_cast(e.additionalEventData.bytesTransferredIn AS BIGINT) AS bytes_in,
@@ -344,7 +344,9 @@ def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
     name = reader.name("salvage")
     reader.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw_offset BIGINT, text VARCHAR)")
     if offsets:
-        batch = pa.table({"raw_offset": pa.array(offsets, pa.int64()), "text": pa.array(texts, pa.string())})
+        batch = pa.table(
+            {"raw_offset": pa.array(offsets, pa.int64()), "text": pa.array(texts, pa.string())}
+        )
         reader.con.register("_salvage_batch", batch)
         reader.con.execute(f"INSERT INTO {name} SELECT * FROM _salvage_batch")
         reader.con.unregister("_salvage_batch")

@@ -84,7 +84,9 @@ def _reason_sql(code: str) -> str:
         f"    WHEN {code} IN ({', '.join(repr(c) for c in codes)}) THEN '{reason}'"
         for reason, codes in REASON_CODES.items()
     )
-    return f"CASE\n    WHEN lower({code}) = 'success' THEN 'success'\n{whens}\n    ELSE 'other'\nEND"
+    return (
+        f"CASE\n    WHEN lower({code}) = 'success' THEN 'success'\n{whens}\n    ELSE 'other'\nEND"
+    )
 
 
 # Microsoft Graph signIn (and the "properties" of a diagnostic-settings record).
@@ -156,26 +158,26 @@ def _auth_select(stage: str, c: dict[str, str], derived: str = "") -> str:
     reason = _reason_sql("code")
     return f"""
     WITH d AS (
-        SELECT raw_offset, e, trim({c['code']}) AS code {derived}
+        SELECT raw_offset, e, trim({c["code"]}) AS code {derived}
         FROM {stage} WHERE _reject IS NULL
     )
-    SELECT try_cast({c['time']} AS TIMESTAMPTZ) AS time, '{NAME}' AS source, 'logon' AS activity,
-        {identity_columns(c['user'])},
-        CASE WHEN {c['user_uid']} IN ('', {_NULL_UID}) THEN NULL ELSE {c['user_uid']} END AS user_uid,
-        nullif({c['src_ip']}, '') AS src_ip,
-        try_cast({c['src_asn']} AS BIGINT) AS src_asn,
-        nullif({c['src_country']}, '') AS src_country,
-        nullif({c['src_city']}, '') AS src_city,
-        nullif({c['user_agent']}, '') AS user_agent,
-        coalesce(nullif({c['app']}, ''), nullif({c['resource']}, ''), 'entra') AS service,
-        lower(coalesce(nullif(nullif({c['protocol']}, 'none'), ''), nullif({c['client_app']}, '')))
+    SELECT try_cast({c["time"]} AS TIMESTAMPTZ) AS time, '{NAME}' AS source, 'logon' AS activity,
+        {identity_columns(c["user"])},
+        CASE WHEN {c["user_uid"]} IN ('', {_NULL_UID}) THEN NULL ELSE {c["user_uid"]} END AS user_uid,
+        nullif({c["src_ip"]}, '') AS src_ip,
+        try_cast({c["src_asn"]} AS BIGINT) AS src_asn,
+        nullif({c["src_country"]}, '') AS src_country,
+        nullif({c["src_city"]}, '') AS src_city,
+        nullif({c["user_agent"]}, '') AS user_agent,
+        coalesce(nullif({c["app"]}, ''), nullif({c["resource"]}, ''), 'entra') AS service,
+        lower(coalesce(nullif(nullif({c["protocol"]}, 'none'), ''), nullif({c["client_app"]}, '')))
             AS auth_protocol,
         CASE WHEN ({reason}) = 'success' THEN 'success' ELSE 'failure' END AS status,
         {reason} AS reason,
         code AS status_code,
-        {c['detail']} AS status_detail,
-        nullif({c['session']}, '') AS session_uid,
-        {c['raw_id']} AS raw_id, raw_offset
+        {c["detail"]} AS status_detail,
+        nullif({c["session"]}, '') AS session_uid,
+        {c["raw_id"]} AS raw_id, raw_offset
     FROM d"""
 
 
@@ -220,7 +222,9 @@ _LA_DERIVED = f", {_DYN.format(c='LocationDetails')} AS loc, {_DYN.format(c='Sta
 
 # Where a document keeps its records: Graph pages under "value", Event Hub batches
 # under "records"; anything else starting with "[" is a top-level array.
-_ENVELOPE = re.compile(r'\{\s*"(?:@odata\.[A-Za-z]+"\s*:\s*"[^"]*"\s*,\s*"|)(value|records)"\s*:\s*\[')
+_ENVELOPE = re.compile(
+    r'\{\s*"(?:@odata\.[A-Za-z]+"\s*:\s*"[^"]*"\s*,\s*"|)(value|records)"\s*:\s*\['
+)
 
 
 def sniff(head: str) -> bool:

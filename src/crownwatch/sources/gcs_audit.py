@@ -62,7 +62,10 @@ STRUCTURE = {
     "insertId": "VARCHAR",
     "logName": "VARCHAR",
     "timestamp": "VARCHAR",
-    "resource": {"type": "VARCHAR", "labels": {"bucket_name": "VARCHAR", "project_id": "VARCHAR", "location": "VARCHAR"}},
+    "resource": {
+        "type": "VARCHAR",
+        "labels": {"bucket_name": "VARCHAR", "project_id": "VARCHAR", "location": "VARCHAR"},
+    },
     "protoPayload": _PAYLOAD,
     "protopayload_auditlog": _PAYLOAD,
 }
@@ -81,7 +84,9 @@ def sniff(head: str) -> bool:
     if h[:1] not in "[{":
         return False
     if '"protoPayload"' in h or '"protopayload_auditlog"' in h:
-        return "storage.googleapis.com" in h or "cloudaudit.googleapis.com" in h or '"gcs_bucket"' in h
+        return (
+            "storage.googleapis.com" in h or "cloudaudit.googleapis.com" in h or '"gcs_bucket"' in h
+        )
     # Pub/Sub push envelope of a log sink: the LogEntry is base64 in message.data
     return '"message"' in h and '"subscription"' in h and '"data"' in h
 
@@ -103,9 +108,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     try:
         stage = reader.stage_json(_records(reader, path), STRUCTURE, REJECT)
     except duckdb.Error:
-        stage = reader.stage_json(
-            _records_slow(reader, path), STRUCTURE, REJECT
-        )
+        stage = reader.stage_json(_records_slow(reader, path), STRUCTURE, REJECT)
     obj = f"{_P}.resourceName"
     bucket = f"nullif(regexp_extract({obj}, '^projects/_/buckets/([^/]+)', 1), '')"
     key = f"nullif(regexp_extract({obj}, '^projects/_/buckets/[^/]+/objects/(.+)$', 1), '')"

@@ -162,8 +162,9 @@ def _time_zone(con: duckdb.DuckDBPyConnection) -> str:
 def parsed(records: int, skipped: int, routed: dict, copies: dict, quarantine) -> Parsed:
     """A :class:`Parsed` that reports *skipped* records (valid input no table models,
     such as a CRON line in auth.log) alongside the rows and the quarantine."""
-    return Parsed(records=records, routed=routed, copies=copies, quarantine=quarantine,
-                  skipped=skipped)
+    return Parsed(
+        records=records, routed=routed, copies=copies, quarantine=quarantine, skipped=skipped
+    )
 
 
 # -- parsing ----------------------------------------------------------------------

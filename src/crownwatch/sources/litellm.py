@@ -37,13 +37,27 @@ from crownwatch.sources.reader import Reader, head_text
 NAME = "litellm"
 
 STRUCTURE = {
-    "request_id": "VARCHAR", "call_type": "VARCHAR", "api_key": "VARCHAR", "spend": "DOUBLE",
-    "total_tokens": "BIGINT", "prompt_tokens": "BIGINT", "completion_tokens": "BIGINT",
-    "startTime": "VARCHAR", "endTime": "VARCHAR", "model": "VARCHAR", "user": "VARCHAR",
-    "team_id": "VARCHAR", "end_user": "VARCHAR", "metadata": "JSON",
-    "requester_ip_address": "VARCHAR", "status": "VARCHAR", "messages": "JSON",
+    "request_id": "VARCHAR",
+    "call_type": "VARCHAR",
+    "api_key": "VARCHAR",
+    "spend": "DOUBLE",
+    "total_tokens": "BIGINT",
+    "prompt_tokens": "BIGINT",
+    "completion_tokens": "BIGINT",
+    "startTime": "VARCHAR",
+    "endTime": "VARCHAR",
+    "model": "VARCHAR",
+    "user": "VARCHAR",
+    "team_id": "VARCHAR",
+    "end_user": "VARCHAR",
+    "metadata": "JSON",
+    "requester_ip_address": "VARCHAR",
+    "status": "VARCHAR",
+    "messages": "JSON",
 }
-REJECT = f"""CASE WHEN ({ts_reject("e.startTime")}) IS NOT NULL THEN ({ts_reject("e.startTime")}) END"""
+REJECT = (
+    f"""CASE WHEN ({ts_reject("e.startTime")}) IS NOT NULL THEN ({ts_reject("e.startTime")}) END"""
+)
 
 
 def sniff(head: str) -> bool:
@@ -95,7 +109,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
                e.spend AS cost_usd, e.request_id AS raw_id, raw_offset
         FROM {with_features(base, "_u", "_sys", "false")}"""
     )
-    return Parsed(records=n, routed={"llm_request": rel},
-                  quarantine=rejected(reader, records, STRUCTURE, REJECT, "e.startTime", NAME, path,
-                                      "e.request_id"),
-                  quarantine_rereads=True)
+    return Parsed(
+        records=n,
+        routed={"llm_request": rel},
+        quarantine=rejected(
+            reader, records, STRUCTURE, REJECT, "e.startTime", NAME, path, "e.request_id"
+        ),
+        quarantine_rereads=True,
+    )

@@ -103,10 +103,19 @@ TOPICS = (
     ("translation", r"(?i)translat|how do you say"),
     ("cooking", r"(?i)recipe|cook|bake|\bdish\b|ingredient|oven"),
     ("travel", r"(?i)\btrip\b|travel|visit|flight|hotel|itinerar"),
-    ("writing", r"(?i)\bwrite\b|draft|e-?mail|letter|story|poem|haiku|essay|post|copy|speech|toast"),
-    ("study", r"(?i)explain|summari[sz]e|exam|quiz|learn|history|science|biology|physics|chemistry"),
+    (
+        "writing",
+        r"(?i)\bwrite\b|draft|e-?mail|letter|story|poem|haiku|essay|post|copy|speech|toast",
+    ),
+    (
+        "study",
+        r"(?i)explain|summari[sz]e|exam|quiz|learn|history|science|biology|physics|chemistry",
+    ),
     ("health", r"(?i)pain|sleep|health|diet|exercise|stress|workout"),
-    ("work", r"(?i)customer|sales|budget|meeting|\bteam\b|okr|report|ticket|invoice|agenda|project"),
+    (
+        "work",
+        r"(?i)customer|sales|budget|meeting|\bteam\b|okr|report|ticket|invoice|agenda|project",
+    ),
 )
 
 
@@ -133,10 +142,22 @@ def _mask(s: str) -> str:
 # Inputs the prompt features share, computed once per record (see with_features).
 _PREP = ("_f_both", "_f_ul", "_f_mask", "_f_sample")
 # The columns with_features adds.
-FEATURES = ", ".join((
-    "prompt_simhash", "prompt_skeleton", "prompt_skeleton_tail", "system_hash", "prompt_sample",
-    "elicit_cot", "elicit_rubric", "cap_code", "cap_math", "cap_agentic", "has_tools", "prompt_topic",
-))
+FEATURES = ", ".join(
+    (
+        "prompt_simhash",
+        "prompt_skeleton",
+        "prompt_skeleton_tail",
+        "system_hash",
+        "prompt_sample",
+        "elicit_cot",
+        "elicit_rubric",
+        "cap_code",
+        "cap_math",
+        "cap_agentic",
+        "has_tools",
+        "prompt_topic",
+    )
+)
 _MASK_WINDOW = 96  # characters of the head / tail masked for the skeleton hashes
 _BOTH_LIMIT = 5000
 
@@ -205,8 +226,10 @@ def _email_masked(s: str) -> str:
 def _digits_masked(s: str) -> str:
     """Digit runs of six or more → ``<num>``; the replacement only runs where a run
     of six exists (a plain match is far cheaper than a replacement)."""
-    return (f"CASE WHEN regexp_matches({s}, '[0-9]{{6}}') "
-            f"THEN regexp_replace({s}, '[0-9]{{6,}}', '<num>', 'g') ELSE {s} END")
+    return (
+        f"CASE WHEN regexp_matches({s}, '[0-9]{{6}}') "
+        f"THEN regexp_replace({s}, '[0-9]{{6,}}', '<num>', 'g') ELSE {s} END"
+    )
 
 
 _ONES = np.uint64(0x0101010101010101)
@@ -230,7 +253,9 @@ def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     offs = col.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
-    vals = col.values.to_numpy(zero_copy_only=False)[offs[0] : offs[-1]].astype(np.uint64, copy=False)
+    vals = col.values.to_numpy(zero_copy_only=False)[offs[0] : offs[-1]].astype(
+        np.uint64, copy=False
+    )
     o = offs - offs[0]
     lens = np.diff(o)
     n = len(lens)
@@ -252,7 +277,9 @@ def simhash_arrow(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(out, pa.int64(), mask=mask)
 
 
-def _simhash_counts(v: np.ndarray, starts: np.ndarray, lens: np.ndarray, nz: np.ndarray) -> np.ndarray:
+def _simhash_counts(
+    v: np.ndarray, starts: np.ndarray, lens: np.ndarray, nz: np.ndarray
+) -> np.ndarray:
     """SimHash by explicit per-bit counts (any list length)."""
     n = len(lens)
     keep = np.zeros((n, 64), bool)
@@ -271,8 +298,15 @@ def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
         return
     from duckdb.sqltypes import BIGINT, UBIGINT
 
-    con.create_function("cw_simhash", simhash_arrow, [duckdb.list_type(UBIGINT)], BIGINT,
-                        type="arrow", null_handling="special", side_effects=False)
+    con.create_function(
+        "cw_simhash",
+        simhash_arrow,
+        [duckdb.list_type(UBIGINT)],
+        BIGINT,
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )
 
 
 # -- reading records ------------------------------------------------------------------
@@ -348,7 +382,9 @@ def numbered_lines(reader: Reader, path: Path) -> tuple[str, int]:
     ((n, dup),) = reader.con.execute(
         f"SELECT coalesce(sum(_n), 0), count(*) FILTER (WHERE _n > 1) FROM {keys}"
     ).fetchall()
-    unnumbered = records.replace("WITH ORDINALITY", "").replace("ordinality AS raw_offset", "NULL AS raw_offset")
+    unnumbered = records.replace("WITH ORDINALITY", "").replace(
+        "ordinality AS raw_offset", "NULL AS raw_offset"
+    )
     if unnumbered == records:  # the Reader's line source changed shape: stay correct
         return records, int(n)
     # keys on the right: the join's build side (Lake.connect keeps the optimiser
@@ -362,8 +398,16 @@ def numbered_lines(reader: Reader, path: Path) -> tuple[str, int]:
     return fast, int(n)
 
 
-def rejected(reader: Reader, records: str, structure: dict, reject_sql: str, ts: str,
-             source: str, path: Path, raw_id_sql: str = "NULL"):
+def rejected(
+    reader: Reader,
+    records: str,
+    structure: dict,
+    reject_sql: str,
+    ts: str,
+    source: str,
+    path: Path,
+    raw_id_sql: str = "NULL",
+):
     """The quarantine relation: the records of ``records`` that :func:`parsed_records`
     with the same ``structure`` and ``reject_sql`` rejects, with the reason, the
     bounded text and the record's id (``raw_id_sql`` over ``e``).
@@ -474,7 +518,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
                e.request_id AS raw_id, raw_offset
         FROM {with_features(base, "_u", "_sys", "_tools")}"""
     )
-    return Parsed(records=n, routed={"llm_request": rel},
-                  quarantine=rejected(reader, records, STRUCTURE, REJECT, "e.timestamp", NAME, path,
-                                      "e.request_id"),
-                  quarantine_rereads=True)
+    return Parsed(
+        records=n,
+        routed={"llm_request": rel},
+        quarantine=rejected(
+            reader, records, STRUCTURE, REJECT, "e.timestamp", NAME, path, "e.request_id"
+        ),
+        quarantine_rereads=True,
+    )

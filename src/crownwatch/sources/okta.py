@@ -135,4 +135,3 @@ def parse(reader: Reader, path: Path) -> Parsed:
         routed={"authentication": auth, "api_activity": other},
         quarantine=reader.quarantine(stage, NAME, path, "e.uuid"),
     )
-

@@ -57,9 +57,15 @@ def parse(reader: Reader, path: Path) -> Parsed:
         # a pretty-printed single document: read it whole
         name = reader.name("doc")
         try:
-            read_document(reader.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            read_document(
+                reader.con,
+                path,
+                lambda buffer: (
+                    f"""CREATE OR REPLACE TEMP TABLE {name} AS
                 SELECT 1::BIGINT AS raw_offset, json::VARCHAR AS text
-                FROM read_json_objects({_sql_str(str(path))}, format='auto', maximum_object_size={buffer})""")
+                FROM read_json_objects({_sql_str(str(path))}, format='auto', maximum_object_size={buffer})"""
+                ),
+            )
             docs = name
         except SourceError:
             pass  # keep the lines; each becomes a quarantined record

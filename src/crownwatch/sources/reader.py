@@ -204,7 +204,11 @@ class Reader:
         name = self.name("doc")
         compression = "gzip" if is_gzip(path) else "none"
         pointer = "$" if records_at is None else "$." + records_at
-        read_document(self.con, path, lambda buffer: f"""CREATE OR REPLACE TEMP TABLE {name} AS
+        read_document(
+            self.con,
+            path,
+            lambda buffer: (
+                f"""CREATE OR REPLACE TEMP TABLE {name} AS
             WITH d AS (
                 SELECT from_json(json_extract(json, '{pointer}'), '["JSON"]') AS recs
                 FROM read_json_objects({_sql_str(str(path))}, format='unstructured',
@@ -212,7 +216,9 @@ class Reader:
             )
             SELECT generate_subscripts(recs, 1) - 1 AS raw_offset,
                    unnest(recs)::VARCHAR AS text
-            FROM d""")
+            FROM d"""
+            ),
+        )
         return name
 
     # -- staging ---------------------------------------------------------------------
@@ -248,9 +254,11 @@ class Reader:
         """Path 1 of :meth:`stage_json_lines`: the stage's name, or None (nothing
         left behind) when the file is not clean."""
         name = self.name("stage")
-        columns = "{" + ", ".join(
-            f"{_sql_str(k)}: {_sql_str(_duck_type(v))}" for k, v in structure.items()
-        ) + "}"
+        columns = (
+            "{"
+            + ", ".join(f"{_sql_str(k)}: {_sql_str(_duck_type(v))}" for k, v in structure.items())
+            + "}"
+        )
         fields = ", ".join(f"{_sql_str(k)}: r.{_ident(k)}" for k in structure)
         # The newline count runs beside the parse: DuckDB releases the GIL, and the
         # count alone is ~17 s of a 17.6 GB file — a fifth of the whole ingest when

@@ -73,8 +73,15 @@ _FIELDS = [
     ("version_id", r"(\S+)"),
 ]
 _OPTIONAL = [
-    "host_id", "signature_version", "cipher_suite", "auth_type", "host_header",
-    "tls_version", "access_point_arn", "acl_required", "source_region",
+    "host_id",
+    "signature_version",
+    "cipher_suite",
+    "auth_type",
+    "host_header",
+    "tls_version",
+    "access_point_arn",
+    "acl_required",
+    "source_region",
 ]
 
 
@@ -121,9 +128,9 @@ _REGION = r"s3[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws"
 
 # request_parameters: the logged fields api_activity has no column for.
 _PARAMS = f"""json_object('request_uri', m.request_uri, 'http_status', m.http_status,
-        'version_id', {_dash('version_id')}, 'host_id', {_dash('host_id')},
-        'signature_version', {_dash('signature_version')},
-        'cipher_suite', {_dash('cipher_suite')}, 'host_header', host,
+        'version_id', {_dash("version_id")}, 'host_id', {_dash("host_id")},
+        'signature_version', {_dash("signature_version")},
+        'cipher_suite', {_dash("cipher_suite")}, 'host_header', host,
         'access_point_arn', ap_arn,
         'total_time_ms', try_cast(m.total_time AS BIGINT),
         'referer', CASE WHEN m.referer IN ('', '-') THEN NULL ELSE m.referer END)::VARCHAR"""
@@ -134,7 +141,7 @@ _PARAMS = f"""json_object('request_uri', m.request_uri, 'http_status', m.http_st
 _COLUMNS = f"""
     ts AS time,
     ap_acct AS account,
-    coalesce(nullif(regexp_extract(host, '{_REGION}', 1), ''), {_dash('source_region')}) AS region,
+    coalesce(nullif(regexp_extract(host, '{_REGION}', 1), ''), {_dash("source_region")}) AS region,
     m.operation AS api_operation,
     CASE WHEN m.requester = '-' THEN 'anonymous' ELSE m.requester END AS principal,
     CASE WHEN m.requester = '-' THEN 'Anonymous'
@@ -144,26 +151,44 @@ _COLUMNS = f"""
          WHEN strlen(m.requester) = 64 AND regexp_full_match(m.requester, '[0-9a-f]{{64}}') THEN 'CanonicalUser'
          ELSE 'Unknown' END AS principal_type,
     p_acct AS principal_account,
-    {_dash('remote_ip')} AS src_ip,
+    {_dash("remote_ip")} AS src_ip,
     CASE WHEN m.user_agent IN ('', '-') THEN NULL ELSE m.user_agent END AS user_agent,
-    {_dash('auth_type')} AS auth_method,
+    {_dash("auth_type")} AS auth_method,
     CASE WHEN okey IS NULL THEN 's3://' || m.bucket ELSE 's3://' || m.bucket || '/' || okey END AS resource,
     m.bucket AS bucket,
     okey AS object_key,
     coalesce(try_cast(m.bytes_sent AS BIGINT), 0) AS bytes_out,
     try_cast(m.object_size AS BIGINT) AS object_size,
     CASE WHEN try_cast(m.http_status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS status,
-    {_dash('error_code')} AS error_code,
+    {_dash("error_code")} AS error_code,
     CASE WHEN ap_acct IS NULL OR p_acct IS NULL THEN NULL ELSE ap_acct <> p_acct END AS is_cross_account,
     {_PARAMS} AS request_parameters,
-    {_dash('tls_version')} AS tls_version,
+    {_dash("tls_version")} AS tls_version,
     m.request_id AS raw_id"""
 
 OUT_COLUMNS = [
-    "time", "account", "region", "api_operation", "principal", "principal_type", "principal_account",
-    "src_ip", "user_agent", "auth_method", "resource", "bucket", "object_key", "bytes_out",
-    "object_size", "status", "error_code", "is_cross_account", "request_parameters", "tls_version",
-    "raw_id", "raw_offset",
+    "time",
+    "account",
+    "region",
+    "api_operation",
+    "principal",
+    "principal_type",
+    "principal_account",
+    "src_ip",
+    "user_agent",
+    "auth_method",
+    "resource",
+    "bucket",
+    "object_key",
+    "bytes_out",
+    "object_size",
+    "status",
+    "error_code",
+    "is_cross_account",
+    "request_parameters",
+    "tls_version",
+    "raw_id",
+    "raw_offset",
 ]
 
 
@@ -193,7 +218,17 @@ def _fast() -> str:
     exactly three quoted fields (Request-URI, Referer, User-Agent), so splitting on
     ``"`` gives 7 parts whenever no field holds an escaped quote — and those rare lines
     take the regex. An order of magnitude faster than one 27-group regex per line."""
-    head = ["bucket_owner", "bucket", None, None, "remote_ip", "requester", "request_id", "operation", "key"]
+    head = [
+        "bucket_owner",
+        "bucket",
+        None,
+        None,
+        "remote_ip",
+        "requester",
+        "request_id",
+        "operation",
+        "key",
+    ]
     mid = ["http_status", "error_code", "bytes_sent", "object_size", "total_time", "turnaround"]
     fields = {}
     for i, name in enumerate(head, start=1):

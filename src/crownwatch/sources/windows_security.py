@@ -118,11 +118,29 @@ def sniff(head: str) -> bool:
 # -- the one stage all three shapes go through ----------------------------------------
 
 _DATA_FIELDS = (
-    "TargetUserName", "TargetDomainName", "TargetUserSid", "TargetSid", "TargetLogonId",
-    "SubjectUserName", "SubjectDomainName", "LogonType", "IpAddress", "IpPort",
-    "WorkstationName", "Workstation", "Status", "SubStatus", "FailureReason",
-    "AuthenticationPackageName", "LogonProcessName", "PackageName", "ProcessName",
-    "TargetServerName", "TargetInfo", "ServiceName", "PreAuthType",
+    "TargetUserName",
+    "TargetDomainName",
+    "TargetUserSid",
+    "TargetSid",
+    "TargetLogonId",
+    "SubjectUserName",
+    "SubjectDomainName",
+    "LogonType",
+    "IpAddress",
+    "IpPort",
+    "WorkstationName",
+    "Workstation",
+    "Status",
+    "SubStatus",
+    "FailureReason",
+    "AuthenticationPackageName",
+    "LogonProcessName",
+    "PackageName",
+    "ProcessName",
+    "TargetServerName",
+    "TargetInfo",
+    "ServiceName",
+    "PreAuthType",
 )
 _DATA = {f: "VARCHAR" for f in _DATA_FIELDS}
 
@@ -267,7 +285,9 @@ class _Records:
         self.records = reader.name("win_records")
         self.rejects = reader.name("win_rejects")
         con = reader.con
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.records} (raw_offset BIGINT, text VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.records} (raw_offset BIGINT, text VARCHAR)"
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self.rejects} (raw_offset BIGINT, reason VARCHAR, record VARCHAR)"
         )
@@ -288,16 +308,25 @@ class _Records:
     def flush(self) -> None:
         con = self.reader.con
         if self._rec[0]:
-            batch = pa.table({"raw_offset": pa.array(self._rec[0], pa.int64()),
-                              "text": pa.array(self._rec[1], pa.string())})
+            batch = pa.table(
+                {
+                    "raw_offset": pa.array(self._rec[0], pa.int64()),
+                    "text": pa.array(self._rec[1], pa.string()),
+                }
+            )
             con.register("_win_batch", batch)
             con.execute(f"INSERT INTO {self.records} SELECT * FROM _win_batch")
             con.unregister("_win_batch")
             self._rec[0].clear()
             self._rec[1].clear()
         if self._rej[0]:
-            batch = pa.table({"raw_offset": pa.array(self._rej[0], pa.int64()),
-                              "reason": self._rej[1], "record": self._rej[2]})
+            batch = pa.table(
+                {
+                    "raw_offset": pa.array(self._rej[0], pa.int64()),
+                    "reason": self._rej[1],
+                    "record": self._rej[2],
+                }
+            )
             con.register("_win_batch", batch)
             con.execute(f"INSERT INTO {self.rejects} SELECT * FROM _win_batch")
             con.unregister("_win_batch")
@@ -341,8 +370,12 @@ def _read_evtx(path: Path, out: _Records) -> None:
     except OSError as exc:
         raise SourceError(f"not a readable evtx file: {str(exc).splitlines()[0][:300]}") from exc
     if size < 4096 + chunks * 65536:
-        out.reject(None, f"evtx file truncated: header declares {chunks} chunks, "
-                         f"file holds {(size - 4096) // 65536}", "")
+        out.reject(
+            None,
+            f"evtx file truncated: header declares {chunks} chunks, "
+            f"file holds {(size - 4096) // 65536}",
+            "",
+        )
 
 
 _EVENT_START = re.compile(r"<Event[\s>]")
@@ -373,11 +406,11 @@ def _xml_chunks(path: Path) -> Iterator[tuple[int, str]]:
                 if nxt is None and not eof and len(buf) - m.start() <= _MAX_XML_EVENT:
                     # the event may go on in the next block
                     line += buf.count("\n", 0, m.start())
-                    buf = buf[m.start():]
+                    buf = buf[m.start() :]
                     break
                 end = nxt.start() if nxt is not None else len(buf)
                 start_line = line + buf.count("\n", 0, m.start())
-                yield start_line, buf[m.start():end]
+                yield start_line, buf[m.start() : end]
                 line = start_line + buf.count("\n", m.start(), end)
                 buf = buf[end:]
             if eof:

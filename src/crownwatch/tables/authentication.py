@@ -109,14 +109,17 @@ def user_key(name: str | None) -> str | None:
         return None
     return _KEY.match(name).group(1).lower() or None
 
+
 SCHEMA = pa.schema(
     [
         pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("source", pa.string(), nullable=False),  # okta, entra, cloudtrail, sshd, windows
-        pa.field("activity", pa.string()),  # logon | logoff | mfa | lock | explicit_credentials | other
+        pa.field(
+            "activity", pa.string()
+        ),  # logon | logoff | mfa | lock | explicit_credentials | other
         pa.field("user", pa.string()),  # the identity key (see above): alice
-    pa.field("user_raw", pa.string()),  # the name as logged: CORP\\Alice, alice@corp.example
-    pa.field("user_domain", pa.string()),  # corp, corp.example
+        pa.field("user_raw", pa.string()),  # the name as logged: CORP\\Alice, alice@corp.example
+        pa.field("user_domain", pa.string()),  # corp, corp.example
         pa.field("user_uid", pa.string()),
         pa.field("src_ip", pa.string()),
         pa.field("src_asn", pa.int64()),
@@ -125,16 +128,18 @@ SCHEMA = pa.schema(
         pa.field("src_city", pa.string()),
         pa.field("user_agent", pa.string()),
         pa.field("service", pa.string()),  # app / host / resource signed in to
-        pa.field("auth_protocol", pa.string()),  # password, kerberos, ntlm, publickey, saml…
+        pa.field("auth_protocol", pa.string()),
+        # Windows logon type as logged (2 interactive, 3 network, 10 remote interactive…)
+        pa.field("logon_type", pa.int32()),  # password, kerberos, ntlm, publickey, saml…
         pa.field("status", pa.string(), nullable=False),  # success | failure | unknown
         pa.field("reason", pa.string(), nullable=False),  # see REASONS
         pa.field("status_code", pa.string()),  # vendor code, verbatim
         pa.field("status_detail", pa.string()),  # vendor message, verbatim
         pa.field("is_proxy", pa.bool_()),
         pa.field("session_uid", pa.string()),
-    # who acted, when that is not the account signed in to (Windows 4648's subject:
-    # the logged-on user who typed another account's credentials), as an identity key
-    pa.field("actor_user", pa.string()),
+        # who acted, when that is not the account signed in to (Windows 4648's subject:
+        # the logged-on user who typed another account's credentials), as an identity key
+        pa.field("actor_user", pa.string()),
         *PROVENANCE,
     ]
 )

@@ -58,11 +58,17 @@ INTERNAL = Net("10.20.4.17", None, None, None, None, None, JAVA_UA, domain=None)
 
 def hosting(i: int, ua: str = SPRAY_UA, country: str = "Netherlands") -> Net:
     """A rotating cloud/VPS address of the kind distributed sprays come from."""
-    orgs = [(14061, "digitalocean llc"), (16509, "amazon.com inc."), (63949, "akamai connected cloud"),
-            (20473, "the constant company llc"), (24940, "hetzner online gmbh")]
+    orgs = [
+        (14061, "digitalocean llc"),
+        (16509, "amazon.com inc."),
+        (63949, "akamai connected cloud"),
+        (20473, "the constant company llc"),
+        (24940, "hetzner online gmbh"),
+    ]
     asn, org = orgs[i % len(orgs)]
-    return Net(f"203.0.{113 + (i // 250) % 3}.{i % 250 + 1}", asn, org, country, None, None, ua,
-               True, None)
+    return Net(
+        f"203.0.{113 + (i // 250) % 3}.{i % 250 + 1}", asn, org, country, None, None, ua, True, None
+    )
 
 
 def _hash(*parts) -> str:
@@ -109,9 +115,13 @@ def event(
     }
     req = seed[:27]
     return {
-        "actor": {"id": uid, "type": "User", "alternateId": login,
-                  "displayName": "unknown" if unknown else login.split("@")[0].replace(".", " ").title(),
-                  "detailEntry": None},
+        "actor": {
+            "id": uid,
+            "type": "User",
+            "alternateId": login,
+            "displayName": "unknown" if unknown else login.split("@")[0].replace(".", " ").title(),
+            "detailEntry": None,
+        },
         "client": {
             "userAgent": {"rawUserAgent": net.ua, "os": "Unknown", "browser": "UNKNOWN"},
             "zone": "null",
@@ -157,8 +167,12 @@ def event(
         "version": "0",
         "request": {
             "ipChain": [
-                {"ip": net.ip, "geographicalContext": geo, "version": "V6" if ":" in net.ip else "V4",
-                 "source": None}
+                {
+                    "ip": net.ip,
+                    "geographicalContext": geo,
+                    "version": "V6" if ":" in net.ip else "V4",
+                    "source": None,
+                }
             ]
         },
         "target": target,
@@ -167,9 +181,19 @@ def event(
 
 def fail(when: datetime, user: str, net: Net, reason: str = "INVALID_CREDENTIALS") -> list[dict]:
     """``user.session.start`` FAILURE. ``VERIFICATION_ERROR`` makes it an unknown name."""
-    return [event(when, "user.session.start", user, net, "FAILURE", reason,
-                  unknown=reason == "VERIFICATION_ERROR", legacy="core.user_auth.login_failed",
-                  severity="WARN")]
+    return [
+        event(
+            when,
+            "user.session.start",
+            user,
+            net,
+            "FAILURE",
+            reason,
+            unknown=reason == "VERIFICATION_ERROR",
+            legacy="core.user_auth.login_failed",
+            severity="WARN",
+        )
+    ]
 
 
 def unknown(when: datetime, name: str, net: Net) -> list[dict]:
@@ -178,32 +202,94 @@ def unknown(when: datetime, name: str, net: Net) -> list[dict]:
 
 def lock(when: datetime, user: str, net: Net) -> list[dict]:
     login = _login(user)
-    tgt = [{"id": user_id(login), "type": "User", "alternateId": login, "displayName": None, "detailEntry": None}]
-    return [event(when, "user.account.lock", user, net, "SUCCESS", None, display="Max sign in attempts exceeded",
-                  legacy="core.user_auth.account_locked", severity="WARN", target=tgt)]
+    tgt = [
+        {
+            "id": user_id(login),
+            "type": "User",
+            "alternateId": login,
+            "displayName": None,
+            "detailEntry": None,
+        }
+    ]
+    return [
+        event(
+            when,
+            "user.account.lock",
+            user,
+            net,
+            "SUCCESS",
+            None,
+            display="Max sign in attempts exceeded",
+            legacy="core.user_auth.account_locked",
+            severity="WARN",
+            target=tgt,
+        )
+    ]
 
 
 def success(when: datetime, user: str, net: Net, app: str = "Slack") -> list[dict]:
     """A completed sign-in: ``user.session.start`` SUCCESS, then SSO into ``app``."""
-    tgt = [{"id": "0oa" + _hash("app", app)[:17], "type": "AppInstance", "alternateId": app,
-            "displayName": app, "detailEntry": {"signOnModeType": "SAML_2_0"}}]
+    tgt = [
+        {
+            "id": "0oa" + _hash("app", app)[:17],
+            "type": "AppInstance",
+            "alternateId": app,
+            "displayName": app,
+            "detailEntry": {"signOnModeType": "SAML_2_0"},
+        }
+    ]
     return [
-        event(when, "user.session.start", user, net, "SUCCESS", None, legacy="core.user_auth.login_success"),
-        event(when + timedelta(seconds=21), "user.authentication.sso", user, net, "SUCCESS", None,
-              display="User single sign on to app", legacy="app.auth.sso", target=tgt,
-              uri=f"/app/{app.lower()}/sso/saml"),
+        event(
+            when,
+            "user.session.start",
+            user,
+            net,
+            "SUCCESS",
+            None,
+            legacy="core.user_auth.login_success",
+        ),
+        event(
+            when + timedelta(seconds=21),
+            "user.authentication.sso",
+            user,
+            net,
+            "SUCCESS",
+            None,
+            display="User single sign on to app",
+            legacy="app.auth.sso",
+            target=tgt,
+            uri=f"/app/{app.lower()}/sso/saml",
+        ),
     ]
 
 
 def mfa_challenge(when: datetime, user: str, net: Net) -> list[dict]:
     """Password accepted, sign-on policy demands a factor that never comes."""
-    return [event(when, "policy.evaluate_sign_on", user, net, "CHALLENGE",
-                  "Sign-on policy evaluation resulted in CHALLENGE", display="Evaluation of sign-on policy")]
+    return [
+        event(
+            when,
+            "policy.evaluate_sign_on",
+            user,
+            net,
+            "CHALLENGE",
+            "Sign-on policy evaluation resulted in CHALLENGE",
+            display="Evaluation of sign-on policy",
+        )
+    ]
 
 
 def ca_deny(when: datetime, user: str, net: Net) -> list[dict]:
-    return [event(when, "policy.evaluate_sign_on", user, net, "DENY",
-                  "Sign-on policy evaluation resulted in DENY", display="Evaluation of sign-on policy")]
+    return [
+        event(
+            when,
+            "policy.evaluate_sign_on",
+            user,
+            net,
+            "DENY",
+            "Sign-on policy evaluation resulted in DENY",
+            display="Evaluation of sign-on policy",
+        )
+    ]
 
 
 def write(path: Path, events: list[dict]) -> Path:

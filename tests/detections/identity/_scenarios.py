@@ -64,8 +64,12 @@ def nat_rotation(t0: datetime = T0, n_users: int = 40, prefix: str = "nat") -> l
 
 
 def distributed_spray(
-    t0: datetime = T0 + 2 * DAY, n_ips: int = 60, users_per_ip: int = 2, prefix: str = "ds",
-    unknown_every: int = 10, hours: int = 36,
+    t0: datetime = T0 + 2 * DAY,
+    n_ips: int = 60,
+    users_per_ip: int = 2,
+    prefix: str = "ds",
+    unknown_every: int = 10,
+    hours: int = 36,
 ) -> list[dict]:
     """Low and slow: each address tries two accounts once, spread over ``hours``."""
     n = n_ips * users_per_ip
@@ -94,19 +98,32 @@ def stale_phones(t0: datetime = T0 + 2 * DAY, n_users: int = 30, prefix: str = "
     for i, u in enumerate(users):
         ev += success(t0 + i * MIN, u, OFFICE)
         for r in range(12):
-            carrier = Net(f"100.64.{i}.{r + 1}", 21928, "t-mobile usa, inc.", domain="t-mobile.com", ua=outlook)
+            carrier = Net(
+                f"100.64.{i}.{r + 1}",
+                21928,
+                "t-mobile usa, inc.",
+                domain="t-mobile.com",
+                ua=outlook,
+            )
             ev += fail(t0 + i * MIN + r * 20 * MIN, u, carrier)
     return ev
 
 
-def stuffing(t0: datetime = T0 + 5 * DAY, n_ips: int = 40, prefix: str = "cs", unknown_share: float = 0.5) -> list[dict]:
+def stuffing(
+    t0: datetime = T0 + 5 * DAY, n_ips: int = 40, prefix: str = "cs", unknown_share: float = 0.5
+) -> list[dict]:
     """A breach list replayed through a proxy pool: half the names never worked here,
     a few real accounts are already locked, every request has a random user agent."""
     rng = random.Random(5)
     real = staff(60, prefix)
     ev = history(real, t0)
-    uas = [CHROME, MAC_SAFARI, KIT_UA, "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-           "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"]
+    uas = [
+        CHROME,
+        MAC_SAFARI,
+        KIT_UA,
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    ]
     n_pairs = n_ips * 2
     n_unknown = round(n_pairs * unknown_share)
     k = 0
@@ -124,7 +141,9 @@ def stuffing(t0: datetime = T0 + 5 * DAY, n_ips: int = 40, prefix: str = "cs", u
     return ev
 
 
-def username_typos(t0: datetime = T0 + 5 * DAY, n_users: int = 30, prefix: str = "ty") -> list[dict]:
+def username_typos(
+    t0: datetime = T0 + 5 * DAY, n_users: int = 30, prefix: str = "ty"
+) -> list[dict]:
     """Benign: people at home mistyping their login name, then getting it right."""
     users = staff(n_users, prefix)
     ev: list[dict] = []
@@ -137,7 +156,9 @@ def username_typos(t0: datetime = T0 + 5 * DAY, n_users: int = 30, prefix: str =
     return ev
 
 
-def brute_force(t0: datetime = T0 + 7 * DAY, attempts: int = 60, user: str = "cfo.kim", land: bool = False) -> list[dict]:
+def brute_force(
+    t0: datetime = T0 + 7 * DAY, attempts: int = 60, user: str = "cfo.kim", land: bool = False
+) -> list[dict]:
     """Hydra against one executive from one outside address: a few seconds apart,
     jittered, lockout tripping after 10."""
     rng = random.Random(11)
@@ -154,7 +175,9 @@ def brute_force(t0: datetime = T0 + 7 * DAY, attempts: int = 60, user: str = "cf
     return ev
 
 
-def stale_service_account(t0: datetime = T0 + 7 * DAY, attempts: int = 72, user: str = "svc-backup") -> list[dict]:
+def stale_service_account(
+    t0: datetime = T0 + 7 * DAY, attempts: int = 72, user: str = "svc-backup"
+) -> list[dict]:
     """Benign: a backup job retrying a rotated password every 5 minutes for 6 hours
     from the one internal host it runs on."""
     ev = history([user], t0, net=INTERNAL)
@@ -163,7 +186,9 @@ def stale_service_account(t0: datetime = T0 + 7 * DAY, attempts: int = 72, user:
     return ev
 
 
-VICTIM_NET = Net("45.86.200.14", 9009, "m247 europe srl", "Romania", None, "Bucharest", KIT_UA, True, None)
+VICTIM_NET = Net(
+    "45.86.200.14", 9009, "m247 europe srl", "Romania", None, "Bucharest", KIT_UA, True, None
+)
 
 
 def spray_then_success(t0: datetime = T0 + 9 * DAY, prefix: str = "sv") -> list[dict]:
@@ -174,7 +199,11 @@ def spray_then_success(t0: datetime = T0 + 9 * DAY, prefix: str = "sv") -> list[
     # ds users are sv000..sv059; sv003 = 2nd account of ip 1, etc.
     ev += success(t0 + 14 * HOUR, f"{prefix}003", VICTIM_NET)
     ev += mfa_challenge(t0 + 13 * HOUR, f"{prefix}010", hosting(100 + 5, KIT_UA))
-    ev += ca_deny(t0 + 13 * HOUR + 5 * MIN, f"{prefix}020", Net("45.86.200.99", 9009, "m247 europe srl", "Romania", ua=KIT_UA))
+    ev += ca_deny(
+        t0 + 13 * HOUR + 5 * MIN,
+        f"{prefix}020",
+        Net("45.86.200.99", 9009, "m247 europe srl", "Romania", ua=KIT_UA),
+    )
     return ev
 
 
@@ -212,7 +241,16 @@ def spray_then_new_country(t0: datetime = T0 + 13 * DAY, prefix: str = "ng") -> 
 
 def traveller(t0: datetime = T0 + 13 * DAY, user: str = "traveller.tanaka") -> list[dict]:
     ev = history([user], t0, days=10)
-    tokyo = Net("203.141.130.5", 2516, "kddi corporation", "Japan", "Tokyo", "Tokyo", MAC_SAFARI, domain="kddi.com")
+    tokyo = Net(
+        "203.141.130.5",
+        2516,
+        "kddi corporation",
+        "Japan",
+        "Tokyo",
+        "Tokyo",
+        MAC_SAFARI,
+        domain="kddi.com",
+    )
     ev += fail(t0 + 26 * HOUR, user, tokyo)
     ev += success(t0 + 26 * HOUR + MIN, user, tokyo)
     return ev
@@ -226,8 +264,14 @@ ATTACKS = {
     "identity.success_after_spray": spray_then_success,
     "identity.new_geo_after_spray": spray_then_new_country,
 }
-BENIGN = (nat_rotation, stale_phones, username_typos, stale_service_account,
-          sprayed_users_sign_in_as_usual, traveller)
+BENIGN = (
+    nat_rotation,
+    stale_phones,
+    username_typos,
+    stale_service_account,
+    sprayed_users_sign_in_as_usual,
+    traveller,
+)
 
 
 def all_scenario_events() -> list[dict]:

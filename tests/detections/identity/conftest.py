@@ -25,14 +25,20 @@ def identity_world(tmp_path_factory):
     return lake, run_detections(Engine(lake), {}, only=["identity"])
 
 
-def findings_for(findings: list[dict], detection: str, user_prefix: str | None = None) -> list[dict]:
+def findings_for(
+    findings: list[dict], detection: str, user_prefix: str | None = None
+) -> list[dict]:
     out = [f for f in findings if f["detection"] == detection]
     if user_prefix is not None:
-        out = [f for f in out if any(u.startswith(user_prefix) for u in f["entities"].get("user", []))]
+        out = [
+            f for f in out if any(u.startswith(user_prefix) for u in f["entities"].get("user", []))
+        ]
     return out
 
 
-def hunt_events(tmp_path, events: list[dict], detection: str, config: dict | None = None) -> list[dict]:
+def hunt_events(
+    tmp_path, events: list[dict], detection: str, config: dict | None = None
+) -> list[dict]:
     """Hunt a small scenario of its own for one detection (boundary tests)."""
     path = write(tmp_path / "okta.jsonl", events)
     lake = Lake(tmp_path / "lake")

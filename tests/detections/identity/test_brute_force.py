@@ -57,7 +57,9 @@ def test_stale_cadence_from_outside_fires(tmp_path):
 def test_fast_run_from_inside_fires(tmp_path):
     # A script with a fixed sleep on a compromised internal host: regular, but 1 s apart.
     ev = history(["svc-backup"], T0, net=INTERNAL)
-    ev += [e for i in range(200) for e in fail(T0 + i * timedelta(seconds=1), "svc-backup", INTERNAL)]
+    ev += [
+        e for i in range(200) for e in fail(T0 + i * timedelta(seconds=1), "svc-backup", INTERNAL)
+    ]
     [f] = hunt_events(tmp_path, ev, DET)
     assert f["severity"] == "high" and f["evidence"]["attempts"] == 200
 

@@ -41,7 +41,9 @@ def test_benign_look_alikes_are_quiet(identity_world):
 
 def test_min_src_ips_boundary(tmp_path):
     five = distributed_spray(T0, n_ips=5, users_per_ip=2, prefix="five", unknown_every=0, hours=4)
-    four = distributed_spray(T0 + 2 * DAY, n_ips=4, users_per_ip=3, prefix="four", unknown_every=0, hours=4)
+    four = distributed_spray(
+        T0 + 2 * DAY, n_ips=4, users_per_ip=3, prefix="four", unknown_every=0, hours=4
+    )
     [f] = hunt_events(tmp_path, five + four, DET)
     assert f["evidence"]["distinct_src_ips"] == 5
     assert all(u.startswith("five") for u in f["entities"]["user"])
@@ -78,8 +80,11 @@ def test_spray_on_the_first_day_of_logs_still_fires(tmp_path):
     from ._okta import fail, hosting, staff
 
     victims = staff(40, "early")
-    spray = [e for k, u in enumerate(victims)
-             for e in fail(T0 + timedelta(minutes=20 * k), u, hosting(300 + k // 2, KIT_UA))]
+    spray = [
+        e
+        for k, u in enumerate(victims)
+        for e in fail(T0 + timedelta(minutes=20 * k), u, hosting(300 + k // 2, KIT_UA))
+    ]
     [f] = hunt_events(tmp_path, _first_day_of_logs(T0) + spray, DET)
     assert all(u.startswith("early") for u in f["entities"]["user"])  # no cold-start user
     assert f["evidence"]["distinct_users"] == len(victims)

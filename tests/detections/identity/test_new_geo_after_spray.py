@@ -42,7 +42,11 @@ def _spray_then(prefix: str, ip: int, hours_after: float, baseline: bool = True)
 
 
 def test_window_and_baseline_boundaries(tmp_path):
-    ev = _spray_then("in", 6, 167) + _spray_then("out", 7, 169) + _spray_then("nohist", 8, 5, baseline=False)
+    ev = (
+        _spray_then("in", 6, 167)
+        + _spray_then("out", 7, 169)
+        + _spray_then("nohist", 8, 5, baseline=False)
+    )
     found = hunt_events(tmp_path, ev, DET)
     assert [f["entities"]["user"] for f in found] == [["in003"]]
 

@@ -34,7 +34,10 @@ def _touches(f: dict, item: dict) -> bool:
     if not (f["first_seen"] <= item["last_seen"] and item["first_seen"] <= f["last_seen"]):
         return False
     ent = f["entities"]
-    return bool(set(ent.get("user", [])) & {user_key(u) for u in item["users"]} or set(ent.get("src_ip", [])) & set(item["src_ips"]))
+    return bool(
+        set(ent.get("user", [])) & {user_key(u) for u in item["users"]}
+        or set(ent.get("src_ip", [])) & set(item["src_ips"])
+    )
 
 
 def _okta_identity(items: list[dict]) -> list[dict]:
@@ -53,9 +56,18 @@ def test_every_planted_okta_attack_is_found(hunted):
 
 def test_success_after_spray_names_only_the_victims(hunted):
     truth, found = hunted
-    victims = {user_key(u) for i in truth["attacks"] if ALIAS.get(i["detection"], i["detection"]) == "identity.success_after_spray"
-               for u in i["users"]}
-    raised = {u for f in found if f["detection"] == "identity.success_after_spray" for u in f["entities"]["user"]}
+    victims = {
+        user_key(u)
+        for i in truth["attacks"]
+        if ALIAS.get(i["detection"], i["detection"]) == "identity.success_after_spray"
+        for u in i["users"]
+    }
+    raised = {
+        u
+        for f in found
+        if f["detection"] == "identity.success_after_spray"
+        for u in f["entities"]["user"]
+    }
     assert raised == victims
 
 

@@ -28,7 +28,9 @@ def test_success_from_a_different_address_is_critical(identity_world):
     assert ev["first_outcome_src_ips"] == [VICTIM_NET.ip]
     assert ev["outcomes_from_spray_ips"] == 0
     assert ev["spray_kinds"] == ["distributed_spray"]
-    assert ev["spray_src_ips"] == [hosting(101).ip]  # sv003 was the 2nd account tried from address 1
+    assert ev["spray_src_ips"] == [
+        hosting(101).ip
+    ]  # sv003 was the 2nd account tried from address 1
     assert VICTIM_NET.ip in f["entities"]["src_ip"] and hosting(101).ip in f["entities"]["src_ip"]
     assert ev["first_outcome_time"] == "2026-03-11T23:00:00Z"
     assert 0 < ev["gap_minutes"] < 14 * 60

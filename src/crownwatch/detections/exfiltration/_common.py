@@ -14,24 +14,57 @@ from crownwatch.detections._time import day_number
 from crownwatch.detections.identity._common import raw_ref
 
 READ_OPS = (
-    "GetObject", "SelectObjectContent", "GetObjectTorrent",
-    "REST.GET.OBJECT", "REST.COPY.OBJECT_GET", "REST.COPY.PART_GET", "REST.POST.SELECT",
+    "GetObject",
+    "SelectObjectContent",
+    "GetObjectTorrent",
+    "REST.GET.OBJECT",
+    "REST.COPY.OBJECT_GET",
+    "REST.COPY.PART_GET",
+    "REST.POST.SELECT",
     "storage.objects.get",
-    "GetBlob", "CopyBlobSource", "ReadFile",
+    "GetBlob",
+    "CopyBlobSource",
+    "ReadFile",
 )
 COPY_OPS = (
-    "CopyObject", "UploadPartCopy", "REST.COPY.OBJECT", "REST.COPY.PART",
-    "storage.objects.rewrite", "storage.objects.copy", "storage.objects.compose",
-    "CopyBlob", "CopyBlobDestination", "PutBlobFromURL", "StartCopyBlob", "SyncCopyBlob",
+    "CopyObject",
+    "UploadPartCopy",
+    "REST.COPY.OBJECT",
+    "REST.COPY.PART",
+    "storage.objects.rewrite",
+    "storage.objects.copy",
+    "storage.objects.compose",
+    "CopyBlob",
+    "CopyBlobDestination",
+    "PutBlobFromURL",
+    "StartCopyBlob",
+    "SyncCopyBlob",
 )
 DELETE_OPS = (
-    "DeleteObject", "DeleteObjects", "DeleteBucket", "DeleteObjectVersion",
-    "REST.DELETE.OBJECT", "REST.DELETE.BUCKET", "REST.POST.MULTI_OBJECT_DELETE", "BATCH.DELETE.OBJECT",
-    "storage.objects.delete", "storage.buckets.delete",
-    "DeleteBlob", "DeleteContainer", "DeleteFile", "DeleteDirectory",
+    "DeleteObject",
+    "DeleteObjects",
+    "DeleteBucket",
+    "DeleteObjectVersion",
+    "REST.DELETE.OBJECT",
+    "REST.DELETE.BUCKET",
+    "REST.POST.MULTI_OBJECT_DELETE",
+    "BATCH.DELETE.OBJECT",
+    "storage.objects.delete",
+    "storage.buckets.delete",
+    "DeleteBlob",
+    "DeleteContainer",
+    "DeleteFile",
+    "DeleteDirectory",
 )
 # Authentication that travels in the URL: whoever holds the link is the caller.
-PRESIGNED_AUTH = ("QueryString", "SAS", "DelegationSas", "UserDelegationSas", "ServiceSas", "AccountSas")
+PRESIGNED_AUTH = (
+    "QueryString",
+    "SAS",
+    "DelegationSas",
+    "UserDelegationSas",
+    "ServiceSas",
+    "AccountSas",
+)
 
 AI_ATTACK = ("T1530", "AML.T0048.004")
 NON_AI_ATTACK = ("T1530",)
@@ -89,10 +122,28 @@ def with_principal_keys(t: ibis.Table) -> ibis.Table:
 # The api_activity columns the crown-jewel detections read; the wide ones they never
 # touch (request_parameters, region, tls_version…) stay in the lake.
 JEWEL_COLUMNS = (
-    "time", "source", "cloud", "account", "api_operation", "principal", "principal_account",
-    "src_ip", "src_asn", "src_country", "user_agent", "auth_method", "resource", "bucket",
-    "object_key", "bytes_out", "status", "is_cross_account", "target_account",
-    "raw_source", "raw_offset", "raw_id",
+    "time",
+    "source",
+    "cloud",
+    "account",
+    "api_operation",
+    "principal",
+    "principal_account",
+    "src_ip",
+    "src_asn",
+    "src_country",
+    "user_agent",
+    "auth_method",
+    "resource",
+    "bucket",
+    "object_key",
+    "bytes_out",
+    "status",
+    "is_cross_account",
+    "target_account",
+    "raw_source",
+    "raw_offset",
+    "raw_id",
 )
 
 
@@ -125,12 +176,17 @@ def _jewel_activity(api: ibis.Table, reg: Registry) -> ibis.Table:
     (principal, asset) pair — a small table — and join back."""
     a = tag_assets(api.select(*JEWEL_COLUMNS), reg, readers=False)
     a = a.filter(a.asset.notnull())
-    a = a.mutate(_pn=a.principal.fill_null("unknown"), _pnull=a.principal.isnull(), day=day_number(a.time))
+    a = a.mutate(
+        _pn=a.principal.fill_null("unknown"), _pnull=a.principal.isnull(), day=day_number(a.time)
+    )
     pairs = a.select("principal", "asset", "_pn", "_pnull").distinct()
     pairs = pairs.select(
-        q_pn=pairs._pn, q_pnull=pairs._pnull, q_asset=pairs.asset,
+        q_pn=pairs._pn,
+        q_pnull=pairs._pnull,
+        q_asset=pairs.asset,
         expected_reader=expected_reader(pairs, reg),
-        pkey=principal_key(pairs), peer=peer_group(pairs),
+        pkey=principal_key(pairs),
+        peer=peer_group(pairs),
     )
     j = a.join(pairs, [a._pn == pairs.q_pn, a._pnull == pairs.q_pnull, a.asset == pairs.q_asset])
     return j.drop("_pn", "_pnull", "q_pn", "q_pnull", "q_asset")
@@ -163,6 +219,20 @@ def order_stat(t: ibis.Table, keys: list[str], value: str, pct: int, name: str) 
 
 
 __all__ = [
-    "AI_ATTACK", "COPY_OPS", "DELETE_OPS", "NON_AI_ATTACK", "PRESIGNED_AUTH", "READ_OPS",
-    "JEWEL_COLUMNS", "empty_lists", "jewel_activity", "jewel_events", "with_principal_keys", "order_stat", "peer_group", "principal_key", "raw_ref", "registry",
+    "AI_ATTACK",
+    "COPY_OPS",
+    "DELETE_OPS",
+    "NON_AI_ATTACK",
+    "PRESIGNED_AUTH",
+    "READ_OPS",
+    "JEWEL_COLUMNS",
+    "empty_lists",
+    "jewel_activity",
+    "jewel_events",
+    "with_principal_keys",
+    "order_stat",
+    "peer_group",
+    "principal_key",
+    "raw_ref",
+    "registry",
 ]

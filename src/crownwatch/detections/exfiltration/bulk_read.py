@@ -118,12 +118,18 @@ def query(t, p) -> ibis.Table:
     ).drop("first_day")
 
     # -- own baseline: the principal's active days on this asset before the day ---------
-    hist = daily.select(h_pkey=daily.pkey, h_asset=daily.asset, h_day=daily.day, h_bytes=daily.bytes)
+    hist = daily.select(
+        h_pkey=daily.pkey, h_asset=daily.asset, h_day=daily.day, h_bytes=daily.bytes
+    )
     c = cand.select(*keys)
     own = c.join(
         hist,
-        [c.pkey == hist.h_pkey, c.asset == hist.h_asset, hist.h_day < c.day,
-         hist.h_day >= c.day - p.lookback_days],
+        [
+            c.pkey == hist.h_pkey,
+            c.asset == hist.h_asset,
+            hist.h_day < c.day,
+            hist.h_day >= c.day - p.lookback_days,
+        ],
     ).select(*keys, v=hist.h_bytes)
     own_med = order_stat(own, keys, "v", 50, "own_median")
     dev = own.join(own_med, keys).select(*keys, v=(own.v - own_med.own_median).abs())
@@ -148,22 +154,31 @@ def query(t, p) -> ibis.Table:
         & (j.bytes >= j.peer_p95 * p.peer_ratio)
     )
     # a handful of rows, read four times below: decide them once
-    hits = shared(f"exfiltration.bulk_read.hits:{reg.model_dump_json()}:{sorted(vars(p).items())}", lambda: hits)
+    hits = shared(
+        f"exfiltration.bulk_read.hits:{reg.model_dump_json()}:{sorted(vars(p).items())}",
+        lambda: hits,
+    )
 
     # -- evidence for the hits only -----------------------------------------------------
     d = reads.semi_join(hits, keys)
     per_key = d.group_by([*keys, "object_key"]).aggregate(kb=d.bytes_out.sum())
-    wk = ibis.window(group_by=[per_key[k] for k in keys], order_by=[per_key.kb.desc(), per_key.object_key])
+    wk = ibis.window(
+        group_by=[per_key[k] for k in keys], order_by=[per_key.kb.desc(), per_key.object_key]
+    )
     per_key = per_key.mutate(_r=ibis.row_number().over(wk))
     top = per_key.filter(per_key._r < p.top_keys)
     top = top.group_by(keys).aggregate(
-        top_keys=top.object_key.fill_null("-").concat(" (", top.kb.cast("string"), " bytes)").collect()
+        top_keys=top.object_key.fill_null("-")
+        .concat(" (", top.kb.cast("string"), " bytes)")
+        .collect()
     )
     hour = hour_number(d.time)
     dh = d.mutate(hour=hour)
     per_hour = dh.group_by([*keys, "hour"]).aggregate(hb=dh.bytes_out.sum(), hn=dh.count())
     timeline = per_hour.group_by(keys).aggregate(
-        timeline=per_hour.hour.cast("string").concat(":", per_hour.hb.cast("string"), ":", per_hour.hn.cast("string")).collect()
+        timeline=per_hour.hour.cast("string")
+        .concat(":", per_hour.hb.cast("string"), ":", per_hour.hn.cast("string"))
+        .collect()
     )
     details = d.group_by(keys).aggregate(
         first_seen=d.time.min(),
@@ -191,9 +206,13 @@ def query(t, p) -> ibis.Table:
         entity_account=out.principal_account,
         entity_src_ip=out.src_ips,
         severity=ibis.ifelse(
-            (out.bytes >= p.critical_bytes) | (out.asset_sensitivity == "critical"), "critical", "high"
+            (out.bytes >= p.critical_bytes) | (out.asset_sensitivity == "critical"),
+            "critical",
+            "high",
         ),
-        attack=ibis.ifelse(is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])),
+        attack=ibis.ifelse(
+            is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])
+        ),
         asset_kind=out.asset_kind,
         principal_key=out.pkey,
         peer_group=out.peer,
@@ -207,8 +226,12 @@ def query(t, p) -> ibis.Table:
         baseline_peer_days=out.peer_days,
         lookback_days=ibis.literal(p.lookback_days),
         # NULL when there is no baseline: "new reader", not a ratio over zero
-        ratio_to_own=ibis.ifelse(out.own_median > 0, (out.bytes / out.own_median).round(1), ibis.null("float64")),
-        ratio_to_peers=ibis.ifelse(out.peer_p95 > 0, (out.bytes / out.peer_p95).round(1), ibis.null("float64")),
+        ratio_to_own=ibis.ifelse(
+            out.own_median > 0, (out.bytes / out.own_median).round(1), ibis.null("float64")
+        ),
+        ratio_to_peers=ibis.ifelse(
+            out.peer_p95 > 0, (out.bytes / out.peer_p95).round(1), ibis.null("float64")
+        ),
         top_keys=out.top_keys,
         timeline=out.timeline,
         src_asns=out.src_asns,
@@ -232,10 +255,21 @@ def _peer_p95(cand: ibis.Table, daily: ibis.Table, keys: list[str], lookback: in
     ``floor(n_all / 20) + lookback`` largest volumes can be it — a candidate's own days,
     at most ``lookback`` of them, are taken out of those, and the rank is read there."""
     cd = cand.select("asset", "peer", "day").distinct()
-    h = daily.select(q_pkey=daily.pkey, q_asset=daily.asset, q_peer=daily.peer, q_day=daily.day, q_bytes=daily.bytes)
+    h = daily.select(
+        q_pkey=daily.pkey,
+        q_asset=daily.asset,
+        q_peer=daily.peer,
+        q_day=daily.day,
+        q_bytes=daily.bytes,
+    )
     win = cd.join(
         h,
-        [cd.asset == h.q_asset, cd.peer == h.q_peer, h.q_day < cd.day, h.q_day >= cd.day - lookback],
+        [
+            cd.asset == h.q_asset,
+            cd.peer == h.q_peer,
+            h.q_day < cd.day,
+            h.q_day >= cd.day - lookback,
+        ],
     ).select("asset", "peer", "day", "q_pkey", "q_bytes")
     grp = ["asset", "peer", "day"]
     w = ibis.window(group_by=[win[k] for k in grp], order_by=[win.q_bytes.desc()])
@@ -247,11 +281,19 @@ def _peer_p95(cand: ibis.Table, daily: ibis.Table, keys: list[str], lookback: in
 
     c = cand.select(*keys, "peer")
     c = c.join(n_all, grp).left_join(
-        n_self, [c.asset == n_self.asset, c.peer == n_self.peer, c.day == n_self.day, c.pkey == n_self.q_pkey]
+        n_self,
+        [
+            c.asset == n_self.asset,
+            c.peer == n_self.peer,
+            c.day == n_self.day,
+            c.pkey == n_self.q_pkey,
+        ],
     )
     c = c.select(*keys, "peer", n=c.n_all - c.n_self.fill_null(0))
     c = c.filter(c.n > 0).mutate(k=(c.n / 20).floor().cast("int64"))
-    j = c.join(top, [c.asset == top.asset, c.peer == top.peer, c.day == top.day, c.pkey != top.q_pkey])
+    j = c.join(
+        top, [c.asset == top.asset, c.peer == top.peer, c.day == top.day, c.pkey != top.q_pkey]
+    )
     wr = ibis.window(group_by=[j[k] for k in keys], order_by=[j.q_bytes.desc()])
     j = j.mutate(_k=ibis.row_number().over(wr))
     j = j.filter(j._k == j.k)
@@ -266,7 +308,9 @@ def _daily(reads: ibis.Table, keys: list[str]) -> ibis.Table:
         bytes=reads.bytes_out.sum(), requests=reads.count(), objects=reads.object_key.nunique()
     )
     return per_source.group_by([*keys, "peer"]).aggregate(
-        bytes=per_source.bytes.max(), requests=per_source.requests.max(), objects=per_source.objects.max()
+        bytes=per_source.bytes.max(),
+        requests=per_source.requests.max(),
+        objects=per_source.objects.max(),
     )
 
 
@@ -286,7 +330,9 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         tk.sort(key=lambda s: (-int(s.rsplit("(", 1)[1].split()[0]), s))
         # a rank prefix keeps the byte order through the framework's sort
         r["top_keys"] = [f"{i + 1:02d}. {s}" for i, s in enumerate(tk)]
-    return empty_lists(rows, ("src_asns", "src_countries", "user_agents", "auth_methods", "sources", "raw_refs"))
+    return empty_lists(
+        rows, ("src_asns", "src_countries", "user_agents", "auth_methods", "sources", "raw_refs")
+    )
 
 
 def _human(n: int) -> str:

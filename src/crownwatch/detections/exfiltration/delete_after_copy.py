@@ -77,13 +77,23 @@ def query(t, p) -> ibis.Table:
     reads = ev.filter(ev.api_operation.isin(READ_OPS))
     reads = reads.semi_join(dels, ["pkey", "asset", "object_key"])
     reads = reads.select(
-        r_pkey=reads.pkey, r_asset=reads.asset, r_key=reads.object_key, r_ts=reads.ts, r_time=reads.time,
-        r_bytes=reads.bytes_out.fill_null(0), r_ref=raw_ref(reads),
+        r_pkey=reads.pkey,
+        r_asset=reads.asset,
+        r_key=reads.object_key,
+        r_ts=reads.ts,
+        r_time=reads.time,
+        r_bytes=reads.bytes_out.fill_null(0),
+        r_ref=raw_ref(reads),
     )
     pairs = dels.join(
         reads,
-        [dels.pkey == reads.r_pkey, dels.asset == reads.r_asset, dels.object_key == reads.r_key,
-         reads.r_ts <= dels.ts, dels.ts - reads.r_ts <= p.window_hours * 3600],
+        [
+            dels.pkey == reads.r_pkey,
+            dels.asset == reads.r_asset,
+            dels.object_key == reads.r_key,
+            reads.r_ts <= dels.ts,
+            dels.ts - reads.r_ts <= p.window_hours * 3600,
+        ],
     )
     g = pairs.group_by(["pkey", "asset"]).aggregate(
         first_seen=pairs.r_time.min(),

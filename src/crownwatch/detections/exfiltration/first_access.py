@@ -83,7 +83,9 @@ def query(t, p) -> ibis.Table:
     from crownwatch.detect import shared
 
     ev, reg = jewel_events(t, p)
-    ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop("peer")
+    ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop(
+        "peer"
+    )
     own_asns = list(reg.organisation.own_asns)
 
     # history of the principal across every API call: where it has been seen from
@@ -103,8 +105,10 @@ def query(t, p) -> ibis.Table:
     g = shared(
         "exfiltration.first_access.groups:" + reg.model_dump_json(),
         lambda: ev.group_by(gkeys).aggregate(
-            first_seen=ev.time.min(), last_seen=ev.time.max(),
-            bytes=ev.bytes_out.fill_null(0).sum(), requests=ev.count(),
+            first_seen=ev.time.min(),
+            last_seen=ev.time.max(),
+            bytes=ev.bytes_out.fill_null(0).sum(),
+            requests=ev.count(),
         ),
     )
     pa0 = g.group_by(["pkey", "asset"]).aggregate(pa_day0=g.day.min())
@@ -119,10 +123,15 @@ def query(t, p) -> ibis.Table:
         has_history = e.p_day0 < e.day
         return e.mutate(
             _judged=judged,
-            _new_asn=judged & has_history & e.src_asn.notnull() & (e.asn_day0 == e.day) & ~own_asn.fill_null(False),
+            _new_asn=judged
+            & has_history
+            & e.src_asn.notnull()
+            & (e.asn_day0 == e.day)
+            & ~own_asn.fill_null(False),
             _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day),
             _presigned=judged & e._link & ~own_asn.fill_null(False)
-            if p.presigned_outside else ibis.literal(False),
+            if p.presigned_outside
+            else ibis.literal(False),
         )
 
     keys = ["pkey", "asset", "day"]
@@ -140,7 +149,9 @@ def query(t, p) -> ibis.Table:
     )
     first = daily.is_first_day & ~daily.expected & (daily.bytes > p.modest_bytes)
     daily = daily.mutate(first_access=first)
-    hits = daily.filter(daily.first_access | daily.new_asn | daily.new_country | daily.presigned_outside)
+    hits = daily.filter(
+        daily.first_access | daily.new_asn | daily.new_country | daily.presigned_outside
+    )
 
     d = flags(ev.semi_join(hits, keys))
     details = d.group_by(keys).aggregate(
@@ -158,15 +169,19 @@ def query(t, p) -> ibis.Table:
         raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, keys)
-    reasons = ibis.array([
-        ibis.ifelse(out.first_access, "first_access", ibis.null("string")),
-        ibis.ifelse(out.new_asn, "new_asn", ibis.null("string")),
-        ibis.ifelse(out.new_country, "new_country", ibis.null("string")),
-        ibis.ifelse(out.presigned_outside, "presigned_outside", ibis.null("string")),
-    ])
+    reasons = ibis.array(
+        [
+            ibis.ifelse(out.first_access, "first_access", ibis.null("string")),
+            ibis.ifelse(out.new_asn, "new_asn", ibis.null("string")),
+            ibis.ifelse(out.new_country, "new_country", ibis.null("string")),
+            ibis.ifelse(out.presigned_outside, "presigned_outside", ibis.null("string")),
+        ]
+    )
     n_reasons = (
-        out.first_access.cast("int64") + out.new_asn.cast("int64")
-        + out.new_country.cast("int64") + out.presigned_outside.cast("int64")
+        out.first_access.cast("int64")
+        + out.new_asn.cast("int64")
+        + out.new_country.cast("int64")
+        + out.presigned_outside.cast("int64")
     )
     is_ai = out.asset_kind.isin(list(AI_KINDS))
     return out.select(
@@ -178,7 +193,9 @@ def query(t, p) -> ibis.Table:
         entity_account=out.principal_account,
         entity_src_ip=out.src_ips,
         severity=ibis.ifelse(n_reasons >= 2, "high", "medium"),
-        attack=ibis.ifelse(is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])),
+        attack=ibis.ifelse(
+            is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])
+        ),
         reasons=reasons,
         principal_key=out.pkey,
         asset_kind=out.asset_kind,
@@ -204,14 +221,27 @@ def principal_history(t) -> ibis.Table:
 
     def build() -> ibis.Table:
         a = t.api_activity
-        seen = a.group_by(["principal", "src_asn", "src_country"]).aggregate(day0=day_number(a.time).min())
+        seen = a.group_by(["principal", "src_asn", "src_country"]).aggregate(
+            day0=day_number(a.time).min()
+        )
         return with_principal_keys(seen).drop("peer")
 
     return shared("exfiltration.principal_history", build)
 
 
 def postprocess(rows: list[dict], p) -> list[dict]:
-    return empty_lists(rows, ("new_asns", "new_countries", "presigned_ips", "auth_methods", "user_agents", "sample_keys", "raw_refs"))
+    return empty_lists(
+        rows,
+        (
+            "new_asns",
+            "new_countries",
+            "presigned_ips",
+            "auth_methods",
+            "user_agents",
+            "sample_keys",
+            "raw_refs",
+        ),
+    )
 
 
 def title(row, p) -> str:

@@ -71,23 +71,32 @@ def query(t, p) -> ibis.Table:
     f = t.findings()
     idf = f.filter(f.detection.startswith(p.identity_prefix))
     users = idf.filter(idf.kind == "user").select(
-        finding_id=idf.finding_id, detection=idf.detection, user=idf.value.lower(),
-        f_first=idf.first_seen, f_last=idf.last_seen,
+        finding_id=idf.finding_id,
+        detection=idf.detection,
+        user=idf.value.lower(),
+        f_first=idf.first_seen,
+        f_last=idf.last_seen,
     )
-    ips = idf.filter(idf.kind == "src_ip").group_by("finding_id").aggregate(finding_ips=idf.value.collect())
+    ips = (
+        idf.filter(idf.kind == "src_ip")
+        .group_by("finding_id")
+        .aggregate(finding_ips=idf.value.collect())
+    )
     users = users.left_join(ips, "finding_id").drop("finding_id_right")
 
     pr = ev.principal.lower()
     local = users.user.re_extract(r"^([^@]+)", 1)
     mapped = [
-        (users.user == u.lower(), pr.re_search("|".join("(" + glob_to_regex(g.lower()) + ")" for g in globs)))
-        for u, globs in reg.organisation.identity_map.items() if globs
+        (
+            users.user == u.lower(),
+            pr.re_search("|".join("(" + glob_to_regex(g.lower()) + ")" for g in globs)),
+        )
+        for u, globs in reg.organisation.identity_map.items()
+        if globs
     ]
     by_map = ibis.cases(*mapped, else_=False) if mapped else ibis.literal(False)
     cond = [
-        pr.contains(users.user)
-        | pr.endswith(ibis.literal("/").concat(local))
-        | by_map,
+        pr.contains(users.user) | pr.endswith(ibis.literal("/").concat(local)) | by_map,
         ev.time >= users.f_first,
         epoch_s(ev.time) <= epoch_s(users.f_first) + p.window_days * 86400,
     ]
@@ -122,7 +131,9 @@ def query(t, p) -> ibis.Table:
         identity_findings=g.finding_ids,
         identity_detections=g.identity_detections,
         identity_first_seen=g.identity_first_seen,
-        hours_identity_to_access=((epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600).round(1),
+        hours_identity_to_access=(
+            (epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600
+        ).round(1),
         from_attack_ip=g.from_attack_ip,
         bytes=g.bytes,
         objects=g.objects,
@@ -137,4 +148,6 @@ def postprocess(rows: list[dict], p) -> list[dict]:
 
 def title(row, p) -> str:
     dets = ", ".join(sorted(set(row["identity_detections"] or [])))
-    return f"{row['entity_user']} ({dets}) then read {row['entity_asset']}: {row['objects']} objects"
+    return (
+        f"{row['entity_user']} ({dets}) then read {row['entity_asset']}: {row['objects']} objects"
+    )

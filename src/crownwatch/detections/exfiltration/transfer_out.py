@@ -82,8 +82,15 @@ META = Meta(
     },
 )
 
-GRANT_OPS = ("PutBucketPolicy", "PutBucketAcl", "PutObjectAcl", "PutAccessPointPolicy",
-             "storage.setIamPermissions", "storage.buckets.setIamPolicy", "SetContainerACL")
+GRANT_OPS = (
+    "PutBucketPolicy",
+    "PutBucketAcl",
+    "PutObjectAcl",
+    "PutAccessPointPolicy",
+    "storage.setIamPermissions",
+    "storage.buckets.setIamPolicy",
+    "SetContainerACL",
+)
 SHARE_OPS = {
     "ModifySnapshotAttribute": "share_snapshot",
     "ModifyImageAttribute": "share_image",
@@ -122,13 +129,18 @@ def query(t, p) -> ibis.Table:
     cp = a.filter(a.api_operation.isin(ops))
     cp = bucket_assets(cp, reg).mutate(
         foreign=ibis.coalesce(
-            ibis.ifelse(cp.target_account.isin(own) | (cp.target_account == cp.account),
-                        ibis.null("string"), cp.target_account),
+            ibis.ifelse(
+                cp.target_account.isin(own) | (cp.target_account == cp.account),
+                ibis.null("string"),
+                cp.target_account,
+            ),
             _foreign_account(cp, own),
         ),
         public=cp.request_parameters.fill_null("").re_search(_PUBLIC),
     )
-    share = ibis.cases(*[(cp.api_operation == op, kind) for op, kind in SHARE_OPS.items()], else_=None)
+    share = ibis.cases(
+        *[(cp.api_operation == op, kind) for op, kind in SHARE_OPS.items()], else_=None
+    )
     kind = ibis.cases(
         (cp.api_operation.isin(list(REPLICATION_OPS)), "replication_out"),
         (share.notnull() & cp.public, share.concat("_public")),
@@ -136,8 +148,9 @@ def query(t, p) -> ibis.Table:
         (cp.public, "grant_public"),
         else_="grant_foreign",
     )
-    cp = cp.filter(cp.foreign.notnull() | cp.public).mutate(kind=kind, target=ibis.coalesce(
-        cp.foreign, ibis.literal("public")))
+    cp = cp.filter(cp.foreign.notnull() | cp.public).mutate(
+        kind=kind, target=ibis.coalesce(cp.foreign, ibis.literal("public"))
+    )
 
     # -- data plane: copies into / reads by foreign accounts ----------------------------
     jw = jewel_activity(t, reg)
@@ -146,13 +159,20 @@ def query(t, p) -> ibis.Table:
         jw = jw.filter(~jw.bucket.fill_null("").isin(list(p.exclude_buckets)))
     dp = jw.filter(jw.api_operation.isin(READ_OPS + COPY_OPS))
     # Azure logs the caller's *tenant* there, not a subscription: not comparable
-    foreign_reader = (dp.cloud != "azure") & dp.principal_account.notnull() & ~dp.principal_account.isin(own) & (
-        dp.principal_account != dp.account.fill_null(""))
+    foreign_reader = (
+        (dp.cloud != "azure")
+        & dp.principal_account.notnull()
+        & ~dp.principal_account.isin(own)
+        & (dp.principal_account != dp.account.fill_null(""))
+    )
     if not own:
         foreign_reader = dp.is_cross_account.fill_null(False)
     foreign_dest = dp.target_account.notnull() & ~dp.target_account.isin(own)
-    copy_acct_foreign = dp.api_operation.isin(list(COPY_OPS)) & dp.account.notnull() & ~dp.account.isin(own) \
-        if own else ibis.literal(False)
+    copy_acct_foreign = (
+        dp.api_operation.isin(list(COPY_OPS)) & dp.account.notnull() & ~dp.account.isin(own)
+        if own
+        else ibis.literal(False)
+    )
     dp = dp.filter(foreign_reader | foreign_dest | copy_acct_foreign).mutate(
         kind=ibis.literal("copy_out"),
         target=ibis.coalesce(
@@ -162,8 +182,24 @@ def query(t, p) -> ibis.Table:
         ),
     )
 
-    cols = ["time", "principal", "principal_account", "account", "api_operation", "resource", "asset",
-            "src_ip", "user_agent", "bytes_out", "object_key", "kind", "target", "raw_source", "raw_offset", "raw_id"]
+    cols = [
+        "time",
+        "principal",
+        "principal_account",
+        "account",
+        "api_operation",
+        "resource",
+        "asset",
+        "src_ip",
+        "user_agent",
+        "bytes_out",
+        "object_key",
+        "kind",
+        "target",
+        "raw_source",
+        "raw_offset",
+        "raw_id",
+    ]
     ev = cp.select(*cols).union(dp.select(*cols))
     ev = ev.mutate(pkey=principal_key(ev))
     keys = ["pkey", "kind", "target"]
@@ -219,10 +255,14 @@ def query(t, p) -> ibis.Table:
         entity_src_ip=allg.src_ips,
         severity=ibis.ifelse(
             (allg.jewel_events > 0) | allg.kind.endswith("_public") | (allg.kind == "grant_public"),
-            "critical", "high"),
+            "critical",
+            "high",
+        ),
         kind=allg.kind,
         principal_key=allg.pkey,
-        target_account=ibis.ifelse(allg.kind == "presigned_burst", ibis.null("string"), allg.target),
+        target_account=ibis.ifelse(
+            allg.kind == "presigned_burst", ibis.null("string"), allg.target
+        ),
         events=allg.events,
         operations=allg.operations,
         resources=allg.resources,

@@ -21,8 +21,21 @@ def raw_ref(t: ibis.Table) -> ibis.Value:
 # What the identity detections read of a failure. Reading every column of the table
 # to keep a few per cent of its rows cost more than all the detections' own work.
 FAILURE_COLUMNS = (
-    "time", "source", "user", "user_domain", "src_ip", "src_asn", "src_as_org", "src_country",
-    "user_agent", "service", "status", "reason", "raw_source", "raw_offset", "raw_id",
+    "time",
+    "source",
+    "user",
+    "user_domain",
+    "src_ip",
+    "src_asn",
+    "src_as_org",
+    "src_country",
+    "user_agent",
+    "service",
+    "status",
+    "reason",
+    "raw_source",
+    "raw_offset",
+    "raw_id",
 )
 
 
@@ -137,9 +150,7 @@ def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -
 # RFC 1918, loopback, link-local, IPv6 unique-local / link-local / loopback: addresses
 # that only ever mean "a host inside the organisation". Prefix tests only, so the
 # pattern behaves the same under DuckDB (RE2) and Spark (Java regex).
-PRIVATE_IP_PATTERN = (
-    r"^(10\.|127\.|192\.168\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:|fe80:|::1$)"
-)
+PRIVATE_IP_PATTERN = r"^(10\.|127\.|192\.168\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:|fe80:|::1$)"
 
 
 def is_private_ip(ip: ibis.Value) -> ibis.Value:
@@ -193,7 +204,9 @@ def stranger_failures(
     def build() -> ibis.Table:
         fails = with_recovery(auth, recovery_seconds)
         fails = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
-        starts = auth.group_by(w_source=auth.source).aggregate(w_end=epoch_s(auth.time.min()) + warmup_seconds)
+        starts = auth.group_by(w_source=auth.source).aggregate(
+            w_end=epoch_s(auth.time.min()) + warmup_seconds
+        )
         fails = fails.left_join(starts, fails.source == starts.w_source).drop("w_source")
         pair = first_success_at(auth)
         addr = pair.group_by(a_ip=pair.src_ip).aggregate(ip_first_ok=pair.first_ok.min())
@@ -211,7 +224,9 @@ def stranger_failures(
                 | ((f.ts < f.w_end) & (f.ip_first_ok < f.w_end))
             )
         )
-        return f.filter(~own & ~typo).drop("p_user", "p_ip", "a_ip", "pair_first_ok", "ip_first_ok", "w_end")
+        return f.filter(~own & ~typo).drop(
+            "p_user", "p_ip", "a_ip", "pair_first_ok", "ip_first_ok", "w_end"
+        )
 
     return shared(f"identity.stranger_failures:{recovery_seconds}:{warmup_seconds}", build)
 
@@ -254,9 +269,13 @@ def clusters(
     # is the highest dense rank (0-based in Ibis; Spark has no DISTINCT in windows).
     fails = fails.mutate(
         _ua=fails.count().over(ibis.window(group_by=[fails.cluster, fails.user])),
-        _rk=ibis.dense_rank().over(ibis.window(group_by=[fails.cluster, fails.src_ip], order_by=fails.user)),
+        _rk=ibis.dense_rank().over(
+            ibis.window(group_by=[fails.cluster, fails.src_ip], order_by=fails.user)
+        ),
     )
-    fails = fails.mutate(_iu=fails._rk.max().over(ibis.window(group_by=[fails.cluster, fails.src_ip])) + 1)
+    fails = fails.mutate(
+        _iu=fails._rk.max().over(ibis.window(group_by=[fails.cluster, fails.src_ip])) + 1
+    )
     fails = fails.filter((fails._ua <= max_attempts_per_user) & (fails._iu <= max_users_per_ip))
     return fails.drop("_ua", "_rk", "_iu")
 
@@ -326,7 +345,8 @@ def spray_runs(fails: ibis.Table, min_users: int, max_attempts_per_user: float) 
     )
     per_run = per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
     return per_run.filter(
-        (per_run.unrecovered_users >= min_users) & (per_run.attempts_per_user <= max_attempts_per_user)
+        (per_run.unrecovered_users >= min_users)
+        & (per_run.attempts_per_user <= max_attempts_per_user)
     )
 
 

@@ -30,7 +30,9 @@ def spray_exposures(auth: ibis.Table) -> ibis.Table:
     )
 
     parts = []
-    for kind, mod in zip(KINDS, (password_spray, distributed_spray, credential_stuffing), strict=True):
+    for kind, mod in zip(
+        KINDS, (password_spray, distributed_spray, credential_stuffing), strict=True
+    ):
         rows = mod.firing_attempts(auth, params_for(mod.META, None))
         parts.append(
             rows.select(
@@ -68,8 +70,17 @@ def exposed_outcomes(t) -> ibis.Table:
         first = expo.group_by("user").aggregate(expo_first=expo.ts.min())
         ok = auth.filter(auth.reason.isin(PASSWORD_CORRECT) & auth.user.notnull())
         ok = ok.select(
-            "user", "src_ip", "src_asn", "src_as_org", "src_country", "user_agent", "status",
-            "reason", "time", ok_ts=epoch_s(ok.time), ref=raw_ref(ok),
+            "user",
+            "src_ip",
+            "src_asn",
+            "src_as_org",
+            "src_country",
+            "user_agent",
+            "status",
+            "reason",
+            "time",
+            ok_ts=epoch_s(ok.time),
+            ref=raw_ref(ok),
         )
         return ok.join(first, "user")
 

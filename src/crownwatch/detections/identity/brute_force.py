@@ -104,7 +104,9 @@ def query(t, p) -> ibis.Table:
     auth = t.authentication
     # read three times below (the run statistics, the details, the guess that
     # landed): kept once rather than re-sorted for each
-    key = f"identity.brute_force.runs:{p.recovery_minutes}:{p.gap_minutes}:{sorted(p.exclude_users)}"
+    key = (
+        f"identity.brute_force.runs:{p.recovery_minutes}:{p.gap_minutes}:{sorted(p.exclude_users)}"
+    )
     fails = shared(key, lambda: _runs(auth, p))
 
     per_run = fails.group_by(["user", "run"]).aggregate(
@@ -163,8 +165,12 @@ def query(t, p) -> ibis.Table:
         "user", "src_ip", "reason", ok_ts=epoch_s(auth.time)
     )
     run_ips = d.select("user", "run", "src_ip").distinct()
-    landed = run_ips.join(ok, ["user", "src_ip"]).join(per_run.select("user", "run", "end_ts"), ["user", "run"])
-    landed = landed.filter((landed.ok_ts >= landed.end_ts) & (landed.ok_ts - landed.end_ts <= p.recovery_minutes * 60))
+    landed = run_ips.join(ok, ["user", "src_ip"]).join(
+        per_run.select("user", "run", "end_ts"), ["user", "run"]
+    )
+    landed = landed.filter(
+        (landed.ok_ts >= landed.end_ts) & (landed.ok_ts - landed.end_ts <= p.recovery_minutes * 60)
+    )
     landed = landed.group_by(["user", "run"]).aggregate(
         password_correct_outcomes=landed.reason.collect(),
         password_correct_at=landed.ok_ts.min(),

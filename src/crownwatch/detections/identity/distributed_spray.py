@@ -107,8 +107,12 @@ def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
     if p.exclude_user_agents:
         fails = fails.filter(~fails.user_agent.isin(list(p.exclude_user_agents)))
     fails = clusters(
-        fails, SIGNATURE, p.gap_hours * 3600, p.lookback_hours * 3600,
-        p.max_attempts_per_user, p.max_users_per_ip,
+        fails,
+        SIGNATURE,
+        p.gap_hours * 3600,
+        p.lookback_hours * 3600,
+        p.max_attempts_per_user,
+        p.max_users_per_ip,
     )
     s = cluster_stats(fails)
     hits = s.filter(

@@ -86,8 +86,16 @@ def query(t, p) -> ibis.Table:
     succ = exposed_outcomes(t)
     succ = succ.filter(succ.status == "success")
     succ = succ.select(
-        "user", "src_ip", "src_asn", "src_as_org", "src_country", "user_agent", "time", "ref",
-        "expo_first", s_ts=succ.ok_ts,
+        "user",
+        "src_ip",
+        "src_asn",
+        "src_as_org",
+        "src_country",
+        "user_agent",
+        "time",
+        "ref",
+        "expo_first",
+        s_ts=succ.ok_ts,
     )
 
     base = succ.filter(
@@ -95,7 +103,11 @@ def query(t, p) -> ibis.Table:
     )
     base_n = base.group_by("user").aggregate(baseline_successes=base.count())
     base_n = base_n.filter(base_n.baseline_successes >= p.min_baseline_successes)
-    base_c = base.filter(base.src_country.notnull()).select(bc_user="user", bc=base.src_country).distinct()
+    base_c = (
+        base.filter(base.src_country.notnull())
+        .select(bc_user="user", bc=base.src_country)
+        .distinct()
+    )
     base_a = base.filter(base.src_asn.notnull()).select(ba_user="user", ba=base.src_asn).distinct()
     summary = base.group_by("user").aggregate(
         baseline_countries=base.src_country.collect(),
@@ -106,21 +118,28 @@ def query(t, p) -> ibis.Table:
         (succ.s_ts >= succ.expo_first) & (succ.s_ts - succ.expo_first <= p.window_hours * 3600)
     )
     after = after.semi_join(base_n, "user")
-    after = after.left_join(base_c, (after.user == base_c.bc_user) & (after.src_country == base_c.bc))
+    after = after.left_join(
+        base_c, (after.user == base_c.bc_user) & (after.src_country == base_c.bc)
+    )
     after = after.left_join(base_a, (after.user == base_a.ba_user) & (after.src_asn == base_a.ba))
     # A network is only "new ground" if it is new to the organisation too: home and
     # mobile ISPs that several colleagues signed in from before the spray are where
     # people work from, not where an attacker comes from (the demo's week of data
     # raised ~50 such findings for one planted intrusion before this test).
     places = success_places(auth)
-    org = places.filter(places.src_asn.notnull()).group_by(["src_asn", "user"]).aggregate(
-        o_first=places.first_ts.min()
+    org = (
+        places.filter(places.src_asn.notnull())
+        .group_by(["src_asn", "user"])
+        .aggregate(o_first=places.first_ts.min())
     )
-    pairs = after.filter(after.src_asn.notnull()).select(
-        p_user=after.user, p_asn=after.src_asn, p_expo=after.expo_first
-    ).distinct()
+    pairs = (
+        after.filter(after.src_asn.notnull())
+        .select(p_user=after.user, p_asn=after.src_asn, p_expo=after.expo_first)
+        .distinct()
+    )
     known = pairs.join(
-        org, (pairs.p_asn == org.src_asn) & (org.user != pairs.p_user) & (org.o_first < pairs.p_expo)
+        org,
+        (pairs.p_asn == org.src_asn) & (org.user != pairs.p_user) & (org.o_first < pairs.p_expo),
     )
     known = known.group_by(["p_user", "p_asn"]).aggregate(o_users=known.user.nunique())
     known = known.filter(known.o_users >= p.org_known_asn_users)

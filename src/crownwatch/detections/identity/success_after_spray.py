@@ -78,14 +78,18 @@ def query(t, p) -> ibis.Table:
     expo = run_exposures(t)
     ok = exposed_outcomes(t)
     ok = ok.filter(ok.ok_ts > ok.expo_first)
-    ok = ok.select("user", "src_ip", "src_asn", "user_agent", "reason", "time", "ok_ts", "ref", "expo_first")
+    ok = ok.select(
+        "user", "src_ip", "src_asn", "user_agent", "reason", "time", "ok_ts", "ref", "expo_first"
+    )
 
     # What the owner looked like before the spray began.
     places = success_places(auth)
     pairs_ok = first_success_at(auth)
     seen_ip = pairs_ok.select("user", "src_ip", ip_first=pairs_ok.first_ok)
-    org_asn = places.filter(places.src_asn.notnull()).group_by("src_asn").aggregate(
-        asn_first=places.first_ts.min()
+    org_asn = (
+        places.filter(places.src_asn.notnull())
+        .group_by("src_asn")
+        .aggregate(asn_first=places.first_ts.min())
     )
     seen_ua = places.group_by(["user", "user_agent"]).aggregate(ua_first=places.first_ts.min())
     spray_ips = expo.select(spray_ip=expo.src_ip).distinct()
@@ -116,16 +120,19 @@ def query(t, p) -> ibis.Table:
     known_ua = o.ua_first.notnull() & (o.ua_first < before)
     o = o.mutate(
         from_spray_ip=o.spray_ip.notnull(),
-        unusual=(~known_ip & (o.spray_ip.notnull() | ~org_network)) | (o.spray_ua.notnull() & ~known_ua),
+        unusual=(~known_ip & (o.spray_ip.notnull() | ~org_network))
+        | (o.spray_ua.notnull() & ~known_ua),
     )
     o = o.filter(o.unusual)
 
     # Each outcome's nearest spray attempt before it on this account.
     e = expo.select(e_user=expo.user, e_ts=expo.ts, e_ip=expo.src_ip, e_kind=expo.kind)
-    pairs = o.join(e, (o.user == e.e_user) & (e.e_ts < o.ok_ts) & (o.ok_ts - e.e_ts <= p.max_gap_hours * 3600))
-    per_outcome = pairs.group_by(["user", "ref", "ok_ts", "time", "src_ip", "reason", "from_spray_ip"]).aggregate(
-        last_spray_ts=pairs.e_ts.max()
+    pairs = o.join(
+        e, (o.user == e.e_user) & (e.e_ts < o.ok_ts) & (o.ok_ts - e.e_ts <= p.max_gap_hours * 3600)
     )
+    per_outcome = pairs.group_by(
+        ["user", "ref", "ok_ts", "time", "src_ip", "reason", "from_spray_ip"]
+    ).aggregate(last_spray_ts=pairs.e_ts.max())
     per_outcome = per_outcome.mutate(gap=per_outcome.ok_ts - per_outcome.last_spray_ts)
 
     per_user = per_outcome.group_by("user").aggregate(
@@ -177,7 +184,11 @@ def query(t, p) -> ibis.Table:
 
 
 def title(row, p) -> str:
-    what = "signed in" if row["successes"] else "got the password right (" + "/".join(sorted(set(row["outcomes"] or []))) + ")"
+    what = (
+        "signed in"
+        if row["successes"]
+        else "got the password right (" + "/".join(sorted(set(row["outcomes"] or []))) + ")"
+    )
     return (
         f"Sprayed account {row['entity_user']} {what} from "
         f"{', '.join(sorted(set(row['first_outcome_src_ips'] or [])))}, {row['gap_minutes']:.0f} min after the spray"

@@ -75,6 +75,7 @@ def _account_features(t, p) -> ibis.Table:
     prompt re-sent at another temperature, a release window) are counted per group
     and the counts summed per account. Only the inter-arrival gaps need an order,
     and they sort just ``(account_id, ts)``."""
+
     def requests(*cols: str) -> ibis.Table:
         # Each part reads just its own columns: a shared wide base would make
         # the engine materialise every column of every request once more.
@@ -93,11 +94,27 @@ def _account_features(t, p) -> ibis.Table:
     )
 
     r = requests(
-        "time", "api_key_id", "billing_id", "src_ip", "user_agent", "org_id", "account_created",
-        "gen_ai_request_model", "gen_ai_request_max_tokens", "gen_ai_request_temperature",
-        "gen_ai_request_choice_count", "gen_ai_usage_output_tokens", "n_user_turns",
-        "elicit_cot", "elicit_rubric", "cap_code", "cap_math", "cap_agentic", "prompt_sample",
-        "raw_source", "raw_offset",
+        "time",
+        "api_key_id",
+        "billing_id",
+        "src_ip",
+        "user_agent",
+        "org_id",
+        "account_created",
+        "gen_ai_request_model",
+        "gen_ai_request_max_tokens",
+        "gen_ai_request_temperature",
+        "gen_ai_request_choice_count",
+        "gen_ai_usage_output_tokens",
+        "n_user_turns",
+        "elicit_cot",
+        "elicit_rubric",
+        "cap_code",
+        "cap_math",
+        "cap_agentic",
+        "prompt_sample",
+        "raw_source",
+        "raw_offset",
     )
     r = r.mutate(
         ts=epoch(r.time),
@@ -105,15 +122,22 @@ def _account_features(t, p) -> ibis.Table:
         single=(r.n_user_turns.fill_null(1) <= 1),
         cot=r.elicit_cot.fill_null(False),
         rubric=r.elicit_rubric.fill_null(False),
-        capab=(r.cap_code.fill_null(False) | r.cap_math.fill_null(False)
-               | r.cap_agentic.fill_null(False)),
+        capab=(
+            r.cap_code.fill_null(False)
+            | r.cap_math.fill_null(False)
+            | r.cap_agentic.fill_null(False)
+        ),
     )
     r = r.left_join(models, "gen_ai_request_model").drop("gen_ai_request_model_right")
     r = r.mutate(
-        at_cap=(r.gen_ai_request_max_tokens.notnull()
-                & (r.gen_ai_request_max_tokens >= r.model_cap * CAP_FRACTION)
-                & (r.model_cap >= p.min_cap_tokens)),
-        fresh=(r.released.fill_null(False) & (r.ts <= r.model_first + p.release_window_hours * 3600)),
+        at_cap=(
+            r.gen_ai_request_max_tokens.notnull()
+            & (r.gen_ai_request_max_tokens >= r.model_cap * CAP_FRACTION)
+            & (r.model_cap >= p.min_cap_tokens)
+        ),
+        fresh=(
+            r.released.fill_null(False) & (r.ts <= r.model_first + p.release_window_hours * 3600)
+        ),
     )
 
     acc = r.group_by(r.account_id).aggregate(
@@ -190,18 +214,26 @@ def _account_features(t, p) -> ibis.Table:
     head = g.group_by([g.account_id, g.prompt_skeleton]).aggregate(head_n=g.n.sum())
     tail = g.group_by([g.account_id, g.prompt_skeleton_tail]).aggregate(tail_n=g.n.sum())
     g = g.left_join(head, ["account_id", "prompt_skeleton"]).drop(
-        "account_id_right", "prompt_skeleton_right")
+        "account_id_right", "prompt_skeleton_right"
+    )
     g = g.left_join(tail, ["account_id", "prompt_skeleton_tail"]).drop(
-        "account_id_right", "prompt_skeleton_tail_right")
+        "account_id_right", "prompt_skeleton_tail_right"
+    )
     templ = g.group_by(g.account_id).aggregate(
-        templated=ibis.ifelse((g.head_n.fill_null(0) >= TEMPLATE_REPEATS)
-                              | (g.tail_n.fill_null(0) >= TEMPLATE_REPEATS), g.ns, 0).sum()
+        templated=ibis.ifelse(
+            (g.head_n.fill_null(0) >= TEMPLATE_REPEATS)
+            | (g.tail_n.fill_null(0) >= TEMPLATE_REPEATS),
+            g.ns,
+            0,
+        ).sum()
     )
 
     # inter-arrival gaps within sessions: the gaps are the differences of the sorted
     # timestamps whatever order ties take, so only (account_id, ts) is sorted
     gp = ts
-    gp = gp.mutate(gap=gp.ts - gp.ts.lag().over(ibis.window(group_by=gp.account_id, order_by=gp.ts)))
+    gp = gp.mutate(
+        gap=gp.ts - gp.ts.lag().over(ibis.window(group_by=gp.account_id, order_by=gp.ts))
+    )
     gp = gp.mutate(sgap=ibis.ifelse(gp.gap <= SESSION_GAP_S, gp.gap, ibis.null("float64")))
     gaps = gp.group_by(gp.account_id).aggregate(
         gap_mean=gp.sgap.mean(), gap_std=gp.sgap.std(), gaps=gp.sgap.count()
@@ -261,19 +293,72 @@ class Signal:
 
 
 SIGNALS: tuple[Signal, ...] = (
-    Signal("cot_elicitation", "harvest", 0.30, 0.05, 1.5, "share of prompts eliciting chain-of-thought"),
-    Signal("rubric_elicitation", "harvest", 0.20, 0.05, 1.0, "share of prompts asking to grade/judge answers"),
-    Signal("max_tokens_at_cap", "harvest", 0.50, 0.05, 1.0, "share of requests with max_tokens at the model cap"),
+    Signal(
+        "cot_elicitation", "harvest", 0.30, 0.05, 1.5, "share of prompts eliciting chain-of-thought"
+    ),
+    Signal(
+        "rubric_elicitation",
+        "harvest",
+        0.20,
+        0.05,
+        1.0,
+        "share of prompts asking to grade/judge answers",
+    ),
+    Signal(
+        "max_tokens_at_cap",
+        "harvest",
+        0.50,
+        0.05,
+        1.0,
+        "share of requests with max_tokens at the model cap",
+    ),
     Signal("output_harvest", "harvest", 1500.0, 150.0, 1.0, "mean output tokens per request"),
     Signal("multi_sample", "harvest", 0.10, 0.02, 0.7, "share of requests with n > 1"),
-    Signal("temperature_sweep", "harvest", 0.10, 0.02, 0.7, "share of prompts re-sent at other temperatures"),
-    Signal("capability_targeting", "targeting", 0.60, 0.10, 1.0, "share of prompts on code, maths or agentic tasks"),
-    Signal("release_chasing", "targeting", 0.50, 0.10, 1.0, "share of post-release traffic on the new model within a day"),
+    Signal(
+        "temperature_sweep",
+        "harvest",
+        0.10,
+        0.02,
+        0.7,
+        "share of prompts re-sent at other temperatures",
+    ),
+    Signal(
+        "capability_targeting",
+        "targeting",
+        0.60,
+        0.10,
+        1.0,
+        "share of prompts on code, maths or agentic tasks",
+    ),
+    Signal(
+        "release_chasing",
+        "targeting",
+        0.50,
+        0.10,
+        1.0,
+        "share of post-release traffic on the new model within a day",
+    ),
     Signal("volume", "automation", 400.0, 20.0, 0.7, "requests per active day"),
-    Signal("round_the_clock", "automation", 0.85, 0.10, 0.7, "share of the 24 hours of day with traffic"),
-    Signal("machine_timing", "automation", 0.50, 0.10, 0.7, "inter-arrival regularity (1 - coefficient of variation)"),
+    Signal(
+        "round_the_clock",
+        "automation",
+        0.85,
+        0.10,
+        0.7,
+        "share of the 24 hours of day with traffic",
+    ),
+    Signal(
+        "machine_timing",
+        "automation",
+        0.50,
+        0.10,
+        0.7,
+        "inter-arrival regularity (1 - coefficient of variation)",
+    ),
     Signal("single_turn", "automation", 0.90, 0.05, 0.5, "share of single-turn requests"),
-    Signal("templated", "automation", 0.50, 0.05, 0.7, "share of prompts sharing a masked template"),
+    Signal(
+        "templated", "automation", 0.50, 0.05, 0.7, "share of prompts sharing a masked template"
+    ),
 )
 
 
@@ -319,10 +404,14 @@ class SignalTable:
             [[np.nan if v[s.name] is None else float(v[s.name]) for s in SIGNALS] for v in vals],
             dtype=np.float64,
         ).reshape(len(rows), len(SIGNALS))
-        self.eligible = np.array([(r.get("requests") or 0) >= min_requests for r in rows], dtype=bool)
+        self.eligible = np.array(
+            [(r.get("requests") or 0) >= min_requests for r in rows], dtype=bool
+        )
         self._all: dict[str, tuple[float, float]] | None = None
 
-    def population(self, without: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[float, float]]:
+    def population(
+        self, without: set[str] | frozenset[str] = frozenset()
+    ) -> dict[str, tuple[float, float]]:
         """Median and MAD-based spread of each signal over the accounts with enough
         traffic, leaving out the accounts in ``without``."""
         drop = [self.index[a] for a in without if a in self.index]
@@ -349,13 +438,16 @@ class SignalTable:
         return out
 
 
-def population(rows: list[dict], min_requests: int = POP_MIN_REQUESTS) -> dict[str, tuple[float, float]]:
+def population(
+    rows: list[dict], min_requests: int = POP_MIN_REQUESTS
+) -> dict[str, tuple[float, float]]:
     """Median and MAD-based spread of each signal over accounts with enough traffic."""
     return SignalTable(rows, min_requests).population()
 
 
-def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float,
-          floor_scale: float = 1.0) -> dict:
+def score(
+    row: dict, pop: dict[str, tuple[float, float]], zmin: float, floor_scale: float = 1.0
+) -> dict:
     """Which signals fired for this account, how strongly, and the totals.
 
     ``floor_scale`` lowers the absolute floors (the hydra detection scores a
@@ -372,8 +464,12 @@ def score(row: dict, pop: dict[str, tuple[float, float]], zmin: float,
         z = (v - med) / spread
         if v >= s.floor * floor_scale and z >= zmin:
             strength = min(1.0, z / (3 * zmin))
-            fired[s.name] = {"value": round(float(v), 4), "z": round(min(z, 99.0), 2),
-                             "strength": round(strength, 3), "what": s.what}
+            fired[s.name] = {
+                "value": round(float(v), 4),
+                "z": round(min(z, 99.0), 2),
+                "strength": round(strength, 3),
+                "what": s.what,
+            }
             total += s.weight * (0.5 + 0.5 * strength)
             groups[s.group] += 1
     return {"signals": fired, "score": round(total, 3), "groups": groups, "values": vals}
@@ -417,5 +513,8 @@ def topic_mix(row: dict) -> dict:
     if row.get("topic_entropy") is None or not n:
         return {"topics": n, "top_share": None, "evenness": None}
     even = 1.0 if n == 1 else float(row["topic_entropy"]) / math.log(n)
-    return {"topics": n, "top_share": round(float(row["top_topic_share"] or 0), 3),
-            "evenness": round(even, 3)}
+    return {
+        "topics": n,
+        "top_share": round(float(row["top_topic_share"] or 0), 3),
+        "evenness": round(even, 3),
+    }

@@ -93,28 +93,30 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         sc = row["_score"]
         if row["account_id"] in excluded or not is_distiller(sc, row, p):
             continue
-        out.append({
-            "key": row["account_id"],
-            "first_seen": row["first_seen"],
-            "last_seen": row["last_seen"],
-            "entity_account": row["account_id"],
-            "entity_api_key": row["api_keys"],
-            "entity_billing": row["billing_ids"],
-            "entity_src_ip": row["src_ips"],
-            "severity": "critical" if sc["score"] >= p.critical_score else "high",
-            "score": sc["score"],
-            "signals": sc["signals"],
-            "signal_groups": sc["groups"],
-            "z_threshold": round(row["_zmin"], 3),
-            "requests": row["requests"],
-            "output_tokens": row["out_tokens"],
-            "active_hours": row["active_hours"],
-            "models": row["models"],
-            "topics": topic_mix(row),
-            "user_agents": row["user_agents"],
-            "sample_prompts": [s for s in (row["sample_cot"], row["sample_capability"]) if s],
-            "raw_refs": [r for r in (row["ref_cot"], row["ref_any"]) if r],
-        })
+        out.append(
+            {
+                "key": row["account_id"],
+                "first_seen": row["first_seen"],
+                "last_seen": row["last_seen"],
+                "entity_account": row["account_id"],
+                "entity_api_key": row["api_keys"],
+                "entity_billing": row["billing_ids"],
+                "entity_src_ip": row["src_ips"],
+                "severity": "critical" if sc["score"] >= p.critical_score else "high",
+                "score": sc["score"],
+                "signals": sc["signals"],
+                "signal_groups": sc["groups"],
+                "z_threshold": round(row["_zmin"], 3),
+                "requests": row["requests"],
+                "output_tokens": row["out_tokens"],
+                "active_hours": row["active_hours"],
+                "models": row["models"],
+                "topics": topic_mix(row),
+                "user_agents": row["user_agents"],
+                "sample_prompts": [s for s in (row["sample_cot"], row["sample_capability"]) if s],
+                "raw_refs": [r for r in (row["ref_cot"], row["ref_any"]) if r],
+            }
+        )
     return out
 
 

@@ -134,9 +134,19 @@ def _pooled(members: list[dict]) -> dict:
         "active_hours": len(hours),
         "hours_of_day": len({h % 24 for h in hours}),
         "out_mean": wmean("out_mean"),
-        **{k: wmean(k) for k in ("cot_share", "rubric_share", "cap_share", "multi_share",
-                                 "resample_share", "capability_share", "single_share",
-                                 "templated_share")},
+        **{
+            k: wmean(k)
+            for k in (
+                "cot_share",
+                "rubric_share",
+                "cap_share",
+                "multi_share",
+                "resample_share",
+                "capability_share",
+                "single_share",
+                "templated_share",
+            )
+        },
         "window_requests": sum(m.get("window_requests") or 0 for m in members),
         "fresh_requests": sum(m.get("fresh_requests") or 0 for m in members),
         # timing regularity is a per-account property; pooled, take the median member
@@ -203,7 +213,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
                 uf.union(first, a)
             continue
         for i, a in enumerate(ordered):  # src_ip: only pairs with a second tie
-            for b in ordered[i + 1:]:
+            for b in ordered[i + 1 :]:
                 if tied(a, b):
                     uf.union(a, b)
     clusters: dict[str, list[str]] = defaultdict(list)
@@ -251,7 +261,11 @@ def postprocess(rows: list[dict], p) -> list[dict]:
                 links["created_together"] = 1
         hour_sets = [set(m.get("hour_buckets") or []) for m in members]
         pairs = [(i, j) for i in range(len(hour_sets)) for j in range(i + 1, len(hour_sets))][:5000]
-        sync = sum(_jaccard(hour_sets[i], hour_sets[j]) for i, j in pairs) / len(pairs) if pairs else 0.0
+        sync = (
+            sum(_jaccard(hour_sets[i], hour_sets[j]) for i, j in pairs) / len(pairs)
+            if pairs
+            else 0.0
+        )
         if sync >= p.sync_jaccard:
             links["synchronised_timing"] = 1
         if len(links) < p.min_link_kinds:
@@ -265,32 +279,41 @@ def postprocess(rows: list[dict], p) -> list[dict]:
         if not (g["harvest"] >= 1 and g["harvest"] + g["targeting"] >= 2):
             continue
         member_scores = [score(m, pop, zmin) for m in members]
-        alone_clean = sum(1 for s in member_scores if s["groups"]["harvest"] + s["groups"]["targeting"] < 2
-                          or len(s["signals"]) < 4)
+        alone_clean = sum(
+            1
+            for s in member_scores
+            if s["groups"]["harvest"] + s["groups"]["targeting"] < 2 or len(s["signals"]) < 4
+        )
         first = min(m["first_seen"] for m in members)
         last = max(m["last_seen"] for m in members)
-        out.append({
-            "key": "hydra:" + members[0]["account_id"],
-            "first_seen": first,
-            "last_seen": last,
-            "entity_account": [m["account_id"] for m in members],
-            "entity_api_key": [k for m in members for k in (m.get("api_keys") or [])],
-            "entity_billing": shared.get("billing", []),
-            "entity_src_ip": shared.get("src_ip", []),
-            "severity": "critical",
-            "accounts": len(members),
-            "accounts_clean_alone": alone_clean,
-            "links": dict(sorted(links.items())),
-            "user_agent": top_ua,
-            "created_span_hours": round(created_span_h, 2) if created_span_h is not None else None,
-            "timing_sync": round(sync, 4),
-            "score": sc["score"],
-            "signals": sc["signals"],
-            "requests": pooled["requests"],
-            "requests_per_account": round(pooled["requests"] / len(members), 1),
-            "sample_prompts": sorted({m["sample_cot"] for m in members if m.get("sample_cot")})[:3],
-            "raw_refs": sorted({m["ref_cot"] for m in members if m.get("ref_cot")})[:10],
-        })
+        out.append(
+            {
+                "key": "hydra:" + members[0]["account_id"],
+                "first_seen": first,
+                "last_seen": last,
+                "entity_account": [m["account_id"] for m in members],
+                "entity_api_key": [k for m in members for k in (m.get("api_keys") or [])],
+                "entity_billing": shared.get("billing", []),
+                "entity_src_ip": shared.get("src_ip", []),
+                "severity": "critical",
+                "accounts": len(members),
+                "accounts_clean_alone": alone_clean,
+                "links": dict(sorted(links.items())),
+                "user_agent": top_ua,
+                "created_span_hours": round(created_span_h, 2)
+                if created_span_h is not None
+                else None,
+                "timing_sync": round(sync, 4),
+                "score": sc["score"],
+                "signals": sc["signals"],
+                "requests": pooled["requests"],
+                "requests_per_account": round(pooled["requests"] / len(members), 1),
+                "sample_prompts": sorted({m["sample_cot"] for m in members if m.get("sample_cot")})[
+                    :3
+                ],
+                "raw_refs": sorted({m["ref_cot"] for m in members if m.get("ref_cot")})[:10],
+            }
+        )
     return out
 
 
