@@ -157,4 +157,15 @@ def _run(engine, tables, config, only, on_detection, out_errors) -> list[dict]:
         out.extend(found)
         if on_detection:
             on_detection(det, len(found))
+    _keep_derived(engine, tables)
     return out
+
+
+def _keep_derived(engine: Engine, tables: Tables) -> None:
+    """Write what the run derived and a responder may want to see into
+    ``<lake>/derived/`` (today: the identity links the chains joined through)."""
+    from crownwatch.enrichment.identities import store_links
+
+    for key, table in tables.cache.items():
+        if key.startswith("enrichment.identity_links:"):
+            store_links(engine, table)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyarrow.parquet as pq
+
 from tests.conftest import by_detection, hunt
 from tests.exfiltration._logs import (
     SHARDS,
@@ -291,21 +293,113 @@ def test_read_then_delete_fires_rotation_does_not(lake, tmp_path, monkeypatch):
 STAFF = [f"user{i:02d}@northwind-ai.com" for i in range(14)] + ["alice@northwind-ai.com"]
 
 
-def test_sprayed_user_then_reads_the_weights(lake, tmp_path, monkeypatch):
-    spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
+CHAIN = ["identity", "exfiltration.jewel_access_after_identity"]
+ALICE = role("AWSReservedSSO_Researcher_0a1b2c3d", "alice@northwind-ai.com")
+SPRAY_IP = "198.51.100.66"
+
+
+def _okta_success(ts, user: str, ip: str) -> dict:
+    [ev] = okta_spray(ts, [user], ip=ip)
+    ev["outcome"] = {"result": "SUCCESS", "reason": None}
+    ev["uuid"] = ev["uuid"][:-4] + "5ucc"
+    return ev
+
+
+def _reads(ts, ip: str, ua: str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0") -> list[str]:
+    return [
+        s3_line(
+            ts + timedelta(minutes=i), "nw-model-weights", ALICE, k, 4_983_245_312, ip=ip, ua=ua
+        )
+        for i, k in enumerate(SHARDS)
+    ]
+
+
+def test_org_wide_spray_then_a_normal_week_is_not_a_chain(lake, tmp_path, monkeypatch):
+    """Everyone is sprayed; alice keeps reading the weights as every day: no chain."""
+    staff = STAFF + [f"eng{i:03d}@northwind-ai.com" for i in range(200)]
+    spray = okta_spray(DAY9 - timedelta(hours=6), staff)
     found = _hunt(
         lake,
         tmp_path,
         monkeypatch,
         "exfiltration.jewel_access_after_identity",
         okta=spray,
-        only=["identity.password_spray", "exfiltration.jewel_access_after_identity"],
+        only=CHAIN,
+    )
+    assert found == []
+
+
+def test_compromised_user_pulls_the_weights_from_the_attacker_is_critical(
+    lake, tmp_path, monkeypatch
+):
+    spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
+    # the guess worked: alice signs in from the spraying address, then pulls every shard
+    spray.append(_okta_success(DAY9 - timedelta(hours=5), "alice@northwind-ai.com", SPRAY_IP))
+    found = _hunt(
+        lake,
+        tmp_path,
+        monkeypatch,
+        "exfiltration.jewel_access_after_identity",
+        s3_extra=_reads(DAY9 + timedelta(hours=2), SPRAY_IP, ua="python-requests/2.31.0"),
+        okta=spray,
+        only=CHAIN,
     )
     assert len(found) == 1, found
     f = found[0]
+    assert f["severity"] == "critical"
     assert f["entities"]["user"] == ["alice"]
     assert f["entities"]["asset"] == ["frontier-weights"]
-    assert f["evidence"]["identity_detections"] == ["identity.password_spray"]
+    ev = f["evidence"]
+    assert "compromise:identity.success_after_spray" in ev["reasons"]
+    assert "attack_address" in ev["reasons"]
+    assert ev["links"] == ["role_session"]
+    # the links the chain joined through are kept for the responder, with how each was learned
+    links = pq.read_table(lake.root / "derived" / "identity_links.parquet").to_pylist()
+    assert {(r["user"], r["principal"], r["how"]) for r in links} >= {
+        ("alice", ALICE, "role_session")
+    }
+    assert not [r for r in links if r["principal"].startswith(role("nightly-train", ""))]
+
+
+def test_sprayed_user_read_from_new_network_and_client_is_high(lake, tmp_path, monkeypatch):
+    """No sign of compromise on the identity side, but the pull comes from a network
+    and a client the principal never used: the access side is the evidence."""
+    spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
+    found = _hunt(
+        lake,
+        tmp_path,
+        monkeypatch,
+        "exfiltration.jewel_access_after_identity",
+        s3_extra=_reads(DAY9 + timedelta(hours=2), "203.0.113.150", ua="rclone/v1.66.0"),
+        okta=spray,
+        only=CHAIN,
+    )
+    assert [(f["severity"], f["evidence"]["reasons"]) for f in found] == [
+        ("high", ["new_network_and_client"])
+    ]
+
+
+def test_short_sprayed_names_link_to_no_principal(lake, tmp_path, monkeypatch):
+    """Sprayers try ml, ai, admin: roles that contain those letters are nobody's."""
+    names = ["ml", "ai", "admin", "dev", "test", "ops", "data", "research", "infer", "train"]
+    spray = okta_spray(DAY9 - timedelta(hours=6), [f"{n}@northwind-ai.com" for n in names])
+    ml = role("ml-inference", "botocore-session-1772400000")
+    pulls = [
+        s3_line(
+            DAY9 + timedelta(hours=2, minutes=i), "nw-model-weights", ml, k, 1_000, ip="203.0.113.9"
+        )
+        for i, k in enumerate(SHARDS)
+    ]
+    found = _hunt(
+        lake,
+        tmp_path,
+        monkeypatch,
+        "exfiltration.jewel_access_after_identity",
+        s3_extra=pulls,
+        okta=spray,
+        only=CHAIN,
+    )
+    assert found == []
 
 
 def test_no_identity_finding_no_chain(lake, tmp_path, monkeypatch):
@@ -316,6 +410,6 @@ def test_no_identity_finding_no_chain(lake, tmp_path, monkeypatch):
         monkeypatch,
         "exfiltration.jewel_access_after_identity",
         okta=spray,
-        only=["identity.password_spray", "exfiltration.jewel_access_after_identity"],
+        only=CHAIN,
     )
     assert found == []

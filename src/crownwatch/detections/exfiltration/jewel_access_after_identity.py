@@ -1,31 +1,42 @@
-"""Crown-jewel access by a principal whose identity was just attacked — the chain from
-the way in to the prize (ATT&CK T1078 Valid Accounts → T1530; ATLAS AML.T0048.004).
+"""Crown-jewel access by a person whose identity was attacked, when there is evidence it
+was not them — the chain from the way in to the prize (ATT&CK T1078 Valid Accounts →
+T1530; ATLAS AML.T0048.004).
 
-**What it looks for.** An identity finding earlier in the same run (password spray
-exposure, success after spray, any ``identity.*`` detection naming a user) followed,
-within ``window_days`` after that finding began, by the same person's cloud principal
-reading a crown jewel. Alone, each half is ordinary: people get sprayed every day and
-researchers read weights every day. Together they are MURKY-PANDA-style tradecraft —
-spray the workforce, then walk into the model bucket with what worked.
+**What it looks for.** An identity finding earlier in the same run naming a user,
+followed within ``window_days`` by one of that person's cloud principals reading or
+copying a crown jewel — **and** evidence that the access is the attacker's:
 
-**How.** ``t.findings()`` gives the run's earlier findings, one row per (finding,
-entity); their ``user`` entities are matched to cloud principals in the engine: the
-principal contains the login (``…/assumed-role/Researcher/alice@corp.com``,
-``alice@corp.com`` in GCS/Azure) or ends in ``/<local part>`` (``…:user/alice``), or
-matches one of the globs in ``[organisation] identity_map`` for that login. Access is
-any successful read/copy of a registered asset at or after the identity finding's
-``first_seen``.
+* the identity side shows **compromise**: a detection in ``compromise_detections``
+  (the password was right after the spray — success, MFA challenge,
+  conditional-access block; new ground after the spray); or
+* the access side is **anomalous for that principal**: from an address the identity
+  finding names (the attacking infrastructure); from a network *and* a client
+  (user agent) neither the principal nor the person had used before the identity
+  finding began; or the same principal has an earlier exfiltration finding in this
+  run (``bulk_read``, ``first_access``, ``delete_after_copy``: volume far above its own
+  baseline, a first read of the asset, a presigned link used from outside).
 
-**Evidence.** The identity findings (ids, detections), the crown jewels reached, bytes,
-objects, first access after the finding, delay, source IPs, raw records.
+Being sprayed is not being compromised. A MURKY-PANDA-size spray tries everyone in the
+directory; everyone who then opens the model bucket as usual must not become a
+finding (they did, before this rule: 180 of 275 findings of a held-out week).
 
-**False positives and how they are handled.**
+**Who is whom.** Users meet principals through the identity links
+(:mod:`crownwatch.enrichment.identities`): a role session named after the person, an
+IAM user of the same name, the person's e-mail, or a glob of ``[organisation]
+identity_map`` — always by equality of the identity key, never because a principal
+*contains* a short name.
 
-* A sprayed user who was *not* compromised keeps working: their usual reads follow the
-  spray. This is why the finding is ``high`` and not ``critical``, and why it lists the
-  source IPs — compare them with the spray's. It turns ``critical`` when the identity
-  finding said the attacker got in (``success_after_spray``-style detections carry
-  ``compromise`` in their id) or when the access comes from the spraying address.
+**Evidence.** The identity findings (ids, detections), how the principal was linked,
+why the access counts (``reasons``), the crown jewels reached, bytes, objects, delay,
+source addresses, raw records.
+
+**Severity.** ``critical`` when compromise and an anomalous access come together, or
+the access comes from the attacking address; ``high`` otherwise.
+
+**False positives.** A compromised-then-reset account whose owner keeps working is
+quiet unless the owner's access is anomalous too. A sprayed researcher who starts
+work from a new laptop on a new network right after the spray fires (new network and
+new client): the evidence says so; confirm with the person.
 
 Compared with Sentinel's fusion incidents (multi-stage correlation of sign-in anomalies
 with data access), this runs on exported logs, not a SIEM, and names the asset.
@@ -35,7 +46,6 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.assets import glob_to_regex
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.exfiltration._common import (
@@ -45,15 +55,23 @@ from crownwatch.detections.exfiltration._common import (
     jewel_events,
     raw_ref,
 )
+from crownwatch.detections.identity._common import is_private_ip, success_places
+from crownwatch.enrichment.identities import identity_links
 
 META = Meta(
     id="exfiltration.jewel_access_after_identity",
-    title="Crown-jewel access by a principal with an identity finding",
+    title="Crown-jewel access by an attacked identity, with evidence it was the attacker",
     severity="high",
     attack=("T1078", "T1530", "AML.T0048.004"),
     tables=("api_activity",),
-    description="A user named in an identity finding then read a crown jewel.",
-    false_positives="Sprayed but uncompromised users keep working (severity high, compare IPs).",
+    description=(
+        "A user named in an identity finding then read a crown jewel, and either the identity "
+        "was compromised or the access is anomalous for that principal."
+    ),
+    false_positives=(
+        "A sprayed user starting work on a new device and network right after the spray "
+        "(reasons: new_network_and_client)."
+    ),
     references=(
         "https://attack.mitre.org/techniques/T1078/",
         "https://attack.mitre.org/techniques/T1530/",
@@ -61,8 +79,23 @@ META = Meta(
     params={
         "window_days": 14,
         "identity_prefix": "identity.",
+        "compromise_detections": [
+            "identity.success_after_spray",
+            "identity.new_geo_after_spray",
+        ],
+        "access_detections": [
+            "exfiltration.bulk_read",
+            "exfiltration.first_access",
+            "exfiltration.delete_after_copy",
+        ],
     },
 )
+
+
+def _first_seen(rows: ibis.Table, who: str, what: str, ts: ibis.Value) -> ibis.Table:
+    """``(who, what, first)``: when each principal or user first used each place/client."""
+    r = rows.filter(rows[what].notnull())
+    return r.group_by([who, what]).aggregate(**{f"{what}_first": ts.min()})
 
 
 def query(t, p) -> ibis.Table:
@@ -75,7 +108,7 @@ def query(t, p) -> ibis.Table:
         detection=idf.detection,
         user=idf.value.lower(),
         f_first=idf.first_seen,
-        f_last=idf.last_seen,
+        compromise=idf.detection.isin(list(p.compromise_detections)),
     )
     ips = (
         idf.filter(idf.kind == "src_ip")
@@ -84,38 +117,98 @@ def query(t, p) -> ibis.Table:
     )
     users = users.left_join(ips, "finding_id").drop("finding_id_right")
 
-    pr = ev.principal.lower()
-    local = users.user.re_extract(r"^([^@]+)", 1)
-    mapped = [
-        (
-            users.user == u.lower(),
-            pr.re_search("|".join("(" + glob_to_regex(g.lower()) + ")" for g in globs)),
-        )
-        for u, globs in reg.organisation.identity_map.items()
-        if globs
-    ]
-    by_map = ibis.cases(*mapped, else_=False) if mapped else ibis.literal(False)
-    cond = [
-        pr.contains(users.user) | pr.endswith(ibis.literal("/").concat(local)) | by_map,
-        ev.time >= users.f_first,
-        epoch_s(ev.time) <= epoch_s(users.f_first) + p.window_days * 86400,
-    ]
-    j = ev.join(users, cond)
-    j = j.mutate(from_attack_ip=j.finding_ips.contains(j.src_ip).fill_null(False))
+    # who is whom: by equality of the identity key only
+    links = identity_links(t, reg)
+    lu = users.join(
+        links.select(l_user=links.user, l_principal=links.principal, link=links.how),
+        users.user == links.user,
+    )
+    j = ev.join(
+        lu,
+        [
+            ev.principal == lu.l_principal,
+            ev.time >= lu.f_first,
+            epoch_s(ev.time) <= epoch_s(lu.f_first) + p.window_days * 86400,
+        ],
+    )
+    j = j.mutate(ts=epoch_s(j.time), f_ts=epoch_s(j.f_first))
+
+    # Was the place and the client the principal's (or the person's) before the
+    # identity finding began? History of the linked principals only: a few rows.
+    api = t.api_activity
+    mine = api.semi_join(lu, api.principal == lu.l_principal)
+    mine = mine.mutate(h_ts=epoch_s(mine.time))
+    p_ip = _first_seen(mine, "principal", "src_ip", mine.h_ts)
+    p_asn = _first_seen(mine, "principal", "src_asn", mine.h_ts)
+    p_ua = _first_seen(mine, "principal", "user_agent", mine.h_ts)
+    places = success_places(t.authentication)
+    u_ip = (
+        places.filter(places.src_ip.notnull())
+        .group_by(["user", "src_ip"])
+        .aggregate(u_ip_first=places.first_ts.min())
+    )
+    u_asn = (
+        places.filter(places.src_asn.notnull())
+        .group_by(["user", "src_asn"])
+        .aggregate(u_asn_first=places.first_ts.min())
+    )
+    j = j.left_join(p_ip, [j.principal == p_ip.principal, j.src_ip == p_ip.src_ip])
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+    j = j.left_join(p_asn, [j.principal == p_asn.principal, j.src_asn == p_asn.src_asn])
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+    j = j.left_join(p_ua, [j.principal == p_ua.principal, j.user_agent == p_ua.user_agent])
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+    j = j.left_join(u_ip, [j.user == u_ip.user, j.src_ip == u_ip.src_ip])
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+    j = j.left_join(u_asn, [j.user == u_asn.user, j.src_asn == u_asn.src_asn])
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+
+    def before(col: ibis.Value) -> ibis.Value:
+        return (col.notnull() & (col < j.f_ts)).fill_null(False)
+
+    known_network = (
+        j.src_ip.isnull()
+        | is_private_ip(j.src_ip)
+        | before(j.src_ip_first)
+        | before(j.u_ip_first)
+        | before(j.src_asn_first)
+        | before(j.u_asn_first)
+    )
+    known_client = j.user_agent.isnull() | before(j.user_agent_first)
+    from_attack_ip = j.finding_ips.contains(j.src_ip).fill_null(False)
+
+    # an earlier exfiltration finding on the same principal: volume, first access…
+    acc = f.filter(f.detection.isin(list(p.access_detections)) & (f.kind == "principal"))
+    acc = acc.select(a_principal=acc.value, a_detection=acc.detection).distinct()
+    j = j.left_join(acc, j.principal == acc.a_principal)
+    j = j.mutate(
+        from_attack_ip=from_attack_ip,
+        new_ground=~known_network & ~known_client,
+        flagged_access=j.a_detection.notnull(),
+    )
+    j = j.mutate(anomalous=j.from_attack_ip | j.new_ground | j.flagged_access)
+    j = j.filter(j.compromise | j.anomalous)
+
     g = j.group_by(["user", "asset"]).aggregate(
         first_seen=j.time.min(),
         last_seen=j.time.max(),
         identity_first_seen=j.f_first.min(),
         finding_ids=j.finding_id.collect(),
         identity_detections=j.detection.collect(),
+        compromise_detections=j.detection.collect(where=j.compromise),
+        links=j.link.collect(),
+        access_findings=j.a_detection.collect(),
         principals=j.principal.collect(),
         principal_account=j.principal_account.max(),
         src_ips=j.src_ip.collect(),
+        new_ground_src_ips=j.src_ip.collect(where=j.new_ground),
         bytes=j.bytes_out.fill_null(0).sum(),
         objects=j.object_key.nunique(),
         requests=j.count(),
-        compromise=j.detection.contains("compromise").any() | j.detection.contains("success").any(),
+        compromise=j.compromise.any(),
+        anomalous=j.anomalous.any(),
         from_attack_ip=j.from_attack_ip.any(),
+        new_ground=j.new_ground.any(),
         raw_refs=raw_ref(j).collect(),
     )
     return g.select(
@@ -127,14 +220,19 @@ def query(t, p) -> ibis.Table:
         entity_asset=g.asset,
         entity_account=g.principal_account,
         entity_src_ip=g.src_ips,
-        severity=ibis.ifelse(g.compromise | g.from_attack_ip, "critical", "high"),
+        severity=ibis.ifelse((g.compromise & g.anomalous) | g.from_attack_ip, "critical", "high"),
         identity_findings=g.finding_ids,
         identity_detections=g.identity_detections,
+        compromise_detections=g.compromise_detections,
         identity_first_seen=g.identity_first_seen,
+        links=g.links,
+        from_attack_ip=g.from_attack_ip,
+        new_network_and_client=g.new_ground,
+        new_ground_src_ips=g.new_ground_src_ips,
+        access_findings=g.access_findings,
         hours_identity_to_access=(
             (epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600
         ).round(1),
-        from_attack_ip=g.from_attack_ip,
         bytes=g.bytes,
         objects=g.objects,
         requests=g.requests,
@@ -143,11 +241,28 @@ def query(t, p) -> ibis.Table:
 
 
 def postprocess(rows: list[dict], p) -> list[dict]:
-    return empty_lists(rows, ("identity_findings", "identity_detections", "raw_refs"))
+    rows = empty_lists(
+        rows,
+        (
+            "identity_findings",
+            "identity_detections",
+            "compromise_detections",
+            "links",
+            "access_findings",
+            "new_ground_src_ips",
+            "raw_refs",
+        ),
+    )
+    for r in rows:
+        r["reasons"] = sorted(
+            {f"compromise:{d}" for d in r["compromise_detections"]}
+            | ({"attack_address"} if r["from_attack_ip"] else set())
+            | ({"new_network_and_client"} if r["new_network_and_client"] else set())
+            | {f"access:{d}" for d in r["access_findings"]}
+        )
+    return rows
 
 
 def title(row, p) -> str:
-    dets = ", ".join(sorted(set(row["identity_detections"] or [])))
-    return (
-        f"{row['entity_user']} ({dets}) then read {row['entity_asset']}: {row['objects']} objects"
-    )
+    why = ", ".join(row["reasons"])
+    return f"{row['entity_user']} then read {row['entity_asset']} ({row['objects']} objects): {why}"

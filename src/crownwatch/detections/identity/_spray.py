@@ -75,6 +75,7 @@ def exposed_outcomes(t) -> ibis.Table:
             "src_asn",
             "src_as_org",
             "src_country",
+            "is_proxy",
             "user_agent",
             "status",
             "reason",
