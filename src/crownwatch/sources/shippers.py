@@ -44,12 +44,23 @@ export), a HEC ``event`` that is plain text — is quarantined with a reason nam
 envelope; so is a wrapped record the stage rejects (``Splunk HEC event: missing
 eventTime``). The quarantine keeps the record *as delivered*, envelope and all.
 
-**Cost.** Every record is parsed once more (one ``json_transform`` into the envelope
-keys), so sources peel only files whose first 4 KiB show an envelope
-(:func:`looks_wrapped`) and read the rest as before; when such a file's rejects turn
-out to hold envelopes after all (a file that changes shape past its head), the source
-reads it again peeled (:func:`rejects_look_wrapped`), so no wrapped record is left
-quarantined for want of a look.
+**Cost.** A peeled record is parsed once more (one ``json_transform`` into the
+envelope keys and the source's shape columns; a Logstash record also gets its time
+put back with ``json_merge_patch``), so sources peel only files whose first 4 KiB show
+an envelope (:func:`looks_wrapped`) and read the rest as before. When a file read bare
+has rejects that hold envelopes after all (a file that changes shape past its head),
+the source reads it again peeled (:func:`rejects_look_wrapped`), so no wrapped record
+is left quarantined for want of a look. Measured on 60,000 CloudTrail records (the
+2-core machine): bare JSON lines 3.9 s, the same as Logstash documents 5.0 s, as
+Sentinel ``AWSCloudTrail`` rows (a 50 % larger file) 6.4 s.
+
+**Using it from a source.** Declare a :class:`Vendor` (the vendor's time field, any
+source-specific :class:`Shape`), then stage a record table with
+:func:`stage_records` / :func:`stage_lines` (or compose :func:`peel` / :func:`bare`
+with :func:`stage` when the source classifies records first, as Entra does), and add
+the returned ``skipped`` to ``Parsed.records`` and ``Parsed.skipped``. Sniffers see
+escaped records through :func:`unescaped`; :func:`document_key` finds an
+Elasticsearch response's ``hits.hits``.
 
 **Hostile input.** Everything here is SQL built from the constants below and the
 sources' own constants; log values stay data. Envelope detection keys on exact,
