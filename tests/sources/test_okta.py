@@ -140,3 +140,22 @@ def test_unrecognised_file_is_quarantined_not_lost(lake, tmp_path):
     assert q(lake, "quarantine", "reason, record") == [
         ("no source recognises this format", "hello\nworld\n")
     ]
+
+
+def test_truncated_api_page_keeps_its_complete_records(lake, tmp_path):
+    """A page cut off mid-download keeps every complete event before the break; the
+    rest is one quarantined record that says where it broke."""
+    data = gzip.compress(PAGE.read_bytes())
+    cut = tmp_path / "page.json.gz"
+    cut.write_bytes(data[: int(len(data) * 0.97)])
+    (res,) = lake.ingest([cut])
+    assert (res.source, res.status, res.read, res.routed_rows, res.quarantined) == (
+        "okta",
+        "ingested",
+        3,
+        2,
+        1,
+    )
+    assert [r[0] for r in q(lake, "authentication", "raw_offset")] == [0, 1]
+    (reason,) = q(lake, "quarantine", "reason")[0]
+    assert "truncated" in reason and "array[2]" in reason

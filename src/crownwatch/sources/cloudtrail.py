@@ -1,8 +1,37 @@
-"""AWS CloudTrail — the files a trail delivers to S3 (``{"Records": [...]}``, gzip),
-JSON lines of bare events (CloudTrail Lake / CloudWatch Logs exports), the same
-events wrapped in EventBridge envelopes (``{"detail-type": …, "detail": {…}}``),
-and the output of ``aws cloudtrail lookup-events`` (``{"Events": [{"CloudTrailEvent":
-"<json>"}]}``).
+"""AWS CloudTrail, as AWS writes it and as SIEMs and shippers deliver it:
+
+* the files a trail delivers to S3 (``{"Records": [...]}``, gzip), JSON lines of
+  bare events (CloudTrail Lake / CloudWatch Logs exports), the same events wrapped in
+  EventBridge envelopes (``{"detail-type": …, "detail": {…}}``), and the output of
+  ``aws cloudtrail lookup-events`` (``{"Events": [{"CloudTrailEvent": "<json>"}]}``);
+* **Logstash** documents (``@timestamp``, ``@version``): the ``cloudtrail`` codec
+  *moves* ``eventTime`` into ``@timestamp`` (logstash-codec-cloudtrail:
+  ``event['@timestamp'] = event.delete('eventTime')``), so ``@timestamp`` is the
+  event's time when ``eventTime`` is gone — and only then: Logstash's ``json`` codec
+  keeps ``eventTime`` and stamps ``@timestamp`` with the time it read the line;
+* **Elasticsearch / OpenSearch** exports of those documents: hits
+  (``{"_index", "_id", "_source": {…}}``) as JSON lines (elasticdump) or a
+  ``_search`` response's ``hits.hits``; Elastic Agent documents that kept the record
+  in ``event.original``;
+* **Splunk**: HTTP Event Collector events (``{"time", "host", "source", "sourcetype":
+  "aws:cloudtrail", "event": {…}}``, the event an object or a JSON string) and search
+  exports (``{"preview": false, "result": {"_raw": "<event JSON>", "_time": …}}``;
+  preview and closing rows are skipped);
+* **Microsoft Sentinel**'s ``AWSCloudTrail`` table, as a JSON array (query export) or
+  JSON lines (workspace data export): the record flattened into columns —
+  ``TimeGenerated``, ``EventSource``, ``EventName``, ``AWSRegion``,
+  ``SourceIpAddress``, ``UserAgent``, ``ErrorCode``, ``ErrorMessage``, ``AwsEventId``,
+  ``RecipientAccountId``, ``UserIdentityType`` / ``…Principalid`` / ``…Arn`` /
+  ``…AccountId`` / ``…UserName`` / ``…InvokedBy``, ``SessionIssuerUserName``, and
+  ``RequestParameters`` / ``ResponseElements`` / ``AdditionalEventData`` /
+  ``Resources`` as JSON strings — put back into the record's own shape (SIEMs write
+  ``""`` for "no value": read as absent).
+
+Every shape is mapped, record by record, into the one stage below (see
+:mod:`crownwatch.sources.shippers`), so one normalising SELECT serves them all and a
+shipped record gives the row its trail file gives. A record is read as CloudTrail only
+when it has CloudTrail's own fields (``eventVersion`` with ``userIdentity`` or
+``eventSource``, or Sentinel's ``AWSCloudTrail`` columns), however it is wrapped.
 
 **Every event goes to ``api_activity``.** Field by field:
 
@@ -84,9 +113,9 @@ import re
 import zlib
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
+from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.reader import Reader, head_text, tolerant_chunks
 from crownwatch.tables.authentication import identity_columns
@@ -223,34 +252,138 @@ _DOC = re.compile(r'\{\s*"(Records|Events)"\s*:\s*\[')
 # A document keyed like a trail file, whatever follows the key (salvage judges it).
 _DOC_KEY = re.compile(r'\{\s*"(Records|Events)"\s*:')
 
+# -- shipped and SIEM shapes -----------------------------------------------------------
+
+# Sentinel's AWSCloudTrail table: the record flattened into PascalCase columns (the
+# column names as the table defines them, ``UserIdentityPrincipalid`` included); the
+# nested objects are JSON strings (or ``dynamic`` objects in some exports).
+_SENTINEL_COLUMNS = {
+    "TimeGenerated": "VARCHAR",
+    "AwsEventId": "VARCHAR",
+    "EventSource": "VARCHAR",
+    "EventName": "VARCHAR",
+    "AWSRegion": "VARCHAR",
+    "SourceIpAddress": "VARCHAR",
+    "UserAgent": "VARCHAR",
+    "ErrorCode": "VARCHAR",
+    "ErrorMessage": "VARCHAR",
+    "RecipientAccountId": "VARCHAR",
+    "UserIdentityType": "VARCHAR",
+    "UserIdentityPrincipalid": "VARCHAR",
+    "UserIdentityArn": "VARCHAR",
+    "UserIdentityAccountId": "VARCHAR",
+    "UserIdentityUserName": "VARCHAR",
+    "UserIdentityInvokedBy": "VARCHAR",
+    "SessionIssuerUserName": "VARCHAR",
+    "RequestParameters": "JSON",
+    "ResponseElements": "JSON",
+    "AdditionalEventData": "JSON",
+    "Resources": "JSON",
+    "Type": "VARCHAR",
+}
+
+
+def _col(name: str) -> str:
+    return shippers.blank_null(f"env.{name}")
+
+
+_SENTINEL = shippers.Shape(
+    label="Sentinel AWSCloudTrail",
+    columns=_SENTINEL_COLUMNS,
+    detect="""(env."Type" = 'AWSCloudTrail' OR env.AwsEventId IS NOT NULL
+               OR (env.EventSource IS NOT NULL AND env.TimeGenerated IS NOT NULL))""",
+    build=f"""CAST(to_json({{
+        'eventTime': {_col("TimeGenerated")},
+        'eventSource': {_col("EventSource")},
+        'eventName': {_col("EventName")},
+        'awsRegion': {_col("AWSRegion")},
+        'sourceIPAddress': {_col("SourceIpAddress")},
+        'userAgent': {_col("UserAgent")},
+        'errorCode': {_col("ErrorCode")},
+        'errorMessage': {_col("ErrorMessage")},
+        'eventID': {_col("AwsEventId")},
+        'recipientAccountId': {_col("RecipientAccountId")},
+        'userIdentity': {{
+            'type': {_col("UserIdentityType")},
+            'principalId': {_col("UserIdentityPrincipalid")},
+            'arn': {_col("UserIdentityArn")},
+            'accountId': {_col("UserIdentityAccountId")},
+            'userName': {_col("UserIdentityUserName")},
+            'invokedBy': {_col("UserIdentityInvokedBy")},
+            'sessionContext': {{'sessionIssuer': {{'userName': {_col("SessionIssuerUserName")}}}}}
+        }},
+        'requestParameters': {shippers.dynamic("env.RequestParameters")},
+        'responseElements': {shippers.dynamic("env.ResponseElements")},
+        'additionalEventData': {shippers.dynamic("env.AdditionalEventData")},
+        'resources': {shippers.dynamic("env.Resources")}
+    }}) AS VARCHAR)""",
+    why=f"""CASE WHEN {_col("TimeGenerated")} IS NULL THEN 'missing TimeGenerated'
+        WHEN try_cast(env.TimeGenerated AS TIMESTAMPTZ) IS NULL THEN 'unparseable TimeGenerated'
+        WHEN {_col("EventName")} IS NULL THEN 'missing EventName'
+        WHEN {_col("EventSource")} IS NULL THEN 'missing EventSource' END""",
+)
+
+# EventBridge's envelope and lookup-events' items: AWS's own wrappers.
+_EVENTBRIDGE = shippers.Shape(
+    label="EventBridge detail",
+    columns={"detail-type": "VARCHAR", "detail": "JSON"},
+    detect="""(env."detail-type" IS NOT NULL AND starts_with(CAST(env.detail AS VARCHAR), '{'))""",
+    build="CAST(env.detail AS VARCHAR)",
+)
+_LOOKUP = shippers.Shape(
+    label="lookup-events CloudTrailEvent",
+    columns={"CloudTrailEvent": "VARCHAR"},
+    detect="env.CloudTrailEvent IS NOT NULL",
+    build="env.CloudTrailEvent",
+)
+
+VENDOR = shippers.Vendor(
+    time_field="eventTime",  # Logstash's cloudtrail codec moves it into @timestamp
+    shapes=(_EVENTBRIDGE, _LOOKUP, _SENTINEL),
+    markers=('"detail-type"', '"CloudTrailEvent"', '"TimeGenerated"', '"AwsEventId"'),
+)
+
+# Columns only Sentinel's AWSCloudTrail rows have (beside EventName / EventSource).
+_SENTINEL_ONLY = ('"AwsEventId"', '"AWSRegion"', '"UserIdentityType"', '"UserIdentityArn"')
+
 
 def sniff(head: str) -> bool:
     h = head.lstrip()
     if h[:1] not in "[{":
         return False
+    # inside Splunk's _raw, a HEC string event or lookup-events the keys are escaped
+    u = shippers.unescaped(h)
     # S3/SQS event notifications also carry "Records" and "eventVersion" — not ours.
-    if re.search(r'"eventSource"\s*:\s*"aws:', h):
+    if re.search(r'"eventSource"\s*:\s*"aws:', u):
         return False
     m = _DOC.match(h)
     if m and m.group(1) == "Records" and re.match(r'\{\s*"Records"\s*:\s*\[\s*\]', h):
         return True  # a trail's file for a quiet interval
     if m and m.group(1) == "Events" and '"CloudTrailEvent"' in h:
         return True
-    return '"eventVersion"' in h and ('"userIdentity"' in h or '"eventSource"' in h)
+    # a record is CloudTrail only if it has CloudTrail's own fields, however wrapped
+    if '"eventVersion"' in u and ('"userIdentity"' in u or '"eventSource"' in u):
+        return True
+    if re.search(r'"Type"\s*:\s*"AWSCloudTrail"', h):
+        return True
+    return '"EventName"' in h and '"EventSource"' in h and sum(c in h for c in _SENTINEL_ONLY) >= 2
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
-    head = head_text(path, 512).lstrip()
-    unwrap = '"detail-type"' in head or '"CloudTrailEvent"' in head
-    m = _DOC_KEY.match(head)
-    if head.startswith("[") or m:
-        stage = _stage(reader, read_document(reader, path, m.group(1) if m else None), unwrap)
+    head = head_text(path, 4096)
+    h = head.lstrip()
+    wrapped = shippers.looks_wrapped(head, VENDOR)
+    m = _DOC_KEY.match(h)
+    key = m.group(1) if m else shippers.document_key(h)
+    if h.startswith("[") or key:
+        records = read_document(reader, path, key)
+        stage, skipped = shippers.stage_records(
+            reader, records, VENDOR, STRUCTURE, REJECT, wrapped=wrapped
+        )
     else:
-        try:
-            stage = _stage(reader, reader.lines(path), unwrap)
-        except duckdb.Error:
-            # DuckDB's fast line reader refused the file (truncated gzip, odd bytes)
-            stage = _stage(reader, reader.materialise_lines(path), unwrap)
+        stage, skipped = shippers.stage_lines(
+            reader, path, VENDOR, STRUCTURE, REJECT, wrapped=wrapped
+        )
     derived = f"WITH d AS ({_DERIVED} FROM {stage} WHERE _reject IS NULL)"
     api = reader.con.sql(f"{derived} {API_SELECT} FROM d")
     auth = reader.con.sql(
@@ -258,15 +391,12 @@ def parse(reader: Reader, path: Path) -> Parsed:
         WHERE e.eventSource = 'signin.amazonaws.com' AND e.eventName = 'ConsoleLogin'"""
     )
     return Parsed(
-        records=reader.count(stage),
+        records=reader.count(stage) + skipped,
         routed={"api_activity": api},
         copies={"authentication": auth},
         quarantine=reader.quarantine(stage, NAME, path, "e.eventID"),
+        skipped=skipped,
     )
-
-
-def _stage(reader: Reader, records: str, unwrap: bool) -> str:
-    return reader.stage_json(_unwrap(reader, records) if unwrap else records, STRUCTURE, REJECT)
 
 
 # -- reading documents ---------------------------------------------------------------
@@ -305,8 +435,11 @@ def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
     if key is None:
         m = re.compile(r"\s*\[").match(text)
     else:
-        # the array may follow other keys (a Graph page starts with "@odata.context")
-        m = re.match(r"\s*\{", text) and re.compile(r'"' + key + r'"\s*:\s*\[').search(text)
+        # the array may follow other keys (a Graph page starts with "@odata.context");
+        # a dotted key (an Elasticsearch response's "hits.hits") names the innermost one,
+        # the first of its name that holds an array
+        last = re.escape(key.rsplit(".", 1)[-1])
+        m = re.match(r"\s*\{", text) and re.compile(r'"' + last + r'"\s*:\s*\[').search(text)
     if not m:
         what = "a JSON array" if key is None else f'a JSON object whose "{key}" is an array'
         raise SourceError(f"not a readable JSON document: expected {what}")
@@ -350,22 +483,4 @@ def salvage_document(reader: Reader, path: Path, key: str | None) -> str:
         reader.con.register("_salvage_batch", batch)
         reader.con.execute(f"INSERT INTO {name} SELECT * FROM _salvage_batch")
         reader.con.unregister("_salvage_batch")
-    return name
-
-
-def _unwrap(reader: Reader, records: str) -> str:
-    """Take the CloudTrail event out of EventBridge envelopes and lookup-events
-    items; anything else passes through to be judged by the stage."""
-    name = reader.name("unwrapped")
-    reader.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT raw_offset, CASE
-            WHEN raw_offset < 0 OR NOT json_valid(text) THEN text
-            WHEN json_type(text) <> 'OBJECT' THEN text
-            WHEN json_type(text, '$.detail') = 'OBJECT' AND json_exists(text, '$."detail-type"')
-                THEN CAST(json_extract(text, '$.detail') AS VARCHAR)
-            WHEN json_type(text, '$.CloudTrailEvent') = 'VARCHAR' THEN text ->> '$.CloudTrailEvent'
-            ELSE text END AS text
-        FROM {records}"""
-    )
     return name

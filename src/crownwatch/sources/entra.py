@@ -1,4 +1,4 @@
-"""Microsoft Entra ID sign-in logs, in the shapes people actually export them:
+"""Microsoft Entra ID sign-in logs, in the shapes people actually export and ship them:
 
 * **Microsoft Graph** ``signIn`` resources (camelCase): the ``GET
   /auditLogs/signIns`` page ``{"@odata.context": …, "value": [...]}`` (v1.0 or beta),
@@ -10,8 +10,28 @@
   JSON-encoded string in another (the non-interactive table types them as strings),
   so both are read.
 * **Diagnostic-settings records** (storage account JSON lines, or Event Hub's
-  ``{"records": [...]}``): ``{"time", "category": "SignInLogs", "properties":
-  {signIn}}`` — the Graph object inside ``properties`` is what is read.
+  ``{"records": [...]}``): ``{"time", "category", "properties": {…}}``. For the
+  sign-in categories the Graph object inside ``properties`` is what is read; when it
+  lacks ``createdDateTime`` (or ``status.errorCode``) the record's own ``time`` (and
+  ``resultType``) stand in — the envelope states the same facts.
+* Any of these inside **Splunk** HEC events or search exports and **Elasticsearch**
+  hits (see :mod:`crownwatch.sources.shippers`).
+
+**Categories.** A diagnostic-settings archive holds every category the tenant sends,
+and a Log Analytics export may hold any Entra table. Read: ``SignInLogs``,
+``NonInteractiveUserSignInLogs`` and ``ADFSSignInLogs`` (tables ``SigninLogs``,
+``AADNonInteractiveUserSignInLogs``, ``ADFSSignInLogs``) — a person signing in.
+**Skipped** (counted in ``skipped``, not stored, never quarantined): everything else —
+``AuditLogs``, ``ProvisioningLogs``, ``RiskyUsers``, ``UserRiskEvents``, … — and,
+deliberately, ``ServicePrincipalSignInLogs`` and ``ManagedIdentitySignInLogs`` (and
+Graph beta sign-ins whose ``signInEventTypes`` are only ``servicePrincipal`` /
+``managedIdentity``): a workload identity has no user, ``authentication`` is a
+person's sign-in attempt and every identity detection keys on the person, and the
+managed-identity stream is the tenant's largest — reading it would bury the people.
+Watching workload credentials (a leaked client secret, 7000215 failures) needs a
+detection of its own and is left for one. A file whose first record is an audit
+record is still Entra's: the sniff knows every Entra category, the ``Microsoft.aadiam``
+resource id of diagnostic records and the Entra Log Analytics table names.
 
 Each record is told apart on its own (a PascalCase row has ``TimeGenerated`` or
 ``ResultType``), so a file that mixes them loses nothing.
@@ -60,6 +80,7 @@ from pathlib import Path
 
 import duckdb
 
+from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
@@ -227,14 +248,65 @@ _ENVELOPE = re.compile(
 )
 
 
+# Diagnostic-settings categories (``category``, compared lower-cased) and Log
+# Analytics tables (``Type``) that are a person signing in: read. The rest is
+# skipped (see "Categories" above).
+READ_CATEGORIES = ("signinlogs", "noninteractiveusersigninlogs", "adfssigninlogs")
+READ_TYPES = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "ADFSSignInLogs")
+# Entra ID's diagnostic-settings categories, every one of them (for sniffing).
+CATEGORIES = (
+    "AuditLogs",
+    "SignInLogs",
+    "NonInteractiveUserSignInLogs",
+    "ServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs",
+    "ProvisioningLogs",
+    "ADFSSignInLogs",
+    "RiskyUsers",
+    "UserRiskEvents",
+    "RiskyServicePrincipals",
+    "ServicePrincipalRiskEvents",
+    "NetworkAccessTrafficLogs",
+    "NetworkAccessAlerts",
+    "NetworkAccessConnectionEvents",
+    "EnrichedOffice365AuditLogs",
+    "MicrosoftGraphActivityLogs",
+    "RemoteNetworkHealthLogs",
+    "MicrosoftServicePrincipalSignInLogs",
+    "AzureADGraphActivityLogs",
+    "B2CRequestLogs",
+)
+# The Log Analytics tables those categories land in.
+TYPES = (
+    "SigninLogs",
+    "AADNonInteractiveUserSignInLogs",
+    "AADServicePrincipalSignInLogs",
+    "AADManagedIdentitySignInLogs",
+    "ADFSSignInLogs",
+    "AuditLogs",
+    "AADProvisioningLogs",
+    "AADRiskyUsers",
+    "AADUserRiskEvents",
+    "AADRiskyServicePrincipals",
+    "AADServicePrincipalRiskEvents",
+)
+_CATEGORY_RE = re.compile(r'"(?:category|Category)"\s*:\s*"(?:' + "|".join(CATEGORIES) + ')"')
+_TYPE_RE = re.compile(r'"Type"\s*:\s*"(?:' + "|".join(TYPES) + ')"')
+
+VENDOR = shippers.Vendor()  # Splunk / Elasticsearch envelopes; no Logstash time to restore
+
+
 def sniff(head: str) -> bool:
     h = head.lstrip()
     if h[:1] not in "[{":
         return False
+    h = shippers.unescaped(h)  # inside Splunk's _raw or a HEC string event
     if re.search(r'"@odata\.context"\s*:\s*"[^"]*auditLogs/signIns', h, re.IGNORECASE):
         return True
-    if re.search(r'"(?:category|Category)"\s*:\s*"\w*SignInLogs"', h):
-        return True  # Log Analytics rows and diagnostic-settings records
+    if re.search(r'"resourceId"\s*:\s*"/tenants/[^"]*/providers/microsoft\.aadiam"', h, re.I):
+        return True  # diagnostic-settings records, whatever their category
+    if _CATEGORY_RE.search(h) or _TYPE_RE.search(h):
+        return True  # diagnostic-settings records and Log Analytics rows
     if re.search(r'"(?:operationName|OperationName)"\s*:\s*"Sign-in activity"', h):
         return True
     if '"createdDateTime"' in h and '"userPrincipalName"' in h:
@@ -243,22 +315,18 @@ def sniff(head: str) -> bool:
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
-    head = head_text(path, 4096).lstrip()
-    key = _envelope_key(head) if head.startswith("{") else None
-    if head.startswith("[") or key:
-        records = _classify(reader, read_document(reader, path, key))
+    head = head_text(path, 4096)
+    h = head.lstrip()
+    key = (_envelope_key(h) if h.startswith("{") else None) or shippers.document_key(h)
+    wrapped = shippers.looks_wrapped(head, VENDOR)
+    if h.startswith("[") or key:
+        graph, la, skipped = _read(reader, read_document(reader, path, key), wrapped)
     else:
         try:
-            records = _classify(reader, reader.lines(path))
+            graph, la, skipped = _read(reader, reader.lines(path), wrapped)
         except duckdb.Error:
             # DuckDB's fast line reader refused the file (truncated gzip, odd bytes)
-            records = _classify(reader, reader.materialise_lines(path))
-    la = reader.stage_json(
-        f"(SELECT raw_offset, text FROM {records} WHERE la)", LOGANALYTICS, LA_REJECT
-    )
-    graph = reader.stage_json(
-        f"(SELECT raw_offset, text FROM {records} WHERE NOT la)", GRAPH, GRAPH_REJECT
-    )
+            graph, la, skipped = _read(reader, reader.materialise_lines(path), wrapped)
     # Both SELECTs come from one template, so their columns line up for UNION ALL.
     auth = reader.con.sql(_auth_select(graph, GRAPH_COLUMNS)).union(
         reader.con.sql(_auth_select(la, LA_COLUMNS, _LA_DERIVED))
@@ -267,10 +335,37 @@ def parse(reader: Reader, path: Path) -> Parsed:
         reader.quarantine(la, NAME, path, "e.Id")
     )
     return Parsed(
-        records=reader.count(graph) + reader.count(la),
+        records=reader.count(graph) + reader.count(la) + skipped,
         routed={"authentication": auth},
         quarantine=quarantine,
+        skipped=skipped,
     )
+
+
+def _read(reader: Reader, records: str, wrapped: bool) -> tuple[str, str, int]:
+    """:func:`_stages`, peeled when the head showed envelopes or the rejects of a
+    bare read hold some (see :mod:`crownwatch.sources.shippers`)."""
+    graph, la, skipped = _stages(reader, records, wrapped)
+    if not wrapped and any(shippers.rejects_look_wrapped(reader, s, VENDOR) for s in (graph, la)):
+        reader.con.execute(f"DROP TABLE {graph}")
+        reader.con.execute(f"DROP TABLE {la}")
+        graph, la, skipped = _stages(reader, records, True)
+    return graph, la, skipped
+
+
+def _stages(reader: Reader, records: str, wrapped: bool) -> tuple[str, str, int]:
+    """The Graph and Log Analytics stages of a record table, and how many records
+    were skipped (categories no table models, Splunk control rows)."""
+    peeled = shippers.peel(records, VENDOR) if wrapped else shippers.bare(records)
+    cls = _classify(reader, peeled)
+    cols = "raw_offset, text, original, why, skip, label"
+    la, la_skipped = shippers.stage(
+        reader, f"(SELECT {cols} FROM {cls} WHERE la)", LOGANALYTICS, LA_REJECT
+    )
+    graph, graph_skipped = shippers.stage(
+        reader, f"(SELECT {cols} FROM {cls} WHERE NOT la)", GRAPH, GRAPH_REJECT
+    )
+    return graph, la, la_skipped + graph_skipped
 
 
 def _envelope_key(head: str) -> str | None:
@@ -283,26 +378,73 @@ def _envelope_key(head: str) -> str | None:
     return None
 
 
-def _classify(reader: Reader, records: str) -> str:
-    """One pass over the records: unwrap diagnostic-settings envelopes and tag each
-    record as a Log Analytics row (``la``) or a Graph object."""
+# What _classify reads of each record, in one parse (json_extract with a list of paths).
+_KEYS = (
+    "$.properties",  # 1 diagnostic-settings record: the Graph object
+    "$.category",  # 2
+    "$.time",  # 3
+    "$.properties.createdDateTime",  # 4
+    "$.properties.status.errorCode",  # 5
+    "$.resultType",  # 6
+    "$.Type",  # 7 Log Analytics row
+    "$.Category",  # 8
+    "$.TimeGenerated",  # 9
+    "$.ResultType",  # 10
+    "$.signInEventTypes",  # 11 Graph beta signIn
+)
+
+
+def _classify(reader: Reader, peeled: str) -> str:
+    """One pass over the peeled records: unwrap diagnostic-settings envelopes, tag
+    each record as a Log Analytics row (``la``) or a Graph object, and mark the
+    records of categories no table models (``skip``).
+
+    A diagnostic-settings sign-in whose ``properties`` lack ``createdDateTime`` (or
+    ``status.errorCode``) is read with the record's own ``time`` (``resultType``): the
+    envelope states the same facts."""
     name = reader.name("entra_records")
+    paths = "[" + ", ".join(f"'{p}'" for p in _KEYS) + "]"
+    read_cats = ", ".join(f"'{c}'" for c in READ_CATEGORIES)
+    read_types = ", ".join(f"'{t}'" for t in READ_TYPES)
     reader.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {name} AS
         WITH r AS (
-            SELECT raw_offset, text,
-                CASE WHEN raw_offset >= 0 AND json_valid(text)
-                     THEN (CASE WHEN json_type(text) = 'OBJECT' THEN true ELSE false END)
-                     ELSE false END AS obj
-            FROM {records}
+            SELECT raw_offset, text, original, why, skip, label,
+                CASE WHEN raw_offset >= 0 AND starts_with(ltrim(text), '{{')
+                     THEN try(json_extract(text, {paths})) END AS k
+            FROM {peeled}
+        ), c AS (
+            SELECT *,
+                coalesce(starts_with(CAST(k[1] AS VARCHAR), '{{')
+                         AND json_type(k[2]) = 'VARCHAR', false) AS diag,
+                CASE WHEN json_type(k[2]) = 'VARCHAR' THEN lower(k[2] ->> '$') END AS category,
+                CASE WHEN json_type(k[7]) = 'VARCHAR' THEN k[7] ->> '$' END AS la_type,
+                CASE WHEN json_type(k[8]) = 'VARCHAR' THEN lower(k[8] ->> '$') END AS la_category
+            FROM r
+        ), d AS (
+            SELECT *, NOT diag AND (k[9] IS NOT NULL OR k[10] IS NOT NULL) AS la
+            FROM c
         )
         SELECT raw_offset,
-            CASE WHEN obj AND json_type(text, '$.properties') = 'OBJECT'
-                      AND json_type(text, '$.category') = 'VARCHAR'
-                 THEN CAST(json_extract(text, '$.properties') AS VARCHAR)
+            CASE WHEN diag THEN CAST(json_merge_patch(k[1],
+                    CASE WHEN coalesce(json_type(k[4]), 'NULL') = 'NULL' AND json_type(k[3]) = 'VARCHAR'
+                         THEN json_object('createdDateTime', k[3]) ELSE '{{}}' END,
+                    CASE WHEN coalesce(json_type(k[5]), 'NULL') = 'NULL'
+                              AND json_type(k[6]) IN ('VARCHAR', 'BIGINT', 'UBIGINT')
+                         THEN json_object('status', json_object('errorCode', k[6])) ELSE '{{}}' END)
+                 AS VARCHAR)
                  ELSE text END AS text,
-            CASE WHEN obj THEN json_exists(text, '$.TimeGenerated') OR json_exists(text, '$.ResultType')
-                 ELSE false END AS la
-        FROM r"""
+            CASE WHEN diag THEN coalesce(original, text) ELSE original END AS original,
+            why, label, la,
+            skip OR CASE
+                WHEN diag THEN category NOT IN ({read_cats})
+                WHEN la AND la_type IS NOT NULL THEN la_type NOT IN ({read_types})
+                WHEN la AND la_category IS NOT NULL THEN la_category NOT IN ({read_cats})
+                WHEN json_type(k[11]) = 'ARRAY'
+                    THEN list_has_any(from_json(k[11], '["VARCHAR"]'), ['servicePrincipal', 'managedIdentity'])
+                         AND NOT list_has_any(from_json(k[11], '["VARCHAR"]'),
+                                              ['interactiveUser', 'nonInteractiveUser'])
+                ELSE false END AS skip
+        FROM d"""
     )
     return name

@@ -1,5 +1,28 @@
-"""Okta System Log — JSON lines (exports, SIEM forwarders) and the JSON array that
-``GET /api/v1/logs`` returns.
+"""Okta System Log, as Okta serves it and as SIEMs and shippers deliver it:
+
+* JSON lines of ``LogEvent`` objects (exports, SIEM forwarders) and the JSON array
+  that ``GET /api/v1/logs`` returns;
+* **Microsoft Sentinel** ``Okta_CL`` rows (the Azure Functions connector: the event
+  flattened into type-suffixed columns — ``published_t``, ``eventType_s``,
+  ``uuid_g``, ``displayMessage_s``, ``actor_alternateId_s`` / ``_id_s`` / ``_type_s``,
+  ``client_ipAddress_s``, ``client_userAgent_rawUserAgent_s``,
+  ``client_geographicalContext_country_s`` / ``_city_s``, ``outcome_result_s`` /
+  ``_reason_s``, ``securityContext_asNumber_d`` / ``asOrg_s`` / ``isProxy_b``,
+  ``authenticationContext_externalSessionId_s`` / ``credentialType_s``, ``target_s``
+  as JSON text; values are strings, ``""`` for none). ``TimeGenerated`` there is when
+  Sentinel ingested the row, so the time is ``published_t`` and a row without it is
+  quarantined, not read at the wrong time;
+* Sentinel ``OktaV2_CL`` rows (the codeless connector; its DCR writes ``published``
+  as ``TimeGenerated`` and the actor, client and outcome as ``OriginalActorAlternateId``,
+  ``SrcIpAddr``, ``OriginalOutcomeResult``, ``EventOriginalResultDetails``,
+  ``EventOriginalType`` …);
+* the events inside Splunk HEC events and search exports, Elasticsearch hits and
+  search responses, and Logstash documents (``@timestamp`` stands in for
+  ``published`` only when ``published`` is gone) — see
+  :mod:`crownwatch.sources.shippers`.
+
+Every shape is mapped into the one stage below, so the same normalising SELECTs read
+them all.
 
 Sign-in events go to ``authentication``; every other System Log event (admin and
 lifecycle activity) goes to ``api_activity`` so no record is dropped.
@@ -20,7 +43,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed
+from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
 from crownwatch.tables.authentication import identity_columns
 
@@ -79,17 +104,168 @@ REASON = """CASE
 END"""
 
 
+# -- shipped and SIEM shapes -----------------------------------------------------------
+
+
+def _c(name: str) -> str:
+    return shippers.blank_null(f"env.{name}")
+
+
+# Sentinel's Okta_CL (the Azure Functions connector): the LogEvent flattened into
+# custom-log columns whose suffix is their type (_s string, _d double, _b boolean,
+# _t datetime, _g GUID); everything is a string in exports ("10993", "FALSE", "" for
+# nothing) and target_s is the target array as JSON text.
+_OKTA_CL = shippers.Shape(
+    label="Okta_CL",
+    columns={
+        "published_t": "VARCHAR",
+        "eventType_s": "VARCHAR",
+        "uuid_g": "VARCHAR",
+        "displayMessage_s": "VARCHAR",
+        "actor_id_s": "VARCHAR",
+        "actor_type_s": "VARCHAR",
+        "actor_alternateId_s": "VARCHAR",
+        "client_ipAddress_s": "VARCHAR",
+        "client_userAgent_rawUserAgent_s": "VARCHAR",
+        "client_geographicalContext_country_s": "VARCHAR",
+        "client_geographicalContext_city_s": "VARCHAR",
+        "outcome_result_s": "VARCHAR",
+        "outcome_reason_s": "VARCHAR",
+        "securityContext_asNumber_d": "VARCHAR",
+        "securityContext_asOrg_s": "VARCHAR",
+        "securityContext_isProxy_b": "VARCHAR",
+        "authenticationContext_externalSessionId_s": "VARCHAR",
+        "authenticationContext_credentialType_s": "VARCHAR",
+        "target_s": "JSON",
+    },
+    detect="(env.eventType_s IS NOT NULL OR env.published_t IS NOT NULL OR env.uuid_g IS NOT NULL)",
+    build=f"""CAST(to_json({{
+        'uuid': {_c("uuid_g")},
+        'published': {_c("published_t")},
+        'eventType': {_c("eventType_s")},
+        'displayMessage': {_c("displayMessage_s")},
+        'actor': {{'id': {_c("actor_id_s")}, 'type': {_c("actor_type_s")},
+                   'alternateId': {_c("actor_alternateId_s")}}},
+        'client': {{
+            'ipAddress': {_c("client_ipAddress_s")},
+            'userAgent': {{'rawUserAgent': {_c("client_userAgent_rawUserAgent_s")}}},
+            'geographicalContext': {{'city': {_c("client_geographicalContext_city_s")},
+                                     'country': {_c("client_geographicalContext_country_s")}}}
+        }},
+        'outcome': {{'result': {_c("outcome_result_s")}, 'reason': {_c("outcome_reason_s")}}},
+        'securityContext': {{
+            'asNumber': try_cast(try_cast(env.securityContext_asNumber_d AS DOUBLE) AS BIGINT),
+            'asOrg': {_c("securityContext_asOrg_s")},
+            'isProxy': try_cast(env.securityContext_isProxy_b AS BOOLEAN)
+        }},
+        'authenticationContext': {{
+            'externalSessionId': {_c("authenticationContext_externalSessionId_s")},
+            'credentialType': {_c("authenticationContext_credentialType_s")}
+        }},
+        'target': {shippers.dynamic("env.target_s")}
+    }}) AS VARCHAR)""",
+    why=f"""CASE WHEN {_c("published_t")} IS NULL THEN 'missing published_t'
+        WHEN try_cast(env.published_t AS TIMESTAMPTZ) IS NULL THEN 'unparseable published_t'
+        WHEN {_c("eventType_s")} IS NULL THEN 'missing eventType_s' END""",
+)
+
+# Sentinel's OktaV2_CL (the codeless connector): its DCR projects the LogEvent into
+# ASIM-like columns — TimeGenerated is ``published``, the dynamic ones stay objects.
+_OKTA_V2 = shippers.Shape(
+    label="OktaV2_CL",
+    columns={
+        "TimeGenerated": "VARCHAR",
+        "EventOriginalUid": "VARCHAR",
+        "EventOriginalType": "VARCHAR",
+        "EventMessage": "VARCHAR",
+        "OriginalUserId": "VARCHAR",
+        "OriginalUserType": "VARCHAR",
+        "OriginalActorAlternateId": "VARCHAR",
+        "SrcIpAddr": "VARCHAR",
+        "HttpUserAgent": "VARCHAR",
+        "SrcGeoCity": "VARCHAR",
+        "SrcGeoCountry": "VARCHAR",
+        "OriginalOutcomeResult": "VARCHAR",
+        "EventOriginalResultDetails": "VARCHAR",
+        "SecurityContextAsNumber": "VARCHAR",
+        "SecurityContextAsOrg": "VARCHAR",
+        "SecurityContextIsProxy": "VARCHAR",
+        "ActorSessionId": "VARCHAR",
+        "LogonMethod": "VARCHAR",
+        "OriginalTarget": "JSON",
+    },
+    detect="(env.EventOriginalType IS NOT NULL OR env.EventOriginalUid IS NOT NULL)",
+    build=f"""CAST(to_json({{
+        'uuid': {_c("EventOriginalUid")},
+        'published': {_c("TimeGenerated")},
+        'eventType': {_c("EventOriginalType")},
+        'displayMessage': {_c("EventMessage")},
+        'actor': {{'id': {_c("OriginalUserId")}, 'type': {_c("OriginalUserType")},
+                   'alternateId': {_c("OriginalActorAlternateId")}}},
+        'client': {{
+            'ipAddress': {_c("SrcIpAddr")},
+            'userAgent': {{'rawUserAgent': {_c("HttpUserAgent")}}},
+            'geographicalContext': {{'city': {_c("SrcGeoCity")}, 'country': {_c("SrcGeoCountry")}}}
+        }},
+        'outcome': {{'result': {_c("OriginalOutcomeResult")},
+                     'reason': {_c("EventOriginalResultDetails")}}},
+        'securityContext': {{
+            'asNumber': try_cast(try_cast(env.SecurityContextAsNumber AS DOUBLE) AS BIGINT),
+            'asOrg': {_c("SecurityContextAsOrg")},
+            'isProxy': try_cast(env.SecurityContextIsProxy AS BOOLEAN)
+        }},
+        'authenticationContext': {{'externalSessionId': {_c("ActorSessionId")},
+                                   'credentialType': {_c("LogonMethod")}}},
+        'target': {shippers.dynamic("env.OriginalTarget")}
+    }}) AS VARCHAR)""",
+    why=f"""CASE WHEN {_c("TimeGenerated")} IS NULL THEN 'missing TimeGenerated'
+        WHEN try_cast(env.TimeGenerated AS TIMESTAMPTZ) IS NULL THEN 'unparseable TimeGenerated'
+        WHEN {_c("EventOriginalType")} IS NULL THEN 'missing EventOriginalType' END""",
+)
+
+VENDOR = shippers.Vendor(
+    time_field="published",
+    shapes=(_OKTA_CL, _OKTA_V2),
+    markers=('"published_t"', '"eventType_s"', '"EventOriginalType"', '"EventOriginalUid"'),
+)
+
+
 def sniff(head: str) -> bool:
     h = head.lstrip()
-    return h[:1] in "[{" and '"eventType"' in h and '"published"' in h and '"actor"' in h
+    if h[:1] not in "[{":
+        return False
+    u = shippers.unescaped(h)  # inside Splunk's _raw or a HEC string event
+    if '"eventType"' in u and '"published"' in u and '"actor"' in u:
+        return True
+    if '"eventType_s"' in h and ('"published_t"' in h or '"actor_alternateId_s"' in h):
+        return True  # Okta_CL
+    # OktaV2_CL (EventOriginalType alone is an ASIM column many tables share)
+    return '"OriginalActorAlternateId"' in h or (
+        '"EventOriginalType"' in h and '"OriginalOutcomeResult"' in h
+    )
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
-    is_array = head_text(path, 64).lstrip().startswith("[")
-    if is_array:
-        stage = reader.stage_json(reader.json_document(path, None), STRUCTURE, REJECT)
+    head = head_text(path, 4096)
+    h = head.lstrip()
+    wrapped = shippers.looks_wrapped(head, VENDOR)
+    key = shippers.document_key(h)
+    skipped = 0
+    if h.startswith("[") or key:
+        stage, skipped = shippers.stage_records(
+            reader, read_document(reader, path, key), VENDOR, STRUCTURE, REJECT, wrapped=wrapped
+        )
+    elif wrapped:
+        stage, skipped = shippers.stage_lines(reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True)
     else:
+        # bare System Log lines: the reader's fast typed read, unless the rejects
+        # show the file held envelopes after its head
         stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
+        if shippers.rejects_look_wrapped(reader, stage, VENDOR):
+            reader.con.execute(f"DROP TABLE {stage}")
+            stage, skipped = shippers.stage_lines(
+                reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True
+            )
     good = f"FROM {stage} WHERE _reject IS NULL"
     auth = reader.con.sql(
         f"""SELECT
@@ -131,7 +307,8 @@ def parse(reader: Reader, path: Path) -> Parsed:
         {good} AND e.eventType NOT IN ({_AUTH_LIST})"""
     )
     return Parsed(
-        records=reader.count(stage),
+        records=reader.count(stage) + skipped,
         routed={"authentication": auth, "api_activity": other},
         quarantine=reader.quarantine(stage, NAME, path, "e.uuid"),
+        skipped=skipped,
     )
