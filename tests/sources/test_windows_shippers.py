@@ -268,3 +268,19 @@ def test_other_formats_are_not_claimed():
         '{"eventType": "user.session.start", "published": "x", "actor": {}}',
     ):
         assert not windows_security.sniff(head), head
+
+
+def test_absurd_times_are_quarantined_not_stored(tmp_path):
+    """A number too large for a timestamp, a year past 2199, the FILETIME epoch a
+    broken record shows: quarantined with a reason, never a crash or a row in 99999."""
+    line = json.loads(NXLOG.read_text().splitlines()[4])
+    values = ["1" * 40, "99999-01-01T00:00:00Z", "1601-01-01 00:00:00", "2026-03-02 09:01:10"]
+    f = tmp_path / "times.ndjson"
+    f.write_text("".join(json.dumps({**line, "EventTime": v}) + "\n" for v in values))
+    p, rows, quarantined = parse(f)
+    assert len(rows) == 1
+    assert {q["raw_offset"]: q["reason"] for q in quarantined} == {
+        1: "missing or unparseable TimeCreated",
+        2: "TimeCreated out of range (before 1970 or after 2199)",
+        3: "TimeCreated out of range (before 1970 or after 2199)",
+    }

@@ -131,7 +131,8 @@ failing is rare and worth seeing.
 
 **Quarantined**: malformed or truncated XML events, XML with a DTD, malformed JSON,
 records that are no Windows event at all, records without an event id or a readable
-time, unreadable evtx chunks (the parser gives up a whole chunk; it counts as one
+time, times before 1970 or after 2199 (a broken record's FILETIME zero, a hostile
+number), unreadable evtx chunks (the parser gives up a whole chunk; it counts as one
 record), and an evtx file shorter than its header says. Splunk's classic
 ``WinEventLog`` (non-XML, the rendered message as ``key=value`` text) is not read: its
 fields would have to be recovered from the localised message text; collect
@@ -272,10 +273,10 @@ def _time(x: str) -> str:
     (NXLog configurations that ``integer($EventTime)``)."""
     return f"""CASE
         WHEN {x} IS NULL THEN NULL
-        WHEN regexp_matches({x}, '^\\s*[0-9]+(\\.[0-9]+)?\\s*$') THEN CASE
+        WHEN regexp_matches({x}, '^\\s*[0-9]+(\\.[0-9]+)?\\s*$') THEN try(CASE
             WHEN try_cast({x} AS DOUBLE) >= 1e14 THEN to_timestamp(try_cast({x} AS DOUBLE) / 1e6)
             WHEN try_cast({x} AS DOUBLE) >= 1e11 THEN to_timestamp(try_cast({x} AS DOUBLE) / 1e3)
-            ELSE to_timestamp(try_cast({x} AS DOUBLE)) END
+            ELSE to_timestamp(try_cast({x} AS DOUBLE)) END)
         WHEN regexp_matches({x}, '([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)\\s*$')
             THEN try_cast({x} AS TIMESTAMPTZ)
         ELSE timezone('UTC', try_cast({x} AS TIMESTAMP)) END"""
@@ -305,6 +306,9 @@ REJECT = f"""CASE
         THEN 'not a Windows event record'
     WHEN {_EVENT_ID} IS NULL THEN 'missing or non-numeric EventID'
     WHEN {_TIME} IS NULL THEN 'missing or unparseable TimeCreated'
+    WHEN NOT {_TIME} BETWEEN '1970-01-01 00:00:00+00'::TIMESTAMPTZ
+        AND '2199-12-31 23:59:59+00'::TIMESTAMPTZ
+        THEN 'TimeCreated out of range (before 1970 or after 2199)'
 END"""
 
 
