@@ -4,9 +4,12 @@ identical findings — ids, titles, severities, times, entities and evidence.
 Detections are written once as Ibis expressions; this is the test that keeps them
 honest (no backend-specific function, no timestamp-to-string key, no order-dependent
 sample). The lake holds every identity scenario — attacks and their benign
-look-alikes, in Okta System Log form (tests/detections/identity/_scenarios.py) — and
-the test also requires every identity detection to fire on it, so it cannot pass by
-both engines finding nothing. One Spark session serves the module; it is left
+look-alikes, in Okta System Log form (tests/detections/identity/_scenarios.py) — plus
+the Windows explicit-credential spray and its benign week
+(tests/fixtures/windows/explicit_credential_*.xml, written by make_fixtures.py), which
+``identity.explicit_credential_spray`` needs: 4648 events have no Okta form. The test
+also requires every identity detection to fire on it, so it cannot pass by both
+engines finding nothing. One Spark session serves the module; it is left
 running for any later Spark test in the same process (startup is the expensive part).
 """
 
@@ -20,7 +23,7 @@ from crownwatch.detect import run_detections
 from crownwatch.detections import all_detections
 from crownwatch.engine import Engine
 from crownwatch.lake import Lake
-from tests.conftest import HAS_SPARK
+from tests.conftest import FIXTURES, HAS_SPARK
 from tests.detections.identity._okta import write
 from tests.detections.identity._scenarios import all_scenario_events
 
@@ -38,7 +41,13 @@ IDENTITY = sorted(d.id for d in all_detections() if d.id.startswith("identity.")
 def identity_lake(tmp_path_factory) -> Lake:
     d = tmp_path_factory.mktemp("parity")
     lake = Lake(d / "lake")
-    lake.ingest([write(d / "okta_system_log.jsonl", all_scenario_events())])
+    lake.ingest(
+        [
+            write(d / "okta_system_log.jsonl", all_scenario_events()),
+            FIXTURES / "windows" / "explicit_credential_spray.xml",
+            FIXTURES / "windows" / "explicit_credential_benign.xml",
+        ]
+    )
     return lake
 
 

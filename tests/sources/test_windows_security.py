@@ -1,4 +1,4 @@
-"""Windows Security source (4624/4625/4648/4771/4776) on the real engine.
+"""Windows Security source (4624/4625/4648/4768/4771/4776) on the real engine.
 
 The evtx path runs on a real Security.evtx (the ``evtx`` package's own sample, see
 ``tests/fixtures/windows/README.md``); the mapping on XML/JSON fixtures written field
@@ -26,6 +26,8 @@ JSONL = WIN / "security_evtx_dump.jsonl"
 BEAT = WIN / "winlogbeat.ndjson"
 
 MAPPED = ("user", "src_ip", "status", "reason", "auth_protocol", "activity")
+KERBEROS_SPRAY = WIN / "kerberos_spray.xml"
+KERBEROS_BENIGN = WIN / "kerberos_benign.xml"
 
 
 def parse(path: Path):
@@ -80,7 +82,8 @@ def test_every_event_and_status_maps_as_documented():
             "logon",
         ),  # IpAddress '-'
         base + 11: ("srv-build$", "10.30.4.9", "failure", "bad_password", "kerberos", "logon"),
-        base + 12: ("adm-alice", None, "success", "success", None, "other"),  # 4648
+        # 4648 is neither a success nor a failure: the attempt, not its verdict
+        base + 12: ("adm-alice", None, "unknown", "unknown", None, "explicit_credentials"),
         base + 13: (
             "grace",
             "10.30.77.241",
@@ -97,6 +100,23 @@ def test_every_event_and_status_maps_as_documented():
         base + 19: ("backup_svc_old", None, "failure", "unknown_user", "ntlm", "logon"),
         # +20 4672 and +21 4634 are not sign-ins; +22 loopback RDP is kept as is
         base + 22: ("ops", "::1", "success", "success", "negotiate", "logon"),
+        # 4768: a TGT issued (+24, a computer's own, skipped), an unknown name, a
+        # revoked account, a clock skew
+        base + 23: ("alice", "10.30.1.42", "success", "success", "kerberos", "logon"),
+        base + 25: ("nobody", "198.51.100.7", "failure", "unknown_user", "kerberos", "logon"),
+        base + 26: ("dave", "198.51.100.7", "failure", "locked", "kerberos", "logon"),
+        base + 27: ("kim", None, "failure", "other", "kerberos", "logon"),
+        # 4625 logon hours, workstation restriction, must change password
+        base + 28: ("liam", "10.30.9.9", "failure", "other", "ntlm", "logon"),
+        base + 29: ("mia", "10.30.9.9", "failure", "other", "ntlm", "logon"),
+        base + 30: ("noah", "127.0.0.1", "failure", "expired", "negotiate", "logon"),
+        # 4776 locked, disabled, expired (+34, a computer account's success, skipped)
+        base + 31: ("carol", None, "failure", "locked", "ntlm", "logon"),
+        base + 32: ("dave", None, "failure", "disabled", "ntlm", "logon"),
+        base + 33: ("erin", None, "failure", "expired", "ntlm", "logon"),
+        # 4648 runas on the machine itself; the OS logging a user on
+        base + 35: ("adm-alice", None, "unknown", "unknown", None, "explicit_credentials"),
+        base + 36: ("alice", None, "unknown", "unknown", None, "explicit_credentials"),
     }
     r = {int(x["raw_id"]): x for x in rows}
     assert r[base]["user_uid"] == "S-1-5-21-3623811015-3361044348-30300820-1105"
@@ -105,22 +125,41 @@ def test_every_event_and_status_maps_as_documented():
     assert r[base + 13]["status_code"] == "0x18"
     assert r[base + 12]["service"] == "fs01.corp.northwind.example"
     assert "subject=alice" in r[base + 12]["status_detail"]
+    assert r[base + 12]["actor_user"] == "alice"
+    assert "computer=WS-0142.corp.northwind.example" in r[base + 12]["status_detail"]
+    # TargetServerName 'localhost' is the logging computer
+    assert r[base + 35]["service"] == "WS-0142.corp.northwind.example"
+    assert (r[base + 35]["actor_user"], r[base + 36]["actor_user"]) == ("alice", "ws-0142$")
+    assert all(x["actor_user"] is None for x in rows if x["activity"] != "explicit_credentials")
+    assert r[base + 23]["user_domain"] == "corp.northwind.example"  # the Kerberos realm
+    assert r[base + 23]["user_uid"] == "S-1-5-21-3623811015-3361044348-30300820-1105"
+    assert r[base + 25]["user_uid"] is None and r[base + 25]["status_code"] == "0x6"
+    assert r[base + 27]["status_code"] == "0x25"
+    assert r[base + 28]["status_code"] == "0xc000006e/0xc000006f"
+    assert r[base + 29]["status_code"] == "0xc000006e/0xc0000070"
+    assert r[base + 30]["status_code"] == "0xc0000224"
+    # logon types, as logged, for 4624/4625 only
+    assert r[base]["logon_type"] == 10 and "logon_type=10" in r[base]["status_detail"]
+    assert (r[base + 4]["logon_type"], r[base + 10]["logon_type"]) == (3, 2)
+    assert {x["logon_type"] for x in rows if int(x["raw_id"]) - base in (12, 13, 17, 23)} == {None}
     assert r[base + 4]["service"] == "DC01.corp.northwind.example"
     assert "workstation=KALI" in r[base + 18]["status_detail"]
     assert "ip=-" in r[base + 10]["status_detail"]
     assert str(r[base]["time"]) == "2026-03-02 08:59:58.661234+00:00"
     # the 4672 event spans three lines (PrivilegeList): offsets are real line numbers
     assert r[base + 22]["raw_offset"] == 25
-    total = 23
-    assert (p.records, p.skipped) == (total, total - 18)
+    total = 37
+    assert (p.records, p.skipped) == (total, total - 30)
+
+
+def strip(rows, drop=("raw_offset",)):
+    """Rows as comparable tuples, without the columns that differ by layout."""
+    return sorted(
+        (tuple(sorted((k, v) for k, v in r.items() if k not in drop)) for r in rows), key=repr
+    )
 
 
 def test_xml_wrapped_xml_and_evtx_dump_json_give_the_same_rows():
-    def strip(rows):
-        return sorted(
-            tuple(sorted((k, v) for k, v in r.items() if k != "raw_offset")) for r in rows
-        )
-
     ref = strip(parse(XML)[1])
     assert strip(parse(XML_ROOT)[1]) == ref
     assert strip(parse(JSONL)[1]) == ref
@@ -258,7 +297,7 @@ def test_lake_counts_add_up_and_reingest_adds_nothing(lake, tmp_path):
     n = con.execute(
         f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')"
     ).fetchall()
-    assert n[0][0] == 2 + 18 + 18 + 18 + 3
+    assert n[0][0] == 2 + 30 + 30 + 30 + 3
 
 
 def test_simulator_output_quarantines_nothing_and_counts_every_sign_in(tmp_path):
@@ -291,3 +330,72 @@ def test_password_spray_fires_on_a_kerberos_spray(lake, tmp_path):
     found = by_detection(hunt(lake, f, only=["identity.password_spray"]), "identity.password_spray")
     assert [x["entities"]["src_ip"] for x in found] == [["10.30.77.241"]]
     assert found[0]["evidence"]["distinct_users"] == 12
+
+
+IDENTITY = [
+    "identity.password_spray",
+    "identity.credential_stuffing",
+    "identity.brute_force",
+    "identity.distributed_spray",
+    "identity.success_after_spray",
+]
+
+
+def test_kerberos_spray_and_unknown_names_from_one_address_fire_password_spray(lake):
+    """The DC's view of a spray from a foothold (kerbrute, Rubeus, DomainPasswordSpray):
+    real accounts failing pre-authentication (4771 0x18) and invented names the KDC
+    does not know (4768 0x6), one try each from one workstation. A single source and
+    one attempt per account is ``identity.password_spray``'s shape (not stuffing: one
+    address; not brute force: one try per account)."""
+    found = hunt(lake, KERBEROS_SPRAY, only=IDENTITY)
+    assert [f["detection"] for f in found] == ["identity.password_spray"]
+    [f] = found
+    assert f["entities"]["src_ip"] == ["10.30.66.6"]
+    ev = f["evidence"]
+    assert (ev["distinct_users"], ev["unrecovered_users"]) == (16, 16)
+    assert ev["unknown_user_attempts"] == 6
+    assert ev["sources"] == ["windows"]
+
+
+def test_kerberos_benign_twin_stays_quiet(lake):
+    """A terminal server's users the morning after a password rotation: one failed
+    pre-authentication each, then a TGT from the same address — they recover."""
+    assert hunt(lake, KERBEROS_BENIGN, only=IDENTITY) == []
+
+
+def test_a_tgt_after_the_spray_is_a_success_a_4648_is_not(lake, tmp_path):
+    """A 4768 0x0 for a sprayed account from the spraying host is the password landing
+    (``identity.success_after_spray``); a 4648 naming another sprayed account is only
+    an attempt (``status`` unknown) and must not read as one."""
+
+    def event(eid, t, data, rec):
+        return (
+            f"<Event xmlns='{windows_security.EVENT_NS}'><System><EventID>{eid}</EventID>"
+            f"<TimeCreated SystemTime='{t}'/><EventRecordID>{rec}</EventRecordID>"
+            "<Channel>Security</Channel><Computer>DC01.corp.northwind.example</Computer>"
+            "</System><EventData>"
+            + "".join(f"<Data Name='{k}'>{v}</Data>" for k, v in data.items())
+            + "</EventData></Event>"
+        )
+
+    after = tmp_path / "after.xml"
+    after.write_text(
+        event(
+            4768,
+            "2026-03-03T02:30:00.1234567Z",
+            {"TargetUserName": "grace", "Status": "0x0", "IpAddress": "::ffff:10.30.66.6"},
+            1,
+        )
+        + "\n"
+        + event(
+            4648,
+            "2026-03-03T02:31:00.1234567Z",
+            {"SubjectUserName": "jdoe", "TargetUserName": "heidi", "TargetServerName": "fs01"},
+            2,
+        )
+        + "\n"
+    )
+    found = by_detection(
+        hunt(lake, KERBEROS_SPRAY, after, only=IDENTITY), "identity.success_after_spray"
+    )
+    assert [f["entities"]["user"] for f in found] == [["grace"]]

@@ -1,73 +1,142 @@
-"""Windows Security event log: the sign-in events 4624, 4625, 4648, 4771 and 4776.
+"""Windows Security event log: the sign-in events 4624, 4625, 4648, 4768, 4771, 4776.
 
-Three shapes of the same events, one mapping:
+**Shapes** (sniffed from content; one stage, one mapping):
 
 * native ``.evtx`` — read by the maintained ``evtx`` package (pyevtx-rs), whose
   ``records_json()`` yields each record as the JSON ``evtx_dump`` prints;
-* the XML export (``wevtutil qe Security /f:xml``, ``Get-WinEvent … .ToXml()``) —
-  ``<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>`` elements,
-  one per line, run together, or wrapped in an ``<Events>`` root;
-* JSON lines: ``evtx_dump -o jsonl`` (``{"Event": {"System": …, "EventData": …}}``)
-  and Winlogbeat/Elastic documents (``winlog.event_id``, ``winlog.event_data``).
+* XML — ``wevtutil qe Security /f:xml``, ``Get-WinEvent … .ToXml()`` and Splunk's
+  ``XmlWinEventLog`` (the same ``<Event xmlns='http://schemas.microsoft.com/win/2004/
+  08/events/event'>`` element, usually with a ``<RenderingInfo>``, which is ignored;
+  either attribute quoting): one event per line, run together, spanning lines, or
+  wrapped in an ``<Events>`` root;
+* JSON lines or a JSON array of:
+
+  - ``evtx_dump -o jsonl`` records (``{"Event": {"System": …, "EventData": …}}``);
+  - Winlogbeat / Elastic Agent documents (``winlog.event_id`` — a string or a
+    number —, ``winlog.event_data``, ``winlog.computer_name``, ``winlog.record_id``,
+    ``winlog.channel``, ``@timestamp``, ``host.name``), bare or as an Elasticsearch
+    hit (``{"_index": …, "_source": {…}}``, one level). ECS's ``event.code`` is not
+    read (it repeats ``winlog.event_id``; DuckDB cannot stage it beside evtx_dump's
+    ``Event``, struct fields being case-insensitive): a document without
+    ``winlog.event_id`` is quarantined;
+  - NXLog ``im_msvistalog`` + ``to_json()``: flat — ``EventTime``, ``Hostname``,
+    ``EventID``, ``SourceName``, ``Channel``, ``RecordNumber`` and every EventData
+    field at the top level;
+  - Log Analytics / Sentinel ``SecurityEvent`` rows (``TimeGenerated``, ``EventID``,
+    ``Computer``, ``Channel``, the EventData fields the table has columns for —
+    ``TargetUserName``, ``IpAddress``, ``Status``… — and ``EventData``, the event's
+    ``<EventData>`` element as an XML string, which holds the rest: a field is taken
+    from its column, else cut out of that string with its five XML entities
+    decoded) and ``WindowsEvent`` rows (``EventData`` an object);
+    ``raw_id`` is ``EventOriginId`` (SecurityEvent has no record number).
 
 evtx records and XML events are turned into the ``evtx_dump`` JSON in Python (the
 evtx parser is the library; XML events are parsed one by one with the standard
 library's expat-based ElementTree, after refusing any DTD — Windows never writes one,
-and refusing it rules out entity expansion). All three then go through the same
-``json_transform`` stage and the same normalising SQL.
+and refusing it rules out entity expansion). Everything then goes through the same
+``json_transform`` stage and one normalising SQL, which picks each field from
+whichever shape the record has.
 
-**Mapping** (``reason`` from NTSTATUS; when ``Status`` is 0xC000006D "logon failure"
-or 0xC000006E "account restriction", the ``SubStatus`` says why — a disabled account
-logs 0xC000006E/0xC0000072):
+**Time.** ``TimeCreated/@SystemTime``, ``@timestamp`` and ``TimeGenerated`` are UTC
+with a ``Z``. NXLog's ``EventTime`` is, in NXLog CE's ``to_json()``, the *collector's
+local time with no zone* (``2026-03-02 10:00:01``): there is nothing in the record to
+convert it with, so it is read as UTC — run the agent in UTC, or have it write the
+zone (newer ``xm_json`` ``DateFormat`` defaults carry the offset; so does
+``$EventTime = strftime($EventTime, '%Y-%m-%dT%H:%M:%S%z')``). Any time written with
+an offset is honoured; a bare number (configurations that send
+``integer($EventTime)``) is epoch microseconds, milliseconds or seconds by magnitude.
 
-====  ==============================  =================================================
-id    row                             reason
-====  ==============================  =================================================
-4624  logon, success                  success
-4625  logon, failure                  0xC000006A bad_password · 0xC0000064 unknown_user ·
-                                      0xC0000234 locked · 0xC0000072 disabled ·
-                                      0xC0000071/0xC0000193/0xC0000224 expired ·
-                                      anything else (0xC000006F hours, 0xC0000070
-                                      workstation, 0xC000015B logon type…) other
-4648  other (explicit credentials),   success; ``user`` is the account whose
-      success                         credentials were used, ``service`` the target
-                                      server; its network address is the *target's*,
-                                      so ``src_ip`` stays empty
-4771  logon, failure, kerberos        0x18 bad_password · 0x6 unknown_user ·
-                                      0x12 locked (KDC_ERR_CLIENT_REVOKED: locked,
-                                      disabled or expired — lockout is the case that
-                                      matters to spray detection) · 0x17 expired ·
-                                      else other
-4776  logon, ntlm                     Status 0x0 success, else as 4625 (no address:
-                                      ``Workstation`` goes to ``status_detail``)
-====  ==============================  =================================================
+**Mapping** (``reason`` from NTSTATUS, compared as numbers so case and padding do not
+matter; when ``Status`` is 0xC000006D "logon failure" or 0xC000006E "account
+restriction", the ``SubStatus`` says why — a disabled account logs
+0xC000006E/0xC0000072 — and ``status_code`` is ``status/substatus`` verbatim):
 
-* ``user`` is ``TargetUserName`` lower-cased, without a ``DOMAIN\\`` prefix; the domain
-  goes to ``status_detail``. Not ``user@domain``: 4771 and 4776 carry no domain,
-  and a Kerberos failure must meet the same user's later 4624 for the spray
-  detector's recovery test to work.
+====  ============================  ===================================================
+id    row                           reason
+====  ============================  ===================================================
+4624  logon, success                success; ``logon_type`` = LogonType
+4625  logon, failure                0xC000006A bad_password · 0xC0000064 unknown_user ·
+                                    0xC0000234 locked · 0xC0000072 disabled ·
+                                    0xC0000071 (password expired) / 0xC0000193
+                                    (account expired) / 0xC0000224 (must change
+                                    password) expired · anything else — 0xC000006F
+                                    logon hours, 0xC0000070 workstation, 0xC000015B
+                                    logon type not granted, 0xC0000133 clock skew,
+                                    0xC0000413 authentication firewall… — other;
+                                    ``logon_type`` = LogonType
+4648  explicit_credentials,         unknown — the attempt, not its verdict (Windows
+      status unknown                logs it before the credentials are tried; the
+                                    outcome is a 4624/4625 or a DC's event). ``user``
+                                    is the account whose credentials were used,
+                                    ``actor_user`` the subject (identity key of
+                                    SubjectUserName), ``service`` the TargetServerName
+                                    — ``localhost`` (or the computer's own name) is the
+                                    logging computer, so written as ``Computer`` —,
+                                    ``src_ip`` empty (IpAddress is the *target's*);
+                                    the logging computer is in ``status_detail`` as
+                                    ``computer=``
+4768  logon, kerberos               Result 0x0 success · 0x6 unknown_user
+                                    (KDC_ERR_C_PRINCIPAL_UNKNOWN: a name that does not
+                                    exist is a 4768 failure, never a 4771) · 0x12
+                                    locked · 0x17 expired · 0x18 bad_password · else
+                                    other; ``status_code`` the code verbatim
+4771  logon, failure, kerberos      as 4768 (0x18 is the common case: a wrong
+                                    password at pre-authentication)
+4776  logon, ntlm                   Status 0x0 success, else as 4625 (no address:
+                                    ``Workstation`` goes to ``status_detail``)
+====  ============================  ===================================================
+
+0x12 KDC_ERR_CLIENT_REVOKED means locked *or* disabled *or* expired — the KDC does not
+say which; it maps to ``locked``, the case that matters to spray detection (a spray
+that trips lockout keeps counting as credential failures), and the code stays in
+``status_code``.
+
+* ``user`` / ``user_raw`` / ``user_domain`` come from ``TargetUserName`` (and
+  ``TargetDomainName``) through :func:`crownwatch.tables.authentication.identity_columns`:
+  ``alice`` whether the event wrote ``alice``, ``CORP\\alice`` or
+  ``alice@CORP.EXAMPLE``, so a 4771 meets the same user's 4624 and Okta sign-in.
 * ``src_ip`` is ``IpAddress`` with an IPv4-mapped ``::ffff:`` prefix removed. ``-``
   (Windows' "no address": console, service and many NTLM logons) and empty become
   NULL, so address-less events never look like one shared source; the raw value
   stays in ``status_detail`` as ``ip=-``. Loopback (``::1``, ``127.0.0.1``) is kept:
   it is what RDP through a tunnel or a local proxy looks like.
-* ``service`` is ``Computer`` (the host that logged the event; for 4771/4776 the
-  domain controller); ``auth_protocol`` is ``AuthenticationPackageName`` lower-cased
-  for 4624/4625 (``ntlm``, ``kerberos``, ``negotiate``).
-* ``raw_id`` is ``EventRecordID``; ``raw_offset`` the 0-based record index (evtx,
+* ``service`` is ``Computer`` (the host that logged the event; for 4768/4771/4776 the
+  domain controller) except for 4648 (above); ``auth_protocol`` is
+  ``AuthenticationPackageName`` lower-cased for 4624/4625 (``ntlm``, ``kerberos``,
+  ``negotiate``), ``kerberos`` for 4768/4771, ``ntlm`` for 4776.
+* ``logon_type`` is written for 4624/4625 only (the other events have none); it also
+  stays in ``status_detail`` as ``logon_type=``.
+* ``user_uid`` is ``TargetUserSid``/``TargetSid``, without the NULL SID.
+* ``raw_id`` is ``EventRecordID`` (``winlog.record_id``, NXLog's ``RecordNumber``,
+  SecurityEvent's ``EventOriginId``); ``raw_offset`` the 0-based record index (evtx,
   JSON arrays) or the 1-based line the record starts on (JSON lines, XML).
 
-**Skipped** (valid records, not sign-ins; counted, not stored — see
-``linux_auth.parsed``): every other event id in a Security log (4611, 4672, 5152…),
-and successful 4624 logons of machine accounts (``NAME$``), ``SYSTEM``/``LOCAL
-SERVICE``/``NETWORK SERVICE`` and the ``DWM-n``/``UMFD-n`` virtual accounts — the bulk of
-a domain controller's log, with no sign-in a person or an attacker typed. Their
-*failures* are kept: a machine account failing is rare and worth seeing.
+**4648s are all kept**, including those whose target is the subject itself (a user's
+own saved credentials for ``net use`` or an RDP client: a record of which servers an
+account reached) and those whose subject is the computer (``NAME$``, i.e. SYSTEM:
+winlogon/svchost logging a person on, the Service Control Manager or Task Scheduler
+starting something under its configured account). They are attempts, not verdicts,
+so no detection counts them as sign-ins; ``identity.explicit_credential_spray`` sets
+both kinds aside itself, and a machine account used for *another* server's
+credentials stays visible to it.
 
-**Quarantined**: malformed or truncated XML events, XML with a DTD, records without
-an event id or a parseable ``TimeCreated``, unreadable evtx chunks (the parser gives
-up a whole chunk; it counts as one record), and an evtx file shorter than its header
-says.
+**Skipped** (valid records, not sign-ins; counted, not stored — see
+``linux_auth.parsed``): every other event id (4611, 4672, 5152…), events of another
+channel than Security when the record names one (shippers mix channels, and event
+ids are per provider), and successful sign-ins no person typed: 4624 of machine
+accounts (``NAME$``), ``SYSTEM``/``LOCAL SERVICE``/``NETWORK SERVICE`` and the
+``DWM-n``/``UMFD-n`` virtual accounts, and 4768/4776 successes of machine accounts —
+the bulk of a domain controller's log. Their *failures* are kept: a machine account
+failing is rare and worth seeing.
+
+**Quarantined**: malformed or truncated XML events, XML with a DTD, malformed JSON,
+records that are no Windows event at all, records without an event id or a readable
+time, times before 1970 or after 2199 (a broken record's FILETIME zero, a hostile
+number), unreadable evtx chunks (the parser gives up a whole chunk; it counts as one
+record), and an evtx file shorter than its header says. Splunk's classic
+``WinEventLog`` (non-XML, the rendered message as ``key=value`` text) is not read: its
+fields would have to be recovered from the localised message text; collect
+``XmlWinEventLog`` instead.
 """
 
 from __future__ import annotations
@@ -92,7 +161,7 @@ NAME = "windows"
 
 EVTX_MAGIC = b"ElfFile\x00"
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
-SIGN_IN_EVENTS = (4624, 4625, 4648, 4771, 4776)
+SIGN_IN_EVENTS = (4624, 4625, 4648, 4768, 4771, 4776)
 
 _BATCH = 50_000
 _MAX_XML_EVENT = 1 << 20  # a Security event is a few KiB; 1 MiB is not one
@@ -108,14 +177,24 @@ def sniff(head: str) -> bool:
     h = head.lstrip()
     if h.startswith("<"):
         return "<Event" in h and EVENT_NS in h
-    if h.startswith("{"):
-        return ('"Event"' in h and '"System"' in h and '"EventID"' in h) or (
-            '"winlog"' in h and '"event_id"' in h
-        )
-    return False
+    if h[:1] not in "[{":
+        return False
+    if '"Event"' in h and '"System"' in h and '"EventID"' in h:
+        return True  # evtx_dump
+    if '"winlog"' in h or ('"@timestamp"' in h and '"Microsoft-Windows-Security-Auditing"' in h):
+        return True  # Winlogbeat / Elastic Agent, bare or as an Elasticsearch hit
+    if '"SourceName"' in h and '"EventID"' in h and ('"EventTime"' in h or '"Hostname"' in h):
+        return True  # NXLog im_msvistalog
+    # Log Analytics SecurityEvent / WindowsEvent rows (EventID may come after a long
+    # EventData, past the sniffed head; EventSourceName and Channel come before it)
+    return (
+        '"TimeGenerated"' in h
+        and '"Computer"' in h
+        and ('"EventID"' in h or '"EventSourceName"' in h or '"Channel"' in h)
+    )
 
 
-# -- the one stage all three shapes go through ----------------------------------------
+# -- the one stage all the shapes go through ------------------------------------------
 
 _DATA_FIELDS = (
     "TargetUserName",
@@ -144,42 +223,121 @@ _DATA_FIELDS = (
 )
 _DATA = {f: "VARCHAR" for f in _DATA_FIELDS}
 
+# Winlogbeat / Elastic Agent (ECS), bare or as the ``_source`` of an Elasticsearch hit.
+# (ECS ``event.code`` repeats ``winlog.event_id``; it cannot be staged beside evtx_dump's
+# ``Event``: DuckDB struct fields are case-insensitive.)
+_ECS = {
+    "winlog": {
+        "event_id": "VARCHAR",
+        "record_id": "VARCHAR",
+        "computer_name": "VARCHAR",
+        "channel": "VARCHAR",
+        "event_data": _DATA,
+    },
+    "host": {"name": "VARCHAR"},
+    "@timestamp": "VARCHAR",
+}
+
 STRUCTURE = {
+    # evtx_dump JSON (and what evtx records and XML events are turned into)
     "Event": {
         "System": {
             "EventID": "JSON",
             "TimeCreated": {"#attributes": {"SystemTime": "VARCHAR"}},
             "EventRecordID": "VARCHAR",
             "Computer": "VARCHAR",
+            "Channel": "VARCHAR",
         },
         "EventData": _DATA,
     },
-    "winlog": {
-        "event_id": "VARCHAR",
-        "record_id": "VARCHAR",
-        "computer_name": "VARCHAR",
-        "event_data": _DATA,
-    },
-    "@timestamp": "VARCHAR",
+    **_ECS,
+    "_source": _ECS,
+    # flat rows: NXLog im_msvistalog JSON, Log Analytics SecurityEvent / WindowsEvent
+    "EventID": "VARCHAR",
+    "EventTime": "VARCHAR",
+    "TimeGenerated": "VARCHAR",
+    "Hostname": "VARCHAR",
+    "Computer": "VARCHAR",
+    "Channel": "VARCHAR",
+    "RecordNumber": "VARCHAR",
+    "EventRecordId": "VARCHAR",
+    "EventOriginId": "VARCHAR",
+    "EventData": "VARCHAR",  # SecurityEvent: the XML string; WindowsEvent: an object
+    **_DATA,
 }
+
+
+def _time(x: str) -> str:
+    """A time field as TIMESTAMPTZ: ISO 8601 with its offset as written; without one,
+    UTC; a bare number, epoch seconds, milliseconds or microseconds by magnitude
+    (NXLog configurations that ``integer($EventTime)``)."""
+    return f"""CASE
+        WHEN {x} IS NULL THEN NULL
+        WHEN regexp_matches({x}, '^\\s*[0-9]+(\\.[0-9]+)?\\s*$') THEN try(CASE
+            WHEN try_cast({x} AS DOUBLE) >= 1e14 THEN to_timestamp(try_cast({x} AS DOUBLE) / 1e6)
+            WHEN try_cast({x} AS DOUBLE) >= 1e11 THEN to_timestamp(try_cast({x} AS DOUBLE) / 1e3)
+            ELSE to_timestamp(try_cast({x} AS DOUBLE)) END)
+        WHEN regexp_matches({x}, '([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)\\s*$')
+            THEN try_cast({x} AS TIMESTAMPTZ)
+        ELSE timezone('UTC', try_cast({x} AS TIMESTAMP)) END"""
+
 
 _EVENT_ID = """coalesce(
     try_cast(json_extract_string(e.Event.System.EventID, '$."#text"') AS INTEGER),
     try_cast(json_extract_string(e.Event.System.EventID, '$') AS INTEGER),
-    try_cast(e.winlog.event_id AS INTEGER))"""
-_TIME = """coalesce(try_cast(e.Event.System.TimeCreated."#attributes".SystemTime AS TIMESTAMPTZ),
-    try_cast(e."@timestamp" AS TIMESTAMPTZ))"""
+    try_cast(e.winlog.event_id AS INTEGER),
+    try_cast(e._source.winlog.event_id AS INTEGER),
+    try_cast(e.EventID AS INTEGER))"""
+_TIME = f"""coalesce(
+    {_time('e.Event.System.TimeCreated."#attributes".SystemTime')},
+    {_time('e."@timestamp"')},
+    {_time('e._source."@timestamp"')},
+    {_time("e.TimeGenerated")},
+    {_time("e.EventTime")})"""
+_RECORD_ID = """coalesce(e.Event.System.EventRecordID, e.winlog.record_id,
+    e._source.winlog.record_id, e.RecordNumber, e.EventRecordId, e.EventOriginId)"""
+_COMPUTER = """coalesce(e.Event.System.Computer, e.winlog.computer_name,
+    e._source.winlog.computer_name, e.Computer, e.Hostname, e.host.name, e._source.host.name)"""
+_CHANNEL = "coalesce(e.Event.System.Channel, e.winlog.channel, e._source.winlog.channel, e.Channel)"
 
 REJECT = f"""CASE
-    WHEN e.Event IS NULL AND e.winlog IS NULL THEN 'not a Windows event record'
+    WHEN e.Event IS NULL AND e.winlog IS NULL AND e._source.winlog IS NULL
+        AND e.EventID IS NULL AND e.Channel IS NULL AND e.EventData IS NULL
+        THEN 'not a Windows event record'
     WHEN {_EVENT_ID} IS NULL THEN 'missing or non-numeric EventID'
     WHEN {_TIME} IS NULL THEN 'missing or unparseable TimeCreated'
+    WHEN NOT {_TIME} BETWEEN '1970-01-01 00:00:00+00'::TIMESTAMPTZ
+        AND '2199-12-31 23:59:59+00'::TIMESTAMPTZ
+        THEN 'TimeCreated out of range (before 1970 or after 2199)'
 END"""
 
 
+def _xml_text(x: str) -> str:
+    """The five predefined XML entities of a value cut out of an XML string."""
+    for ent, ch in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "''")):
+        x = f"replace({x}, '{ent}', '{ch}')"
+    return f"replace({x}, '&amp;', '&')"
+
+
 def _d(field: str) -> str:
-    """An EventData field from either shape, '' and '-' kept (callers decide)."""
-    return f"coalesce(e.Event.EventData.{field}, e.winlog.event_data.{field})"
+    """An EventData field from whichever shape the record has; '' and '-' kept where
+    the event wrote them (callers decide), '' of a flat row's empty column is NULL.
+
+    Log Analytics rows carry the fields twice: as columns (``TargetUserName``…, empty
+    for the fields the table has no column for) and in ``EventData`` — the event's
+    ``<EventData>`` XML as a string (SecurityEvent) or an object (WindowsEvent)."""
+    q = f'"{field}"'
+    pattern = "<Data Name=[''\"]" + field + "[''\"]\\s*>([^<]*)</Data>"
+    from_xml = _xml_text(f"nullif(regexp_extract(e.EventData, '{pattern}', 1), '')")
+    embedded = f"""CASE
+        WHEN e.EventData IS NULL THEN NULL
+        WHEN starts_with(ltrim(e.EventData), '{{') THEN json_extract_string(e.EventData, '$.{q}')
+        ELSE {from_xml}
+    END"""
+    return (
+        f"coalesce(e.Event.EventData.{q}, e.winlog.event_data.{q}, "
+        f"e._source.winlog.event_data.{q}, nullif(e.{q}, ''), {embedded})"
+    )
 
 
 # NTSTATUS / Kerberos codes compared as numbers: exports differ in case and padding.
@@ -200,28 +358,30 @@ def _case(code_sql: str, table: dict[int, str]) -> str:
     return f"CASE {code_sql} {whens} ELSE 'other' END"
 
 
+# Successful sign-ins no person typed: machine accounts (NAME$), the service SIDs and
+# the DWM-n / UMFD-n virtual accounts. Their failures are kept.
 _SKIPPED_ACCOUNTS = """(
     (eid = 4624 AND (
-        ends_with(tuser, '$')
+        ends_with("user", '$')
         OR upper(coalesce(tsid, '')) IN ('S-1-5-18', 'S-1-5-19', 'S-1-5-20')
-        OR regexp_matches(upper(tuser), '^(DWM|UMFD)-\\d+$')))
+        OR regexp_matches("user", '^(dwm|umfd)-[0-9]+$')))
+    OR (eid IN (4768, 4776) AND st = 0 AND ends_with("user", '$'))
 )"""
 
 _NORMALISE = f"""
 WITH g AS (
-    SELECT raw_offset, e, {_EVENT_ID} AS eid, {_TIME} AS ts,
-        coalesce(e.Event.System.EventRecordID, e.winlog.record_id) AS record_id,
-        coalesce(e.Event.System.Computer, e.winlog.computer_name) AS computer,
-        {_d("TargetUserName")} AS tuser_raw,
-        nullif(nullif(coalesce({_d("TargetUserSid")}, {_d("TargetSid")}), '-'), 'S-1-0-0') AS tsid,
-        nullif({_d("IpAddress")}, '') AS ip_raw,
-        lower({_d("Status")}) AS status_raw, lower({_d("SubStatus")}) AS substatus_raw
+    SELECT raw_offset, {_EVENT_ID} AS eid, {_TIME} AS ts, {_RECORD_ID} AS record_id,
+        {_COMPUTER} AS computer, {_CHANNEL} AS channel,
+        {", ".join(f"{_d(f)} AS d_{f}" for f in _DATA_FIELDS)}
     FROM {{stage}} WHERE _reject IS NULL
 ), n AS (
     SELECT *,
-        string_split(tuser_raw, '\\')[-1] AS tuser,
-        try_cast(status_raw AS BIGINT) AS st,
-        try_cast(substatus_raw AS BIGINT) AS sub
+        nullif(nullif(nullif(coalesce(d_TargetUserSid, d_TargetSid), '-'), 'S-1-0-0'), 'NULL SID') AS tsid,
+        nullif(trim(d_IpAddress), '') AS ip_raw,
+        lower(trim(d_Status)) AS status_raw, lower(trim(d_SubStatus)) AS substatus_raw,
+        try_cast(trim(d_Status) AS BIGINT) AS st,
+        try_cast(trim(d_SubStatus) AS BIGINT) AS sub,
+        nullif(nullif(trim(d_TargetServerName), '-'), '') AS target_server
     FROM g
 ), c AS (
     SELECT *,
@@ -230,45 +390,64 @@ WITH g AS (
         CASE WHEN st IN (3221225581, 3221225582) AND coalesce(sub, 0) <> 0
              THEN concat(status_raw, '/', substatus_raw) ELSE status_raw END AS nt_code
     FROM n
+), s AS (
+    -- the subject of a 4648 (who typed another account's credentials), as an identity key
+    SELECT * EXCLUDE ("user", user_raw, user_domain), "user" AS subject_key
+    FROM (SELECT *, {identity_columns("d_SubjectUserName")} FROM c)
+), k AS (
+    SELECT *, {identity_columns("d_TargetUserName", "d_TargetDomainName")} FROM s
 )
 SELECT *,
     CASE
-        WHEN eid IN (4624, 4648) THEN 'success'
-        WHEN eid = 4776 AND st = 0 THEN 'success'
-        WHEN eid = 4771 THEN {_case("st", _KERBEROS)}
+        WHEN eid = 4624 THEN 'success'
+        WHEN eid = 4648 THEN 'unknown'
+        WHEN eid IN (4768, 4776) AND st = 0 THEN 'success'
+        WHEN eid IN (4768, 4771) THEN {_case("st", _KERBEROS)}
         ELSE {_case("nt", _NT)}
     END AS reason,
-    eid IN ({", ".join(map(str, SIGN_IN_EVENTS))}) AND NOT coalesce({_SKIPPED_ACCOUNTS}, false) AS is_sign_in
-FROM c
+    eid IN ({", ".join(map(str, SIGN_IN_EVENTS))})
+        AND coalesce(lower(trim(channel)), 'security') = 'security'
+        AND NOT coalesce({_SKIPPED_ACCOUNTS}, false) AS is_sign_in
+FROM k
 """
 
 _AUTH = f"""SELECT
     ts AS time, '{NAME}' AS source,
-    CASE WHEN eid = 4648 THEN 'other' ELSE 'logon' END AS activity,
-    {identity_columns("tuser_raw", _d("TargetDomainName"))},
+    CASE WHEN eid = 4648 THEN 'explicit_credentials' ELSE 'logon' END AS activity,
+    "user", user_raw, user_domain,
     tsid AS user_uid,
     CASE WHEN eid = 4648 OR ip_raw = '-' THEN NULL
          WHEN starts_with(lower(ip_raw), '::ffff:') AND contains(ip_raw, '.') THEN substr(ip_raw, 8)
          ELSE ip_raw END AS src_ip,
-    CASE WHEN eid = 4648 THEN coalesce(nullif(nullif({_d("TargetServerName")}, '-'), ''), computer)
-         ELSE computer END AS service,
-    CASE WHEN eid = 4771 THEN 'kerberos'
+    -- 4648: the server the credentials were for; 'localhost' (runas, a service or task
+    -- started under an account, the OS logging a user on) is the logging computer
+    CASE WHEN eid <> 4648 THEN computer
+         WHEN target_server IS NULL
+              OR lower(target_server) IN ('localhost', '127.0.0.1', '::1')
+              OR lower(target_server) = lower(computer)
+              OR lower(target_server) = lower(split_part(computer, '.', 1))
+         THEN computer
+         ELSE target_server END AS service,
+    CASE WHEN eid IN (4768, 4771) THEN 'kerberos'
          WHEN eid = 4776 THEN 'ntlm'
-         ELSE lower(nullif(nullif(trim({_d("AuthenticationPackageName")}), '-'), '')) END AS auth_protocol,
-    CASE WHEN reason = 'success' THEN 'success' ELSE 'failure' END AS status,
+         ELSE lower(nullif(nullif(trim(d_AuthenticationPackageName), '-'), '')) END AS auth_protocol,
+    CASE WHEN eid IN (4624, 4625) THEN try_cast(trim(d_LogonType) AS INTEGER) END AS logon_type,
+    CASE reason WHEN 'success' THEN 'success' WHEN 'unknown' THEN 'unknown' ELSE 'failure' END AS status,
     reason,
-    CASE WHEN eid = 4771 THEN status_raw ELSE nt_code END AS status_code,
+    CASE WHEN eid IN (4768, 4771) THEN status_raw WHEN eid = 4648 THEN NULL ELSE nt_code END AS status_code,
     concat_ws(' ', 'event=' || eid,
-        'domain=' || nullif({_d("TargetDomainName")}, ''),
-        'logon_type=' || {_d("LogonType")},
+        'domain=' || nullif(d_TargetDomainName, ''),
+        'logon_type=' || d_LogonType,
         'ip=' || ip_raw,
-        'workstation=' || nullif(coalesce({_d("WorkstationName")}, {_d("Workstation")}), ''),
-        'package=' || nullif(trim(coalesce({_d("AuthenticationPackageName")}, {_d("PackageName")})), ''),
-        'process=' || nullif(nullif({_d("ProcessName")}, '-'), ''),
-        'subject=' || nullif(nullif({_d("SubjectUserName")}, '-'), ''),
-        'target_server=' || nullif(nullif({_d("TargetServerName")}, '-'), ''),
-        'service_name=' || nullif({_d("ServiceName")}, '')) AS status_detail,
-    nullif({_d("TargetLogonId")}, '') AS session_uid,
+        'workstation=' || nullif(coalesce(d_WorkstationName, d_Workstation), ''),
+        'package=' || nullif(trim(coalesce(d_AuthenticationPackageName, d_PackageName)), ''),
+        'process=' || nullif(nullif(d_ProcessName, '-'), ''),
+        'subject=' || nullif(nullif(d_SubjectUserName, '-'), ''),
+        'target_server=' || nullif(d_TargetServerName, ''),
+        'service_name=' || nullif(d_ServiceName, ''),
+        CASE WHEN eid = 4648 THEN 'computer=' || computer END) AS status_detail,
+    nullif(d_TargetLogonId, '') AS session_uid,
+    CASE WHEN eid = 4648 THEN subject_key END AS actor_user,
     record_id AS raw_id, raw_offset
 FROM {{norm}} WHERE is_sign_in"""
 
@@ -497,7 +676,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     # raw_source is filled in by the lake
     quarantine_sql = f"""SELECT now() AS time, '{NAME}' AS source, _reject AS reason,
             _record AS record, raw_offset,
-            coalesce(e.Event.System.EventRecordID, e.winlog.record_id) AS raw_id
+            {_RECORD_ID} AS raw_id
         FROM {stage} WHERE _reject IS NOT NULL"""
     python_rejects = 0
     if rejects is not None:
