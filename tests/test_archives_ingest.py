@@ -721,3 +721,30 @@ def test_scratch_left_by_a_killed_run_is_removed(tmp_path):
     mine.mkdir()
     lake.ingest([make_zip(tmp_path / "a.zip", {"auth.log": LOGS["linux/auth.log"]})])
     assert not dead.exists() and mine.exists()
+
+
+def test_a_second_member_of_the_same_name_is_refused(tmp_path):
+    """``archive!name#line`` must cite one thing."""
+    first, second = LOGS["linux/auth.log"], LOGS["linux/spray_auth.log"]
+    tar = tmp_path / "same.tar"
+    with tarfile.open(tar, "w") as tf:
+        for data in (first, second):
+            ti = tarfile.TarInfo("var/log/auth.log")
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    zipped = tmp_path / "same.zip"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("var/log/auth.log", first)
+        zf.writestr("var/log/auth.log", second)
+    for path in (tar, zipped):
+        lake = Lake(tmp_path / f"lake-{path.name}")
+        res = lake.ingest([path])
+        assert [(r.path, r.rows) for r in res[:1]] == [
+            (f"{path}!var/log/auth.log", {"authentication": 22})
+        ]
+        assert quarantine(lake) == [
+            (
+                f"{path}!var/log/auth.log",
+                "a second member of the same name (its citation would be ambiguous): not read",
+            )
+        ]

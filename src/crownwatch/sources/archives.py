@@ -36,7 +36,8 @@ The rules:
       bytes, so a bomb of any shape (one member, many overlapping members, nested
       layers) stops early and a large honest export is not mistaken for one;
     - it is an archive nested deeper than :attr:`Limits.depth` (the lake checks);
-    - it is cut short or corrupt (CRC mismatch, broken compressed data).
+    - it is cut short or corrupt (CRC mismatch, broken compressed data);
+    - another member of the same name was read (``archive!name`` must cite one thing).
   Past :attr:`Limits.members` entries the rest of an archive is not read (one record).
   An archive that cannot be opened at all is one quarantined record.
 * **Truncated archives keep every complete member.** tar is read as a stream up to the
@@ -92,6 +93,7 @@ _SCRATCH = "archive-"
 # bzip2/lzma read whole: 4 KiB of bzip2 can hold gigabytes)
 _ZIP_METHODS = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2", 14: "lzma"}
 _7Z_AES = b"\x06\xf1\x07\x01"
+_SAME_NAME = "a second member of the same name (its citation would be ambiguous): not read"
 
 
 @dataclass(frozen=True)
@@ -336,9 +338,19 @@ class _Out:
         self.limits = limits
         self.budget = budget
         self.n = 0
+        self.names: set[str] = set()
 
     def spill(self, packed: int | None = None) -> _Spill:
         return _Spill(self, packed)
+
+    def same_name(self, name: str) -> str | None:
+        """A second member of a name already read would make ``archive!name`` cite two
+        things: it is refused (the same bytes twice would be a duplicate anyway)."""
+        key = _norm(name)
+        if key in self.names:
+            return _SAME_NAME
+        self.names.add(key)
+        return None
 
 
 def _declared_refusal(size: int, packed: int | None, out: _Out) -> str | None:
@@ -515,6 +527,8 @@ def _zip_member(fh, size: int, e: _ZipEntry, out: _Out) -> Iterator[Member]:
         reason = "corrupt: no local header where the central directory points; not read"
     if reason is None and e.usize is not None:
         reason = _declared_refusal(e.usize, e.csize if e.method else None, out)
+    if reason is None:
+        reason = out.same_name(name)
     if reason is not None:
         yield Member(name, refused=reason)
         return
@@ -682,7 +696,7 @@ def _tar(path: Path, out: _Out) -> Iterator[Member]:
                     reason = f"tar entry type {ti.type!r} is not a file: not read"
                 hidden = reason is None and _hidden(name)
                 if reason is None and not hidden:
-                    reason = _declared_refusal(ti.size, None, out)
+                    reason = _declared_refusal(ti.size, None, out) or out.same_name(name)
                 if reason is not None or hidden:
                     yield Member(name, hidden=True) if hidden else Member(name, refused=reason)
                     if ti.size > budget.left:  # getting past it would break the budget
@@ -816,7 +830,7 @@ def _7z(path: Path, out: _Out) -> Iterator[Member]:
                 elif reason is None and _7z_encrypted(f):
                     reason = "encrypted (password-protected): not read"
                 elif reason is None and _norm(name) in wanted:
-                    reason = "a second member of the same name: not read"
+                    reason = _SAME_NAME
                 size = info.uncompressed or 0
                 if reason is None and size > limits.member:
                     reason = f"declares {size:,} bytes: {_member_limit(limits)}"
