@@ -295,11 +295,13 @@ class _Spill:
 
     def member(self, name: str) -> Member:
         """The finished member: a gzip member's plain text is measured against the same
-        limits (the sources decompress it themselves, as they do a loose ``.gz``)."""
+        limits (the sources decompress it themselves, as they do a loose ``.gz``) —
+        unless it is a ``.tar.gz``, which the tar reader measures as it reads."""
         self.close()
         path = self.path
         if self.head[:2] == GZIP_MAGIC:
-            self._check_gzip()
+            if not _is_tar_header(_decompressed_head(path, self.head, 512)):
+                self._check_gzip()
             path = path.rename(path.with_name(path.name + ".gz"))  # DuckDB's 'auto' wants it
         key = f"{self.hash.hexdigest()}{self.size:012x}"
         return Member(name, path=path, key=key)
