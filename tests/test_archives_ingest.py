@@ -582,12 +582,17 @@ def test_corrupt_and_unreadable_archives_are_one_clear_record(tmp_path):
     auth = LOGS["linux/auth.log"]
     bad_crc = tmp_path / "crc.zip"
     bad_crc.write_bytes(raw_zip([("auth.log", auth, 0, 0, zlib.crc32(auth) ^ 1, len(auth))]))
+    bz = make_zip(tmp_path / "bz.zip", {"auth.log": auth}, zipfile.ZIP_BZIP2).read_bytes()
+    at = bz.index(b"BZh9") + 4  # the first block's magic: bz2 says "Invalid data stream"
+    bad_bz2 = tmp_path / "bz2.zip"
+    bad_bz2.write_bytes(bz[:at] + b"\x00\x00\x00\x00" + bz[at + 4 :])
     not_7z = tmp_path / "broken.7z"
     not_7z.write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(40))
     lake = Lake(tmp_path / "lake")
-    res = by_path(lake.ingest([bad_crc, not_7z]))
+    res = by_path(lake.ingest([bad_crc, bad_bz2, not_7z]))
     refused = dict(quarantine(lake))
     assert refused[f"{bad_crc}!auth.log"] == "corrupt: CRC mismatch; not read"
+    assert refused[f"{bad_bz2}!auth.log"].startswith("corrupt compressed data (")
     assert refused[str(not_7z)].startswith("7z archive unreadable: ")
     assert res[str(not_7z)].quarantined == 1
 

@@ -417,8 +417,15 @@ def _too_many(total: int | None, limits: Limits) -> Member:
 
 # -- zip ----------------------------------------------------------------------------------
 
-# Content errors while decoding: the archive's fault, not the machine's.
-_BROKEN = (zlib.error, lzma.LZMAError, EOFError, ValueError, struct.error)
+# Errors while decoding: the archive's fault, not the machine's — and OSError, which
+# bz2 raises for bad data ("Invalid data stream"): _machine() tells the two apart.
+_BROKEN = (zlib.error, lzma.LZMAError, EOFError, ValueError, struct.error, OSError)
+
+
+def _machine(exc: BaseException) -> bool:
+    """An OSError with an errno is the machine's (no space left, I/O error): it
+    propagates, and the lake reports the archive failed and retries it next run."""
+    return isinstance(exc, OSError) and exc.errno is not None
 
 
 def _zip(path: Path, out: _Out) -> Iterator[Member]:
@@ -427,7 +434,9 @@ def _zip(path: Path, out: _Out) -> Iterator[Member]:
     walks the local headers. Either way the data is decoded here, chunk by bounded chunk."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, *_BROKEN, NotImplementedError):
+    except (zipfile.BadZipFile, *_BROKEN, NotImplementedError) as exc:
+        if _machine(exc):
+            raise
         yield from _zip_tolerant(path, out)
         return
     with zf, open(path, "rb") as fh:
@@ -552,6 +561,9 @@ def _zip_member(fh, size: int, e: _ZipEntry, out: _Out) -> Iterator[Member]:
         yield Member(name, refused=str(exc), record=record)
         return
     except _BROKEN as exc:
+        if _machine(exc):
+            spill.discard()
+            raise
         record = spill.record()
         spill.discard()
         yield Member(name, refused=f"corrupt compressed data ({exc}); not read", record=record)
@@ -664,6 +676,8 @@ def _tar(path: Path, out: _Out) -> Iterator[Member]:
         try:
             tf = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed below
         except _TAR_BROKEN as exc:
+            if _machine(exc):
+                raise
             yield Member("", refused=f"tar archive unreadable: {exc}")
             return
         with tf:
@@ -672,6 +686,8 @@ def _tar(path: Path, out: _Out) -> Iterator[Member]:
                 try:
                     ti = tf.next()
                 except _TAR_BROKEN as exc:
+                    if _machine(exc):
+                        raise
                     yield Member(
                         "",
                         refused=f"tar archive broken after {count} members ({exc}); the rest not read",
@@ -730,6 +746,9 @@ def _tar(path: Path, out: _Out) -> Iterator[Member]:
                     budget.take(rest)
                     continue
                 except _TAR_BROKEN as exc:
+                    if _machine(exc):
+                        spill.discard()
+                        raise
                     record = spill.record()
                     got = spill.size
                     spill.discard()
@@ -806,7 +825,7 @@ def _7z(path: Path, out: _Out) -> Iterator[Member]:
             yield Member("", refused="7z archive encrypted (its index too): not read")
             return
         except Exception as exc:  # py7zr raises many types on hostile input
-            if isinstance(exc, OSError) and exc.errno is not None:
+            if _machine(exc):
                 raise
             yield Member("", refused=f"7z archive unreadable: {type(exc).__name__}: {exc}")
             return
@@ -858,7 +877,7 @@ def _7z(path: Path, out: _Out) -> Iterator[Member]:
                 if factory.made:  # py7zr checks a member's CRC once it is written
                     factory.made[-1][1].done = False
             except Exception as exc:
-                if isinstance(exc, OSError) and exc.errno is not None:
+                if _machine(exc):
                     raise
                 broken = f"corrupt: {type(exc).__name__}: {exc}; not read"
             for _, w in factory.made:
