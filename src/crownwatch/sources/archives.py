@@ -55,6 +55,15 @@ The rules:
   block decodes in one pass), within the budget, then handed over one by one.
 * **Idempotence** is the lake's: the archive's content key is recorded once all its
   members are, a member's content key is that of the same bytes as a loose file.
+* **Libraries.** zip: :mod:`zipfile` for the central directory, the scanner's
+  tolerant reader without one, the data decoded here in bounded chunks (zipfile
+  decodes a bzip2/lzma read whole); tar: :mod:`tarfile` as a stream; 7z: py7zr
+  (the scanner's own 7z reader holds the whole archive in memory), told to stop at
+  the budget (``max_extract_size``).
+
+Not read as archives: bzip2/xz/zstd-compressed single logs (``auth.log.xz``) and
+zstd-compressed tar — quarantined as unrecognised, as before. The limits are the
+lake's ``archive_limits``.
 """
 
 from __future__ import annotations
