@@ -5,11 +5,19 @@ Layout (readable by DuckDB, Spark, Athena/Trino and pandas alike)::
     <lake>/tables/<table>/day=YYYY-MM-DD/<file-key>_<n>.parquet
     <lake>/manifest.jsonl      one line per ingested input file
     <lake>/findings.duckdb     the findings store (see crownwatch.findings)
-    <lake>/.spill/             DuckDB's scratch space when a job outgrows memory (transient)
+    <lake>/.spill/             DuckDB's scratch space when a job outgrows memory, and the
+                               members of an archive being read (transient)
 
-``<file-key>`` is the SHA-256 of the input file's bytes, so re-ingesting the same
+``<file-key>`` is the content key of the input file's bytes, so re-ingesting the same
 content — under any name — adds nothing, and a crash half-way through a file is
 repaired by the next run (its partial Parquet files are replaced).
+
+An archive (zip, tar, 7z: :mod:`crownwatch.sources.archives`) is read member by
+member, each member ingested as a file of its own under the name
+``<archive>!<member>`` with its own content key; the archive's key is recorded once
+all its members are, so a crash half-way through an archive is repaired the same way
+(the members already done are duplicates next run), and members it refused are
+quarantine records of the archive's own.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import pyarrow as pa
 import xxhash
 
 from crownwatch import sources
+from crownwatch.sources import archives
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.reader import Reader, _first_line, _sql_str, head_text
 from crownwatch.tables import SCHEMAS
@@ -125,6 +134,9 @@ def file_key(path: Path) -> str:
 
 
 class Lake:
+    #: how far one archive may make ingest go (member size, budget, ratio, depth, count)
+    archive_limits: archives.Limits = archives.Limits()
+
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_lake()
         self.tables_dir = self.root / "tables"
@@ -156,16 +168,20 @@ class Lake:
         paths: Iterable[str | Path],
         on_file: Callable[[Path, FileResult], None] | None = None,
     ) -> list[FileResult]:
+        """Ingest every file under ``paths``: one :class:`FileResult` per file, and for an
+        archive one per member (``<archive>!<member>``) followed by the archive's own.
+        ``on_file`` is called once per input file, with its last result."""
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         seen = self.manifest()
+        archives.clean_scratch(self.spill_dir)
         con = self.connect()
         results = []
         try:
             for path in iter_files(paths):
                 res = self._ingest_file(con, path, seen)
-                results.append(res)
+                results.extend(res)
                 if on_file:
-                    on_file(path, res)
+                    on_file(path, res[-1])
         finally:
             con.close()
         return results
@@ -203,37 +219,61 @@ class Lake:
         con.execute("SET enable_progress_bar = false")
         return con
 
-    def _ingest_file(self, con, path: Path, seen: dict[str, dict]) -> FileResult:
+    def _ingest_file(
+        self,
+        con,
+        path: Path,
+        seen: dict[str, dict],
+        *,
+        name: str | None = None,
+        ckey: str | None = None,
+        depth: int = 0,
+        budget: archives.Budget | None = None,
+    ) -> list[FileResult]:
+        """Ingest one file: ``path`` is read, ``name`` is what the lake calls it (a
+        member's ``<archive>!<member>``; the path itself for a loose file). ``depth``
+        and ``budget`` belong to the archive the file came out of, if any."""
         t0 = time.perf_counter()
-        try:
-            ckey = file_key(path)
-        except OSError as exc:
-            return FileResult(str(path), None, "unreadable", note=str(exc))
+        name = name or str(path)
+        if ckey is None:
+            try:
+                ckey = file_key(path)
+            except OSError as exc:
+                return [FileResult(name, None, "unreadable", note=str(exc))]
         if ckey in seen:
             prev = seen[ckey]
-            return FileResult(
-                str(path),
-                prev.get("source"),
-                "duplicate",
-                content_key=ckey,
-                note=f"same content already ingested from {prev.get('path')}",
-            )
+            return [
+                FileResult(
+                    name,
+                    prev.get("source"),
+                    "duplicate",
+                    content_key=ckey,
+                    note=f"same content already ingested from {prev.get('path')}",
+                )
+            ]
         key = ckey[:24]
         self._remove_key(key)
         try:
-            mod = sources.sniff(path)
+            kind = archives.sniff(path)
+            mod = None if kind else sources.sniff(path)
         except OSError as exc:
-            return FileResult(str(path), None, "unreadable", note=str(exc))
+            return [FileResult(name, None, "unreadable", note=str(exc))]
+        if kind is not None:
+            return self._ingest_archive(con, path, name, ckey, kind, seen, depth + 1, budget, t0)
         if mod is None:
             res = self._quarantine_file(
-                con, path, key, "unrecognised", "no source recognises this format"
+                con, path, key, "unrecognised", "no source recognises this format", name=name
             )
         else:
             reader = Reader(con)
             try:
-                res = self._write_parsed(con, path, key, mod.NAME, mod.parse(reader, path))
+                res = self._write_parsed(
+                    con, path, key, mod.NAME, mod.parse(reader, path), name=name
+                )
             except SourceError as exc:
-                res = self._quarantine_file(con, path, key, "ingested", str(exc), source=mod.NAME)
+                res = self._quarantine_file(
+                    con, path, key, "ingested", _named(exc, path, name), source=mod.NAME, name=name
+                )
             except duckdb.Error as exc:
                 # The engine gave up on this file (out of memory, an internal error),
                 # not on its content: keep nothing half-written, do not mark it as
@@ -244,45 +284,129 @@ class Lake:
                     if isinstance(exc, duckdb.OutOfMemoryException)
                     else ""
                 )
-                return FileResult(
-                    str(path),
-                    mod.NAME,
-                    "failed",
-                    content_key=ckey,
-                    seconds=time.perf_counter() - t0,
-                    note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}",
-                )
+                return [
+                    FileResult(
+                        name,
+                        mod.NAME,
+                        "failed",
+                        content_key=ckey,
+                        seconds=time.perf_counter() - t0,
+                        note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}".replace(
+                            str(path), name
+                        ),
+                    )
+                ]
             finally:
                 reader.drop_temp()
         res.content_key = ckey
         res.seconds = time.perf_counter() - t0
         self._append_manifest(res)
         seen[ckey] = asdict(res)
-        return res
+        return [res]
 
-    def _write_parsed(self, con, path: Path, key: str, source: str, parsed: Parsed) -> FileResult:
-        res = FileResult(str(path), source, "ingested", read=parsed.records, skipped=parsed.skipped)
+    def _ingest_archive(
+        self,
+        con,
+        path: Path,
+        name: str,
+        ckey: str,
+        kind: str,
+        seen: dict[str, dict],
+        depth: int,
+        budget: archives.Budget | None,
+        t0: float,
+    ) -> list[FileResult]:
+        """Each member of the archive as a file of its own (archives inside it too, down
+        to ``archive_limits.depth``), then the archive's own result: the members it
+        refused, quarantined under the archive's key. The archive enters the manifest
+        only when no member failed, so that the next run reads the failed ones again."""
+        limits = self.archive_limits
+        if budget is None:  # a loose archive: its own budget, shared with what it holds
+            budget = archives.Budget(limits, path.stat().st_size)
+        results: list[FileResult] = []
+        refused: list[tuple[str, str, str | None]] = []  # (raw_source, reason, record)
+        hidden = 0
+        broken = None
+        try:
+            with archives.members(path, kind, self.spill_dir, limits, budget) as members:
+                for m in members:
+                    where = f"{name}!{m.name}" if m.name else name
+                    if m.hidden:
+                        hidden += 1
+                    elif m.refused is not None:
+                        refused.append((where, m.refused, m.record))
+                    elif m.key not in seen and depth >= limits.depth and archives.sniff(m.path):
+                        reason = f"an archive nested deeper than {limits.depth} levels: not opened"
+                        refused.append((where, reason, None))
+                    else:
+                        results += self._ingest_file(
+                            con, m.path, seen, name=where, ckey=m.key, depth=depth, budget=budget
+                        )
+        except OSError as exc:  # the machine, not the archive: no space left, permissions
+            broken = f"not ingested, reading the archive failed: {exc}"
+        res = FileResult(name, "archive", "ingested", content_key=ckey)
+        res.read = len(refused)
+        if refused:
+            res.quarantined = self._quarantine_members(con, ckey[:24], refused)
+        failed = sum(r.status in ("failed", "unreadable") for r in results)
+        res.note = _archive_note(kind, results, refused, hidden, failed, broken)
+        res.seconds = time.perf_counter() - t0
+        if failed or broken:
+            res.status = "failed"  # not in the manifest: the next run opens it again
+        else:
+            self._append_manifest(res)
+            seen[ckey] = asdict(res)
+        return [*results, res]
+
+    def _quarantine_members(self, con, key: str, refused: list[tuple[str, str, str | None]]) -> int:
+        """The members an archive refused, one quarantine record each, in one file."""
+        batch = pa.table(
+            {
+                "source": ["archive"] * len(refused),
+                "reason": [r[1] for r in refused],
+                "record": [r[2] for r in refused],
+                "raw_source": [r[0] for r in refused],
+            }
+        )
+        con.register("_refused", batch)
+        try:
+            rel = con.sql(
+                "SELECT now() AS time, source, reason, record, raw_source,"
+                " NULL::BIGINT AS raw_offset, NULL AS raw_id FROM _refused"
+            )
+            return self._copy(con, rel, "quarantine", None, f"{key}_r")
+        finally:
+            con.unregister("_refused")
+
+    def _write_parsed(
+        self, con, path: Path, key: str, source: str, parsed: Parsed, name: str | None = None
+    ) -> FileResult:
+        name = name or str(path)
+        res = FileResult(name, source, "ingested", read=parsed.records, skipped=parsed.skipped)
         n = 0
         for table, rel in parsed.routed.items():
-            count = self._copy(con, rel, table, path, f"{key}_{n}")
+            count = self._copy(con, rel, table, name, f"{key}_{n}")
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
             res.routed_rows += count
         for table, rel in parsed.copies.items():
-            count = self._copy(con, rel, table, path, f"{key}_{n}")
+            count = self._copy(con, rel, table, name, f"{key}_{n}")
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
             res.extra_rows += count
         short = res.read - res.routed_rows - res.skipped > 0
         if parsed.quarantine is not None and (short or not parsed.quarantine_rereads):
-            res.quarantined = self._copy(con, parsed.quarantine, "quarantine", path, f"{key}_q")
+            res.quarantined = self._copy(con, parsed.quarantine, "quarantine", name, f"{key}_q")
         lost = res.read - res.routed_rows - res.quarantined - res.skipped
         if lost:
             # A source bug must never lose records silently: say so loudly.
             res.note = f"source {source} accounted for {res.read - lost} of {res.read} records"
         return res
 
-    def _quarantine_file(self, con, path, key, status, reason, source=None) -> FileResult:
+    def _quarantine_file(
+        self, con, path, key, status, reason, source=None, name: str | None = None
+    ) -> FileResult:
+        name = name or str(path)
         head = head_text(path, RECORD_LIMIT)
         rel = con.sql(
             "SELECT now() AS time, $source AS source, $reason AS reason, $record AS record,"
@@ -292,17 +416,19 @@ class Lake:
         # parameters cannot travel into COPY, so materialise the one row first
         con.execute("DROP TABLE IF EXISTS _qfile")
         rel.to_table("_qfile")
-        n = self._copy(con, con.table("_qfile"), "quarantine", path, f"{key}_q")
+        n = self._copy(con, con.table("_qfile"), "quarantine", name, f"{key}_q")
         con.execute("DROP TABLE _qfile")
-        return FileResult(str(path), source, status, read=1, quarantined=n, note=reason)
+        return FileResult(name, source, status, read=1, quarantined=n, note=reason)
 
-    def _copy(self, con, rel, table: str, path: Path, stem: str) -> int:
+    def _copy(self, con, rel, table: str, raw_source: str | Path | None, stem: str) -> int:
+        """Write ``rel`` as ``table``'s Parquet files ``<stem>_<n>``, conformed to its
+        schema; ``raw_source`` names the input of every row (None: ``rel`` has its own)."""
         schema = SCHEMAS[table]
         cols = set(rel.columns)
         select = []
         for f in schema:
-            if f.name == "raw_source":
-                select.append(f"{_sql_str(str(path))} AS raw_source")
+            if f.name == "raw_source" and raw_source is not None:
+                select.append(f"{_sql_str(str(raw_source))} AS raw_source")
             elif f.name in cols:
                 select.append(f'CAST("{f.name}" AS {duck_type(f.type)}) AS "{f.name}"')
             else:
@@ -329,3 +455,35 @@ class Lake:
         rec["ingested_at"] = datetime.now(UTC).isoformat()
         with open(self.manifest_path, "a") as fh:
             fh.write(json.dumps(rec) + "\n")
+
+
+def _named(exc: Exception, path: Path, name: str) -> str:
+    """An error message about a member's scratch file, naming the member instead."""
+    return str(exc).replace(str(path), name)
+
+
+def _archive_note(
+    kind: str,
+    results: list[FileResult],
+    refused: list[tuple[str, str, str | None]],
+    hidden: int,
+    failed: int,
+    broken: str | None,
+) -> str | None:
+    """What an ingest summary should say about an archive: nothing when every member
+    was simply read."""
+    parts = []
+    if broken:
+        parts.append(broken)
+    if failed:
+        parts.append(f"{failed} member(s) failed; the archive is read again next run")
+    if refused:
+        where, reason, _ = refused[0]
+        more = f" (and {len(refused) - 1} more, see the quarantine)" if len(refused) > 1 else ""
+        parts.append(f"{len(refused)} refused — {where}: {reason}{more}")
+    if hidden:
+        parts.append(f"{hidden} hidden member(s) skipped")
+    if not parts:
+        return None
+    members = sum(1 for r in results if r.source != "archive")
+    return f"{kind} archive, {members} member(s) read: " + "; ".join(parts)
