@@ -11,8 +11,9 @@
 The XML file holds what the San Francisco/New York site logged (``NW-DC01`` and its
 servers), the JSON file what London/Singapore logged (``NW-DC02`` and its servers).
 
-Events: 4624 (logon), 4625 (failed logon), 4648 (explicit credentials), 4771
-(Kerberos pre-authentication failed) and 4776 (NTLM credential validation).
+Events: 4624 (logon), 4625 (failed logon), 4648 (explicit credentials), 4768
+(Kerberos TGT request: a name the domain does not have, result 0x6), 4771 (Kerberos
+pre-authentication failed) and 4776 (NTLM credential validation).
 """
 
 from __future__ import annotations
@@ -107,6 +108,31 @@ def event_data(
     sid = ev.user_uid or NULL_SID
     ok = ev.outcome == "success"
     port = str(ev.extra.get("port") or rng.randrange(49152, 65535))
+    if ev.protocol == "kerberos" and ev.outcome == "unknown_user":
+        # A name the domain does not have never reaches pre-authentication: the DC
+        # logs a failed TGT request (4768, KDC_ERR_C_PRINCIPAL_UNKNOWN), not a 4771.
+        return (
+            4768,
+            0,
+            14339,
+            False,
+            [
+                ("TargetUserName", user),
+                ("TargetDomainName", org.ad_fqdn.upper()),
+                ("TargetSid", NULL_SID),
+                ("ServiceName", f"krbtgt/{org.ad_fqdn.upper()}"),
+                ("ServiceSid", NULL_SID),
+                ("TicketOptions", Hex("0x40810010")),
+                ("Status", Hex("0x6")),
+                ("TicketEncryptionType", Hex("0xffffffff")),
+                ("PreAuthType", "-"),
+                ("IpAddress", f"::ffff:{ip}"),
+                ("IpPort", port),
+                ("CertIssuerName", ""),
+                ("CertSerialNumber", ""),
+                ("CertThumbprint", ""),
+            ],
+        )
     if ev.protocol == "kerberos" and not ok:
         return (
             4771,
