@@ -83,7 +83,7 @@ id    row                           reason
 4771  logon, failure, kerberos      as 4768 (0x18 is the common case: a wrong
                                     password at pre-authentication)
 4776  logon, ntlm                   Status 0x0 success, else as 4625 (no address:
-                                    ``Workstation`` goes to ``status_detail``)
+                                    ``Workstation`` goes to ``src_host``)
 ====  ============================  ===================================================
 
 0x12 KDC_ERR_CLIENT_REVOKED means locked *or* disabled *or* expired — the KDC does not
@@ -100,6 +100,10 @@ that trips lockout keeps counting as credential failures), and the code stays in
   NULL, so address-less events never look like one shared source; the raw value
   stays in ``status_detail`` as ``ip=-``. Loopback (``::1``, ``127.0.0.1``) is kept:
   it is what RDP through a tunnel or a local proxy looks like.
+* ``src_host`` is the client's name, ``WorkstationName`` (4624/4625) or
+  ``Workstation`` (4776), lower-cased, without ``\\`` and ``-``: what NTLM and local
+  logons say about the machine that tried when they carry no address (the identity
+  detections take it as the source of address-less attempts).
 * ``service`` is ``Computer`` (the host that logged the event; for 4768/4771/4776 the
   domain controller) except for 4648 (above); ``auth_protocol`` is
   ``AuthenticationPackageName`` lower-cased for 4624/4625 (``ntlm``, ``kerberos``,
@@ -419,6 +423,11 @@ _AUTH = f"""SELECT
     CASE WHEN eid = 4648 OR ip_raw = '-' THEN NULL
          WHEN starts_with(lower(ip_raw), '::ffff:') AND contains(ip_raw, '.') THEN substr(ip_raw, 8)
          ELSE ip_raw END AS src_ip,
+    -- the client's name (NTLM and local logons carry it where they carry no address);
+    -- Windows writes '-' or '' for none and may prefix it with \\
+    CASE WHEN eid <> 4648 THEN nullif(nullif(lower(ltrim(trim(
+        coalesce(nullif(d_WorkstationName, '-'), nullif(d_Workstation, '-'), '')), '\')), ''), '-')
+    END AS src_host,
     -- 4648: the server the credentials were for; 'localhost' (runas, a service or task
     -- started under an account, the OS logging a user on) is the logging computer
     CASE WHEN eid <> 4648 THEN computer

@@ -26,6 +26,7 @@ FAILURE_COLUMNS = (
     "user",
     "user_domain",
     "src_ip",
+    "src_host",
     "src_asn",
     "src_as_org",
     "src_country",
@@ -47,9 +48,17 @@ def credential_failures(auth: ibis.Table) -> ibis.Table:
 
     def build() -> ibis.Table:
         f = auth.filter(auth.reason.isin(CREDENTIAL_FAILURES)).select(*FAILURE_COLUMNS)
-        return f.mutate(ts=epoch_s(f.time))
+        return f.mutate(ts=epoch_s(f.time), origin=origin(f))
 
     return shared("identity.credential_failures", build)
+
+
+def origin(t: ibis.Table) -> ibis.Value:
+    """Where an attempt came from: its address, else ``host:<name>`` for attempts that
+    name the client but carry no address (NTLM validation on a domain controller, a
+    local logon: Windows' Workstation), else NULL. One key for "one source", so an
+    address-less burst from one machine is a burst like any other."""
+    return t.src_ip.fill_null(ibis.literal("host:").concat(t.src_host.lower()))
 
 
 def success_places(auth: ibis.Table) -> ibis.Table:
@@ -81,38 +90,41 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     behind the account fixes it and gets in. A sprayed account mostly does not —
     which is what lets the spray detectors ignore an office NAT full of people
     mistyping their new password without going blind to a spray from that NAT.
-    The success must come from the address that failed: where SSO makes people sign
+    The success must come from the address that failed (its :func:`origin`: the
+    client's host name for address-less attempts): where SSO makes people sign
     in every few minutes, a sprayed user's own routine sign-in from home would
     otherwise "recover" every sprayed account (seen on the 1M-event benchmark).
-    A failure with no user or no address cannot be matched, so never recovers.
+    A failure with no user or no origin cannot be matched, so never recovers.
 
     How: an equi-join, not a window over every sign-in. Time is cut into buckets of
     ``recovery_seconds``; a success that recovers a failure lies in the failure's
-    bucket or the next, so each distinct ``(user, src_ip, ts)`` failure is offered
+    bucket or the next, so each distinct ``(user, origin, ts)`` failure is offered
     under both bucket numbers and joined to the successes on
-    ``(user, src_ip, bucket)`` — a hash join whose build side is the failures.
+    ``(user, origin, bucket)`` — a hash join whose build side is the failures.
     """
     from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         fails = credential_failures(auth)
-        keys = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
-        keys = keys.select("user", "src_ip", "ts").distinct()
+        keys = fails.filter(fails.user.notnull() & fails.origin.notnull())
+        keys = keys.select("user", "origin", "ts").distinct()
         bucket = (keys.ts // recovery_seconds).cast("int64")
         offered = ibis.union(keys.mutate(b=bucket), keys.mutate(b=bucket + 1))
-        ok = auth.filter((auth.status == "success") & auth.user.notnull() & auth.src_ip.notnull())
-        ok = ok.select(s_user=ok.user, s_ip=ok.src_ip, s_ts=epoch_s(ok.time))
+        ok = auth.filter((auth.status == "success") & auth.user.notnull())
+        ok = ok.select(s_user=ok.user, s_origin=origin(ok), s_ts=epoch_s(ok.time))
+        ok = ok.filter(ok.s_origin.notnull())
         ok = ok.mutate(s_b=(ok.s_ts // recovery_seconds).cast("int64"))
         hit = offered.join(
             ok,
-            (offered.user == ok.s_user) & (offered.src_ip == ok.s_ip) & (offered.b == ok.s_b),
+            (offered.user == ok.s_user) & (offered.origin == ok.s_origin) & (offered.b == ok.s_b),
         )
         hit = hit.filter((hit.s_ts > hit.ts) & (hit.s_ts - hit.ts <= recovery_seconds))
-        hit = hit.select(r_user=hit.user, r_ip=hit.src_ip, r_ts=hit.ts).distinct()
+        hit = hit.select(r_user=hit.user, r_origin=hit.origin, r_ts=hit.ts).distinct()
         out = fails.left_join(
-            hit, (fails.user == hit.r_user) & (fails.src_ip == hit.r_ip) & (fails.ts == hit.r_ts)
+            hit,
+            (fails.user == hit.r_user) & (fails.origin == hit.r_origin) & (fails.ts == hit.r_ts),
         )
-        return out.mutate(recovered=out.r_ts.notnull()).drop("r_user", "r_ip", "r_ts")
+        return out.mutate(recovered=out.r_ts.notnull()).drop("r_user", "r_origin", "r_ts")
 
     return shared(f"identity.with_recovery:{recovery_seconds}", build)
 
@@ -324,30 +336,41 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
 
 
 def single_source_runs(fails: ibis.Table, gap_seconds: int) -> ibis.Table:
-    """:func:`with_recovery` rows with an address, cut into runs (``run``): one
-    address's failures with no gap longer than ``gap_seconds``."""
-    fails = fails.filter(fails.src_ip.notnull())
-    return runs(fails, "src_ip", gap_seconds)
+    """:func:`with_recovery` rows with an :func:`origin`, cut into runs (``run``): one
+    source's failures with no gap longer than ``gap_seconds``."""
+    fails = fails.filter(fails.origin.notnull())
+    return runs(fails, "origin", gap_seconds)
 
 
-def spray_runs(fails: ibis.Table, min_users: int, max_attempts_per_user: float) -> ibis.Table:
-    """The password-spray shape from one address: the runs of
-    :func:`single_source_runs` with ``min_users`` accounts that did not recover and
-    at most ``max_attempts_per_user`` attempts each on average, one row per run."""
-    per_run = fails.group_by(["src_ip", "run"]).aggregate(
+def run_stats(fails: ibis.Table) -> ibis.Table:
+    """One row per ``(origin, run)`` of :func:`single_source_runs`: how many attempts,
+    accounts, and of those how many did not recover."""
+    per_run = fails.group_by(["origin", "run"]).aggregate(
+        src_ip=fails.src_ip.max(),
+        src_host=fails.src_host.max(),
         first_seen=fails.time.min(),
         last_seen=fails.time.max(),
+        start_ts=fails.ts.min(),
+        end_ts=fails.ts.max(),
         attempts=fails.count(),
         users=fails.user.nunique(),
         unrecovered_users=fails.user.nunique(where=~fails.recovered),
+        unrecovered_attempts=(~fails.recovered).sum(),
         unknown_user_attempts=(fails.reason == "unknown_user").sum(),
         locked_attempts=(fails.reason == "locked").sum(),
     )
-    per_run = per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
-    return per_run.filter(
-        (per_run.unrecovered_users >= min_users)
-        & (per_run.attempts_per_user <= max_attempts_per_user)
+    return per_run.mutate(attempts_per_user=per_run.attempts / per_run.users)
+
+
+def burst_runs(fails: ibis.Table, by: str, gap_seconds: int, min_attempts: int) -> ibis.Table:
+    """``(by, b_start, b_end, b_attempts)``: stretches of one ``by`` group's failures
+    no more than ``gap_seconds`` apart (machine speed: nobody types a password a
+    second) holding at least ``min_attempts`` failures."""
+    b = runs(fails.select(by, "ts"), by, gap_seconds)
+    b = b.group_by([by, "run"]).aggregate(
+        b_start=b.ts.min(), b_end=b.ts.max(), b_attempts=b.count()
     )
+    return b.filter(b.b_attempts >= min_attempts).drop("run")
 
 
 __all__ = [
@@ -358,12 +381,14 @@ __all__ = [
     "clusters",
     "credential_failures",
     "first_success_at",
+    "burst_runs",
     "is_private_ip",
+    "origin",
     "raw_ref",
+    "run_stats",
     "run_keys",
     "runs",
     "single_source_runs",
-    "spray_runs",
     "stranger_failures",
     "success_places",
     "with_recovery",

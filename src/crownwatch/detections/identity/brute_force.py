@@ -6,7 +6,10 @@ wordlist working through an executive's or an admin's account.
 
 **How.** Credential failures (bad password, locked, unknown user) are grouped per
 user into runs with no quiet gap longer than ``gap_minutes``. A run fires with at
-least ``min_attempts`` failures. Severity is *critical* when the same user then got
+least ``min_attempts`` failures — or, whatever the total, when it holds a burst at
+machine speed: ``burst_min_attempts`` failures each within ``burst_gap_seconds`` of
+the last (a tool, not a person: a dozen guesses in a few milliseconds is an attack
+on any account, including address-less NTLM/4776 attempts at a domain controller). Severity is *critical* when the same user then got
 the password right (success, MFA challenge, conditional-access block) from one of
 the run's addresses within ``recovery_minutes`` — the guess landed.
 
@@ -48,6 +51,7 @@ from crownwatch.detect import shared
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
+    burst_runs,
     first_success_at,
     is_private_ip,
     raw_ref,
@@ -74,6 +78,8 @@ META = Meta(
     ),
     params={
         "min_attempts": 20,
+        "burst_min_attempts": 8,
+        "burst_gap_seconds": 2,
         "gap_minutes": 15,
         "recovery_minutes": 30,
         "stale_max_cv": 0.25,
@@ -124,7 +130,23 @@ def query(t, p) -> ibis.Table:
         start_ts=fails.ts.min(),
         end_ts=fails.ts.max(),
     )
-    per_run = per_run.filter(per_run.attempts >= p.min_attempts)
+    # machine speed: a burst inside the run, whatever the run's total
+    small = per_run.filter(
+        (per_run.attempts < p.min_attempts) & (per_run.attempts >= p.burst_min_attempts)
+    )
+    b = fails.semi_join(small, ["user", "run"]).select("user", "run", "ts")
+    bursts = burst_runs(
+        b.mutate(ur=b.user.concat("#", b.run.cast("string"))),
+        "ur",
+        p.burst_gap_seconds,
+        p.burst_min_attempts,
+    )
+    bursts = bursts.group_by("ur").aggregate(burst_attempts=bursts.b_attempts.max())
+    per_run = per_run.mutate(ur=per_run.user.concat("#", per_run.run.cast("string")))
+    per_run = per_run.left_join(bursts, "ur").drop("ur", "ur_right")
+    per_run = per_run.filter(
+        (per_run.attempts >= p.min_attempts) | per_run.burst_attempts.notnull()
+    )
 
     # Interval statistics from the distinct attempt times: the mean of consecutive
     # gaps telescopes to (last - first) / (attempts - 1), and attempts at the same
@@ -193,6 +215,7 @@ def query(t, p) -> ibis.Table:
         attempts=out.attempts,
         distinct_src_ips=out.src_ips,
         attempts_per_minute=(out.attempts * 60.0 / ibis.greatest(duration, 1)).round(2),
+        machine_speed_burst=out.burst_attempts,
         mean_interval_seconds=out.mean_interval.round(1),
         interval_cv=out.interval_cv,
         locked_attempts=out.locked_attempts,
