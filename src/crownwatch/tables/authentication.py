@@ -122,9 +122,9 @@ SCHEMA = pa.schema(
         pa.field("user_domain", pa.string()),  # corp, corp.example
         pa.field("user_uid", pa.string()),
         pa.field("src_ip", pa.string()),
-    # the client's host name where the log names the client but no address (Windows
-    # WorkstationName/Workstation on NTLM and local logons, sshd's rhost as a name)
-    pa.field("src_host", pa.string()),
+        # the client's host name where the log names the client but no address (Windows
+        # WorkstationName/Workstation on NTLM and local logons, sshd's rhost as a name)
+        pa.field("src_host", pa.string()),
         pa.field("src_asn", pa.int64()),
         pa.field("src_as_org", pa.string()),
         pa.field("src_country", pa.string()),
