@@ -22,6 +22,7 @@ quarantine records of the archive's own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -51,6 +52,39 @@ _DUCK_TYPES = {
     pa.float64(): "DOUBLE",
     pa.bool_(): "BOOLEAN",
 }
+
+
+# Times a log record can have. Anything else — Okta's 'infinity', a BC date, year
+# 99999, Windows' FILETIME zero (1601) — is not a time but a broken or hostile value:
+# the row is quarantined (one policy for every source) rather than written into a
+# day=infinity partition or dragging every time window of the detections with it.
+TIME_FLOOR = "1970-01-01"
+TIME_CEILING = "2100-01-01"
+_POSSIBLE_TIME = (
+    f"\"time\" >= TIMESTAMPTZ '{TIME_FLOOR} 00:00:00+00' "
+    f"AND \"time\" < TIMESTAMPTZ '{TIME_CEILING} 00:00:00+00'"
+)
+
+
+_REFUSED = "_refused"
+_DAY_OR_REFUSED = (
+    f"""CASE WHEN {_POSSIBLE_TIME} THEN strftime("time", '%Y-%m-%d') ELSE '{_REFUSED}' END"""
+)
+
+
+def _impossible_times(rel, source: str):
+    """Rows written at an impossible time, as quarantine records."""
+    return rel.project(
+        f"""now() AS time, {_sql_str(source)} AS source,
+        'impossible time (outside {TIME_FLOOR} to {TIME_CEILING}): '
+            || coalesce(CAST("time" AS VARCHAR), 'none') AS reason,
+        'time=' || coalesce(CAST("time" AS VARCHAR), 'none') AS record,
+        raw_offset, raw_id"""
+    )
+
+
+class LakeError(Exception):
+    """The lake itself cannot be used (not writable, not there): a usage error."""
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -151,14 +185,21 @@ class Lake:
         return str(self.tables_dir / table / "day=*" / "*.parquet")
 
     def manifest(self) -> dict[str, dict]:
+        """``content_key -> record`` of every file ingested. The manifest is a journal
+        of one JSON object per line, each written whole with its newline; a line that
+        does not decode is a write that was cut off (a crash, a full disk) and is
+        ignored: the file it was about is simply ingested again, which replaces
+        whatever half of it reached the lake (see ``_remove_key``)."""
         if not self.manifest_path.exists():
             return {}
         out = {}
-        with open(self.manifest_path) as fh:
-            for line in fh:
-                if line.strip():
-                    rec = json.loads(line)
+        with open(self.manifest_path, "rb") as fh:
+            for raw in fh:
+                try:
+                    rec = json.loads(raw)
                     out[rec["content_key"]] = rec
+                except (ValueError, KeyError, TypeError):
+                    continue
         return out
 
     # -- ingest -------------------------------------------------------------------
@@ -171,14 +212,37 @@ class Lake:
         """Ingest every file under ``paths``: one :class:`FileResult` per file, and for an
         archive one per member (``<archive>!<member>``) followed by the archive's own.
         ``on_file`` is called once per input file, with its last result."""
-        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.tables_dir.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.tables_dir, os.W_OK):
+                raise PermissionError(f"{self.tables_dir}: not writable")
+        except OSError as exc:
+            raise LakeError(f"cannot write the lake at {self.root}: {exc}") from exc
         seen = self.manifest()
         archives.clean_scratch(self.spill_dir)
         con = self.connect()
         results = []
         try:
             for path in iter_files(paths):
-                res = self._ingest_file(con, path, seen)
+                try:
+                    res = self._ingest_file(con, path, seen)
+                except (OSError, duckdb.IOException) as exc:
+                    # the lake could not be written (disk full, permissions): nothing of
+                    # this file counts as ingested, the next run tries it again, and
+                    # the other files go on
+                    ck = None
+                    with contextlib.suppress(OSError):
+                        ck = file_key(path)
+                        self._remove_key(ck[:24])
+                    res = [
+                        FileResult(
+                            str(path),
+                            None,
+                            "failed",
+                            content_key=ck,
+                            note=f"not ingested, the lake could not be written: {exc}",
+                        )
+                    ]
                 results.extend(res)
                 if on_file:
                     on_file(path, res[-1])
@@ -300,6 +364,10 @@ class Lake:
                 reader.drop_temp()
         res.content_key = ckey
         res.seconds = time.perf_counter() - t0
+        if res.status == "unrecognised":
+            # Quarantined (under its key, replaced on a rerun) but not recorded as
+            # done: a file nothing could read is read again by the next run.
+            return [res]
         self._append_manifest(res)
         seen[ckey] = asdict(res)
         return [res]
@@ -385,18 +453,21 @@ class Lake:
         res = FileResult(name, source, "ingested", read=parsed.records, skipped=parsed.skipped)
         n = 0
         for table, rel in parsed.routed.items():
-            count = self._copy(con, rel, table, name, f"{key}_{n}")
+            count, refused = self._copy_timed(con, rel, table, name, f"{key}_{n}", source)
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
             res.routed_rows += count
+            res.quarantined += refused
         for table, rel in parsed.copies.items():
-            count = self._copy(con, rel, table, name, f"{key}_{n}")
+            # extra views of records already counted: one at an impossible time was
+            # refused with its record above, so it is simply not written
+            count, _ = self._copy_timed(con, rel, table, name, f"{key}_{n}", None)
             n += 1
             res.rows[table] = res.rows.get(table, 0) + count
             res.extra_rows += count
-        short = res.read - res.routed_rows - res.skipped > 0
+        short = res.read - res.routed_rows - res.quarantined - res.skipped > 0
         if parsed.quarantine is not None and (short or not parsed.quarantine_rereads):
-            res.quarantined = self._copy(con, parsed.quarantine, "quarantine", name, f"{key}_q")
+            res.quarantined += self._copy(con, parsed.quarantine, "quarantine", name, f"{key}_q")
         lost = res.read - res.routed_rows - res.quarantined - res.skipped
         if lost:
             # A source bug must never lose records silently: say so loudly.
@@ -420,9 +491,18 @@ class Lake:
         con.execute("DROP TABLE _qfile")
         return FileResult(name, source, status, read=1, quarantined=n, note=reason)
 
-    def _copy(self, con, rel, table: str, raw_source: str | Path | None, stem: str) -> int:
+    def _copy(
+        self,
+        con,
+        rel,
+        table: str,
+        raw_source: str | Path | None,
+        stem: str,
+        day: str = """strftime("time", '%Y-%m-%d')""",
+    ) -> int:
         """Write ``rel`` as ``table``'s Parquet files ``<stem>_<n>``, conformed to its
-        schema; ``raw_source`` names the input of every row (None: ``rel`` has its own)."""
+        schema; ``raw_source`` names the input of every row (None: ``rel`` has its own);
+        ``day`` is the partition expression."""
         schema = SCHEMAS[table]
         cols = set(rel.columns)
         select = []
@@ -437,12 +517,37 @@ class Lake:
         rel.create_view(view, replace=True)
         out = self.tables_dir / table
         ((count,),) = con.execute(
-            f"""COPY (SELECT {", ".join(select)}, strftime("time", '%Y-%m-%d') AS day FROM {view})
+            f"""COPY (SELECT {", ".join(select)}, {day} AS day FROM {view})
                 TO {_sql_str(str(out))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day),
                 FILENAME_PATTERN '{stem}_{{i}}', OVERWRITE_OR_IGNORE true)"""
         ).fetchall()
         con.execute(f"DROP VIEW {view}")
         return int(count)
+
+    def _copy_timed(
+        self, con, rel, table: str, name: str, stem: str, source: str | None
+    ) -> tuple[int, int]:
+        """:meth:`_copy` for a routed table, in one pass: rows at an impossible time
+        (outside :data:`TIME_FLOOR` – :data:`TIME_CEILING`) land in a ``day=_refused``
+        partition, which is read back as quarantine records (``source`` given) and
+        removed. Returns (rows kept, rows refused)."""
+        written = self._copy(con, rel, table, name, stem, day=_DAY_OR_REFUSED)
+        refused_dir = self.tables_dir / table / f"day={_REFUSED}"
+        files = sorted(refused_dir.glob(f"{stem}_*.parquet"))
+        if not files:
+            return written, 0
+        bad = con.read_parquet([str(f) for f in files], hive_partitioning=False)
+        ((n_bad,),) = bad.aggregate("count(*)").fetchall()
+        refused = 0
+        if source is not None:
+            refused = self._copy(
+                con, _impossible_times(bad, source), "quarantine", name, f"{stem}t"
+            )
+        for f in files:
+            f.unlink()
+        with contextlib.suppress(OSError):
+            refused_dir.rmdir()
+        return written - n_bad, refused
 
     def _remove_key(self, key: str) -> None:
         if not self.tables_dir.exists():
@@ -453,8 +558,12 @@ class Lake:
     def _append_manifest(self, res: FileResult) -> None:
         rec = asdict(res)
         rec["ingested_at"] = datetime.now(UTC).isoformat()
-        with open(self.manifest_path, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
+        line = (json.dumps(rec) + "\n").encode()
+        with open(self.manifest_path, "ab+") as fh:
+            # a torn last line (no newline) must not swallow this record
+            if fh.tell() and (fh.seek(-1, os.SEEK_END), fh.read(1))[1] != b"\n":
+                line = b"\n" + line
+            fh.write(line)
 
 
 def _named(exc: Exception, path: Path, name: str) -> str:

@@ -16,6 +16,9 @@ attribute, ``gen_ai.content.prompt`` with ``gen_ai.prompt``). Identity from
 Prompt text: the same features, sketches and 200-character masked sample as
 :mod:`crownwatch.sources.llm_gateway` (see there); nothing else of it is kept.
 
+An input-messages attribute that is not JSON (cut off by an OTel attribute length
+limit, plain text, a bad byte) does not cost the span: its text is read as the prompt.
+
 One record per span. Spans without any ``gen_ai.*`` attribute (HTTP or database
 spans in the same export) and spans without a start time are quarantined with that
 reason; a line that is not JSON or has no ``resourceSpans`` is one quarantined
@@ -98,7 +101,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
     rel = reader.con.sql(
         f"""WITH a AS (
             SELECT raw_offset, span, attrs,
-                   from_json({inp}, '[{{"role": "VARCHAR", "content": "VARCHAR", "parts": "VARCHAR"}}]') AS msgs,
+                   -- an attribute cut by an OTel length limit, plain text or a bad byte
+                   -- is not JSON: the span is kept and the text read as the prompt
+                   CASE WHEN json_valid({inp}) THEN try(from_json({inp},
+                       '[{{"role": "VARCHAR", "content": "VARCHAR", "parts": "VARCHAR"}}]')) END AS msgs,
+                   CASE WHEN NOT json_valid({inp}) THEN {inp} END AS raw_input,
                    (SELECT list(json_extract_string(ev, '$.attributes[0].value.stringValue'))
                     FROM (SELECT unnest(from_json(json_extract(span, '$.events'), '["JSON"]')) AS ev)
                     WHERE json_extract_string(ev, '$.name') IN ('gen_ai.user.message', 'gen_ai.content.prompt'))
@@ -113,7 +120,8 @@ def parse(reader: Reader, path: Path) -> Parsed:
             FROM a
         ), c AS (
             SELECT *,
-                   left(coalesce({_text("coalesce(_users[-1].parts, _users[-1].content)")}, ev_user[-1]), 4000) AS _u,
+                   left(coalesce({_text("coalesce(_users[-1].parts, _users[-1].content)")}, ev_user[-1],
+                                 raw_input), 4000) AS _u,
                    left(coalesce({_attr("gen_ai.system_instructions")},
                                  {_text("coalesce(_systems[1].parts, _systems[1].content)")}, ev_sys[1]), 2000) AS _sys
             FROM b

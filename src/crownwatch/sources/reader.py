@@ -30,6 +30,8 @@ from crownwatch.tables.quarantine import RECORD_LIMIT
 
 GZIP_MAGIC = b"\x1f\x8b"
 _BATCH = 200_000
+#: the longest line a record may be (DuckDB's ``max_line_size`` on the fast path)
+MAX_LINE = 16 << 20
 
 
 def is_gzip(path: Path) -> bool:
@@ -153,7 +155,12 @@ class Reader:
         return name
 
     def _lines_python(self, path: Path, name: str) -> None:
-        """Slow, forgiving line reader: survives truncated gzip and invalid UTF-8."""
+        """Slow, forgiving line reader: survives truncated gzip and invalid UTF-8.
+
+        A line longer than :data:`MAX_LINE` (a megabyte-long attacker record, a
+        gigabyte of NULs at the end of a gzip) is not kept in memory: it becomes one
+        marker record that the stage quarantines ("line N is longer than …"), and
+        reading goes on at the next newline."""
         offsets: list[int] = []
         texts: list[str] = []
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw_offset BIGINT, text VARCHAR)")
@@ -167,27 +174,51 @@ class Reader:
                 offsets.clear()
                 texts.clear()
 
+        def keep(n: int, raw: bytes | None, length: int) -> None:
+            if raw is None:
+                # A stand-in the stages quarantine with this reason: a negative offset
+                # and a NUL-led text mark one (-1 a break in the file, -N line N).
+                offsets.append(-n)
+                texts.append(
+                    f"\x00line {n} is {length:,} bytes, longer than the "
+                    f"{MAX_LINE >> 20} MiB a record may be: not read"
+                )
+            elif raw.strip():
+                # invalid UTF-8 stays visible (U+FFFD) and then fails the format's checks
+                offsets.append(n)
+                texts.append(raw.rstrip(b"\r").decode("utf-8", errors="replace"))
+
         n = 0
-        pending = b""
+        pending = bytearray()
+        skipping = 0  # > 0: inside an over-long line, this many bytes so far
         broken: str | None = None
         try:
             for chunk in tolerant_chunks(path):
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for raw in complete:
+                pos = 0
+                while pos < len(chunk):
+                    nl = chunk.find(b"\n", pos)
+                    end = len(chunk) if nl < 0 else nl
+                    if skipping:
+                        skipping += end - pos
+                    elif len(pending) + end - pos > MAX_LINE:
+                        skipping = len(pending) + end - pos
+                        pending.clear()
+                    else:
+                        pending += chunk[pos:end]
+                    if nl < 0:
+                        break
                     n += 1
-                    if raw.strip():
-                        # invalid UTF-8 stays visible (U+FFFD) and then fails the format's checks
-                        offsets.append(n)
-                        texts.append(raw.rstrip(b"\r").decode("utf-8", errors="replace"))
+                    keep(n, None if skipping else bytes(pending), skipping)
+                    pending.clear()
+                    skipping = 0
+                    pos = nl + 1
                 if len(offsets) >= _BATCH:
                     flush()
         except (OSError, EOFError, zlib.error) as exc:
             broken = str(exc)
-        if pending.strip():
+        if pending.strip() or skipping:
             n += 1
-            offsets.append(n)
-            texts.append(pending.rstrip(b"\r").decode("utf-8", errors="replace"))
+            keep(n, None if skipping else bytes(pending), skipping)
         flush()
         if broken:
             self.con.execute(
@@ -246,9 +277,24 @@ class Reader:
         if fast is not None:
             return fast
         try:
-            return self.stage_json(self.lines(path), structure, reject_sql)
+            stage = self.stage_json(self.lines(path), structure, reject_sql)
+            if self._reached_the_end(path, stage):
+                return stage
+            self.con.execute(f"DROP TABLE {stage}")
         except duckdb.Error:
-            return self.stage_json(self.materialise_lines(path), structure, reject_sql)
+            pass
+        return self.stage_json(self.materialise_lines(path), structure, reject_sql)
+
+    def _reached_the_end(self, path: Path, stage: str) -> bool:
+        """Whether the line splitter read the whole file: its last record must be the
+        file's last non-blank line. (DuckDB's CSV reader refuses a line over its
+        ``max_line_size`` — but a last line of a gigabyte, such as NULs padding a
+        gzip, it has been seen to drop without a word.)"""
+        counted = _line_count(path)
+        if counted is None:
+            return False
+        ((last,),) = self.con.execute(f"SELECT max(raw_offset) FROM {stage}").fetchall()
+        return (last or 0) == counted[1]
 
     def _stage_json_clean(self, path: Path, structure: dict, reject_sql: str) -> str | None:
         """Path 1 of :meth:`stage_json_lines`: the stage's name, or None (nothing
@@ -280,7 +326,8 @@ class Reader:
                 ((rejected,),) = self.con.execute(
                     f"SELECT count(*) FROM {name} WHERE _reject IS NOT NULL"
                 ).fetchall()
-                clean = not rejected and self.count(name) == lines.result()
+                counted = lines.result()
+                clean = not rejected and counted is not None and self.count(name) == counted[0]
             except duckdb.Error:
                 clean = False
         if not clean:
@@ -337,18 +384,24 @@ class Reader:
             self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
-def _line_count(path: Path) -> int | None:
-    """Lines in the (decompressed) file, a last line without its newline included;
-    None when the file cannot be read to the end."""
+def _line_count(path: Path) -> tuple[int, int] | None:
+    """``(lines, last)``: the lines in the (decompressed) file, a last line without
+    its newline included, and the number of the last line that is not blank; None
+    when the file cannot be read to the end."""
     n = 0
-    last = b"\n"
+    last_line = b"\n"
+    last_content = 0
     try:
         for chunk in tolerant_chunks(path, 1 << 24):
             n += chunk.count(b"\n")
-            last = chunk[-1:]
+            tail = len(chunk.rstrip())
+            if tail:
+                # the line holding the chunk's last non-blank byte
+                last_content = n - chunk.count(b"\n", tail) + 1
+            last_line = chunk[-1:]
     except (OSError, EOFError, zlib.error):
         return None
-    return n + (last != b"\n")
+    return n + (last_line != b"\n"), last_content
 
 
 def _duck_type(spec) -> str:
