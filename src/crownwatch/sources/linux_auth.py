@@ -511,24 +511,41 @@ FROM x
 # (address or name as written) of the lines that pair across processes.
 _KINDS = f"""
 WITH s AS (
+    -- each pattern only on the lines whose first words can fit it (a plain string test
+    -- first: most of an auth.log is Accepted and session lines)
     SELECT raw_offset, host, prog, pid, ts, msg, rep,
-        regexp_extract(msg, '{VERDICT}', ['verb', 'method', 'inv', 'user', 'ip']) AS v,
-        regexp_extract(msg, '{INVALID_USER}', ['user', 'ip']) AS iu,
-        regexp_extract(msg, '{NOT_ALLOWED}', ['user', 'ip', 'why']) AS na,
-        regexp_extract(msg, '{ACCOUNT_EXPIRED}', 1) AS ae,
-        regexp_extract(msg, '{PASSWORD_EXPIRED}', 1) AS pe,
-        regexp_extract(msg, '{PAM_ACCOUNT_EXPIRED}', 1) AS pae,
-        regexp_extract(msg, '{PAM_PASSWORD_EXPIRED}', 1) AS ppe,
-        regexp_extract(msg, '{PAM_DENIED}', 1) AS pd,
-        regexp_matches(msg, '{CHECK_PASS}') AS cp,
-        regexp_extract(msg, '{PAM_FAILURE}', ['hit', 'rhost', 'user']) AS pf,
-        regexp_extract(msg, '{PAM_MORE}', ['n', 'rhost', 'user']) AS pm,
-        regexp_extract(msg, '{PAM_ERROR}', ['what', 'inv', 'user', 'host']) AS pr,
-        regexp_extract(msg, '{SESSION}', 1) AS so,
-        regexp_extract(msg, '{CLOSED}', ['how', 'user', 'ip']) AS cl,
-        regexp_extract(msg, '{MAXTRIES}', ['inv', 'user', 'ip']) AS mx,
-        coalesce({_ip(f"nullif(regexp_extract(msg, '{LINE_IP}', 1), '')")},
-                 {_ip(f"nullif(regexp_extract(msg, '{LINE_IP_BARE}', 1), '')")}) AS addr
+        CASE WHEN starts_with(msg, 'Accepted ') OR starts_with(msg, 'Failed ')
+                OR starts_with(msg, 'Partial ') THEN
+            regexp_extract(msg, '{VERDICT}', ['verb', 'method', 'inv', 'user', 'ip']) END AS v,
+        CASE WHEN starts_with(msg, 'Invalid user ') OR starts_with(msg, 'Illegal user ') THEN
+            regexp_extract(msg, '{INVALID_USER}', ['user', 'ip']) END AS iu,
+        CASE WHEN starts_with(msg, 'User ') THEN
+            regexp_extract(msg, '{NOT_ALLOWED}', ['user', 'ip', 'why']) END AS na,
+        CASE WHEN starts_with(msg, 'Account ') THEN regexp_extract(msg, '{ACCOUNT_EXPIRED}', 1) END AS ae,
+        CASE WHEN starts_with(msg, 'User ') THEN regexp_extract(msg, '{PASSWORD_EXPIRED}', 1) END AS pe,
+        CASE WHEN starts_with(msg, 'pam_unix(sshd:account)') THEN
+            regexp_extract(msg, '{PAM_ACCOUNT_EXPIRED}', 1) END AS pae,
+        CASE WHEN starts_with(msg, 'pam_unix(sshd:account)') THEN
+            regexp_extract(msg, '{PAM_PASSWORD_EXPIRED}', 1) END AS ppe,
+        CASE WHEN contains(msg, 'Access denied for user ') THEN regexp_extract(msg, '{PAM_DENIED}', 1) END AS pd,
+        CASE WHEN contains(msg, 'check pass; ') THEN regexp_matches(msg, '{CHECK_PASS}') END AS cp,
+        CASE WHEN contains(msg, 'authentication failure; ') THEN
+            regexp_extract(msg, '{PAM_FAILURE}', ['hit', 'rhost', 'user']) END AS pf,
+        CASE WHEN contains(msg, 'more authentication failure') THEN
+            regexp_extract(msg, '{PAM_MORE}', ['n', 'rhost', 'user']) END AS pm,
+        CASE WHEN starts_with(msg, 'error: PAM: ') THEN
+            regexp_extract(msg, '{PAM_ERROR}', ['what', 'inv', 'user', 'host']) END AS pr,
+        CASE WHEN contains(msg, 'session opened for user ') THEN regexp_extract(msg, '{SESSION}', 1) END AS so,
+        CASE WHEN (starts_with(msg, 'Connection ') OR starts_with(msg, 'Disconnect'))
+                AND contains(msg, ' user ') THEN
+            regexp_extract(msg, '{CLOSED}', ['how', 'user', 'ip']) END AS cl,
+        CASE WHEN starts_with(msg, 'error: maximum authentication attempts') THEN
+            regexp_extract(msg, '{MAXTRIES}', ['inv', 'user', 'ip']) END AS mx,
+        CASE WHEN contains(msg, ' port ') THEN nullif(regexp_extract(msg, '{LINE_IP}', 1), '') END
+            AS addr1,
+        CASE WHEN starts_with(msg, 'Connection ') OR starts_with(msg, 'Received disconnect from ')
+                OR starts_with(msg, 'Disconnected from ') THEN
+            nullif(regexp_extract(msg, '{LINE_IP_BARE}', 1), '') END AS addr2
     FROM {{stage}} WHERE _reject IS NULL AND is_sshd
 ), k AS (
     SELECT *,
@@ -591,7 +608,7 @@ SELECT raw_offset, host, prog, pid, ts, msg, rep, code, kind,
     CASE WHEN pf.hit <> '' THEN {_ip("pf.rhost")}
          WHEN pm.n <> '' THEN {_ip("pm.rhost")}
          WHEN pr.what <> '' THEN {_ip("pr.host")}
-         ELSE addr END AS line_ip,
+         ELSE coalesce({_ip("addr1")}, {_ip("addr2")}) END AS line_ip,
     CASE WHEN v.verb <> '' THEN nullif(v.ip, '')
          WHEN pr.what <> '' THEN nullif(pr.host, '')
          WHEN pf.hit <> '' THEN nullif(pf.rhost, '')
@@ -637,6 +654,28 @@ WITH e AS (
         concat(coalesce(host, '-'), ' ', prog, '[', coalesce(pid, '?' || raw_offset::VARCHAR), ']') AS conn,
         CASE WHEN kind = 'context' THEN {_RANK_SQL} END AS ctx_rank
     FROM {{kinds}}
+    WHERE kind IS NOT NULL OR line_ip IS NOT NULL
+), pair AS (
+    -- across processes: only the few lines the pairing is about
+    SELECT raw_offset,
+        count(*) FILTER (WHERE kind = 'pam_error') OVER near_peer AS n_pam_error_peer,
+        count(*) FILTER (WHERE kind IN ('pam', 'summary')) OVER near_peer AS n_pam_peer,
+        arg_max(login, es) FILTER (WHERE kind = 'context' AND login IS NOT NULL)
+            OVER before_peer AS peer_login
+    FROM e
+    WHERE peer IS NOT NULL AND kind IN ('pam_error', 'pam', 'summary', 'context', 'closing')
+    WINDOW near_peer AS (PARTITION BY host, peer ORDER BY es
+            RANGE BETWEEN {PAM_PAIR_SECONDS} PRECEDING AND {PAM_PAIR_SECONDS} FOLLOWING),
+        before_peer AS (PARTITION BY host, peer ORDER BY es
+            RANGE BETWEEN {PAM_PAIR_SECONDS} PRECEDING AND CURRENT ROW)
+), seq AS (
+    -- the previous / next line of the same kind in the connection
+    SELECT raw_offset,
+        lag(es) OVER same_kind AS prev_es,
+        lead(es) OVER same_kind AS next_es
+    FROM e
+    WHERE kind IN ('pam', 'context', 'closing')
+    WINDOW same_kind AS (PARTITION BY conn, kind ORDER BY es, raw_offset)
 ), w AS (
     SELECT *,
         max(line_ip) OVER near AS conn_ip,
@@ -645,28 +684,17 @@ WITH e AS (
         count(*) FILTER (WHERE verb = 'Accepted') OVER near AS n_accepted,
         count(*) FILTER (WHERE kind IN ('verdict', 'pam_error', 'pam', 'summary', 'session'))
             OVER near AS n_attempt,
-        count(*) FILTER (WHERE kind IN ('verdict', 'pam_error', 'pam', 'summary', 'session', 'context'))
-            OVER near AS n_said,
-        CASE WHEN peer IS NOT NULL THEN count(*) FILTER (WHERE kind = 'pam_error') OVER pair
-        END AS n_pam_error_peer,
-        CASE WHEN peer IS NOT NULL THEN count(*) FILTER (WHERE kind IN ('pam', 'summary')) OVER pair
-        END AS n_pam_peer,
-        CASE WHEN peer IS NOT NULL THEN
-            arg_max(login, es) FILTER (WHERE kind = 'context' AND login IS NOT NULL) OVER pair_before
-        END AS peer_login,
+        count(*) FILTER (WHERE kind IS NOT NULL AND kind <> 'closing') OVER near AS n_said,
         arg_max(own_reason, ctx_rank) OVER before AS ctx_reason,
         max(ctx_rank) OVER before AS ctx_max,
-        arg_max(login, ctx_rank) FILTER (WHERE login IS NOT NULL) OVER before AS ctx_login,
-        lag(es) OVER same_kind AS prev_es,
-        lead(es) OVER same_kind AS next_es
+        arg_max(login, ctx_rank) FILTER (WHERE login IS NOT NULL) OVER before AS ctx_login
     FROM e
     WINDOW near AS (PARTITION BY conn ORDER BY es RANGE BETWEEN {_W} PRECEDING AND {_W} FOLLOWING),
-        before AS (PARTITION BY conn ORDER BY es RANGE BETWEEN {_W} PRECEDING AND CURRENT ROW),
-        same_kind AS (PARTITION BY conn, kind ORDER BY es, raw_offset),
-        pair AS (PARTITION BY host, peer ORDER BY es
-            RANGE BETWEEN {PAM_PAIR_SECONDS} PRECEDING AND {PAM_PAIR_SECONDS} FOLLOWING),
-        pair_before AS (PARTITION BY host, peer ORDER BY es
-            RANGE BETWEEN {PAM_PAIR_SECONDS} PRECEDING AND CURRENT ROW)
+        before AS (PARTITION BY conn ORDER BY es RANGE BETWEEN {_W} PRECEDING AND CURRENT ROW)
+), j AS (
+    SELECT w.*, pair.* EXCLUDE (raw_offset), seq.* EXCLUDE (raw_offset)
+    FROM w LEFT JOIN pair USING (raw_offset) LEFT JOIN seq USING (raw_offset)
+    WHERE w.kind IS NOT NULL
 )
 SELECT *,
     CASE
@@ -677,7 +705,7 @@ SELECT *,
     CASE WHEN kind IN ('pam', 'summary') THEN coalesce(login, ctx_login, peer_login) ELSE login END
         AS who,
     CASE WHEN kind IN ('verdict', 'pam_error', 'pam', 'summary') THEN rep ELSE 1 END AS n_rows
-FROM w
+FROM j
 WHERE kind = 'verdict'
    OR (kind = 'pam_error' AND n_verdict = 0)
    -- PAM's own lines: only when sshd said nothing of its own (and, for a failure, not
@@ -690,6 +718,7 @@ WHERE kind = 'verdict'
    OR (kind = 'closing' AND n_said = 0 AND coalesce(n_pam_peer, 0) = 0
        AND (next_es IS NULL OR next_es - es > {_W}))
 """
+
 
 _AUTH_COLUMNS = f"""
     ts AS time, '{NAME}' AS source, 'logon' AS activity,
