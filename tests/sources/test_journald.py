@@ -114,12 +114,13 @@ def test_bad_entries_are_quarantined_and_good_ones_kept(tmp_path):
         entry(T0, None, ident="kernel", pid=None),  # not sshd's: skipped, whatever it holds
         entry(T0, [70, 97, 105, 108, 999]),
         "[1, 2, 3]",
+        entry(T0, "Failed password for d from 192.0.2.9 port 1 ssh2", _HOSTNAME="h\u001b[2J"),
         entry(T0 + 5_000_000, "Failed password for root from 192.0.2.9 port 1 ssh2", pid="4411"),
     ]
     f = tmp_path / "journal.json"
     f.write_text("\n".join(lines) + "\n")
     p, routed, _, quarantined = parse(f)
-    assert [(r["raw_offset"], r["user"]) for r in routed] == [(1, "root"), (10, "root")]
+    assert [(r["raw_offset"], r["user"]) for r in routed] == [(1, "root"), (11, "root")]
     assert {q["raw_offset"]: q["reason"] for q in quarantined} == {
         2: "malformed JSON",
         3: "journal entry without a valid __REALTIME_TIMESTAMP",
@@ -128,9 +129,10 @@ def test_bad_entries_are_quarantined_and_good_ones_kept(tmp_path):
         6: "control characters or invalid UTF-8 in MESSAGE",
         8: "MESSAGE holds several values or is not bytes",
         9: "JSON record is not an object",
+        10: "control characters in _HOSTNAME or PID",
     }
     assert all(q["record"] for q in quarantined)
-    assert p.records == len(routed) + len(quarantined) + p.skipped == 10
+    assert p.records == len(routed) + len(quarantined) + p.skipped == 11
 
 
 def test_lake_ingest_and_brute_force_from_a_journal_export(lake, tmp_path):

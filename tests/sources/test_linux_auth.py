@@ -727,3 +727,18 @@ def test_cli_syslog_year_option_sets_the_year(tmp_path, monkeypatch):
         app, ["ingest", str(f), "--lake", str(lake_dir), "--syslog-year", "17"]
     )
     assert bad.exit_code == 2
+
+
+def test_lines_written_without_a_host(tmp_path):
+    f = _lines(
+        tmp_path,
+        "Mar  2 10:00:01 sshd[7]: Failed password for x from 192.0.2.5 port 1 ssh2",
+        "Mar  2 12:24:48  sshd[7]: last message repeated 2 times",
+        "Mar  2 12:25:00 combo exiting on signal 15",
+    )
+    p, routed, repeats, quarantined = parse(f)
+    assert [(r["raw_offset"], r["user"], r["service"], r["session_uid"]) for r in routed] == [
+        (1, "x", None, "- sshd[7]"),
+        (2, "x", None, "- sshd[7]"),
+    ]
+    assert len(repeats) == 1 and quarantined == [] and p.skipped == 1

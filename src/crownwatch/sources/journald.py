@@ -29,7 +29,8 @@ Sniffed from content: the first line is a JSON object with ``"__REALTIME_TIMESTA
 ``__REALTIME_TIMESTAMP``, an sshd entry whose ``MESSAGE`` is ``null`` (journalctl
 writes that for fields over 4 KiB unless run with ``--all``), holds several values or
 is not text or bytes, is longer than 16 KiB, or carries control characters in a
-string, and implausible ``PAM N more`` counts.
+string; an sshd entry whose ``_HOSTNAME`` or pid carries control characters; and
+implausible ``PAM N more`` counts.
 
 Not read: ``-o json-pretty`` and ``-o export`` (multi-line records), ``-o json-seq``.
 """
@@ -62,6 +63,8 @@ REJECT = f"""CASE
     WHEN NOT regexp_full_match(coalesce(e."__REALTIME_TIMESTAMP", ''), '\\d{{1,18}}')
         OR {_MICROS} IS NULL THEN 'journal entry without a valid __REALTIME_TIMESTAMP'
     WHEN NOT coalesce({_PROGRAM} IN {linux_auth.SSHD_IN}, false) THEN NULL
+    WHEN regexp_matches(concat(e._HOSTNAME, e.SYSLOG_PID, e._PID), '{linux_auth.CONTROL}')
+        THEN 'control characters in _HOSTNAME or PID'
     WHEN e.MESSAGE IS NULL OR json_type(e.MESSAGE) = 'NULL'
         THEN 'sshd entry without MESSAGE (journalctl writes null for a field over 4 KiB unless run with --all)'
     WHEN json_type(e.MESSAGE) = 'VARCHAR' THEN CASE

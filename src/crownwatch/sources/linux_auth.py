@@ -10,7 +10,8 @@ layout                 example
 =====================  ================================================================
 classic (RFC 3164)     ``Mar  2 10:00:01 bastion1 sshd[1234]: Failed password for …``;
                        also with a leading ``<PRI>``, fractional seconds (``journalctl
-                       -o short-precise``) and no host (``Mar  2 10:00:01  sshd[1]: …``)
+                       -o short-precise``) and no host (``Mar  2 10:00:01  sshd[1]: …``,
+                       ``Mar  2 10:00:01 sshd[1]: …``)
 RFC 3339               ``2026-03-02T10:00:01.123456+00:00 bastion1 sshd[1234]: …``
                        (rsyslog ``RSYSLOG_FileFormat``, Ubuntu 24.04+, ``journalctl -o
                        short-iso``); ``<PRI>`` allowed
@@ -218,6 +219,8 @@ RFC5424 = rf"^{_PRI}1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+
 RELAYED5424 = rf"^{_PRI}(?:(?:{_CLASSIC_TS}|{_ISO_TS}) )?\S+ " + RFC5424[1:]
 # groups: mon, day, clock, iso, host, msg
 UNTAGGED = rf"^{_PRI}{_STAMP} (\S+)(?: (.*))?$"
+# an untagged line's "host" that is really a tag: a line written without a host
+HOSTLESS_TAG = r"^([A-Za-z0-9_./-][^\[\]: ]*)\[(\d+)\]:$"
 JOURNAL_META = r"^-- .*--$"
 _LAYOUTS = (HEADER, RFC5424, RELAYED, RELAYED5424, UNTAGGED)
 _LAYOUT_RES = tuple(re.compile(p) for p in _LAYOUTS)
@@ -367,6 +370,7 @@ WITH d AS (
         CASE WHEN d.prog <> '' THEN 'syslog'
              WHEN p5.app <> '' THEN 'rfc5424'
              WHEN rl.prog <> '' OR q5.app <> '' THEN 'relayed'
+             WHEN regexp_full_match(un.host, '{HOSTLESS_TAG}') THEN 'hostless'
              WHEN un.host <> '' THEN 'untagged'
              WHEN regexp_matches(text, '{JOURNAL_META}') THEN 'meta'
         END AS layout,
@@ -378,6 +382,10 @@ WITH d AS (
              WHEN q5.app <> '' THEN struct_pack(mon := '', day := '', clock := '', iso := q5.ts,
                 host := q5.host, prog := q5.app, pid := q5.procid,
                 msg := ltrim(q5.msg, chr(65279)))
+             WHEN regexp_full_match(un.host, '{HOSTLESS_TAG}') THEN struct_pack(mon := un.mon,
+                day := un.day, clock := un.clock, iso := un.iso, host := '',
+                prog := regexp_extract(un.host, '{HOSTLESS_TAG}', 1),
+                pid := regexp_extract(un.host, '{HOSTLESS_TAG}', 2), msg := coalesce(un.msg, ''))
              WHEN un.host <> '' THEN struct_pack(mon := un.mon, day := un.day, clock := un.clock,
                 iso := un.iso, host := un.host, prog := '', pid := '', msg := un.msg)
         END AS x
