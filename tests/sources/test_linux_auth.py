@@ -656,6 +656,8 @@ def test_year_reference_is_capped_at_now(tmp_path, monkeypatch):
     monkeypatch.delenv(linux_auth.YEAR_ENV)
     now = datetime.now(UTC)
     ahead = now + timedelta(days=40)
+    if (ahead.month, ahead.day) == (2, 29):  # no such day a year earlier
+        ahead += timedelta(days=1)
     f = _write(
         tmp_path / "auth.log",
         _FAIL.format(f"{ahead:%b} {ahead.day:2d} 10:00:00", 1),
