@@ -59,6 +59,25 @@ LakeOpt = typer.Option(
 )
 ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
 EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
+SyslogYearOpt = typer.Option(
+    None,
+    "--syslog-year",
+    min=1970,
+    max=2200,
+    help="Year of the first line of classic syslog files, whose stamps have none "
+    "[default: $CROWNWATCH_SYSLOG_YEAR, else inferred so no line is later than the file]",
+)
+
+
+def _syslog_year(year: int | None) -> None:
+    """``--syslog-year`` is ``$CROWNWATCH_SYSLOG_YEAR`` for this run (the sshd source
+    reads it per file)."""
+    if year is not None:
+        import os
+
+        from crownwatch.sources.linux_auth import YEAR_ENV
+
+        os.environ[YEAR_ENV] = str(year)
 
 
 def _lake(lake: Path | None) -> Lake:
@@ -115,8 +134,10 @@ def hunt(
     only: list[str] | None = typer.Option(
         None, "--only", help="Run only these detections or families"
     ),
+    syslog_year: int | None = SyslogYearOpt,
 ):
     """Ingest every file under PATHS, run all detections, print the findings."""
+    _syslog_year(syslog_year)
     conf = _config(config)
     lk = _lake(lake)
     quiet = fmt == Fmt.json
@@ -140,8 +161,10 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Log files or directories"),
     lake: Path | None = LakeOpt,
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    syslog_year: int | None = SyslogYearOpt,
 ):
     """Ingest only; prints per-source counts (read, rows, quarantined)."""
+    _syslog_year(syslog_year)
     lk = _lake(lake)
     results = _ingest(lk, paths, quiet=fmt == Fmt.json)
     if fmt == Fmt.json:

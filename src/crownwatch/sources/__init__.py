@@ -22,6 +22,7 @@ SOURCE_MODULES = (
     "entra",
     "okta",
     "windows_security",
+    "journald",
     "linux_auth",
     "s3_access",
     "gcs_audit",
