@@ -81,8 +81,9 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
         # the count identity, visibly: read + extra rows = table rows + skipped + quarantined
         console.print(
             "extra rows: rows that stand for no record of their own (the N-1 more events of a "
-            "'message repeated N times' line; a CloudTrail ConsoleLogin written as an API call "
-            "and a sign-in). read + extra rows = table rows + skipped + quarantined.",
+            "'(last) message repeated N times' line or of PAM's 'N more authentication "
+            "failures'; a CloudTrail ConsoleLogin written as an API call and a sign-in). "
+            "read + extra rows = table rows + skipped + quarantined.",
             style="dim",
         )
     for r in results:

@@ -99,9 +99,10 @@ before it, repeated)                                     *Repeats* below
 *Addresses.* ``src_ip`` holds IP addresses only. PAM's ``rhost=`` (and sshd's ``from``
 with ``UseDNS yes``) may be a host name (``220-135-151-1.hinet-ip.hinet.net``): then the
 row takes the address another line of the connection gave (``Connection closed by …
-IP port N``), else NULL — the name stays visible in ``status_detail`` (the message
-verbatim). Detections key on ``src_ip``, so a guesser known only by name still counts
-per user (``identity.brute_force``) but not per source.
+IP port N``), else NULL, and the name goes to ``src_host`` (it also stays visible in
+``status_detail``, the message verbatim). The identity detections take ``src_host`` as
+the source of an address-less attempt, so a guesser known only by name is still one
+source.
 
 *PAM's lines.* pam_unix logs the first failure of a connection and, at its end,
 summarises the rest (six ``Failed password`` lines end in ``PAM 5 more authentication
@@ -732,6 +733,8 @@ _AUTH_COLUMNS = f"""
     ts AS time, '{NAME}' AS source, 'logon' AS activity,
     {identity_columns("who")},
     coalesce(ip, conn_ip) AS src_ip,
+    -- a PAM rhost that is a name, not an address (old servers resolved clients)
+    CASE WHEN coalesce(ip, conn_ip) IS NULL THEN nullif(lower(peer), '') END AS src_host,
     host AS service,
     CASE WHEN kind <> 'verdict' THEN NULL
          WHEN method LIKE 'gssapi%' THEN 'gssapi'

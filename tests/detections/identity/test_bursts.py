@@ -124,3 +124,22 @@ def test_an_internal_job_with_an_old_password_is_not_guessing(lake, tmp_path, mo
     log = tmp_path / "auth.log"
     log.write_text(_sshd([(25 * i, u, "10.20.4.17") for i, u in enumerate(GUESSES)]))
     assert hunt(lake, log, only=[SPRAY, BRUTE]) == []
+
+
+def test_a_slow_guesser_known_only_by_a_resolved_name_is_not_a_stale_password(
+    lake, tmp_path, monkeypatch
+):
+    """Old PAM logs name the client by DNS: a regular, slow guessing run from such a
+    name is outside, so it is not taken for a service account's stale password."""
+    monkeypatch.setenv("CROWNWATCH_SYSLOG_YEAR", "2005")
+    rhost = "220-135-151-1.hinet-ip.hinet.net"
+    lines = [
+        f"Jun 15 02:{4 + i // 60:02d}:{i % 60:02d} combo sshd(pam_unix)[{20882 + i}]: "
+        f"authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={rhost}  user=root"
+        for i in range(0, 30 * 60, 60)
+    ]
+    log = tmp_path / "messages"
+    log.write_text("\n".join(lines) + "\n")
+    [f] = by_detection(hunt(lake, log, only=[BRUTE]), BRUTE)
+    assert f["entities"]["user"] == ["root"] and f["evidence"]["attempts"] == 30
+    assert not f["evidence"]["stale_credential"]

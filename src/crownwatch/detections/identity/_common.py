@@ -62,7 +62,7 @@ def origin(t: ibis.Table) -> ibis.Value:
 
 
 def success_places(auth: ibis.Table) -> ibis.Table:
-    """``(user, src_ip, src_asn, user_agent, first_ts)``: the places and
+    """``(user, src_ip, src_host, src_asn, user_agent, first_ts)``: the places and
     clients each user has signed in successfully from, and since when — every
     successful sign-in folded into one row per distinct place, in one pass.
 
@@ -74,7 +74,7 @@ def success_places(auth: ibis.Table) -> ibis.Table:
 
     def build() -> ibis.Table:
         ok = auth.filter((auth.status == "success") & auth.user.notnull())
-        return ok.group_by(["user", "src_ip", "src_asn", "user_agent"]).aggregate(
+        return ok.group_by(["user", "src_ip", "src_host", "src_asn", "user_agent"]).aggregate(
             first_ts=epoch_s(ok.time.min())
         )
 
@@ -175,6 +175,15 @@ def first_success_at(auth: ibis.Table) -> ibis.Table:
     places = success_places(auth)
     places = places.filter(places.src_ip.notnull())
     return places.group_by(["user", "src_ip"]).aggregate(first_ok=places.first_ts.min())
+
+
+def first_success_from(auth: ibis.Table) -> ibis.Table:
+    """``(user, origin, first_ok)``: as :func:`first_success_at`, by :func:`origin` —
+    the address, or the client's host name where the log gives no address."""
+    places = success_places(auth)
+    places = places.mutate(origin=origin(places))
+    places = places.filter(places.origin.notnull())
+    return places.group_by(["user", "origin"]).aggregate(first_ok=places.first_ts.min())
 
 
 # How long a source's data must run before "the user never signed in from here" means
@@ -381,6 +390,7 @@ __all__ = [
     "clusters",
     "credential_failures",
     "first_success_at",
+    "first_success_from",
     "burst_runs",
     "is_private_ip",
     "origin",

@@ -19,7 +19,10 @@ password every few minutes for hours: hundreds of failures, one account — the 
 shape to a count-based rule. What gives it away is that a *machine* is doing it:
 
 * the attempts come from **one address**, and that address is **internal** (RFC
-  1918 / IPv6 unique-local) or one the account has signed in from before;
+  1918 / IPv6 unique-local, or a bare machine name where the log names the client
+  and no address — Windows' Workstation) or one the account has signed in from
+  before; a *resolved* host name with no address (sshd/PAM ``rhost=`` of old
+  servers) counts as outside;
 * the intervals are **machine-regular** — the coefficient of variation (standard
   deviation ÷ mean) of the time between attempts is at most ``stale_max_cv``;
 * and **slow** — at least ``stale_min_interval_seconds`` apart on average; no
@@ -52,7 +55,7 @@ from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
     burst_runs,
-    first_success_at,
+    first_success_from,
     is_private_ip,
     raw_ref,
     runs,
@@ -99,11 +102,12 @@ def _runs(auth, p) -> ibis.Table:
         fails = fails.filter(~fails.user.isin([u.lower() for u in p.exclude_users]))
     fails = runs(fails, "user", p.gap_minutes * 60)
 
-    # Was this address already the account's own when the run began?
-    known = first_success_at(auth)
-    fails = fails.left_join(known, ["user", "src_ip"])
+    # Was this source (address, or client name) already the account's own when the
+    # run began?
+    known = first_success_from(auth)
+    fails = fails.left_join(known, ["user", "origin"])
     fails = fails.mutate(own_ip=fails.first_ok.notnull() & (fails.first_ok < fails.ts))
-    return fails.drop("user_right", "src_ip_right", "first_ok")
+    return fails.drop("user_right", "origin_right", "first_ok")
 
 
 def query(t, p) -> ibis.Table:
@@ -122,8 +126,15 @@ def query(t, p) -> ibis.Table:
         src_ips=fails.src_ip.nunique(),
         # an attempt with no address at all (NTLM validation on a DC, event 4776) is
         # no evidence of an outside guesser: only addressed attempts can be untrusted
+        # An attempt known only by a *resolved* host name (sshd/PAM rhost:
+        # 220-135-151-1.hinet-ip.hinet.net) is as untrusted as an address; a bare
+        # machine name (Windows' Workstation: SQL01) is one of the organisation's.
         untrusted_attempts=(
-            fails.src_ip.notnull() & ~(is_private_ip(fails.src_ip) | fails.own_ip)
+            (
+                fails.src_ip.notnull()
+                | (fails.src_ip.isnull() & fails.src_host.contains(".").fill_null(False))
+            )
+            & ~(is_private_ip(fails.src_ip) | fails.own_ip)
         ).sum(),
         reasons=fails.reason.nunique(),
         locked_attempts=(fails.reason == "locked").sum(),
