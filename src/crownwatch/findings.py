@@ -8,6 +8,7 @@ the analyst's triage ``status`` (new → triaged → escalated | false_positive 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,66 @@ _SEV_ORDER = (
 )
 
 
+class StoreBusy(Exception):
+    """Another crownwatch process held the findings store for longer than we wait."""
+
+
 class FindingStore:
+    """The findings of one lake. One process writes at a time (DuckDB's file lock);
+    writers hold it for the length of one statement, and anyone who finds it taken —
+    ``findings`` while ``detect`` stores its results, two triages — waits for it, up to
+    ``wait_seconds``, instead of failing at once."""
+
+    wait_seconds = 30.0
+
     def __init__(self, lake_dir: str | Path):
         self.path = Path(lake_dir) / "findings.duckdb"
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path))
-        con.execute(_DDL)
+    def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.wait_seconds
+        pause = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    if "lock" in str(exc).lower():
+                        raise StoreBusy(
+                            f"{self.path} is held by another crownwatch process "
+                            f"(waited {self.wait_seconds:.0f} s); try again when it is done"
+                        ) from exc
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+        if not read_only:
+            con.execute(_DDL)
         return con
+
+    def resolve(self, finding_id: str) -> str | None:
+        """The full id for ``finding_id`` or a unique prefix of one (``cw-1234abcd``,
+        also as shown truncated: ``cw-1234abcd…``); None when nothing matches.
+        Raises ValueError when the prefix is ambiguous or too short."""
+        wanted = finding_id.strip().rstrip("…").rstrip(".")
+        if not self.path.exists():
+            return None
+        con = self._connect(read_only=True)
+        try:
+            exact = con.execute("SELECT id FROM findings WHERE id = ?", [wanted]).fetchall()
+            if exact:
+                return exact[0][0]
+            if len(wanted) < 6:
+                raise ValueError(f"{finding_id!r}: give at least 6 characters of the id")
+            hits = con.execute(
+                "SELECT id FROM findings WHERE starts_with(id, ?) ORDER BY id LIMIT 3", [wanted]
+            ).fetchall()
+        finally:
+            con.close()
+        if len(hits) > 1:
+            raise ValueError(f"{finding_id!r} matches more than one finding; give more of the id")
+        return hits[0][0] if hits else None
 
     def upsert(self, findings: list[dict]) -> int:
         """Insert or refresh findings; an existing finding keeps its triage status."""
@@ -120,7 +172,7 @@ class FindingStore:
     def all(self, detection: str | None = None, min_severity: str | None = None) -> list[dict]:
         if not self.path.exists():
             return []
-        con = self._connect()
+        con = self._connect(read_only=True)
         try:
             sql = "SELECT id, detection, title, severity, first_seen, last_seen, entities, attack, evidence, status, note FROM findings WHERE 1=1"
             params: list[Any] = []
@@ -154,8 +206,13 @@ class FindingStore:
         return out
 
     def set_status(self, finding_id: str, status: str, note: str | None = None) -> bool:
+        """Triage a finding by its id or a unique prefix of it (see :meth:`resolve`)."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        resolved = self.resolve(finding_id)
+        if resolved is None:
+            return False
+        finding_id = resolved
         con = self._connect()
         try:
             rows = con.execute(
