@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test test-slow lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
+
+# the property-based suites with hundreds of examples each (the default run tries a few)
+fuzz: $(STAMP)
+	CROWNWATCH_FUZZ_PROFILE=fuzz $(PY) -m pytest tests/test_fuzz_sources.py tests/scan -k fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
