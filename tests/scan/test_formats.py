@@ -353,7 +353,7 @@ def test_numpy_object_array_payload():
     res = scan_bytes(buf.getvalue(), "x.npz")
     assert res[0].format == "npz" and res[0].verdict == "malicious"
     bad = b"\x93NUMPY\x01\x00" + struct.pack("<H", 20) + b"__import__('os')    "
-    assert scan1(bad, "x.npy").verdict == "clean"
+    assert scan1(bad, "x.npy").verdict == "error"  # never evaluated; the header is unreadable
 
 
 # --- the real benign checkpoints --------------------------------------------------------------------
@@ -442,12 +442,13 @@ def test_gguf_real_world_templates_are_clean():
         assert r.verdict == "clean", (tpl, r.to_dict())
 
 
-def test_truncations_are_low_not_suspicious():
+def test_truncations_are_errors_not_suspicious():
+    # a truncated file could not be scanned completely: error (exit 2), neither clean nor a finding
     full = gguf({"general.architecture": "llama", "tokenizer.chat_template": BENIGN_TEMPLATE})
     r = scan1(full[:-10], "m.gguf")
-    assert r.verdict == "clean" and any(i.kind == "gguf.truncated" for i in r.issues)
+    assert r.verdict == "error" and any(i.kind == "gguf.truncated" for i in r.issues)
     ok = onnx_model([("MatMul", ""), ("Relu", "")], ["w.bin"])
-    assert scan1(ok[:-5], "m.onnx").verdict == "clean"
+    assert scan1(ok[:-5], "m.onnx").verdict == "error"
     assert scan1(b"\x08\x03\x12\xff\xff\xff\xff\x0f" + bytes(10), "x.bin").format == "unknown"
 
 

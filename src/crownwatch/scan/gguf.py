@@ -136,6 +136,7 @@ def scan_gguf(data, res: ScanResult) -> None:
                     "medium", "gguf.bad_tensor", f"tensor {name!r}: offset {off} beyond the file"
                 )
     except EOFError as exc:
+        res.error = True
         res.add("low", "gguf.truncated", f"file is truncated: {exc}; what precedes was checked")
     except (ValueError, struct.error, RecursionError) as exc:
         res.add(
