@@ -45,7 +45,7 @@ class P:
 
     # literals -----------------------------------------------------------------------------
     def s(self, text: str) -> P:
-        raw = text.encode()
+        raw = text.encode("utf-8", "surrogatepass")  # pickle's own codec for strings
         if len(raw) < 256:
             self.b += b"\x8c" + bytes([len(raw)]) + raw
         else:
