@@ -43,10 +43,20 @@ def classify_zip(names: list[str]) -> str:
     return "zip"
 
 
-def _read(zr, e, ctx, target: ScanResult, where: str = "") -> bytes:
-    """Read a zip member within the file's budget, reporting truncation and CRC trouble."""
+def _read(zr, e, ctx, target: ScanResult, where: str = ""):
+    """Read a zip member within the file's budget, reporting truncation and CRC trouble;
+    None (and an ``error`` on ``target``) when its compressed data is broken."""
     limit, by_budget = ctx.read_limit()
-    content, truncated, consumed = zr.read(e, limit)
+    try:
+        content, truncated, consumed = zr.read(e, limit)
+    except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError, ValueError
+        target.error = True
+        target.add(
+            "low",
+            "archive.unreadable",
+            f"{where}member {e.name!r} could not be decompressed: {type(exc).__name__}: {exc}",
+        )
+        return None
     ctx.spend(len(content), truncated, by_budget)
     _check_read(e, content, truncated, consumed, target, where)
     return content
@@ -98,7 +108,17 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             )
             continue
         content = _read(zr, e, ctx, target)
-        scan_data(content, target.path, ctx, target, depth + 1, e.name)
+        if content is not None:
+            scan_data(content, target.path, ctx, target, depth + 1, e.name)
+
+
+def _read_quiet(zr, e, res: ScanResult, limit: int):
+    try:
+        return zr.read(e, limit)
+    except Exception as exc:
+        res.error = True
+        res.add("low", "archive.unreadable", f"member {e.name!r} could not be decompressed: {exc}")
+        return b"", False, 0
 
 
 def _check_read(
@@ -128,6 +148,8 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
             )
             return
         content = _read(zr, e, ctx, res)
+        if content is None:
+            return
         if is_torch_legacy(bytes(content[:32])):
             scan_pickle_stream(
                 content, res, where=e.name, max_pickles=5, context=ctx_kind, note_stacked=False
@@ -153,7 +175,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
         from .torch import check_torchscript_code
 
         limit, _ = ctx.read_limit()
-        content, _, _ = zr.read(e, min(limit, 16 << 20))
+        content, _, _ = _read_quiet(zr, e, res, min(limit, 16 << 20))
         ctx.spend(len(content))
         check_torchscript_code(bytes(content), e.name, res)
         return
@@ -162,6 +184,8 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
 
         if npy_needs_body(head):
             content = _read(zr, e, ctx, res)
+            if content is None:
+                return
         else:
             content = head
         scan_npy(content, res, where=e.name, header_only=not npy_needs_body(head))
@@ -171,7 +195,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
         from .keras import check_keras_json
 
         limit, _ = ctx.read_limit()
-        content, _, _ = zr.read(e, min(limit, 64 << 20))
+        content, _, _ = _read_quiet(zr, e, res, min(limit, 64 << 20))
         ctx.spend(len(content))
         check_keras_json(bytes(content), e.name, res)
         return
@@ -181,6 +205,8 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
     mark = len(ctx.results)
     sub = ctx.add_result(ScanResult(f"{vpath}!{e.name}"))
     content = _read(zr, e, ctx, sub)
+    if content is None:
+        return
     scan_data(content, sub.path, ctx, sub, depth + 1, e.name)
     if sub.format == "unknown" and not sub.issues_above("low"):
         del ctx.results[mark:]  # tensor bytes that merely start like a magic number
