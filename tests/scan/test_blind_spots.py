@@ -257,3 +257,24 @@ def test_python_exec_payload_marker_argument():
     # sanity of the helpers the suite relies on
     assert marker_arg("eval") == PY and marker_arg("system") == SHELL
     assert marker_arg("FileHandler") == MARKER
+
+
+def test_junk_members_named_like_models_are_errors_inside_archives():
+    import io
+    import tarfile
+    import zipfile
+
+    junk = bytes(range(7, 250)) * 4
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("weights.safetensors", junk)
+        z.writestr("notes.txt", junk)
+    by = {r.path: r.verdict for r in scan_bytes(buf.getvalue(), "a.zip")}
+    assert by["a.zip!weights.safetensors"] == "error" and by["a.zip!notes.txt"] == "clean"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        ti = tarfile.TarInfo("model.pkl")
+        ti.size = len(junk)
+        tf.addfile(ti, io.BytesIO(junk))
+    by = {r.path: r.verdict for r in scan_bytes(buf.getvalue(), "a.tar")}
+    assert by["a.tar!model.pkl"] == "error"

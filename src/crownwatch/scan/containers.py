@@ -63,7 +63,7 @@ def _read(zr, e, ctx, target: ScanResult, where: str = ""):
 
 
 def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
-    from .scanner import MAX_DEPTH, scan_data
+    from .scanner import MAX_DEPTH, _unrecognised, scan_data
 
     zr = archives.ZipReader(data)
     res.format = "zip"
@@ -106,6 +106,7 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             target.add(
                 "info", "format.not_model", "not a recognised model artifact (content sniffed)"
             )
+            _unrecognised(target, e.name)
             continue
         content = _read(zr, e, ctx, target)
         if content is not None:
@@ -219,7 +220,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
 def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
     import tarfile
 
-    from .scanner import MAX_DEPTH, scan_data
+    from .scanner import MAX_DEPTH, _unrecognised, scan_data
 
     res.format = "tar"
     if depth >= MAX_DEPTH:
@@ -282,6 +283,7 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                         "format.not_model",
                         "not a recognised model artifact (content sniffed)",
                     )
+                    _unrecognised(sub, ti.name)
                     continue
                 f.seek(0)
                 limit, by_budget = ctx.read_limit()
