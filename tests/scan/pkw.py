@@ -1,11 +1,40 @@
 """A tiny pickle *opcode writer* for building hostile samples without pickling real objects.
 
 Nothing here imports or calls the targets it names: it only emits bytes.
+
+Every malicious sample the tests build carries a payload that would create :data:`MARKER` if it
+ever ran (a shell command, Python source or a file path, whichever the target takes); the
+suite's session fixture asserts that the marker never appears.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import struct
+import tempfile
+
+MARKER = os.path.join(tempfile.gettempdir(), f"crownwatch-scan-canary-{os.getuid()}")
+SHELL = f"touch {MARKER}"  # for os.system, subprocess, popen...
+PY = f"open({MARKER!r}, 'w').close()"  # for eval, exec, compile, runsource...
+
+_PY_TARGETS = re.compile(
+    r"(?:^|\.)(?:eval|exec|execfile|compile|runsource|runcode|run|runctx|runeval|runstring|"
+    r"timeit|Timer|repeat|debug_script|run_path|run_module|_run_code|runcall|interact)$"
+)
+_FILE_TARGETS = re.compile(
+    r"(?:^|\.)(?:open|FileIO|write_file|mkstemp|mkdtemp|copyfile|rmtree|FileHandler|connect|"
+    r"HDFStore|save|savetxt|tofile|load|fromfile|getline|glob)$"
+)
+
+
+def marker_arg(name: str) -> str:
+    """The argument that would create MARKER when ``name`` is called with it."""
+    if _PY_TARGETS.search(name):
+        return PY
+    if _FILE_TARGETS.search(name):
+        return MARKER
+    return SHELL
 
 
 class P:
@@ -16,7 +45,7 @@ class P:
 
     # literals -----------------------------------------------------------------------------
     def s(self, text: str) -> P:
-        raw = text.encode()
+        raw = text.encode("utf-8", "surrogatepass")  # pickle's own codec for strings
         if len(raw) < 256:
             self.b += b"\x8c" + bytes([len(raw)]) + raw
         else:
@@ -162,5 +191,8 @@ class P:
         return bytes(self.b)
 
 
-def evil(module: str = "os", name: str = "system", arg: str = "id", proto: int | None = 2) -> bytes:
-    return P(proto).call(module, name, arg).stop().bytes()
+def evil(
+    module: str = "os", name: str = "system", arg: str | None = None, proto: int | None = 2
+) -> bytes:
+    """``module.name(arg)`` as a pickle; the default argument would create MARKER."""
+    return P(proto).call(module, name, marker_arg(name) if arg is None else arg).stop().bytes()

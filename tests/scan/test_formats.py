@@ -15,7 +15,7 @@ from crownwatch.scan import scan_paths
 from crownwatch.scan.scanner import scan_bytes, scan_file
 
 from .conftest import FIXTURES, scan1, worst
-from .pkw import evil
+from .pkw import MARKER, PY, SHELL, evil
 
 # --- tiny writers ---------------------------------------------------------------------------------
 
@@ -176,10 +176,11 @@ BENIGN_TEMPLATE = (
 EVIL_TEMPLATES = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{% for c in [].__class__.__base__.__subclasses__() %}{% if c.__name__ == 'catch_warnings' %}"
-    "{{ c()._module.__builtins__['__import__']('os').popen('id').read() }}{% endif %}{% endfor %}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ self._TemplateReference__context.joiner.__init__.__globals__.os.popen('id') }}",
-    "{{ lipsum|attr('__globals__') }}",
+    "{{ c()._module.__builtins__['__import__']('os').popen('" + SHELL + "').read() }}"
+    "{% endif %}{% endfor %}",
+    "{{ cycler.__init__.__globals__.os.popen('" + SHELL + "').read() }}",
+    "{{ self._TemplateReference__context.joiner.__init__.__globals__.os.popen('" + SHELL + "') }}",
+    "{{ (lipsum|attr('__globals__')).os.popen('" + SHELL + "') }}",
 ]
 
 
@@ -270,7 +271,7 @@ def test_savedmodel(tmp_path):
 def test_keras_archive():
     r = scan1(keras_zip(seq(dense())), "m.keras")
     assert r.format == "keras" and r.verdict == "clean", r.to_dict()
-    code = base64.b64encode(b"\xe3\x00\x00\x00os\x00system\x00").decode()
+    code = base64.b64encode(b"\xe3\x00\x00\x00os\x00system\x00" + SHELL.encode()).decode()
     lam = {
         "module": "keras.layers",
         "class_name": "Lambda",
@@ -314,7 +315,11 @@ def test_keras_h5_model_config():
                 {
                     "class_name": "Lambda",
                     "config": {
-                        "function": [base64.b64encode(b"\xe3eval").decode(), None, None],
+                        "function": [
+                            base64.b64encode(b"\xe3eval" + PY.encode()).decode(),
+                            None,
+                            None,
+                        ],
                         "function_type": "lambda",
                     },
                 }
@@ -353,7 +358,7 @@ def test_numpy_object_array_payload():
     res = scan_bytes(buf.getvalue(), "x.npz")
     assert res[0].format == "npz" and res[0].verdict == "malicious"
     bad = b"\x93NUMPY\x01\x00" + struct.pack("<H", 20) + b"__import__('os')    "
-    assert scan1(bad, "x.npy").verdict == "clean"
+    assert scan1(bad, "x.npy").verdict == "error"  # never evaluated; the header is unreadable
 
 
 # --- the real benign checkpoints --------------------------------------------------------------------
@@ -422,7 +427,7 @@ def test_pandas_pickles_are_clean():
         for obj in objs:
             r = scan1(pickle.dumps(obj, protocol=proto))
             assert r.verdict == "clean", [i.detail for i in r.issues]
-    bad = evil("pandas", "HDFStore", "/tmp/x.h5")
+    bad = evil("pandas", "HDFStore", MARKER)
     assert scan1(bad).verdict == "malicious"
 
 
@@ -442,12 +447,13 @@ def test_gguf_real_world_templates_are_clean():
         assert r.verdict == "clean", (tpl, r.to_dict())
 
 
-def test_truncations_are_low_not_suspicious():
+def test_truncations_are_errors_not_suspicious():
+    # a truncated file could not be scanned completely: error (exit 2), neither clean nor a finding
     full = gguf({"general.architecture": "llama", "tokenizer.chat_template": BENIGN_TEMPLATE})
     r = scan1(full[:-10], "m.gguf")
-    assert r.verdict == "clean" and any(i.kind == "gguf.truncated" for i in r.issues)
+    assert r.verdict == "error" and any(i.kind == "gguf.truncated" for i in r.issues)
     ok = onnx_model([("MatMul", ""), ("Relu", "")], ["w.bin"])
-    assert scan1(ok[:-5], "m.onnx").verdict == "clean"
+    assert scan1(ok[:-5], "m.onnx").verdict == "error"
     assert scan1(b"\x08\x03\x12\xff\xff\xff\xff\x0f" + bytes(10), "x.bin").format == "unknown"
 
 
@@ -457,7 +463,7 @@ def test_torchscript_context_still_denies_torch_jit_load():
 
     buf = _io.BytesIO()
     with _zf.ZipFile(buf, "w") as z:
-        z.writestr("m/data.pkl", evil("torch.jit", "load", "/tmp/x.pt"))
+        z.writestr("m/data.pkl", evil("torch.jit", "load", MARKER))
         z.writestr("m/constants.pkl", b"\x80\x02).")
         z.writestr("m/version", b"8\n")
         z.writestr("m/code/__torch__/m.py", "def forward(self, x):\n  return x\n")
@@ -476,4 +482,4 @@ def test_numpy_function_references_are_clean():
             )
         )
         assert r.verdict == "clean", r.to_dict()
-    assert scan1(evil("numpy", "load", "/etc/passwd")).verdict == "malicious"
+    assert scan1(evil("numpy", "load", MARKER)).verdict == "malicious"

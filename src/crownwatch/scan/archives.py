@@ -314,17 +314,22 @@ class ZipReader:
         try:
             if e.method == 0:
                 return self.raw(e, n)
-            data, _ = decompress_member(e.method, self.raw(e, max(n * 4, 65536)), n, partial=True)
-            return data
+            data, _, _ = decompress_member(e.method, self.raw(e, max(n * 4, 65536)), n)
+            return bytes(data)
         except Exception:
             return b""
 
-    def read(self, e: ZipEntry, limit: int = MEMBER_LIMIT) -> tuple[bytes, bool]:
-        """Decompressed member, capped at ``limit``; returns (data, truncated)."""
+    def read(self, e: ZipEntry, limit: int = MEMBER_LIMIT) -> tuple[bytes, bool, int]:
+        """Decompressed member, capped at ``limit``: (data, truncated, compressed bytes
+        consumed). The compressed bytes are read in chunks, never copied whole."""
+        if e.data_offset < 0:
+            return b"", False, 0
         if e.method == 0:
             data = self.raw(e, limit)
-            return data, e.csize > limit
-        return decompress_member(e.method, self.raw(e), limit)
+            return data, e.csize > limit, len(data)
+        end = min(e.data_offset + max(e.csize, 0), self.size)
+        with memoryview(self.data) as mv, mv[e.data_offset : max(end, e.data_offset)] as sub:
+            return decompress_member(e.method, sub, limit)
 
 
 def report_oversize(target, what: str, produced: int, packed: int) -> None:
@@ -404,102 +409,141 @@ def check_member_name(name: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def decompress_member(
-    method: int, raw: bytes, limit: int, partial: bool = False
-) -> tuple[bytes, bool]:
+def decompress_member(method: int, raw, limit: int) -> tuple[bytearray, bool, int]:
+    """Decompress one zip member's bytes: (data, truncated, compressed bytes consumed)."""
     if method == 8:
-        d = zlib.decompressobj(-15)
-        out = d.decompress(raw, limit)
-        return out, bool(d.unconsumed_tail)
+        return _pump(zlib.decompressobj(-15), True, raw, limit)[:3]
     if method == 12:
         import bz2
 
-        d = bz2.BZ2Decompressor()
-        out = d.decompress(raw, max_length=limit)
-        return out, not d.eof and not d.needs_input
+        return _pump(bz2.BZ2Decompressor(), False, raw, limit)[:3]
     if method == 14:
         import lzma
 
         if len(raw) < 9:
             raise ValueError("short lzma member")
-        psize = struct.unpack("<H", raw[2:4])[0]
-        props = raw[4 : 4 + psize]
+        head = bytes(raw[:4])
+        psize = struct.unpack("<H", head[2:4])[0]
+        props = bytes(raw[4 : 4 + psize])
         filt = lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)  # noqa: SLF001
         d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
-        out = d.decompress(raw[4 + psize :], max_length=limit)
-        return out, not d.eof and not d.needs_input
+        with memoryview(raw) as mv, mv[4 + psize :] as body:
+            return _pump(d, False, body, limit)[:3]
     if method == 9:
         try:
             import inflate64
         except ImportError as exc:
             raise ValueError("deflate64 needs inflate64") from exc
-        out = inflate64.Inflater().inflate(raw)
-        return out[:limit], len(out) > limit
+        # Inflater.inflate returns all the output of its input at once: feed it small pieces
+        inf = inflate64.Inflater()
+        out = bytearray()
+        with memoryview(raw) as mv:
+            pos = 0
+            while pos < len(mv) and len(out) <= limit:
+                piece = bytes(mv[pos : pos + 4096])
+                pos += len(piece)
+                out += inf.inflate(piece)
+                if len(out) >= BOMB_MIN and len(out) > BOMB_RATIO * pos:
+                    return out, True, pos
+        truncated = len(out) > limit
+        del out[limit:]
+        return out, truncated, pos
     if method == 0:
-        return raw[:limit], len(raw) > limit
+        data = bytearray(raw[:limit])
+        return data, len(raw) > limit, len(data)
     raise ValueError(f"compression method {method} not supported")
 
 
-def decompress_stream(kind: str, data, limit: int) -> tuple[bytes, bool, int]:
+# output is produced in steps of at most this many bytes, so the ratio check runs in between
+_STEP = 16 << 20
+
+
+def _pump(d, is_zlib: bool, data, limit: int, chunk: int = 1 << 18):
+    """Feed ``data`` to decompressor ``d`` in chunks; at most ``limit`` bytes out.
+
+    Returns (output, truncated, compressed bytes consumed, end of stream reached); at the end
+    of stream, "consumed" is where the input after the stream starts. Stops early, as truncated, once the output passes
+    ``BOMB_MIN`` at a ratio above ``BOMB_RATIO``: a decompression bomb need not be expanded to
+    the limit to be recognised, and memory stays bounded by what was produced."""
+    out = bytearray()
+    with memoryview(data) as mv:
+        total = len(mv)
+        pos = 0
+        pending = b""
+        consumed = 0
+        truncated = False
+        filled = False  # the last call stopped at its output cap: more output may be held
+        while True:
+            if pending:
+                piece, pending = pending, b""
+            elif pos < total:
+                piece = bytes(mv[pos : pos + chunk])
+                pos += len(piece)
+            elif d.eof or not filled or (not is_zlib and d.needs_input):
+                break
+            else:
+                piece = b""  # the decompressor holds more output for the input already given
+            room = min(limit - len(out) + 1, _STEP)
+            if is_zlib:
+                got = d.decompress(piece, room)
+                pending = d.unconsumed_tail
+                consumed = pos - len(pending)
+            else:
+                got = d.decompress(piece, max_length=room)
+                consumed = pos
+            filled = len(got) >= room
+            out += got
+            del got
+            if len(out) > limit:
+                truncated = True
+                break
+            if len(out) >= BOMB_MIN and len(out) > BOMB_RATIO * max(consumed, 1):
+                truncated = True
+                break
+            if d.eof:
+                break
+        if d.eof:  # input after the end of the stream starts here
+            consumed = pos - len(d.unused_data)
+    del out[limit:]
+    return out, truncated, max(consumed, 1), d.eof
+
+
+def decompress_stream(kind: str, data, limit: int) -> tuple[bytearray, bool, int, bool]:
     """Decompress a gzip/bz2/xz/lzma/zlib stream, at most ``limit`` bytes out.
 
-    Returns (data, truncated, compressed bytes consumed); concatenated gzip members are
-    followed, as gzip readers (and joblib) do."""
+    Returns (data, truncated, compressed bytes consumed, complete). ``complete`` is false when
+    the input ends before the end of the stream (a truncated file). Concatenated gzip members
+    are followed, as gzip readers (and joblib) do."""
     if kind == "zlib-zf":  # joblib < 0.10: b'ZF' + hex length padded to 19/20 bytes + zlib stream
         head = bytes(data[:48])
         start = head.find(b"x", 4)  # the zlib header byte; the hex digits after '0x' hold no 'x'
-        data = bytes(data[start if start > 0 else 21 :])
-        kind = "zlib"
+        with memoryview(data) as mv, mv[start if start > 0 else 21 :] as rest:
+            return decompress_stream("zlib", rest, limit)
     import bz2
     import lzma
 
-    if kind == "gzip":
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    elif kind == "zlib":
-        d = zlib.decompressobj()
-    elif kind == "bz2":
-        d = bz2.BZ2Decompressor()
-    elif kind == "xz":
-        d = lzma.LZMADecompressor(lzma.FORMAT_XZ)
-    elif kind == "lzma":
-        d = lzma.LZMADecompressor(lzma.FORMAT_ALONE)
-    else:
+    def new():
+        if kind == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if kind == "zlib":
+            return zlib.decompressobj()
+        if kind == "bz2":
+            return bz2.BZ2Decompressor()
+        if kind == "xz":
+            return lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        if kind == "lzma":
+            return lzma.LZMADecompressor(lzma.FORMAT_ALONE)
         raise ValueError(f"{kind} decompression is not available")
+
     is_zlib = kind in ("gzip", "zlib")
-    out = bytearray()
-    mv = memoryview(data)
-    chunk = 1 << 18
-    pos = 0
-    consumed = 0
-    truncated = False
-    pending = b""
-    while pos < len(mv) or pending:
-        if pending:
-            piece, pending = pending, b""
-        else:
-            piece = bytes(mv[pos : pos + chunk])
-            pos += len(piece)
-        room = max(1, limit - len(out) + 1)
-        if is_zlib:
-            out += d.decompress(piece, room)
-            consumed = pos - len(d.unconsumed_tail)
-            if d.unconsumed_tail or len(out) > limit:
-                truncated = True
-                break
-        else:
-            out += d.decompress(piece, max_length=room)
-            consumed = pos
-            if len(out) > limit or (not d.needs_input and not d.eof):
-                truncated = True
-                break
-        if d.eof:
-            rest = d.unused_data + bytes(mv[pos : pos + 16])
-            if (
-                kind == "gzip" and rest[:2] == b"\x1f\x8b"
-            ):  # concatenated members: gzip readers read on
-                pending = d.unused_data
-                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                continue
-            break
-    mv.release()
-    return bytes(out[:limit]), truncated, max(consumed, 1)
+    with memoryview(data) as mv:
+        out, truncated, used, eof = _pump(new(), is_zlib, mv, limit)
+        # concatenated gzip members: gzip readers read on
+        while (
+            kind == "gzip" and eof and not truncated and bytes(mv[used : used + 2]) == b"\x1f\x8b"
+        ):
+            with mv[used:] as rest:
+                more, truncated, consumed, eof = _pump(new(), True, rest, limit - len(out))
+            out += more
+            used += consumed
+    return out, truncated, max(used, 1), eof

@@ -12,11 +12,10 @@ AML.T0011.000) through ``crownwatch.findings.FindingStore``.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from . import scan_paths
-from .report import print_table, to_json, to_sarif
+from .report import dumps_sarif, print_table, to_json
 
 
 def exit_code(results) -> int:
@@ -35,7 +34,7 @@ def run(
     if fmt == "json":
         sys.stdout.write(to_json(results) + "\n")
     elif fmt == "sarif":
-        sys.stdout.write(json.dumps(to_sarif(results), indent=2) + "\n")
+        sys.stdout.write(dumps_sarif(results) + "\n")
     else:
         print_table(results)
     if lake:

@@ -43,12 +43,27 @@ def classify_zip(names: list[str]) -> str:
     return "zip"
 
 
-def _limit(ctx) -> int:
-    return max(0, min(archives.MEMBER_LIMIT, ctx.budget))
+def _read(zr, e, ctx, target: ScanResult, where: str = ""):
+    """Read a zip member within the file's budget, reporting truncation and CRC trouble;
+    None (and an ``error`` on ``target``) when its compressed data is broken."""
+    limit, by_budget = ctx.read_limit()
+    try:
+        content, truncated, consumed = zr.read(e, limit)
+    except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError, ValueError
+        target.error = True
+        target.add(
+            "low",
+            "archive.unreadable",
+            f"{where}member {e.name!r} could not be decompressed: {type(exc).__name__}: {exc}",
+        )
+        return None
+    ctx.spend(len(content), truncated, by_budget)
+    _check_read(e, content, truncated, consumed, target, where)
+    return content
 
 
 def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
-    from .scanner import MAX_DEPTH, scan_data
+    from .scanner import MAX_DEPTH, _unrecognised, scan_data
 
     zr = archives.ZipReader(data)
     res.format = "zip"
@@ -73,9 +88,8 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             for sev, k, detail in e.issues:
                 res.add(sev, k, detail)
             continue
-        target = res if container else ScanResult(f"{vpath}!{e.name}")
-        if not container:
-            ctx.results.append(target)
+        ctx.member()
+        target = res if container else ctx.add_result(ScanResult(f"{vpath}!{e.name}"))
         for sev, k, detail in e.issues:
             target.add(sev, k, detail)
         if e.method not in (0, 8, 12, 14, 9) or e.data_offset < 0:
@@ -92,16 +106,27 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             target.add(
                 "info", "format.not_model", "not a recognised model artifact (content sniffed)"
             )
+            _unrecognised(target, e.name)
             continue
-        content, truncated = zr.read(e, _limit(ctx))
-        ctx.spend(len(content))
-        _check_read(e, content, truncated, target)
-        scan_data(content, target.path, ctx, target, depth + 1, e.name)
+        content = _read(zr, e, ctx, target)
+        if content is not None:
+            scan_data(content, target.path, ctx, target, depth + 1, e.name)
 
 
-def _check_read(e, content: bytes, truncated: bool, target: ScanResult, where: str = "") -> None:
+def _read_quiet(zr, e, res: ScanResult, limit: int):
+    try:
+        return zr.read(e, limit)
+    except Exception as exc:
+        res.error = True
+        res.add("low", "archive.unreadable", f"member {e.name!r} could not be decompressed: {exc}")
+        return b"", False, 0
+
+
+def _check_read(
+    e, content, truncated: bool, consumed: int, target: ScanResult, where: str = ""
+) -> None:
     if truncated:
-        archives.report_oversize(target, f"{where}member {e.name!r}", len(content), e.csize)
+        archives.report_oversize(target, f"{where}member {e.name!r}", len(content), consumed)
     elif e.crc and zlib.crc32(content) != e.crc and len(content) == e.usize:
         target.add(
             "medium",
@@ -123,10 +148,10 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
                 f"member {e.name!r} is named like a pickle but is not one",
             )
             return
-        content, truncated = zr.read(e, _limit(ctx))
-        ctx.spend(len(content))
-        _check_read(e, content, truncated, res)
-        if is_torch_legacy(content[:32]):
+        content = _read(zr, e, ctx, res)
+        if content is None:
+            return
+        if is_torch_legacy(bytes(content[:32])):
             scan_pickle_stream(
                 content, res, where=e.name, max_pickles=5, context=ctx_kind, note_stacked=False
             )
@@ -150,16 +175,18 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
     ):
         from .torch import check_torchscript_code
 
-        content, _ = zr.read(e, 16 << 20)
-        check_torchscript_code(content, e.name, res)
+        limit, _ = ctx.read_limit()
+        content, _, _ = _read_quiet(zr, e, res, min(limit, 16 << 20))
+        ctx.spend(len(content))
+        check_torchscript_code(bytes(content), e.name, res)
         return
     if kind == "npz" and mkind == "numpy":
         from .numpy_fmt import npy_needs_body, scan_npy
 
         if npy_needs_body(head):
-            content, truncated = zr.read(e, _limit(ctx))
-            ctx.spend(len(content))
-            _check_read(e, content, truncated, res)
+            content = _read(zr, e, ctx, res)
+            if content is None:
+                return
         else:
             content = head
         scan_npy(content, res, where=e.name, header_only=not npy_needs_body(head))
@@ -168,18 +195,19 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
     if kind == "keras" and lname in ("config.json", "metadata.json"):
         from .keras import check_keras_json
 
-        content, _ = zr.read(e, 64 << 20)
-        check_keras_json(content, e.name, res)
+        limit, _ = ctx.read_limit()
+        content, _, _ = _read_quiet(zr, e, res, min(limit, 64 << 20))
+        ctx.spend(len(content))
+        check_keras_json(bytes(content), e.name, res)
         return
     if mkind in ("unknown", "h5") or (kind == "keras" and lname.endswith(".h5")):
         return  # tensor bytes / weights
     # anything else that is a format of its own: a nested artifact, reported separately
-    sub = ScanResult(f"{vpath}!{e.name}")
     mark = len(ctx.results)
-    ctx.results.append(sub)
-    content, truncated = zr.read(e, _limit(ctx))
-    ctx.spend(len(content))
-    _check_read(e, content, truncated, sub)
+    sub = ctx.add_result(ScanResult(f"{vpath}!{e.name}"))
+    content = _read(zr, e, ctx, sub)
+    if content is None:
+        return
     scan_data(content, sub.path, ctx, sub, depth + 1, e.name)
     if sub.format == "unknown" and not sub.issues_above("low"):
         del ctx.results[mark:]  # tensor bytes that merely start like a magic number
@@ -192,7 +220,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
 def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
     import tarfile
 
-    from .scanner import MAX_DEPTH, scan_data
+    from .scanner import MAX_DEPTH, _unrecognised, scan_data
 
     res.format = "tar"
     if depth >= MAX_DEPTH:
@@ -202,14 +230,13 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             f"archives nested deeper than {MAX_DEPTH} levels; not opened",
         )
         return
-    fobj = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-    if hasattr(fobj, "seek"):
-        fobj.seek(0)
+    fobj = _BufReader(data)
     count = 0
     try:
         with tarfile.open(fileobj=fobj, mode="r:") as tf:
             for ti in tf:
                 count += 1
+                ctx.member()
                 if count > archives.MAX_ENTRIES:
                     res.add(
                         "medium", "archive.too_many_members", "more members than the scan limit"
@@ -233,19 +260,19 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                         )
                     else:
                         sub.add("low", "archive.symlink", f"link {ti.name!r} -> {ti.linkname!r}")
-                    ctx.results.append(sub)
+                    ctx.add_result(sub)
                     continue
                 if ti.ischr() or ti.isblk() or ti.isfifo():
                     sub.add(
                         "medium", "archive.special_file", f"{ti.name!r} is a device or FIFO entry"
                     )
-                    ctx.results.append(sub)
+                    ctx.add_result(sub)
                     continue
                 if not ti.isfile():
                     if sub.issues:
-                        ctx.results.append(sub)
+                        ctx.add_result(sub)
                     continue
-                ctx.results.append(sub)
+                ctx.add_result(sub)
                 f = tf.extractfile(ti)
                 if f is None:
                     continue
@@ -256,11 +283,12 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                         "format.not_model",
                         "not a recognised model artifact (content sniffed)",
                     )
+                    _unrecognised(sub, ti.name)
                     continue
                 f.seek(0)
-                limit = _limit(ctx)
+                limit, by_budget = ctx.read_limit()
                 content = f.read(limit)
-                ctx.spend(len(content))
+                ctx.spend(len(content), ti.size > limit, by_budget)
                 if ti.size > limit:
                     archives.report_oversize(
                         sub, f"tar member {ti.name!r}", len(content), len(content)
@@ -270,6 +298,8 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
         res.add("low", "archive.unreadable", f"tar stream broken after {count} members: {exc}")
         if count == 0:
             res.error = True
+    finally:
+        fobj.close()
 
 
 def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
@@ -285,17 +315,20 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
         return
     from .sevenzip import Unsupported, read_7z
 
+    limit, by_budget = ctx.read_limit()
     try:
-        members = read_7z(data, _limit(ctx))
-    except Unsupported:
+        members = read_7z(data, limit)
+    except Unsupported as exc:
+        if by_budget and "scan limit" in str(exc):
+            ctx.budget._exceeded_bytes()  # noqa: SLF001
         members = None
     if members is not None:
         for fname, content in members:
+            ctx.member()
             for sev, kind, detail in archives.check_member_name(fname):
                 res.add(sev, kind, detail)
             ctx.spend(len(content))
-            sub = ScanResult(f"{vpath}!{fname}")
-            ctx.results.append(sub)
+            sub = ctx.add_result(ScanResult(f"{vpath}!{fname}"))
             scan_data(content, sub.path, ctx, sub, depth + 1, fname)
         return
     try:
@@ -309,8 +342,9 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
     import tempfile
 
     tmp = tempfile.mkdtemp(prefix="cw7z-")
+    fobj = _BufReader(data)
     try:
-        with py7zr.SevenZipFile(io.BytesIO(bytes(data)), mode="r") as z:
+        with py7zr.SevenZipFile(fobj, mode="r") as z:
             if z.needs_password():
                 res.error = True
                 res.add("low", "archive.encrypted", "7z archive is encrypted; members not scanned")
@@ -322,8 +356,9 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                     res.add(sev, kind, detail)
                 if not info.is_directory:
                     total += info.uncompressed or 0
-            limit = _limit(ctx)
             if total > limit:
+                if by_budget:
+                    ctx.budget._exceeded_bytes()  # noqa: SLF001
                 archives.report_oversize(res, "7z archive", total, len(data))
                 return
             factory = py7zr.io.BytesIOFactory(limit + 1)
@@ -331,11 +366,11 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             for fname, bio in factory.products.items():
                 if fname.startswith(tmp):
                     fname = os.path.relpath(fname, tmp)
+                ctx.member()
                 bio.seek(0)
                 content = bio.read()
                 ctx.spend(len(content))
-                sub = ScanResult(f"{vpath}!{fname}")
-                ctx.results.append(sub)
+                sub = ctx.add_result(ScanResult(f"{vpath}!{fname}"))
                 scan_data(content, sub.path, ctx, sub, depth + 1, fname)
     except Exception as exc:  # py7zr raises many types on hostile input
         res.error = True
@@ -345,4 +380,43 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             f"7z archive could not be read: {type(exc).__name__}: {exc}",
         )
     finally:
+        fobj.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _BufReader(io.RawIOBase):
+    """A read-only file over any buffer (bytes, bytearray, mmap) without copying it."""
+
+    def __init__(self, data):
+        self._mv = memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._mv))[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        out = bytes(self._mv[self._pos : end]) if end > self._pos else b""
+        self._pos = max(self._pos, end)
+        return out
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._mv.release()
+        super().close()

@@ -5,7 +5,10 @@ overflows there (CVE-2024-25664 family), so the header, every key/value and the 
 table are checked against the file size. Chat templates (``tokenizer.chat_template*``) are
 Jinja2 rendered by Python front ends; an unsandboxed render of a template that walks
 ``__class__.__mro__``/``__subclasses__``/``__globals__`` runs code (CVE-2024-34359,
-llama-cpp-python). Templates carrying such gadgets are malicious.
+llama-cpp-python). Templates are parsed with Jinja's own parser and their syntax tree is
+judged (:mod:`.jinja_check`), so payloads whose names are built at render time are caught
+too; the text patterns below are only a backstop for templates Jinja cannot parse. Metadata
+strings beyond 16 MiB are skipped, not decoded.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import re
 import struct
 
+from . import budget
 from .result import ScanResult
+
+MAX_STRING = 16 << 20
 
 FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 MAX_KV = 1_000_000
@@ -76,10 +82,16 @@ class _R:
     def u64(self) -> int:
         return struct.unpack("<Q", self.take(8))[0]
 
-    def string(self, v1: bool, limit: int) -> str:
+    def string(self, v1: bool, limit: int) -> str | None:
+        """The string, or None for one longer than MAX_STRING (skipped, bounds-checked)."""
         n = self.u32() if v1 else self.u64()
         if n > limit:
             raise ValueError(f"string length {n} exceeds limit {limit}")
+        if n > MAX_STRING:
+            if self.pos + n > self.size:
+                raise EOFError(f"file ends inside a {n}-byte string at offset {self.pos}")
+            self.pos += n
+            return None
         return self.take(n).decode("utf-8", "replace")
 
 
@@ -101,7 +113,9 @@ def scan_gguf(data, res: ScanResult) -> None:
                 f"implausible counts: {n_tensors} tensors, {n_kv} metadata keys for a {r.size}-byte file",
             )
             return
-        for _ in range(n_kv):
+        for i in range(n_kv):
+            if not i & 1023:
+                budget.tick()
             key = r.string(v1, MAX_KEY)
             vtype = r.u32()
             val = _value(r, vtype, v1, 0)
@@ -113,10 +127,19 @@ def scan_gguf(data, res: ScanResult) -> None:
                 res.add(
                     "medium", "gguf.bad_metadata", f"general.alignment {val} is not a power of two"
                 )
-            if key.startswith("tokenizer.chat_template") and isinstance(val, str):
-                _check_template(key, val, res)
+            if key.startswith("tokenizer.chat_template"):
+                if isinstance(val, str):
+                    _check_template(key, val, res)
+                elif vtype == 8:
+                    res.add(
+                        "medium",
+                        "gguf.template_injection",
+                        f"{key}: chat template longer than {MAX_STRING:,} bytes; not judged",
+                    )
         data_start = None
-        for _ in range(n_tensors):
+        for i in range(n_tensors):
+            if not i & 1023:
+                budget.tick()
             name = r.string(v1, MAX_KEY)
             n_dims = r.u32()
             if n_dims > 8:
@@ -136,6 +159,7 @@ def scan_gguf(data, res: ScanResult) -> None:
                     "medium", "gguf.bad_tensor", f"tensor {name!r}: offset {off} beyond the file"
                 )
     except EOFError as exc:
+        res.error = True
         res.add("low", "gguf.truncated", f"file is truncated: {exc}; what precedes was checked")
     except (ValueError, struct.error, RecursionError) as exc:
         res.add(
@@ -181,7 +205,20 @@ def _value(r: _R, vtype: int, v1: bool, depth: int):
 
 
 def _check_template(key: str, tpl: str, res: ScanResult) -> None:
-    hits = [why for rx, why in JINJA_GADGETS if rx.search(tpl)]
+    from .jinja_check import check_template
+
+    findings, problem = check_template(tpl)
+    for f in findings:
+        res.add(
+            f.severity,
+            "gguf.template_injection",
+            f"{key}: Jinja template {f.reason}"
+            + (" - runs code when rendered without a sandbox" if f.severity != "medium" else ""),
+        )
+    if problem is None:
+        return
+    res.add("info", "gguf.template_unparsed", f"{key}: {problem}; Jinja renderers reject it")
+    hits = [why for rx, why in JINJA_GADGETS if rx.search(tpl)]  # backstop for other renderers
     if hits:
         m = next(rx.search(tpl) for rx, _ in JINJA_GADGETS if rx.search(tpl))
         snippet = tpl[max(0, m.start() - 40) : m.end() + 40].replace("\n", " ")

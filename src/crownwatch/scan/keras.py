@@ -39,6 +39,7 @@ def check_keras_json(raw: bytes, where: str, res: ScanResult) -> None:
     try:
         cfg = json.loads(raw.decode("utf-8", "replace"))
     except (ValueError, RecursionError) as exc:
+        res.error = True
         res.add("low", "keras.bad_config", f"{where}: config is not JSON: {exc}")
         return
     check_keras_config(cfg, where, res)

@@ -66,6 +66,8 @@ def scan_npy(data, res: ScanResult, where: str = "", header_only: bool = False) 
     hdr, body, err = _parse_header(data)
     if err:
         sev = "medium" if "header of" in err else "low"
+        if sev == "low":
+            res.error = True  # the header cannot be read: the array cannot be judged
         res.add(sev, "numpy.bad_header", f"{prefix}{err}")
         return
     if body - 10 > NUMPY_DEFAULT_MAX_HEADER:

@@ -68,6 +68,7 @@ def scan_onnx(data, res: ScanResult, fs_path: str | None = None) -> None:
                 "info", "format.not_model", "starts like an ONNX model but does not parse as one"
             )
             return
+        res.error = True
         res.add(
             "low",
             "onnx.malformed",

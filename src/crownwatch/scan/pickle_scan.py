@@ -14,7 +14,8 @@ What it looks for, and why:
   strings handed to nested loaders (``pickle.loads``, ``torch.storage._load_from_bytes``) are
   pickles themselves and are walked recursively;
 * stacked pickles (a second pickle after ``STOP`` runs when a loader calls ``load`` again),
-  truncated or broken pickles (what precedes the break is judged), and pickles hidden after
+  truncated or broken pickles (what precedes the break is judged, and the result is an
+  ``error`` unless that already makes it suspicious or malicious), and pickles hidden after
   a break (resynchronised at later ``PROTO`` headers, plus a cheap byte search for
   pickle-encoded references to denied modules).
 """
@@ -133,6 +134,7 @@ def scan_pickle_stream(
                 summ.end = w.end
                 return summ
             summ.broken = True
+            result.error = True  # what follows the break was not seen: unscannable, not clean
             result.add(
                 "low",
                 "pickle.truncated",

@@ -25,9 +25,14 @@ from __future__ import annotations
 import codecs
 import struct
 
+from . import budget as _budget
+
 MAX_OPS = 20_000_000
 MAX_STACK = 2_000_000
 MAX_NESTED = 4
+# text values longer than this are kept as a prefix: a name or a command is never that long,
+# and decoding a 500 MB string (4 bytes a character once one emoji is in it) is a memory bomb
+MAX_TEXT = 1 << 20
 
 
 class Mark:
@@ -90,6 +95,29 @@ class Opaque:
 
     def __repr__(self) -> str:
         return f"<{self.what}>"
+
+
+class PersRef(Opaque):
+    """What the loader's ``persistent_load`` returns for a persistent id, with the id kept.
+
+    Legacy (non-zip) ``torch.save`` of a whole ``nn.Module`` stores each module class as the
+    persistent id ``("module", <class>, source_file, source)``; torch's ``persistent_load``
+    returns ``<class>`` itself, which NEWOBJ / REDUCE then instantiate. :meth:`module_class`
+    names that class so the call is judged as a call of it, not as an opaque computed call."""
+
+    __slots__ = ("pid",)
+
+    def __init__(self, pid):
+        super().__init__("persistent id")
+        self.pid = pid
+
+    def module_class(self) -> GlobalRef | None:
+        p = self.pid
+        if isinstance(p, tuple) and len(p) >= 2 and p[0] == "module":
+            cls = p[1]
+            if isinstance(cls, GlobalRef) and not cls.dynamic:
+                return cls
+        return None
 
 
 class Blob:
@@ -207,6 +235,12 @@ _NEW_ARG0 = {
     "copyreg.__newobj_ex__",
     "copy_reg._reconstructor",
     "copy_reg.__newobj__",
+    # scikit-learn's Cython trees and distance metrics pickle as newObj(cls): cls.__new__(cls)
+    "sklearn.neighbors._kd_tree.newObj",
+    "sklearn.neighbors._ball_tree.newObj",
+    "sklearn.neighbors._binary_tree.newObj",
+    "sklearn.neighbors._dist_metrics.newObj",
+    "sklearn.metrics._dist_metrics.newObj",
 }
 _NEW_ARG1 = {"torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type"}
 _JOBLIB_WRAPPERS = {"joblib.numpy_pickle.NumpyArrayWrapper"}
@@ -265,12 +299,20 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
     pos = start
     gl = res.globals
     n_ops = 0
+    budget = _budget.current()
 
     def readline(pos: int) -> tuple[bytes, int]:
         nl = data.find(b"\n", pos, end)
         if nl < 0:
             raise PickleParseError(f"truncated: unterminated line at offset {pos}")
-        return bytes(data[pos:nl]), nl + 1
+        return bytes(data[pos : min(nl, pos + MAX_TEXT)]), nl + 1
+
+    def text(p: int, q: int, codec: str = "utf-8") -> str:
+        if q - p <= MAX_TEXT:
+            if codec == "utf-8":
+                return data[p:q].decode("utf-8", "surrogatepass")
+            return bytes(data[p:q]).decode(codec)
+        return bytes(data[p : p + MAX_TEXT]).decode(codec, "replace") + f"...<{q - p} bytes>"
 
     def pop_mark() -> list:
         nonlocal stack
@@ -285,6 +327,10 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
             raise PickleParseError("stack underflow")
 
     def make_call(func, args, op: str, offset: int, kwargs=None) -> CallRef:
+        if func.__class__ is PersRef:
+            cls = func.module_class()
+            if cls is not None:  # legacy torch.save: the class came through persistent_load
+                func = cls  # its one push (as a pid tuple item) is this use, not a value
         c = CallRef(func, args, op, offset, kwargs)
         if isinstance(func, GlobalRef):
             if op in ("NEWOBJ", "NEWOBJ_EX"):
@@ -320,6 +366,8 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 raise PickleParseError(f"truncated: no STOP before end of data at offset {pos}")
             n_ops += 1
             if not n_ops & 0xFFFF:  # cheap periodic resource checks
+                if budget is not None:
+                    budget.tick()  # raises BudgetExceeded past the file's time budget
                 if n_ops > MAX_OPS:
                     raise PickleParseError("too many opcodes")
                 if len(stack) > MAX_STACK or len(memo) > MAX_STACK or len(metastack) > MAX_STACK:
@@ -373,7 +421,7 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 q = pos + n
                 if q > end:
                     raise PickleParseError(f"truncated at offset {pos}")
-                stack.append(data[pos:q].decode("utf-8", "surrogatepass"))
+                stack.append(text(pos, q))
                 pos = q
             elif op == 0x4B:  # BININT1
                 p = pos + 1
@@ -568,9 +616,9 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if q > end or n < 0:
                     raise PickleParseError(f"truncated at offset {pos}")
                 if op == 0x8D:
-                    stack.append(data[pos:q].decode("utf-8", "surrogatepass"))
+                    stack.append(text(pos, q))
                 elif op in (0x54, 0x55):
-                    stack.append(bytes(data[pos:q]).decode("latin-1"))
+                    stack.append(text(pos, q, "latin-1"))
                 elif n > 4096:
                     stack.append(Blob(data, pos, n))
                 else:
@@ -718,14 +766,16 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 stack.append(SSet(items))
             elif op == 0x50:  # PERSID
                 line, pos = readline(pos)
-                res.persistent_ids.append(line.decode("ascii", "replace"))
-                stack.append(Opaque("persistent id"))
+                pid = line.decode("ascii", "replace")
+                if len(res.persistent_ids) < 100_000:
+                    res.persistent_ids.append(pid)
+                stack.append(PersRef(pid))
             elif op == 0x51:  # BINPERSID
                 take(1)
                 pid = stack.pop()
                 if len(res.persistent_ids) < 100_000:
                     res.persistent_ids.append(pid)
-                stack.append(Opaque("persistent id"))
+                stack.append(PersRef(pid))
             elif op in (0x82, 0x83, 0x84):  # EXT1 / EXT2 / EXT4
                 width = {0x82: 1, 0x83: 2, 0x84: 4}[op]
                 p = pos + width

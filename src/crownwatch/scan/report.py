@@ -4,11 +4,22 @@ The JSON array is the contract from DESIGN.md: one element per file or archive m
 ``{"path", "format", "verdict", "issues": [{"severity", "kind", "detail"}]}``. SARIF has one
 rule per issue kind (so code-scanning UIs group them) and one result per issue; ``info``
 issues are left out of SARIF (they are notes about the file, not problems).
+
+Everything a scanned file controls - global names, member and file names, directory names,
+metadata, details quoting them - is hostile text. In the table it is rendered as inert
+``rich.text.Text`` through the project's :func:`crownwatch.render.safe` rule (no Rich markup,
+control and bidi characters replaced), with line breaks and the remaining invisible
+direction marks replaced too, since a table cell is one logical line. JSON and SARIF are
+ASCII-only (``ensure_ascii``) and carry no lone surrogates (file names that are not UTF-8,
+pickle strings decoded with ``surrogatepass``), so strict parsers accept them whatever the
+bytes; SARIF's ``artifactLocation.uri`` is a percent-encoded URI reference.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import quote
 
 from .result import ScanResult, severity_rank
 
@@ -27,8 +38,47 @@ VERDICT_STYLE = {
 }
 
 
+# beyond render.safe(): line and paragraph breaks, and the direction marks it leaves alone
+_LINE = re.compile(r"[\t\n\r\u0085\u061c\u200e\u200f\u2028\u2029\ufeff]")
+
+
+def clean_text(value) -> str:
+    """A string that encodes as UTF-8 whatever it holds: lone surrogates become ``\\udcXX``."""
+    s = str(value)
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def inert(value):
+    """Hostile text as one line of inert Rich ``Text``."""
+    from crownwatch.render import safe
+
+    return safe(_LINE.sub("\ufffd", clean_text(value)))
+
+
+def _clean(obj):
+    if isinstance(obj, str):
+        return clean_text(obj)
+    if isinstance(obj, dict):
+        return {_clean(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
 def to_json(results: list[ScanResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2)
+    return json.dumps(_clean([r.to_dict() for r in results]), indent=2, ensure_ascii=True)
+
+
+def dumps_sarif(results: list[ScanResult]) -> str:
+    return json.dumps(_clean(to_sarif(results)), indent=2, ensure_ascii=True)
+
+
+def _uri(path: str) -> str:
+    return quote(clean_text(path).replace("\\", "/"), safe="/:._-~")
 
 
 def to_sarif(results: list[ScanResult]) -> dict:
@@ -61,7 +111,7 @@ def to_sarif(results: list[ScanResult]) -> dict:
                 "ruleId": i.kind,
                 "level": SARIF_LEVEL[i.severity],
                 "message": {"text": i.detail},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": file_part}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(file_part)}}}],
                 "properties": {"severity": i.severity, "verdict": r.verdict, "format": r.format},
             }
             if member:
@@ -91,6 +141,7 @@ def print_table(results: list[ScanResult], console=None) -> None:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     if console is None:
         console = Console() if sys.stdout.isatty() else Console(width=200, file=sys.stdout)
@@ -104,11 +155,13 @@ def print_table(results: list[ScanResult], console=None) -> None:
         v = r.verdict
         counts[v] = counts.get(v, 0) + 1
         issues = sorted(r.issues, key=lambda i: -severity_rank(i.severity))
-        top = ""
+        top = Text()
         if issues:
-            top = f"[{issues[0].severity}] {issues[0].kind}: {issues[0].detail}"
+            top = inert(f"[{issues[0].severity}] {issues[0].kind}: {issues[0].detail}")
             if len(issues) > 1:
-                top += f"  (+{len(issues) - 1} more)"
-        table.add_row(f"[{VERDICT_STYLE[v]}]{v}[/]", r.format, r.path, top)
+                top.append(f"  (+{len(issues) - 1} more)")
+        table.add_row(Text(v, style=VERDICT_STYLE.get(v, "")), inert(r.format), inert(r.path), top)
     console.print(table)
-    console.print(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing scanned")
+    console.print(
+        Text(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing scanned")
+    )

@@ -10,9 +10,12 @@ verdict and the issues behind it. The verdict follows from the worst issue:
   vouch for: an unknown callable, a custom op, a malformed container)
 * ``low`` / ``info``       -> ``clean`` (noted, but harmless as far as static analysis can tell)
 
-``error`` is kept for an artifact that could not be read at all (an I/O error, a container
-whose structure is unreadable); a file that is simply not a model artifact is ``clean`` with
-an ``info`` note.
+``error`` is for an artifact that could not be scanned completely, when nothing worse was
+found: an I/O error, a container whose structure is unreadable, a truncated pickle / GGUF /
+safetensors / ONNX / compressed stream (what precedes the break is still judged), content
+beyond the scan budget (``scan.budget_exceeded``), or a file named like a model format
+(``.pkl``, ``.safetensors``...) whose content is no recognised format. A file that is simply
+not a model artifact and does not claim to be one is ``clean`` with an ``info`` note.
 """
 
 from __future__ import annotations

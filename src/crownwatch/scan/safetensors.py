@@ -7,7 +7,9 @@ headers are a denial-of-service vector), every tensor with a known dtype, a shap
 non-negative integers, ``data_offsets`` that match ``prod(shape) * itemsize``, stay inside
 the data section, do not overlap, and leave no gaps (hidden bytes); ``__metadata__`` must map
 strings to strings. Structural violations are suspicious: a conforming writer never makes
-them and parsers have had bugs on exactly these.
+them and parsers have had bugs on exactly these. A file shorter than its own header says (the
+header, or the tensors it lists, run past the end) is an ``error``: truncated, it cannot be
+scanned, and it is not "no model" either.
 """
 
 from __future__ import annotations
@@ -55,8 +57,12 @@ def scan_safetensors(data, res: ScanResult) -> None:
         )
         return
     if 8 + n > size:
+        res.error = True
         res.add(
-            "medium", "safetensors.bad_header", f"header length {n} runs past the end of the file"
+            "low",
+            "safetensors.truncated",
+            f"the header claims {n} bytes but the file has {size - 8} after the length field: "
+            "truncated or not a safetensors file; it could not be scanned",
         )
         return
     try:
@@ -110,6 +116,15 @@ def scan_safetensors(data, res: ScanResult) -> None:
         for x in shape:
             count *= x
         nbytes = (count * DTYPE_BITS[dtype] + 7) // 8
+        if 0 <= b <= e and e > data_len and e - b == nbytes:
+            res.error = True
+            res.add(
+                "low",
+                "safetensors.truncated",
+                f"tensor {name!r}: its bytes [{b}, {e}] run past the end of the {data_len}-byte "
+                "data section: the file is truncated; it could not be scanned completely",
+            )
+            continue
         if b < 0 or e < b or e > data_len:
             res.add(
                 "medium",

@@ -47,6 +47,7 @@ def scan_savedmodel(data, res: ScanResult, name: str) -> bool:
     try:
         kind = _walk_saved_model(data, ops)
     except ProtoError as exc:
+        res.error = True
         res.add("low", "savedmodel.malformed", f"protobuf structure broken: {exc}")
         return bool(ops)
     if not kind:

@@ -8,8 +8,14 @@ when they are pickles, nested archives or headers a format module needs. Every f
 Model containers (PyTorch zip, TorchScript, npz, Keras) are one artifact: issues from their
 members land in the container's result with the member named in the detail.
 
-A budget caps the bytes decompressed per top-level file (zip bombs) and the nesting depth.
-Nothing here raises on hostile input: unexpected exceptions become an ``error`` result.
+One :class:`~crownwatch.scan.budget.Budget` per top-level file bounds the bytes unpacked
+across all nesting, the members examined, the results emitted and the wall time; nesting
+depth is capped too. Exceeding the budget stops that file's scan with an ``error`` issue
+(``scan.budget_exceeded``), keeping what was found before. Nothing here raises on hostile
+input: unexpected exceptions become an ``error`` result.
+
+A file whose name promises a model format (``.pkl``, ``.safetensors``, ``.gguf``...) but whose
+content is no recognised format is an ``error`` (it cannot be scanned), not a clean file.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import posixpath
 
 from . import archives
+from .budget import Budget, BudgetExceeded, active
 from .pickle_scan import (
     _P0_OPENERS,
     is_torch_legacy,
@@ -31,7 +38,6 @@ from .sniff import sniff
 
 MAX_DEPTH = 5
 SMALL_FILE = 32 << 20  # read into memory below this size, memory-map above
-TOTAL_BUDGET = 2 << 30
 WEAK_MAGIC = ("zlib", "lzma")
 _OPENERS = {bytes([b]) for b in _P0_OPENERS}
 COMPRESSED = ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-zf", "lz4", "zstd")
@@ -51,54 +57,99 @@ EXT_HINTS = {
 
 
 class Ctx:
-    def __init__(self, fs_dir: str | None = None):
-        self.budget = TOTAL_BUDGET
+    """Per top-level file: its budget and the extra results (archive members)."""
+
+    def __init__(self, fs_dir: str | None = None, budget: Budget | None = None):
+        self.budget = budget or Budget()
         self.results: list[ScanResult] = []
         self.fs_dir = fs_dir
 
-    def spend(self, n: int) -> bool:
-        self.budget -= n
-        return self.budget >= 0
+    def read_limit(self) -> tuple[int, bool]:
+        """(most bytes the next unpack may produce, whether the per-file total limits it)."""
+        return self.budget.read_limit(archives.MEMBER_LIMIT)
+
+    def spend(self, n: int, truncated: bool = False, by_budget: bool = False) -> None:
+        """Account for ``n`` bytes unpacked; a read cut short by the per-file total (not by
+        the per-object cap) ends the scan."""
+        self.budget.spend(n)
+        if truncated and by_budget:
+            self.budget._exceeded_bytes()  # noqa: SLF001
+
+    def member(self) -> None:
+        self.budget.member()
+
+    def add_result(self, r: ScanResult) -> ScanResult:
+        self.budget.result()
+        self.results.append(r)
+        return r
 
 
-def scan_file(path: str) -> list[ScanResult]:
+def _stopped(res: ScanResult, exc: BudgetExceeded) -> None:
+    res.error = True
+    res.add("low", "scan.budget_exceeded", exc.detail)
+
+
+def scan_file(path: str, budget: Budget | None = None) -> list[ScanResult]:
     """Scan one file on disk; never raises."""
-    ctx = Ctx(os.path.dirname(os.path.abspath(path)))
+    ctx = Ctx(os.path.dirname(os.path.abspath(path)), budget)
     res = ScanResult(path)
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            if size == 0:
-                res.add("info", "format.not_model", "empty file")
-                return [res]
-            if size <= SMALL_FILE:
-                data = fh.read()
-                scan_data(data, path, ctx, res, depth=0, name=os.path.basename(path), fs_path=path)
-                return [res, *ctx.results]
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                scan_data(mm, path, ctx, res, depth=0, name=os.path.basename(path), fs_path=path)
-                out = [res, *ctx.results]
-                for r in out:
-                    if r.path == path and r.verdict != "clean" and r.sha256 is None:
-                        r.sha256 = _sha256(mm)
-                return out
-    except OSError as exc:
-        res.error = True
-        res.add("info", "io.error", f"could not read: {exc.strerror or exc}")
-    except Exception as exc:  # defensive: never let one file kill the scan
-        res.error = True
-        res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
+    with active(ctx.budget):
+        try:
+            ctx.budget.result()
+            size = os.path.getsize(path)
+            with open(path, "rb") as fh:
+                if size == 0:
+                    _empty(res, path)
+                    return [res]
+                if size <= SMALL_FILE:
+                    data = fh.read()
+                    _scan_top(data, path, ctx, res, fs_path=path)
+                    return [res, *ctx.results]
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    _scan_top(mm, path, ctx, res, fs_path=path)
+                    out = [res, *ctx.results]
+                    for r in out:
+                        if r.path == path and r.verdict != "clean" and r.sha256 is None:
+                            r.sha256 = _sha256(mm)
+                    return out
+        except OSError as exc:
+            res.error = True
+            res.add("info", "io.error", f"could not read: {exc.strerror or exc}")
+        except Exception as exc:  # defensive: never let one file kill the scan
+            res.error = True
+            res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
     return [res, *ctx.results]
 
 
-def scan_bytes(data: bytes, vpath: str = "<bytes>") -> list[ScanResult]:
-    ctx = Ctx()
-    res = ScanResult(vpath)
+def _empty(res: ScanResult, name: str) -> None:
+    res.add("info", "format.not_model", "empty file")
+    _unrecognised(res, name)
+
+
+def _scan_top(data, path: str, ctx: Ctx, res: ScanResult, fs_path: str | None = None) -> None:
     try:
-        scan_data(data, vpath, ctx, res, depth=0, name=vpath)
-    except Exception as exc:
-        res.error = True
-        res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
+        scan_data(data, path, ctx, res, depth=0, name=os.path.basename(path), fs_path=fs_path)
+    except BudgetExceeded as exc:
+        _stopped(res, exc)
+
+
+def scan_bytes(
+    data: bytes, vpath: str = "<bytes>", budget: Budget | None = None
+) -> list[ScanResult]:
+    """Scan bytes as if they were the file ``vpath``; never raises. Pass a :class:`Budget` to
+    choose the limits or to read what the scan spent afterwards."""
+    ctx = Ctx(budget=budget)
+    res = ScanResult(vpath)
+    with active(ctx.budget):
+        try:
+            ctx.budget.result()
+            if not len(data):
+                _empty(res, vpath)
+            else:
+                _scan_top(data, vpath, ctx, res)
+        except Exception as exc:
+            res.error = True
+            res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
     return [res, *ctx.results]
 
 
@@ -118,14 +169,17 @@ def _sha256(data) -> str:
 def scan_data(
     data, vpath: str, ctx: Ctx, res: ScanResult, depth: int, name: str, fs_path: str | None = None
 ) -> None:
+    ctx.budget.tick()
     size = len(data)
     head = bytes(data[:4096])
     kind = sniff(head, name, size)
     try:
         _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head)
-    except Exception as exc:
+    except Exception as exc:  # BudgetExceeded is a BaseException and passes through
         res.error = True
         res.add("low", "scan.internal_error", f"{type(exc).__name__}: {exc}")
+    if res.format == "unknown":
+        _unrecognised(res, name)
     hint = EXT_HINTS.get(os.path.splitext(name.lower())[1])
     if (
         hint
@@ -146,6 +200,19 @@ def scan_data(
         and not isinstance(data, mmap.mmap)
     ):
         res.sha256 = _sha256(data)
+
+
+def _unrecognised(res: ScanResult, name: str) -> None:
+    """A name that promises a model format, content that is none: unscannable, not clean."""
+    hint = EXT_HINTS.get(os.path.splitext(name.lower())[1])
+    if hint and not res.issues_above("low"):
+        res.error = True
+        res.add(
+            "low",
+            "format.unrecognised",
+            f"named like a {hint} file, but the content is not {hint} nor any other recognised "
+            "format (corrupt, truncated, or not what it claims); it could not be scanned",
+        )
 
 
 def _dispatch(kind, data, vpath, ctx, res, depth, name, fs_path, head) -> None:
@@ -216,9 +283,10 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
     if depth >= MAX_DEPTH:
         res.add("medium", "archive.too_deep", f"compression nested deeper than {MAX_DEPTH} levels")
         return
+    ctx.member()
+    limit, by_budget = ctx.read_limit()
     try:
-        limit = max(0, min(archives.MEMBER_LIMIT, ctx.budget))
-        inner, truncated, consumed = archives.decompress_stream(kind, data, limit)
+        inner, truncated, consumed, complete = archives.decompress_stream(kind, data, limit)
     except Exception as exc:  # zlib.error, lzma.LZMAError, OSError, EOFError ...
         res.format = "unknown"
         if kind in WEAK_MAGIC:  # two or three bytes of magic: most likely not compressed at all
@@ -231,9 +299,16 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
         res.error = True
         res.add("low", "archive.unreadable", f"{kind} stream could not be decompressed: {exc}")
         return
-    ctx.spend(len(inner))
+    ctx.spend(len(inner), truncated, by_budget)
     if truncated:
         archives.report_oversize(res, f"{kind} stream", len(inner), consumed)
+    elif not complete:
+        res.error = True
+        res.add(
+            "low",
+            "archive.truncated",
+            f"{kind} stream ends before its end marker (truncated file); what it held was scanned",
+        )
     base = name[: -len(posixpath.splitext(name)[1])] if "." in name else name
     scan_data(inner, vpath, ctx, res, depth + 1, base)
     res.sha256 = None  # the file's hash, not the decompressed stream's
@@ -244,7 +319,7 @@ def _scan_compressed(kind, data, vpath, ctx, res, depth, name) -> None:
 
 def _polyglot_zip(data, vpath, ctx, res, depth) -> None:
     tail = bytes(data[max(0, len(data) - 65557) :])
-    if b"PK\x05\x06" in tail and b"PK\x01\x02" in bytes(data):
+    if b"PK\x05\x06" in tail and data.find(b"PK\x01\x02") >= 0:
         res.add(
             "medium",
             "format.polyglot",
@@ -253,9 +328,9 @@ def _polyglot_zip(data, vpath, ctx, res, depth) -> None:
         )
         from .containers import scan_zip
 
-        sub = ScanResult(vpath + "!<zip>")
+        ctx.member()
+        sub = ctx.add_result(ScanResult(vpath + "!<zip>"))
         scan_zip(data, sub.path, ctx, sub, depth + 1)
-        ctx.results.append(sub)
 
 
 def looks_like_model_member(head: bytes) -> bool:

@@ -77,10 +77,14 @@ def sniff(head: bytes, name: str = "", size: int | None = None) -> str:
 
 
 def is_safetensors(head: bytes, size: int | None) -> bool:
+    """An 8-byte little-endian header length, then a JSON object. A length that runs past the
+    end of the file still counts: the file is a broken safetensors file (truncated download,
+    or crafted to make parsers over-read), which the safetensors module reports, not "no
+    model"."""
     if len(head) < 10:
         return False
     (n,) = struct.unpack("<Q", head[:8])
-    if n < 2 or (size is not None and n > size - 8):
+    if n < 2:
         return False
     return head[8:9] == b"{" and (head[9:10] in (b'"', b"}", b" ", b"\n", b"\r", b"\t"))
 

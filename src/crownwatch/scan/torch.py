@@ -54,6 +54,7 @@ def scan_legacy(data, res: ScanResult) -> None:
     res.format = "pytorch-legacy"
     summ = scan_pickle_stream(data, res, max_pickles=5, note_stacked=False)
     if summ.complete < 5 and not summ.broken:
+        res.error = True
         res.add(
             "low",
             "torch.legacy_incomplete",
