@@ -1,9 +1,9 @@
 """Terminal output. Log values are attacker-controlled: they are always rendered as
-plain ``Text`` (never parsed as Rich markup) and control characters are replaced."""
+plain ``Text`` through :func:`crownwatch.inert.safe` (never parsed as Rich markup,
+control and bidi characters replaced)."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,15 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from crownwatch.inert import safe
 from crownwatch.lake import FileResult, Lake, iter_files
 
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
-
-
-def safe(value) -> Text:
-    """A log value as inert text: no markup, no terminal escapes, no bidi tricks."""
-    return Text(_CTRL.sub("\ufffd", str(value)))
 
 
 def ingest_with_progress(

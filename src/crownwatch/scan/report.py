@@ -7,7 +7,7 @@ issues are left out of SARIF (they are notes about the file, not problems).
 
 Everything a scanned file controls - global names, member and file names, directory names,
 metadata, details quoting them - is hostile text. In the table it is rendered as inert
-``rich.text.Text`` through the project's :func:`crownwatch.render.safe` rule (no Rich markup,
+``rich.text.Text`` through the project's :func:`crownwatch.inert.safe` rule (no Rich markup,
 control and bidi characters replaced), with line breaks and the remaining invisible
 direction marks replaced too, since a table cell is one logical line. JSON and SARIF are
 ASCII-only (``ensure_ascii``) and carry no lone surrogates (file names that are not UTF-8,
@@ -18,7 +18,6 @@ bytes; SARIF's ``artifactLocation.uri`` is a percent-encoded URI reference.
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import quote
 
 from .result import ScanResult, severity_rank
@@ -38,10 +37,6 @@ VERDICT_STYLE = {
 }
 
 
-# beyond render.safe(): line and paragraph breaks, and the direction marks it leaves alone
-_LINE = re.compile(r"[\t\n\r\u0085\u061c\u200e\u200f\u2028\u2029\ufeff]")
-
-
 def clean_text(value) -> str:
     """A string that encodes as UTF-8 whatever it holds: lone surrogates become ``\\udcXX``."""
     s = str(value)
@@ -54,9 +49,9 @@ def clean_text(value) -> str:
 
 def inert(value):
     """Hostile text as one line of inert Rich ``Text``."""
-    from crownwatch.render import safe
+    from crownwatch.inert import safe  # Rich only when a table is printed
 
-    return safe(_LINE.sub("\ufffd", clean_text(value)))
+    return safe(clean_text(value), one_line=True)
 
 
 def _clean(obj):
