@@ -224,3 +224,13 @@ def test_a_full_disk_fails_that_file_and_the_others_go_on(tmp_path, monkeypatch)
         for f in lake.table_files("authentication")
         if failed.content_key and f.name.startswith(failed.content_key[:24])
     ]
+
+
+def test_an_evtx_magic_in_front_of_something_else_is_one_quarantined_record(tmp_path):
+    """Found by the fuzz suite: the evtx parser refused the file with a RuntimeError
+    that escaped ingest."""
+    path = tmp_path / "fake.evtx"
+    path.write_bytes(b"ElfFile\x00" + (FIXTURES / "okta" / "api_page.json").read_bytes())
+    (res,) = Lake(tmp_path / "lake").ingest([path])
+    assert (res.source, res.read, res.quarantined) == ("windows", 1, 1)
+    assert "not a readable evtx file" in res.note

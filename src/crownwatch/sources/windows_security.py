@@ -157,7 +157,7 @@ import pyarrow as pa
 
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.linux_auth import parsed
-from crownwatch.sources.reader import Reader, head_text, is_gzip
+from crownwatch.sources.reader import Reader, _first_line, head_text, is_gzip
 from crownwatch.tables.authentication import identity_columns
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -548,15 +548,17 @@ def _read_evtx(path: Path, out: _Records) -> None:
                     break
                 except (RuntimeError, OSError, ValueError) as exc:
                     # the parser drops the whole chunk; say which, keep going
-                    out.reject(None, f"unreadable evtx chunk: {str(exc).splitlines()[0][:300]}", "")
+                    out.reject(None, f"unreadable evtx chunk: {_first_line(exc)}", "")
                     errors += 1
                     if errors > 10_000:
                         break
                     continue
                 out.add(index, rec["data"])
                 index += 1
-    except OSError as exc:
-        raise SourceError(f"not a readable evtx file: {str(exc).splitlines()[0][:300]}") from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        # the parser refuses the file as a whole (a header whose sizes do not fit the
+        # file, an "ElfFile" magic in front of something else)
+        raise SourceError(f"not a readable evtx file: {_first_line(exc)}") from exc
     if size < 4096 + chunks * 65536:
         out.reject(
             None,
