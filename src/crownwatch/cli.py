@@ -11,13 +11,16 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from crownwatch import __version__, render
 from crownwatch.config import ConfigError, load_config
-from crownwatch.lake import Lake, default_lake
+from crownwatch.inert import safe
+from crownwatch.lake import Lake, LakeError, default_lake
 
 app = typer.Typer(
     help="Find and explain attacks on your AI crown jewels in the logs you already have.",
@@ -80,33 +83,52 @@ def _syslog_year(year: int | None) -> None:
         os.environ[YEAR_ENV] = str(year)
 
 
-def _lake(lake: Path | None) -> Lake:
-    return Lake(lake if lake is not None else default_lake())
+def _fail(label: str, detail: object, code: int = 2) -> NoReturn:
+    """Print ``label: detail`` and exit. ``detail`` may hold anything a user or a log
+    wrote (a path with ``[/]`` in it, an id, an exception quoting a record): it is
+    printed as inert text, never as markup."""
+    err.print(Text(f"{label}: ", style="bold red") + safe(detail))
+    raise typer.Exit(code)
+
+
+def _lake(lake: Path | None, must_exist: bool = False) -> Lake:
+    lk = Lake(lake if lake is not None else default_lake())
+    if must_exist and not lk.root.is_dir():
+        _fail("no lake", f"{lk.root} does not exist (ingest or hunt creates it)")
+    return lk
 
 
 def _config(path: Path | None) -> dict:
     try:
         return load_config(path)
     except ConfigError as exc:
-        err.print(f"[red]config error:[/] {exc}")
-        raise typer.Exit(2) from exc
+        _fail("config error", exc)
 
 
 def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
     missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]no such file or directory:[/] {', '.join(map(str, missing))}")
-        raise typer.Exit(2)
-    results = render.ingest_with_progress(lake, paths, err, quiet=quiet)
-    return results
+        _fail("no such file or directory", ", ".join(map(str, missing)))
+    try:
+        return render.ingest_with_progress(lake, paths, err, quiet=quiet)
+    except LakeError as exc:
+        _fail("lake error", exc)
+
+
+def _ingest_failed(results: list) -> bool:
+    """Whether a file could not be ingested (the lake could not be written, the engine
+    gave up): the run's exit status says so (2), after everything else was done."""
+    return any(r.status == "failed" for r in results)
 
 
 def _detect(
     lake: Lake, config: dict, engine: EngineName, only: list[str] | None, quiet: bool
 ) -> list[dict]:
+    import duckdb
+
     from crownwatch.detect import run_detections
     from crownwatch.engine import Engine
-    from crownwatch.findings import FindingStore
+    from crownwatch.findings import FindingStore, StoreBusy
 
     eng = Engine(lake, engine.value)
     errors: list = []
@@ -114,10 +136,11 @@ def _detect(
         findings = render.detect_with_progress(
             eng, config, only, err, quiet=quiet, run=run_detections, errors=errors
         )
+        FindingStore(lake.root).upsert(findings)
     except ValueError as exc:
-        err.print(f"[red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from exc
-    FindingStore(lake.root).upsert(findings)
+        _fail("configuration error", exc)
+    except (OSError, duckdb.IOException, StoreBusy) as exc:
+        _fail("cannot write the lake", exc)
     _failed_detections.extend(errors)
     return findings
 
@@ -145,15 +168,16 @@ def hunt(
     if not quiet:
         render.ingest_summary(results, err)
     _detect(lk, conf, engine, only, quiet)
-    from crownwatch.findings import FindingStore
 
-    stored = FindingStore(lk.root).all()
+    stored = _stored(lk)
     if fmt == Fmt.json:
         _print_json(stored)
     else:
         render.findings_table(stored, Console())
     if _failed_detections:
         raise typer.Exit(1)
+    if _ingest_failed(results):
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -173,6 +197,8 @@ def ingest(
         _print_json([asdict(r) for r in results])
     else:
         render.ingest_summary(results, Console())
+    if _ingest_failed(results):
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -184,7 +210,7 @@ def detect(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ):
     """Run detections over what is in the lake and store the findings."""
-    lk = _lake(lake)
+    lk = _lake(lake, must_exist=True)
     found = _detect(lk, _config(config), engine, only, quiet=fmt == Fmt.json)
     if fmt == Fmt.json:
         _print_json(found)
@@ -202,9 +228,9 @@ def findings(
     min_severity: str | None = typer.Option(None, "--min-severity"),
 ):
     """List stored findings."""
-    from crownwatch.findings import FindingStore, to_ocsf
+    from crownwatch.findings import to_ocsf
 
-    stored = FindingStore(_lake(lake).root).all(detection, min_severity)
+    stored = _stored(_lake(lake, must_exist=True), detection, min_severity)
     if fmt == FindingsFmt.json:
         _print_json(stored)
     elif fmt == FindingsFmt.ocsf:
@@ -225,16 +251,23 @@ def triage(
     lake: Path | None = LakeOpt,
 ):
     """Set the triage status of a finding (kept across re-runs)."""
-    from crownwatch.findings import FindingStore
+    from crownwatch.findings import FindingStore, StoreBusy
 
     try:
-        ok = FindingStore(_lake(lake).root).set_status(finding_id, status, note)
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        ok = FindingStore(_lake(lake, must_exist=True).root).set_status(finding_id, status, note)
+    except (ValueError, StoreBusy) as exc:
+        _fail("triage", exc)
     if not ok:
-        err.print(f"[red]no finding {finding_id}[/]")
-        raise typer.Exit(2)
+        _fail("no finding", finding_id)
+
+
+def _stored(lake: Lake, detection: str | None = None, min_severity: str | None = None) -> list:
+    from crownwatch.findings import FindingStore, StoreBusy
+
+    try:
+        return FindingStore(lake.root).all(detection, min_severity)
+    except StoreBusy as exc:
+        _fail("findings", exc)
 
 
 @app.command()

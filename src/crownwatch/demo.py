@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crownwatch import render
 from crownwatch.config import load_config
@@ -22,6 +23,7 @@ from crownwatch.detect import run_detections
 from crownwatch.engine import Engine
 from crownwatch.evaluate import score
 from crownwatch.findings import FindingStore
+from crownwatch.inert import safe
 from crownwatch.lake import Lake, iter_files
 
 
@@ -57,10 +59,14 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
     lake = Lake(lake_dir if lake_dir is not None else out / "lake")
     if lake.root.exists():
         shutil.rmtree(lake.root)
-    console.print(f"[bold]1. Simulating[/] an AI lab under attack into {out} …")
+    console.print(
+        Text("1. Simulating", style="bold") + safe(f" an AI lab under attack into {out} …")
+    )
     truths, config = _simulate(out, seed, console)
     logs = [p for p in sorted(out.iterdir()) if p.is_dir() and p != lake.root]
-    console.print("[bold]2. Hunting[/]: crownwatch hunt " + " ".join(map(str, logs)))
+    console.print(
+        Text("2. Hunting", style="bold") + safe(": crownwatch hunt " + " ".join(map(str, logs)))
+    )
     # the simulators' answer keys and registry sit beside the logs; they are not logs
     logs = [f for f in iter_files(logs) if f.name not in ("truth.json", "crownwatch.toml")]
     results = render.ingest_with_progress(lake, logs, console, quiet=False)
@@ -85,10 +91,16 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
             style = "green" if s.ok else "bold red"
             missed += not s.ok
             card.add_row(
-                s.item, s.kind, s.detection, f"[{style}]{s.verdict}[/]", ", ".join(s.findings[:3])
+                safe(s.item),
+                safe(s.kind),
+                safe(s.detection),
+                Text(s.verdict, style=style),
+                safe(", ".join(s.findings[:3])),
             )
     console.print(card)
     console.print(
-        f"Lake: {lake.root}  ·  explore with: crownwatch findings --lake {lake.root} --format json"
+        safe(
+            f"Lake: {lake.root}  ·  explore with: crownwatch findings --lake {lake.root} --format json"
+        )
     )
     return 0
