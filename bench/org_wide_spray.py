@@ -13,7 +13,8 @@ alone — never one about an ordinary sprayed employee), precision (attack findi
 all findings), recall (attack items found by a finding that belongs) and wall time;
 then what the findings that do not belong are about. Generated weeks and lakes live
 under ``bench/out/org-wide-spray/`` (removed unless ``--keep``); each seed's findings
-and attributions are written there as JSON.
+and attributions are written there as JSON. Results and the analysis of every finding
+that does not belong: ``bench/ORG_WIDE_SPRAY_RESULTS.md``.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ Hunted as ``crownwatch demo`` hunts (every detection, the scenario's crown-jewel
 registry) and judged by ``crownwatch.evaluate.attack_precision``. Recall must be
 complete today; the precision bar is not met yet — the crown-jewel chain raises the
 sprayed employees who keep reading the model as usual, and a sprayed traveller's new
-country is raised too (the analysis: ``python -m bench identity --org-wide-spray``) —
-so that assertion is a strict ``xfail``: when the detections are fixed it passes, and
-the marker must go.
+country is raised too (measured and explained in ``bench/ORG_WIDE_SPRAY_RESULTS.md``)
+— so that assertion is a strict ``xfail``: when the detections are fixed it passes,
+and the marker must go.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from crownwatch.lake import Lake, iter_files
 from crownwatch.simulate.org_wide_spray import generate_org_wide_spray
 
 NOT_YET = (
-    "issue 13: exfiltration.jewel_access_after_identity judges 'new network and client' "
-    "against a day of history and without the organisation's own addresses; "
-    "identity.new_geo_after_spray raises a sprayed traveller's own laptop abroad"
+    "issue 13: exfiltration.jewel_access_after_identity calls every address and client a "
+    "sprayed employee first used after the spray began 'new', so people reading the weights "
+    "from the office or home are raised; identity.new_geo_after_spray raises a sprayed "
+    "traveller (bench/ORG_WIDE_SPRAY_RESULTS.md)"
 )
 
 
