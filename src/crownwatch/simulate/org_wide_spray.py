@@ -21,14 +21,14 @@ The campaign (UTC; the week starts on a Monday)
                        tries one password against every Okta account, 3–9 s
                        apart, plus a few guessed names (``admin``, ``it.support``…)
 ``org-spray-entra``    day 1 18:00 → day 3 ~12:00 — a second password against
-                       every Entra account through hosting addresses in ten ASNs
+                       every Entra account through hosting addresses in eleven ASNs
                        and several countries (about one address per six accounts,
                        at most two tries per address per hour), one user agent,
                        one legacy app (Azure AD PowerShell, ROPC); a few names
                        that do not exist and the departed employees'. For one
                        account the password is right: Entra answers 50076 (MFA
                        required) instead of 50126.
-``org-compromise``     day 3, ~13:10 — from a DigitalOcean address in Frankfurt
+``org-compromise``     day 3, 13:10–13:30 — from a DigitalOcean address in Frankfurt
                        with a browser the user never used, the attacker signs in
                        to Okta with the guessed password: two push challenges
                        denied, the third accepted (MFA fatigue); opens the AWS IAM
@@ -470,7 +470,7 @@ def plant_campaign(w: World, rng: random.Random, log: JewelLog) -> Campaign:
             ["T1110.003"],
             "identity.distributed_spray",
             "Low and slow: a second password against every Entra account through hosting addresses in "
-            "ten ASNs and several countries, at most two tries per address per hour and a few accounts "
+            "eleven ASNs and several countries, at most two tries per address per hour and a few accounts "
             "per address, over two days; one user agent, one legacy app (Azure AD PowerShell, ROPC). "
             "One account answers 50076: the password was right.",
             details={
