@@ -201,3 +201,166 @@ def account_rates(findings: list[dict], truth: dict) -> dict:
         "benign_kinds": {k: rate(v) for k, v in benign.items()},
         "false_positive_accounts": sorted(all_benign & flagged),
     }
+
+
+# ---- precision: how much of what was raised is the attack ---------------------------
+#
+# ``score`` asks "was each planted item found, and did each look-alike stay quiet?".
+# A week with one campaign in it (``crownwatch.simulate.org_wide_spray``) asks the
+# responder's question instead: of everything crownwatch raised, how much is the
+# attack? That needs a rule for when a finding *belongs to the attack*, strict enough
+# that a finding about an ordinary sprayed employee never counts — an org-wide spray
+# names every employee, and a success-after-spray or new-geo finding about one of them
+# carries the spray's addresses in its entities.
+#
+# The rule (``truth["exclusive"]`` lists what only the attack has: the campaign's
+# addresses nobody else used that week, and the compromised users and principals with
+# the moment the password was known, ``since``). A finding is *about*
+#
+# * **one account** when it names exactly one user (the after-spray detections, brute
+#   force, crown-jewel access after identity). It belongs when that account is a
+#   compromised one and the finding reaches the compromise (``last_seen`` at or after
+#   ``since`` − ``slack``), or when every one of its addresses (at least one) is the
+#   attack's alone — all it saw came from the attacker. A finding about anyone else that
+#   also names an address of their own (their home, the office, a hotel) never belongs,
+#   however many spray addresses it lists;
+# * **principals** when it names no user but principals (bulk read, first access,
+#   transfer out). It belongs when one of them is a compromised principal and the
+#   finding reaches the compromise;
+# * **its sources** otherwise — a spray, stuffing or cluster finding that names many
+#   accounts (every employee, here). It belongs when at least half of its addresses,
+#   and at least one, are the attack's alone.
+#
+# A finding with none of these entities does not belong. An attack item counts as
+# *found* (recall) when a finding that belongs to the attack has the item's detection
+# (``detection``/``detections``), shares an entity with the item and overlaps it in time
+# (``slack`` either side) — so recall cannot be satisfied by a finding about someone else.
+
+
+@dataclass
+class Attribution:
+    finding: str
+    detection: str
+    title: str
+    belongs: bool
+    why: str
+
+
+def _since(entries, kind: str) -> dict[str, datetime | None]:
+    """``{entity: since}`` from ``exclusive["users"]`` / ``["principals"]`` (dicts with
+    the entity under ``kind`` and an ISO ``since``, or bare names: since always)."""
+    out: dict[str, datetime | None] = {}
+    for e in entries or []:
+        value, since = (e.get(kind), e.get("since")) if isinstance(e, dict) else (e, None)
+        key = _entity(kind, value)[1]
+        if key:
+            out[key] = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    return out
+
+
+def _reaches(f: dict, since: datetime | None, slack: timedelta) -> bool:
+    span = _span(f, "first_seen", "last_seen")
+    return since is None or span is None or span[1] >= since - slack
+
+
+def attribute(
+    findings: list[dict], truth: dict, slack: timedelta = timedelta(hours=1)
+) -> list[Attribution]:
+    """Each finding with whether it belongs to the attack in ``truth`` (see the rule
+    above) and why, in words."""
+    excl = truth.get("exclusive") or {}
+    attack_ips = {_entity("src_ip", ip)[1] for ip in excl.get("src_ips") or []}
+    users = _since(excl.get("users"), "user")
+    principals = _since(excl.get("principals"), "principal")
+    out = []
+    for f in findings:
+        ents = f.get("entities") or {}
+        f_users = {_entity("user", u)[1] for u in ents.get("user") or []} - {""}
+        f_principals = {_entity("principal", p)[1] for p in ents.get("principal") or []}
+        f_ips = {_entity("src_ip", ip)[1] for ip in ents.get("src_ip") or []}
+        hit, n = len(f_ips & attack_ips), len(f_ips)
+        mostly_attack = hit > 0 and 2 * hit >= n
+        if len(f_users) == 1:
+            (u,) = f_users
+            if u in users and _reaches(f, users[u], slack):
+                belongs, why = True, f"compromised user {u}"
+            elif hit and hit == n:
+                belongs, why = True, f"{u}: all {n} addresses are the attack's"
+            elif u in users:
+                belongs, why = False, f"compromised user {u}, before the compromise"
+            else:
+                belongs, why = False, f"about {u}, not a compromised account"
+        elif not f_users and f_principals:
+            mine = sorted(p for p in f_principals if p in principals)
+            if mine and any(_reaches(f, principals[p], slack) for p in mine):
+                belongs, why = True, f"compromised principal {mine[0]}"
+            else:
+                belongs, why = (
+                    False,
+                    f"about {sorted(f_principals)[0]}, not a compromised principal",
+                )
+        elif f_ips:
+            belongs = mostly_attack
+            why = f"{hit} of {n} addresses are the attack's"
+        else:
+            belongs, why = False, "names no user, principal or address"
+        out.append(Attribution(f["id"], f["detection"], f.get("title", ""), belongs, why))
+    return out
+
+
+@dataclass
+class Precision:
+    findings: int
+    attack_findings: int
+    items: list[Score]
+    by_detection: dict[str, dict[str, int]]
+    attributions: list[Attribution]
+
+    @property
+    def precision(self) -> float | None:
+        """Findings that belong to the attack / all findings (None when nothing fired)."""
+        return self.attack_findings / self.findings if self.findings else None
+
+    @property
+    def recall(self) -> float | None:
+        """Attack items (one per expected detection) found / planted."""
+        return sum(s.ok for s in self.items) / len(self.items) if self.items else None
+
+
+def attack_precision(
+    findings: list[dict], truth: dict, slack: timedelta = timedelta(hours=1)
+) -> Precision:
+    """Precision and recall of ``findings`` against one attack (``truth`` with
+    ``attacks`` and ``exclusive``, as ``simulate.org_wide_spray`` writes it): which
+    findings belong to the attack, which attack items were found by a finding that
+    belongs, and the count per detection."""
+    attr = attribute(findings, truth, slack)
+    belongs = {a.finding for a in attr if a.belongs}
+    mine = [f for f in findings if f["id"] in belongs]
+    items = []
+    for it in truth.get("attacks") or []:
+        for item in _expand(it, True):
+            wanted = _item_entities(item)
+            hits = [
+                f["id"]
+                for f in mine
+                if f["detection"] == item["detection"]
+                and wanted & _finding_entities(f)
+                and _overlaps(f, item, slack)
+            ]
+            items.append(
+                Score(
+                    str(item["id"]),
+                    str(item.get("kind", "")),
+                    item["detection"],
+                    True,
+                    bool(hits),
+                    hits,
+                )
+            )
+    by_det: dict[str, dict[str, int]] = {}
+    for a in attr:
+        d = by_det.setdefault(a.detection, {"findings": 0, "attack": 0})
+        d["findings"] += 1
+        d["attack"] += a.belongs
+    return Precision(len(findings), len(belongs), items, dict(sorted(by_det.items())), attr)

@@ -76,12 +76,35 @@ def generate_identity(
 ) -> dict:
     """Write the simulated logs under ``out_dir`` and return the truth manifest (also
     written to ``out_dir/truth.json``)."""
-    unknown = set(formats) - set(ALL_FORMATS)
-    if unknown:
-        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {ALL_FORMATS}")
+    check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     w = build_world(seed=seed, users=users, days=days, start=start, attacks_on=attacks)
+    written, fmt_of = write_world(
+        out_dir, w, seed=seed, formats=formats, gzip_cloudtrail=gzip_cloudtrail
+    )
+    truth = make_truth(w, written, fmt_of, seed=seed, users=users, formats=formats)
+    truth_mod.write(out_dir, truth)
+    return truth
+
+
+def check_formats(formats: tuple[str, ...]) -> None:
+    unknown = set(formats) - set(ALL_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {ALL_FORMATS}")
+
+
+def write_world(
+    out_dir: Path,
+    w: World,
+    *,
+    seed: int,
+    formats: tuple[str, ...] = ALL_FORMATS,
+    gzip_cloudtrail: bool = True,
+) -> tuple[dict[str, tuple[list, int]], dict[str, str]]:
+    """Render the world's events in each vendor's layout under ``out_dir``; returns
+    ``({path: (sign-ins written, records)}, {path: format})`` for :func:`make_truth`."""
+    days = w.days
     by_system: dict[str, list] = {s: [] for s in SYSTEM_FORMATS}
     for ev in w.signins:
         by_system[ev.system].append(ev)
@@ -141,10 +164,7 @@ def generate_identity(
         )
         for path, v in res.items():
             note("windows_xml" if path.endswith(".xml") else "windows_json", {path: v})
-
-    truth = make_truth(w, written, fmt_of, seed=seed, users=users, formats=formats)
-    truth_mod.write(out_dir, truth)
-    return truth
+    return written, fmt_of
 
 
 def make_truth(

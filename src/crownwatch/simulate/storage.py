@@ -101,6 +101,65 @@ def _role_arn(role: str, session: str) -> str:
     return f"arn:aws:sts::{ACCT}:assumed-role/{role}/{session}"
 
 
+def request_id(ts: datetime, bucket: str, principal: str, key: str, op: str) -> str:
+    """The request id S3 and CloudTrail share for one request (stable per request)."""
+    return _h(ts, bucket, principal, key, op)[:16].upper()
+
+
+def access_log_line(
+    ts: datetime,
+    bucket: str,
+    requester: str,
+    key: str,
+    nbytes: int,
+    ip: str,
+    rid: str,
+    *,
+    op: str = "GetObject",
+    auth: str = "AuthHeader",
+    ua: str = UA_CLI,
+    status: int = 200,
+    owner: str = OWNER_ID,
+) -> str:
+    """One S3 server access log record (27 space-separated fields) for a request by
+    ``requester`` (an IAM/STS ARN, as S3 logs it)."""
+    rest_op = {
+        "GetObject": "REST.GET.OBJECT",
+        "PutObject": "REST.PUT.OBJECT",
+        "DeleteObject": "REST.DELETE.OBJECT",
+    }[op]
+    method = rest_op.split(".")[1]
+    q = (
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA&X-Amz-Expires=3600"
+        if auth == "QueryString"
+        else ""
+    )
+    sent = str(nbytes) if op == "GetObject" and nbytes else "-"
+    size = str(nbytes) if op != "DeleteObject" and nbytes else "-"
+    return (
+        f"{owner} {bucket} [{ts.strftime('%d/%b/%Y:%H:%M:%S +0000')}] {ip} {requester} {rid} {rest_op} "
+        f'{key} "{method} /{key}{q} HTTP/1.1" {status} - {sent} {size} {40 + nbytes // 80_000_000} 12 "-" '
+        f'"{ua}" - {_h(rid)[:56]}= SigV4 TLS_AES_128_GCM_SHA256 {auth} '
+        f"{bucket}.s3.us-east-1.amazonaws.com TLSv1.3 - - -"
+    )
+
+
+def write_access_logs(root: Path, lines: dict[str, list[tuple[datetime, str]]]) -> list[str]:
+    """Write ``{bucket: [(time, line)]}`` as S3 delivers server access logs: one object
+    per bucket and hour, ``<root>/<bucket>/YYYY-mm-DD-HH-MM-SS-<unique>``; returns the paths."""
+    files = []
+    for bucket, recs in sorted(lines.items()):
+        by_hour: dict[str, list[str]] = {}
+        for ts, line in sorted(recs, key=lambda x: x[0]):
+            by_hour.setdefault(ts.strftime("%Y-%m-%d-%H-00-00"), []).append(line)
+        for hour, ls in by_hour.items():
+            p = root / bucket / f"{hour}-{_h(bucket, hour)[:16].upper()}"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("\n".join(ls) + "\n")
+            files.append(str(p))
+    return files
+
+
 class _Out:
     """Collects records per vendor file and writes them at the end."""
 
@@ -126,25 +185,9 @@ class _Out:
         status=200,
         cloudtrail=True,
     ):
-        rid = _h(ts, bucket, principal, key, op)[:16].upper()
-        rest_op = {
-            "GetObject": "REST.GET.OBJECT",
-            "PutObject": "REST.PUT.OBJECT",
-            "DeleteObject": "REST.DELETE.OBJECT",
-        }[op]
-        method = rest_op.split(".")[1]
-        q = (
-            "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA&X-Amz-Expires=3600"
-            if auth == "QueryString"
-            else ""
-        )
-        sent = str(nbytes) if op == "GetObject" and nbytes else "-"
-        size = str(nbytes) if op != "DeleteObject" and nbytes else "-"
-        line = (
-            f"{OWNER_ID} {bucket} [{ts.strftime('%d/%b/%Y:%H:%M:%S +0000')}] {ip} {principal} {rid} {rest_op} "
-            f'{key} "{method} /{key}{q} HTTP/1.1" {status} - {sent} {size} {40 + nbytes // 80_000_000} 12 "-" '
-            f'"{ua}" - {_h(rid)[:56]}= SigV4 TLS_AES_128_GCM_SHA256 {auth} '
-            f"{bucket}.s3.us-east-1.amazonaws.com TLSv1.3 - - -"
+        rid = request_id(ts, bucket, principal, key, op)
+        line = access_log_line(
+            ts, bucket, principal, key, nbytes, ip, rid, op=op, auth=auth, ua=ua, status=status
         )
         self.s3.setdefault(bucket, []).append((ts, line))
         if cloudtrail:
@@ -379,15 +422,7 @@ class _Out:
             with gzip.open(p, "wt") as fh:
                 json.dump({"Records": recs}, fh)
             files.append(str(p))
-        for bucket, lines in sorted(self.s3.items()):
-            by_hour: dict[str, list[str]] = {}
-            for ts, line in sorted(lines, key=lambda x: x[0]):
-                by_hour.setdefault(ts.strftime("%Y-%m-%d-%H-00-00"), []).append(line)
-            for hour, ls in by_hour.items():
-                p = self.root / "aws/s3-access" / bucket / f"{hour}-{_h(bucket, hour)[:16].upper()}"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_text("\n".join(ls) + "\n")
-                files.append(str(p))
+        files += write_access_logs(self.root / "aws/s3-access", self.s3)
         for sub, recs in (
             ("gcp/data_access/storage.jsonl", self.gcs_recs),
             ("azure/StorageBlobLogs/PT1H.json", self.az),
