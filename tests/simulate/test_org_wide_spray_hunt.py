@@ -2,12 +2,10 @@
 compromise gives findings of which at least 90 % belong to the attack.
 
 Hunted as ``crownwatch demo`` hunts (every detection, the scenario's crown-jewel
-registry) and judged by ``crownwatch.evaluate.attack_precision``. Recall must be
-complete today; the precision bar is not met yet — the crown-jewel chain raises the
-sprayed employees who keep reading the model as usual, and a sprayed traveller's new
-country is raised too (measured and explained in ``bench/ORG_WIDE_SPRAY_RESULTS.md``)
-— so that assertion is a strict ``xfail``: when the detections are fixed it passes,
-and the marker must go.
+registry) and judged by ``crownwatch.evaluate.attack_precision``: every step of the
+attack is found, and the sprayed employees who keep working — reading the model from
+home and the office, travelling with their own laptop — raise nothing (the history of
+how the detections got there is in ``bench/ORG_WIDE_SPRAY_RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -22,13 +20,6 @@ from crownwatch.engine import Engine
 from crownwatch.evaluate import attack_precision
 from crownwatch.lake import Lake, iter_files
 from crownwatch.simulate.org_wide_spray import generate_org_wide_spray
-
-NOT_YET = (
-    "issue 13: exfiltration.jewel_access_after_identity calls every address and client a "
-    "sprayed employee first used after the spray began 'new', so people reading the weights "
-    "from the office or home are raised; identity.new_geo_after_spray raises a sprayed "
-    "traveller (bench/ORG_WIDE_SPRAY_RESULTS.md)"
-)
 
 
 def _hunt(root: Path, **kw) -> tuple[dict, list[dict]]:
@@ -58,11 +49,6 @@ def small(tmp_path_factory):
     )
 
 
-def _traveller(truth: dict) -> str:
-    (item,) = [b for b in truth["benign"] if b["id"] == "benign-travel-new-country"]
-    return item["details"]["user"].split("@")[0]
-
-
 def test_every_attack_item_is_found(small):
     truth, found = small
     res = attack_precision(found, truth)
@@ -70,9 +56,9 @@ def test_every_attack_item_is_found(small):
     assert res.recall == 1.0
 
 
-def test_identity_findings_name_no_ordinary_employee_but_a_traveller(small):
-    """Everyone was sprayed and signs in as usual: the identity family names the
-    attack's addresses and the compromised account — and, today, the traveller."""
+def test_identity_findings_name_no_ordinary_employee(small):
+    """Everyone was sprayed and signs in as usual — the traveller of the week too: the
+    identity family names only the attack's addresses and the compromised account."""
     truth, found = small
     res = attack_precision(found, truth)
     by_id = {f["id"]: f for f in found}
@@ -81,10 +67,9 @@ def test_identity_findings_name_no_ordinary_employee_but_a_traveller(small):
         for a in res.attributions
         if not a.belongs and a.detection.startswith("identity.")
     }
-    assert stray <= {("identity.new_geo_after_spray", (_traveller(truth),))}
+    assert stray == set()
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_at_least_90_percent_of_findings_belong_to_the_attack(small):
     truth, found = small
     assert attack_precision(found, truth).precision >= 0.9
@@ -100,11 +85,10 @@ def test_a_whole_week_every_format_recall(week):
     truth, found = week
     res = attack_precision(found, truth)
     assert res.recall == 1.0, [s.item for s in res.items if not s.ok]
-    test_identity_findings_name_no_ordinary_employee_but_a_traveller(week)
+    test_identity_findings_name_no_ordinary_employee(week)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_a_whole_week_every_format_precision(week):
     truth, found = week
     assert attack_precision(found, truth).precision >= 0.9

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ._okta import T0, fail, history, hosting, staff, success
+from ._okta import CHROME, T0, fail, history, hosting, staff, success
 from ._scenarios import NG_NET, VICTIM_NET
 from .conftest import findings_for, hunt_events
 
@@ -53,18 +53,20 @@ def test_window_and_baseline_boundaries(tmp_path):
 
 def test_a_network_colleagues_already_use_is_not_new_ground(tmp_path):
     """A sprayed user's first sign-in from the home ISP three colleagues have used for
-    days is ordinary; the same user arriving from an ISP nobody uses fires."""
-    from ._okta import Net
+    days is ordinary; arriving from an ISP nobody uses, with a client the user never
+    used, fires — with their own browser it is the user on the road, and stays quiet."""
+    from ._okta import MAC_SAFARI, Net
 
     home = Net("100.64.7.9", 701, "verizon business", "United States")
-    fresh = Net("100.72.1.5", 64512, "unheard-of isp", "United States")
+    fresh = Net("100.72.1.5", 64512, "unheard-of isp", "United States", ua=MAC_SAFARI)
     ev = []
-    for prefix, net in (("kn", home), ("nw", fresh)):
+    for prefix, net in (("kn", home), ("nw", fresh), ("tr", fresh.with_ua(CHROME))):
         users = staff(12, prefix)
         ev += history(users, T0, days=5)
         ev += history([f"{prefix}000", f"{prefix}001", f"{prefix}002"], T0, days=3, net=home)
+        src = hosting({"kn": 40, "nw": 41, "tr": 42}[prefix])
         for i, u in enumerate(users):
-            ev += fail(T0 + timedelta(seconds=10 * i), u, hosting(40 if prefix == "kn" else 41))
+            ev += fail(T0 + timedelta(seconds=10 * i), u, src)
         ev += success(T0 + timedelta(hours=5), f"{prefix}007", net)
     found = hunt_events(tmp_path, ev, DET)
     assert [f["entities"]["user"] for f in found] == [["nw007"]]

@@ -57,6 +57,7 @@ from crownwatch.detections.exfiltration._common import (
 )
 from crownwatch.detections.identity._common import is_private_ip, success_places
 from crownwatch.enrichment.identities import identity_links
+from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 META = Meta(
     id="exfiltration.jewel_access_after_identity",
@@ -163,9 +164,33 @@ def query(t, p) -> ibis.Table:
     j = j.left_join(u_asn, [j.user == u_asn.user, j.src_asn == u_asn.src_asn])
     j = j.drop(*[c for c in j.columns if c.endswith("_right")])
 
-    def before(col: ibis.Value) -> ibis.Value:
-        return (col.notnull() & (col < j.f_ts)).fill_null(False)
+    # The addresses a compromise finding about the person names are the attacker's,
+    # and the compromise begins with the first password-correct outcome from one of
+    # them (not with the spray, which is where the finding's first_seen points): the
+    # person's own reads before that moment are theirs.
+    comp = idf.filter((idf.kind == "user") & idf.detection.isin(list(p.compromise_detections)))
+    comp = comp.select(c_id=comp.finding_id, c_user=comp.value.lower())
+    named = idf.filter(idf.kind == "src_ip").select(n_id=idf.finding_id, c_ip=idf.value)
+    attacker_ips = comp.join(named, comp.c_id == named.n_id).select("c_user", "c_ip").distinct()
+    au = t.authentication
+    got_in = au.filter(au.reason.isin(PASSWORD_CORRECT) & au.user.notnull() & au.src_ip.notnull())
+    got_in = got_in.select(k_user=got_in.user, k_ip=got_in.src_ip, k_ts=epoch_s(got_in.time))
+    got_in = attacker_ips.join(
+        got_in, [attacker_ips.c_user == got_in.k_user, attacker_ips.c_ip == got_in.k_ip]
+    )
+    got_in = got_in.group_by(g_user=got_in.c_user).aggregate(compromised_at=got_in.k_ts.min())
+    j = j.left_join(got_in, j.user == got_in.g_user).drop("g_user")
+    j = j.left_join(attacker_ips, [j.user == attacker_ips.c_user, j.src_ip == attacker_ips.c_ip])
+    j = j.drop("c_user")
 
+    def before(col: ibis.Value, ts: ibis.Value | None = None) -> ibis.Value:
+        return (col.notnull() & (col < (j.f_ts if ts is None else ts))).fill_null(False)
+
+    # A place is the person's when they (or the principal) had used it before the
+    # identity finding began — or when the person had signed in from that address
+    # before this access and no compromise finding names it as the attacker's: an
+    # org-wide spray starts a day into the logs, and everyone's home and office
+    # after it must not count as new ground.
     known_network = (
         j.src_ip.isnull()
         | is_private_ip(j.src_ip)
@@ -173,14 +198,18 @@ def query(t, p) -> ibis.Table:
         | before(j.u_ip_first)
         | before(j.src_asn_first)
         | before(j.u_asn_first)
+        | (before(j.u_ip_first, j.ts) & j.c_ip.isnull())
     )
     known_client = j.user_agent.isnull() | before(j.user_agent_first)
     from_attack_ip = j.finding_ips.contains(j.src_ip).fill_null(False)
+    j = j.mutate(compromise=j.compromise & (j.compromised_at.isnull() | (j.ts >= j.compromised_at)))
 
-    # an earlier exfiltration finding on the same principal: volume, first access…
+    # an exfiltration finding on the same principal that began before this read
     acc = f.filter(f.detection.isin(list(p.access_detections)) & (f.kind == "principal"))
-    acc = acc.select(a_principal=acc.value, a_detection=acc.detection).distinct()
-    j = j.left_join(acc, j.principal == acc.a_principal)
+    acc = acc.select(
+        a_principal=acc.value, a_detection=acc.detection, a_first=acc.first_seen
+    ).distinct()
+    j = j.left_join(acc, [j.principal == acc.a_principal, acc.a_first <= j.time])
     j = j.mutate(
         from_attack_ip=from_attack_ip,
         new_ground=~known_network & ~known_client,
@@ -189,6 +218,16 @@ def query(t, p) -> ibis.Table:
     j = j.mutate(anomalous=j.from_attack_ip | j.new_ground | j.flagged_access)
     j = j.filter(j.compromise | j.anomalous)
 
+    # Each read once, however many identity findings it joined; and the same read
+    # logged twice (CloudTrail data event and S3 server access log) counted once:
+    # the source that saw the most bytes stands for the volume.
+    reads = j.select("user", "asset", "source", "raw_source", "raw_offset", "bytes_out").distinct()
+    per_source = reads.group_by(["user", "asset", "source"]).aggregate(
+        s_bytes=reads.bytes_out.fill_null(0).sum(), s_requests=reads.count()
+    )
+    volume = per_source.group_by(["user", "asset"]).aggregate(
+        bytes=per_source.s_bytes.max(), requests=per_source.s_requests.max()
+    )
     g = j.group_by(["user", "asset"]).aggregate(
         first_seen=j.time.min(),
         last_seen=j.time.max(),
@@ -202,15 +241,14 @@ def query(t, p) -> ibis.Table:
         principal_account=j.principal_account.max(),
         src_ips=j.src_ip.collect(),
         new_ground_src_ips=j.src_ip.collect(where=j.new_ground),
-        bytes=j.bytes_out.fill_null(0).sum(),
         objects=j.object_key.nunique(),
-        requests=j.count(),
         compromise=j.compromise.any(),
         anomalous=j.anomalous.any(),
         from_attack_ip=j.from_attack_ip.any(),
         new_ground=j.new_ground.any(),
         raw_refs=raw_ref(j).collect(),
     )
+    g = g.join(volume, ["user", "asset"])
     return g.select(
         key=g.user.concat("|", g.asset),
         first_seen=g.first_seen,

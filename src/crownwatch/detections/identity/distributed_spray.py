@@ -39,6 +39,10 @@ accounts they touch do not recover — nobody behind them is trying to sign in.
   ``_common.WARMUP_SECONDS`` (24 h) an address the user signs in from at any time
   inside that day counts as theirs (without it, a 40,000-user tenant's first day of
   ordinary typos fired three clusters on the 10M benchmark).
+* A day of Kerberos unlock typos from desks and VPN pools (no user agent, one domain
+  controller: one "signature"): internal addresses are not clustered at all —
+  rotating spray infrastructure is on the Internet; an internal spray from one host is
+  ``identity.password_spray``'s.
 * An attacker who rotates user agents splits the cluster; ``identity.credential_stuffing``
   groups by target alone, and the after-spray detections still key on the user.
 
@@ -61,6 +65,7 @@ from crownwatch.detections.identity._common import (
     cluster_details,
     cluster_stats,
     clusters,
+    is_private_ip,
     stranger_failures,
 )
 
@@ -104,6 +109,10 @@ SIGNATURE = ["user_agent", "service"]
 
 def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
     fails = stranger_failures(auth, p.recovery_minutes * 60)
+    # Rotating infrastructure is on the Internet. Inside, a day of Kerberos unlock
+    # typos from VPN pools and desks (no user agent, one domain controller) would
+    # share a "signature" and read as one slow distributed spray.
+    fails = fails.filter(~is_private_ip(fails.src_ip))
     if p.exclude_user_agents:
         fails = fails.filter(~fails.user_agent.isin(list(p.exclude_user_agents)))
     fails = clusters(

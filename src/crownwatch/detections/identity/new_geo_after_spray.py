@@ -25,9 +25,13 @@ not erase the exposure.
   not exposed, so silent — an impossible-travel rule is the place for that.
 * A sprayed user who signs in from home or the office as usual: the baseline
   contains that country and ASN.
-* A sprayed user who really does travel within ``window_hours`` of the spray: this
-  fires; confirm with the user and the device (the finding lists the new country,
-  ASN, addresses and user agents).
+* A sprayed user who really does travel within ``window_hours`` of the spray, with
+  their own client (a user agent they signed in with before the spray) on an
+  ordinary network: quiet — an org-wide spray makes every traveller of the week a
+  sprayed user. The price: an attacker who replays the victim's exact user agent
+  from a residential network is left to ``success_after_spray`` (its new-ground and
+  second-factor rules) and the chain detections. From a hosting or proxy network, or
+  with a client the user never used, new ground fires.
 
 Compared with Sentinel's and Elastic's "sign-in from a new country" anomaly rules,
 which fire for every traveller, this asks for the precondition that makes a new
@@ -42,6 +46,7 @@ import ibis
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import success_places
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
+from crownwatch.enrichment.hosting import hosting_or_proxy
 
 META = Meta(
     id="identity.new_geo_after_spray",
@@ -92,6 +97,7 @@ def query(t, p) -> ibis.Table:
         "src_as_org",
         "src_country",
         "user_agent",
+        "is_proxy",
         "time",
         "ref",
         "expo_first",
@@ -148,7 +154,18 @@ def query(t, p) -> ibis.Table:
         new_country=after.src_country.notnull() & after.bc.isnull(),
         new_asn=after.src_asn.notnull() & after.ba.isnull() & after.o_users.isnull(),
     )
-    new = after.filter(after.new_country | after.new_asn)
+    # New ground with the user's own client, on an ordinary (not hosting, not proxy)
+    # network, is the user travelling: an org-wide spray makes every traveller of the
+    # week "sprayed", and their hotel or roaming network is not an attacker's.
+    clients = places.group_by(["user", "user_agent"]).aggregate(ua_first=places.first_ts.min())
+    clients = clients.select(c_user="user", c_ua="user_agent", ua_first="ua_first")
+    after = after.left_join(
+        clients, (after.user == clients.c_user) & (after.user_agent == clients.c_ua)
+    )
+    own_client = (after.ua_first.notnull() & (after.ua_first < after.expo_first)).fill_null(False)
+    infra = hosting_or_proxy(after.src_as_org, after.is_proxy)
+    after = after.mutate(travelling=own_client & ~infra)
+    new = after.filter((after.new_country | after.new_asn) & ~after.travelling)
 
     per_user = new.group_by("user").aggregate(
         first_new_ts=new.s_ts.min(),
