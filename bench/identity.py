@@ -88,11 +88,11 @@ def crownwatch_ingest(path: Path, work: Path) -> tuple[float, Lake, int]:
     return t["s"], lake, res.read
 
 
-def detect(lake: Lake) -> tuple[float, int]:
+def detect(lake: Lake) -> tuple[float, list[dict]]:
     eng = Engine(lake)
     with timer() as t:
         found = run_detections(eng, {}, only=["identity"])
-    return t["s"], len(found)
+    return t["s"], found
 
 
 def main(argv: list[str]) -> int:
@@ -112,6 +112,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
+    raised: dict[int, list[dict]] = {}
     for n in args.events:
         path = dataset(n)
         mb = path.stat().st_size / 1e6
@@ -122,7 +123,9 @@ def main(argv: list[str]) -> int:
             if not args.no_pandas and n <= args.pandas_max:
                 t_pd = pandas_baseline(path, work)
             t_cw, lake, read = crownwatch_ingest(path, work)
-            t_det, n_found = detect(lake)
+            t_det, found = detect(lake)
+            n_found = len(found)
+            raised[n] = found
         finally:
             shutil.rmtree(work, ignore_errors=True)
         rows.append(
@@ -151,5 +154,13 @@ def main(argv: list[str]) -> int:
         ],
         rows,
     )
+    # Benchmark honesty: the bulk load holds one planted spray; every other finding is
+    # a false positive of a benign load, to explain or fix — so each one is listed.
+    for n, found in raised.items():
+        print_table(
+            f"Findings at {n:,} events (the bulk plants one password spray)",
+            ["detection", "severity", "title"],
+            [[f["detection"], f["severity"], f["title"]] for f in found] or [["-", "-", "none"]],
+        )
     print(f"\npeak RSS {peak_rss_mb():,.0f} MiB")
     return 0
