@@ -34,8 +34,9 @@ successful sign-in by the same user from the same source within
   once or twice, then sign in. They recover, so they do not count — yet a real spray
   from the same NAT on any day still fires, because sprayed accounts do not recover.
   Suppressing the NAT address outright (what many SIEM rules do) would blind you to it.
-  The burst and guessing shapes skip addresses ``org_ip_min_users`` colleagues had
-  signed in from before: a busy NAT's unrelated failures may chain within seconds.
+  The burst and guessing shapes skip addresses ``org_ip_min_users`` people sign in
+  from successfully: a busy NAT's unrelated failures may chain within seconds, and
+  its stale phones add up to dozens of unrecovered failures a day.
 * A service account retrying a stale password: one account, so never a spray, a
   burst or guessing here (the brute-force detection owns that shape and knows it).
 * Authorised testing: list the tester's addresses in ``exclude_src_ips``.
@@ -120,10 +121,13 @@ def _hits(auth, fails: ibis.Table, p) -> ibis.Table:
     small = min(p.burst_min_attempts, p.min_source_attempts)
     cand = per_run.filter(~spray & (per_run.unrecovered_attempts >= small) & (per_run.users >= 2))
 
-    # the organisation's own addresses: colleagues had signed in from them before
+    # The organisation's own addresses: ones several people sign in from. Counted over
+    # the whole log, not only before the run: an office NAT's failures never pause for
+    # an hour, so its run can start with the log itself, before anyone had signed in.
+    # An outside guesser does not get several accounts' passwords right from its own
+    # address (and if it did, success_after_spray has it).
     known = first_success_at(auth)
-    seen = cand.select("origin", "run", "start_ts").join(known, cand.origin == known.src_ip)
-    seen = seen.filter(seen.first_ok < seen.start_ts)
+    seen = cand.select("origin", "run").distinct().join(known, cand.origin == known.src_ip)
     seen = seen.group_by(["origin", "run"]).aggregate(known_users=seen.user.nunique())
     cand = cand.left_join(seen, ["origin", "run"]).drop("origin_right", "run_right")
     org = cand.known_users.fill_null(0) >= p.org_ip_min_users
