@@ -49,3 +49,28 @@ def test_a_lake_that_cannot_be_written_exits_2_with_the_reason(tmp_path):
     (lake / "tables").write_text("not a folder")
     r = _run("ingest", FIXTURES / "okta" / "system_log.jsonl", "--lake", lake)
     assert r.exit_code == 2 and "cannot write the lake" in r.output
+
+
+def test_a_detection_that_fails_exits_1_and_the_others_still_report(tmp_path, monkeypatch):
+    from crownwatch import detections
+    from crownwatch.detections.identity import brute_force
+
+    def broken(t, p):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(brute_force, "query", broken)
+    detections.all_detections.cache_clear()
+    try:
+        r = _run(
+            "hunt",
+            FIXTURES / "linux" / "spray_auth.log",
+            "--lake",
+            tmp_path / "lake",
+            "--format",
+            "json",
+        )
+    finally:
+        detections.all_detections.cache_clear()
+    assert r.exit_code == 1
+    assert "identity.password_spray" in r.stdout  # the others' findings are printed
+    assert "identity.brute_force" in r.stderr and "boom" in r.stderr
