@@ -2,7 +2,7 @@
 
 Exit codes: 0 success (hunt/detect: whatever was found), 1 a detection failed (the
 others' findings are still printed and stored), 2 usage or input error;
-``scan`` follows DESIGN.md (0 clean, 1 malicious/suspicious, 2 unscannable).
+``scan`` follows docs/interfaces.md (0 clean, 1 malicious/suspicious, 2 unscannable).
 """
 
 from __future__ import annotations

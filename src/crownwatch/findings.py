@@ -21,7 +21,7 @@ SEVERITY_ID = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical":
 
 
 class Finding(BaseModel):
-    """A finding as DESIGN.md defines it; extra keys are kept."""
+    """A finding as docs/interfaces.md defines it; extra keys are kept."""
 
     model_config = {"extra": "allow"}
 

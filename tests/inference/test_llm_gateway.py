@@ -1,6 +1,6 @@
-"""The DESIGN.md LLM-gateway JSON-lines source: parsing, prompt features, hostile input.
+"""The LLM-gateway JSON-lines source (docs/interfaces.md): parsing, prompt features, hostile input.
 
-Records follow the layout in DESIGN.md ("LLM gateway log") field for field."""
+Records follow the layout in docs/interfaces.md ("LLM gateway log") field for field."""
 
 from __future__ import annotations
 

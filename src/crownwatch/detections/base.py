@@ -137,7 +137,7 @@ def _ref_order(ref: str) -> tuple:
 
 
 def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
-    """Turn one query row into the finding dict of DESIGN.md."""
+    """Turn one query row into the finding dict of docs/interfaces.md."""
     entities: dict[str, list[str]] = {}
     evidence: dict[str, Any] = {}
     for col, value in row.items():

@@ -1,6 +1,6 @@
 """Command-line front end of ``crownwatch scan``.
 
-Exit codes (the DESIGN.md contract): 0 when everything scanned is clean, 1 when anything is
+Exit codes (the docs/interfaces.md contract): 0 when everything scanned is clean, 1 when anything is
 malicious or suspicious, 2 when a file could not be scanned. Precedence: **1 wins over 2** -
 a finding is the more urgent news, and a run that both found a poisoned checkpoint and
 failed to read another file must not look like a mere read error to a CI gate. So: 1 if any

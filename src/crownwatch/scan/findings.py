@@ -1,4 +1,4 @@
-"""Scan results as crownwatch findings (DESIGN.md finding shape).
+"""Scan results as crownwatch findings (the finding shape of docs/interfaces.md).
 
 Suspicious and malicious results become findings of detection ``scan.unsafe_artifact``,
 mapped to ATLAS AML.T0010 (AI Supply Chain Compromise) and AML.T0011.000 (User Execution:

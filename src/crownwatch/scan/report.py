@@ -1,6 +1,6 @@
 """Output shapes for scan results: terminal table (rich), JSON array, SARIF 2.1.0.
 
-The JSON array is the contract from DESIGN.md: one element per file or archive member,
+The JSON array is the contract of docs/interfaces.md: one element per file or archive member,
 ``{"path", "format", "verdict", "issues": [{"severity", "kind", "detail"}]}``. SARIF has one
 rule per issue kind (so code-scanning UIs group them) and one result per issue; ``info``
 issues are left out of SARIF (they are notes about the file, not problems).

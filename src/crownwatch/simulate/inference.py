@@ -4,7 +4,7 @@ look-alikes that an extraction detector must leave alone.
 What it writes (``generate_inference``):
 
 ``gateway.jsonl``
-    the DESIGN.md LLM-gateway layout, one request per line, plus the optional
+    the LLM-gateway layout of docs/interfaces.md, one request per line, plus the optional
     ``account_created_at`` extension (when the account was opened, as a provider's
     account database knows it).
 ``otel_genai.json`` / ``litellm_spendlogs.json``

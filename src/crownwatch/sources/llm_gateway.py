@@ -1,4 +1,4 @@
-"""LLM gateway request log — the plain JSON-lines layout of DESIGN.md, one request
+"""LLM gateway request log — the plain JSON-lines layout of docs/interfaces.md, one request
 per line (``timestamp``, ``request_id``, ``account_id``, ``api_key_id``, ``org_id``,
 ``billing_id``, ``source_ip``, ``user_agent``, ``model``, ``messages``, ``max_tokens``,
 ``temperature``, ``n``, ``input_tokens``, ``output_tokens``, ``status``).
