@@ -141,7 +141,8 @@ def _detect(
         _fail("configuration error", exc)
     except (OSError, duckdb.IOException, StoreBusy) as exc:
         _fail("cannot write the lake", exc)
-    _failed_detections.extend(errors)
+    # this invocation's failures only (the CLI may be invoked many times in one process)
+    _failed_detections[:] = errors
     return findings
 
 
