@@ -1,5 +1,27 @@
-"""Places from one source of truth: countries as ISO codes (:mod:`.countries`)."""
+"""Places from one source of truth: countries as ISO codes, addresses enriched from
+offline databases and cloud feeds, private/reserved ranges, and one rule for "our
+own network".
+
+* :mod:`.countries` — any country spelling → ISO 3166-1 alpha-2
+  (:func:`country_code_sql` for ingest SQL, :func:`iso_country` in Ibis);
+* :mod:`.ip` — addresses as 32 hex digits in the engine, private/reserved ranges;
+* :mod:`.mmdb` — MaxMind-format databases (MaxMind, DB-IP, IPinfo) walked once
+  into range tables in the lake;
+* :mod:`.feeds` — AWS/Google Cloud/Azure published ranges, ``crownwatch feeds``;
+* :mod:`.view` — the enriched tables detections read (``detect.Tables``);
+* :mod:`.places` — :func:`own_network`.
+"""
 
 from crownwatch.enrichment.countries import country_code, country_code_sql, iso_country
+from crownwatch.enrichment.places import own_network
+from crownwatch.enrichment.view import ENRICHED_TABLES, Enrichment, EnrichmentError
 
-__all__ = ["country_code", "country_code_sql", "iso_country"]
+__all__ = [
+    "ENRICHED_TABLES",
+    "Enrichment",
+    "EnrichmentError",
+    "country_code",
+    "country_code_sql",
+    "iso_country",
+    "own_network",
+]
