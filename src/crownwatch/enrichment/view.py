@@ -20,16 +20,18 @@ of the same type, plus
 ``llm_request`` no ``src_country`` — gains it.)
 
 **Cost.** With no database configured and no feed stored there is no range join at
-all: the country mapping (a hash join with ~2,000 aliases, only for tables with a
-``src_country``) and the private/reserved regex per row. With databases or feeds, the
-table's *distinct* addresses are converted and range-joined once per run (kept by
-:meth:`crownwatch.engine.Engine.materialise`) and every read of the view is one more
-hash join on ``src_ip``.
+all: the country mapping — the table's distinct ``src_country`` spellings looked up
+once per run (kept by :meth:`crownwatch.engine.Engine.materialise`), then a hash join
+with that table of a few rows at each read — and the private/reserved regex per row,
+evaluated only where a query reads ``src_network``. With databases or feeds, the
+table's *distinct* addresses are converted and range-joined once per run (kept the
+same way) and every read of the view is one more hash join on ``src_ip``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ import ibis
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crownwatch.enrichment import feeds, mmdb
-from crownwatch.enrichment.countries import iso_country
+from crownwatch.enrichment.countries import alias_arrow, apply_codes, country_codes
 from crownwatch.enrichment.ip import bucket_expr, network_class_expr, with_ip_hex
 from crownwatch.enrichment.ranges import FORMAT, Sidecar, cache_dir, write_spans
 
@@ -150,12 +152,31 @@ def _resolve(value: str) -> Path:
     return Path(value).expanduser().resolve()
 
 
+def countries_file(lake_root: Path) -> Path:
+    """The country alias table as Parquet in the lake's cache (written once per
+    version of the table): engines read it like the range tables."""
+    import pyarrow.parquet as pq
+
+    arrow = alias_arrow()
+    digest = hashlib.sha256(
+        "\n".join(f"{k}={v}" for k, v in zip(*arrow.to_pydict().values(), strict=True)).encode()
+    ).hexdigest()[:16]
+    out = cache_dir(lake_root) / f"countries-{digest}.parquet"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+        pq.write_table(arrow, tmp)
+        os.replace(tmp, out)
+    return out
+
+
 class Enrichment:
     """The range tables of one run and the view over them (module notes)."""
 
-    def __init__(self, ranges: list[RangeTable] | None = None):
+    def __init__(self, ranges: list[RangeTable] | None = None, lake_root: Path | None = None):
         self.ranges = list(ranges or [])
-        self._info: dict[tuple[int, str], ibis.Table] = {}  # (engine, table) → ip_info
+        self.lake_root = lake_root
+        self._info: dict[tuple[int, str], ibis.Table] = {}  # (engine, what) → kept table
 
     @classmethod
     def prepare(cls, lake_root: Path | str, config: dict[str, Any] | None) -> Enrichment:
@@ -184,7 +205,7 @@ class Enrichment:
             newest = feeds.newest(lake_root)
             if newest:
                 ranges.append(cloud_table(lake_root, newest))
-        return cls(ranges)
+        return cls(ranges, lake_root)
 
     # -- the view ------------------------------------------------------------------------
 
@@ -199,7 +220,7 @@ class Enrichment:
         if base:
             t = t.mutate(**{c: missing[c] for c in base})
         if had_country:
-            t = iso_country(t)
+            t = apply_codes(t, self.country_codes(engine, name))
         names = cols + base
         if not self.ranges:
             return t.select(
@@ -225,6 +246,20 @@ class Enrichment:
             src_cloud_service=j._e_service,
             src_cloud_region=j._e_region,
         )
+
+    def country_codes(self, engine: Any, name: str) -> ibis.Table:
+        """The distinct ``src_country`` spellings of the lake table ``name`` with their
+        codes (:func:`.countries.country_codes`), computed once per engine and table
+        and kept for the run: every read of the view is then one join with a table of
+        a few rows. (Recomputed at each read, the distinct and the alias join tripled
+        Spark's stages in the identity detections and ran its driver out of memory.)"""
+        key = (id(engine), "countries:" + name)
+        if key not in self._info:
+            root = self.lake_root if self.lake_root is not None else engine.lake.root
+            aliases = engine.backend.read_parquet(str(countries_file(root)))
+            codes = country_codes(engine.table(name), "src_country", aliases)
+            self._info[key] = engine.materialise(codes)
+        return self._info[key]
 
     def ip_info(self, engine: Any, name: str) -> ibis.Table:
         """One row per distinct ``src_ip`` of the lake table ``name`` with what the range tables say
