@@ -7,7 +7,10 @@ sample). The lake holds every identity scenario — attacks and their benign
 look-alikes, in Okta System Log form (tests/detections/identity/_scenarios.py) — plus
 the Windows explicit-credential spray and its benign week
 (tests/fixtures/windows/explicit_credential_*.xml, written by make_fixtures.py), which
-``identity.explicit_credential_spray`` needs: 4648 events have no Okta form. The test
+``identity.explicit_credential_spray`` needs: 4648 events have no Okta form — and a
+CloudTrail trail with an EC2 instance role stolen and used outside AWS beside the same
+role used from inside, with AWS's published ranges stored in the lake, which
+``identity.workload_credentials_outside`` needs. The test
 also requires every identity detection to fire on it, so it cannot pass by both
 engines finding nothing. One Spark session serves the module; it is left
 running for any later Spark test in the same process (startup is the expensive part).
@@ -15,6 +18,7 @@ running for any later Spark test in the same process (startup is the expensive p
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -22,10 +26,17 @@ import pytest
 from crownwatch.detect import run_detections
 from crownwatch.detections import all_detections
 from crownwatch.engine import Engine
+from crownwatch.enrichment import feeds
 from crownwatch.lake import Lake
 from tests.conftest import FIXTURES, HAS_SPARK
 from tests.detections.identity._okta import write
 from tests.detections.identity._scenarios import all_scenario_events
+from tests.detections.identity.test_workload_credentials import (
+    AWS_RANGES,
+    same_role_inside_aws,
+    stolen_instance_role,
+    write_trail,
+)
 
 pytestmark = [
     pytest.mark.spark,
@@ -41,9 +52,11 @@ IDENTITY = sorted(d.id for d in all_detections() if d.id.startswith("identity.")
 def identity_lake(tmp_path_factory) -> Lake:
     d = tmp_path_factory.mktemp("parity")
     lake = Lake(d / "lake")
+    feeds.store(lake.root, json.dumps(AWS_RANGES).encode(), "ip-ranges.json")
     lake.ingest(
         [
             write(d / "okta_system_log.jsonl", all_scenario_events()),
+            write_trail(d / "trail.json", stolen_instance_role() + same_role_inside_aws()),
             FIXTURES / "windows" / "explicit_credential_spray.xml",
             FIXTURES / "windows" / "explicit_credential_benign.xml",
         ]

@@ -245,6 +245,9 @@ class Organisation(BaseModel):
     identity_map: dict[str, list[str]] = {}
     # ASNs of our own egress (office, VPN, cloud NAT) — never "a new place".
     own_asns: list[int] = []
+    # Address ranges of our own egress (VPN concentrators, office NAT), IPv4 or IPv6
+    # CIDRs — never "a new place" either (crownwatch.enrichment.places.own_network).
+    own_cidrs: list[str] = []
 
     @field_validator("identity_map")
     @classmethod
@@ -255,6 +258,19 @@ class Organisation(BaseModel):
             if key is None:
                 raise ValueError(f"identity_map: {user!r} is not a user name")
             out.setdefault(key, []).extend(globs)
+        return out
+
+    @field_validator("own_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[Any]) -> list[str]:
+        import ipaddress
+
+        out = []
+        for c in v:
+            try:
+                out.append(str(ipaddress.ip_network(str(c).strip(), strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"own_cidrs: {c!r} is not an IP network ({exc})") from exc
         return out
 
     @field_validator("own_accounts")

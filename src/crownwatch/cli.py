@@ -324,6 +324,46 @@ def assets_list(config: Path | None = ConfigOpt):
     raise typer.Exit(list_cmd(str(config) if config else None))
 
 
+feeds_app = typer.Typer(
+    help="Cloud providers' published address ranges (AWS, Google Cloud, Azure), kept dated "
+    "in the lake for enrichment.",
+    no_args_is_help=True,
+)
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("update")
+def feeds_update(
+    lake: Path | None = LakeOpt,
+    from_dir: Path | None = typer.Option(
+        None, "--from", help="Store the feed files found in DIR instead of downloading"
+    ),
+    url: list[str] | None = typer.Option(
+        None, "--url", help="NAME=URL: fetch a feed from a mirror (aws, gcp, azure)"
+    ),
+    only: list[str] | None = typer.Option(None, "--only", help="Only these feeds"),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds per download"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """Download AWS ip-ranges.json, Google cloud.json and Azure service tags into
+    <lake>/feeds/<name>/<date>.json. Exit 2 if one could not be fetched or read."""
+    from crownwatch.enrichment.cli import update_cmd
+
+    raise typer.Exit(update_cmd(_lake(lake).root, from_dir, url, only, timeout, fmt.value))
+
+
+@feeds_app.command("list")
+def feeds_list(
+    lake: Path | None = LakeOpt,
+    config: Path | None = ConfigOpt,
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """Show the stored feeds and their age, and check the configured enrichment databases."""
+    from crownwatch.enrichment.cli import list_cmd
+
+    raise typer.Exit(list_cmd(_lake(lake).root, _config(config), fmt.value))
+
+
 @app.command()
 def version():
     """Print the version."""

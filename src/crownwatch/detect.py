@@ -32,23 +32,47 @@ _FINDING_ENTITY_SCHEMA = pa.schema(
 
 class Tables:
     """What a detection's ``query`` receives: the lake's tables on the chosen engine,
-    plus the findings raised earlier in this run, one row per (finding, entity)."""
+    plus the findings raised earlier in this run, one row per (finding, entity).
+
+    Tables with a source address (``authentication``, ``api_activity``,
+    ``llm_request``, ``network_activity``) come enriched — ISO countries, ASN and
+    country filled from the configured databases, ``src_network`` and the cloud
+    service (:mod:`crownwatch.enrichment.view`). Preparing that reads ``[enrichment]``
+    and raises :class:`crownwatch.enrichment.EnrichmentError` (a ``ValueError``) for
+    a bad setting or database file, before any detection runs."""
 
     def __init__(self, engine: Engine, config: dict[str, Any] | None = None):
+        from crownwatch.enrichment import Enrichment
+
         self.engine = engine
         self.config = config or {}
         # per-run memo for work several detections share (e.g. inference account
         # features): ``t.cache.setdefault(key, compute())``
         self.cache: dict[str, Any] = {}
         self._findings: list[dict] = []
+        self.enrichment = Enrichment.prepare(engine.lake.root, self.config)
+        self._views: dict[str, ibis.Table] = {}
 
     def __getattr__(self, name: str) -> ibis.Table:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self.engine.table(name)
+        return self.table(name)
 
     def table(self, name: str) -> ibis.Table:
-        return self.engine.table(name)
+        from crownwatch.enrichment import ENRICHED_TABLES
+
+        if name not in ENRICHED_TABLES:
+            return self.engine.table(name)
+        if name not in self._views:
+            view = self.enrichment.enrich(self.engine, name)
+            # Spark re-plans the view's joins inside every detection that reads the
+            # table, several times per query; persisted once, each read is a scan of
+            # the cached rows. DuckDB keeps the lazy view: projection and filters reach
+            # the Parquet files, and a temp table of every column would cost memory.
+            if self.engine.name != "duckdb":
+                view = self.engine.materialise(view)
+            self._views[name] = view
+        return self._views[name]
 
     def findings(self) -> ibis.Table:
         from datetime import datetime

@@ -9,10 +9,11 @@ link used from outside (ATT&CK T1530; ATLAS AML.T0048.004 for AI assets).
   that never had a reason to.
 * ``new_asn`` / ``new_country`` — a principal with history reads the asset from an
   autonomous system or country it has never been seen from (any API call counts as
-  "seen"), that is not one of ``[organisation] own_asns``.
+  "seen"), not from our own network (``[organisation] own_asns`` / ``own_cidrs`` or a
+  private address — :func:`crownwatch.enrichment.places.own_network`).
 * ``presigned_outside`` — a presigned URL (S3 ``QueryString``) or SAS token used on the
-  asset from a public address outside ``own_asns``: whoever holds the link is the
-  caller, and links are how data leaves without an identity attached.
+  asset from outside our own network: whoever holds the link is the caller, and
+  links are how data leaves without an identity attached.
 
 Days earlier than ``min_baseline_days`` after the asset's first logged access are not
 judged (everyone is "new" on the first day of logs).
@@ -25,11 +26,12 @@ the source IPs and auth methods, whether the principal is an expected reader, ra
 * A new team member's first reads of a dataset they were granted: listed in
   ``expected_readers`` (quiet whatever the volume of a first day), or not listed but
   modest (≤ ``modest_bytes``) — quiet. Their first *bulk* day is bulk_read's to judge.
-* Travel and new ISPs: ``new_asn`` needs ASN data in the logs (Okta-style enrichment or
-  an IP-to-ASN join); CloudTrail and the storage logs carry none, so it stays silent
-  there rather than guessing from raw IP ranges.
+* Travel and new ISPs: ``new_asn`` needs ASN data — the source's own (Okta) or the
+  ``[enrichment]`` ASN database's; without either (CloudTrail and the storage logs
+  carry none) it stays silent rather than guessing from raw IP ranges.
+* Corporate VPN exits abroad, office NAT: ``own_asns`` / ``own_cidrs`` — never new.
 * Sanctioned sharing with partners through presigned links: list the partner's ASNs in
-  ``own_asns`` or set ``presigned_outside = false``.
+  ``own_asns`` (ranges in ``own_cidrs``) or set ``presigned_outside = false``.
 
 Compared with Sentinel's "New user accessing storage" style UEBA anomalies, which judge
 any first access, the expected-reader list and the modest-volume bar keep onboarding
@@ -52,6 +54,7 @@ from crownwatch.detections.exfiltration._common import (
     raw_ref,
     with_principal_keys,
 )
+from crownwatch.enrichment.places import own_network
 
 META = Meta(
     id="exfiltration.first_access",
@@ -76,8 +79,6 @@ META = Meta(
     },
 )
 
-_PRIVATE = r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|fc|fd|::1$)"
-
 
 def query(t, p) -> ibis.Table:
     from crownwatch.detect import shared
@@ -86,7 +87,6 @@ def query(t, p) -> ibis.Table:
     ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop(
         "peer"
     )
-    own_asns = list(reg.organisation.own_asns)
 
     # history of the principal across every API call: where it has been seen from
     seen = principal_history(t)
@@ -99,9 +99,14 @@ def query(t, p) -> ibis.Table:
     # Rows that look alike for every reason collapse first: per principal key, asset, day,
     # ASN, country, outside-link use and expected-reader flag. The per-row lookups then
     # join a table of a few rows per principal-day instead of every request.
-    public_ip = ev.src_ip.notnull() & ~ev.src_ip.lower().re_search(_PRIVATE)
-    ev = ev.mutate(_link=ev.auth_method.isin(list(PRESIGNED_AUTH)) & public_ip)
-    gkeys = ["pkey", "asset", "day", "src_asn", "src_country", "_link", "expected_reader"]
+    # our own network (own_asns, own_cidrs, private addresses) is never a new place
+    ev = ev.mutate(_own=own_network(ev, reg))
+    ev = ev.mutate(
+        _link=ev.auth_method.isin(list(PRESIGNED_AUTH)).fill_null(False)
+        & ev.src_ip.notnull()
+        & ~ev._own
+    )
+    gkeys = ["pkey", "asset", "day", "src_asn", "src_country", "_own", "_link", "expected_reader"]
     g = shared(
         "exfiltration.first_access.groups:" + reg.model_dump_json(),
         lambda: ev.group_by(gkeys).aggregate(
@@ -119,19 +124,12 @@ def query(t, p) -> ibis.Table:
         e = e.left_join(asn0, ["pkey", "src_asn"]).drop("pkey_right", "src_asn_right")
         e = e.left_join(cc0, ["pkey", "src_country"]).drop("pkey_right", "src_country_right")
         judged = (e.day - e.a_day0) >= p.min_baseline_days
-        own_asn = e.src_asn.isin(own_asns) if own_asns else ibis.literal(False)
         has_history = e.p_day0 < e.day
         return e.mutate(
             _judged=judged,
-            _new_asn=judged
-            & has_history
-            & e.src_asn.notnull()
-            & (e.asn_day0 == e.day)
-            & ~own_asn.fill_null(False),
-            _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day),
-            _presigned=judged & e._link & ~own_asn.fill_null(False)
-            if p.presigned_outside
-            else ibis.literal(False),
+            _new_asn=judged & has_history & e.src_asn.notnull() & (e.asn_day0 == e.day) & ~e._own,
+            _new_cc=judged & has_history & e.src_country.notnull() & (e.cc_day0 == e.day) & ~e._own,
+            _presigned=judged & e._link if p.presigned_outside else ibis.literal(False),
         )
 
     keys = ["pkey", "asset", "day"]

@@ -55,8 +55,9 @@ from crownwatch.detections.exfiltration._common import (
     jewel_events,
     raw_ref,
 )
-from crownwatch.detections.identity._common import is_private_ip, success_places
+from crownwatch.detections.identity._common import success_places
 from crownwatch.enrichment.identities import identity_links
+from crownwatch.enrichment.places import own_network
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 META = Meta(
@@ -193,7 +194,7 @@ def query(t, p) -> ibis.Table:
     # after it must not count as new ground.
     known_network = (
         j.src_ip.isnull()
-        | is_private_ip(j.src_ip)
+        | own_network(j, reg)  # private, own_asns, own_cidrs: the one shared rule
         | before(j.src_ip_first)
         | before(j.u_ip_first)
         | before(j.src_asn_first)

@@ -32,6 +32,10 @@ not erase the exposure.
   from a residential network is left to ``success_after_spray`` (its new-ground and
   second-factor rules) and the chain detections. From a hosting or proxy network, or
   with a client the user never used, new ground fires.
+* The organisation's own egress — a VPN exit in another country, the office NAT
+  (``[organisation] own_asns`` / ``own_cidrs``, private addresses): never new, by the
+  rule every "new place" detection shares
+  (:func:`crownwatch.enrichment.places.own_network`).
 
 Compared with Sentinel's and Elastic's "sign-in from a new country" anomaly rules,
 which fire for every traveller, this asks for the precondition that makes a new
@@ -43,10 +47,12 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.assets import registry_for
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import success_places
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 from crownwatch.enrichment.hosting import hosting_or_proxy
+from crownwatch.enrichment.places import own_network
 
 META = Meta(
     id="identity.new_geo_after_spray",
@@ -150,9 +156,12 @@ def query(t, p) -> ibis.Table:
     known = known.group_by(["p_user", "p_asn"]).aggregate(o_users=known.user.nunique())
     known = known.filter(known.o_users >= p.org_known_asn_users)
     after = after.left_join(known, (after.user == known.p_user) & (after.src_asn == known.p_asn))
+    # Our own egress (a VPN exit abroad, the office NAT: [organisation] own_asns,
+    # own_cidrs) is never a new place — the same rule as every "new place" detection.
+    own = own_network(after, registry_for(t, p))
     after = after.mutate(
-        new_country=after.src_country.notnull() & after.bc.isnull(),
-        new_asn=after.src_asn.notnull() & after.ba.isnull() & after.o_users.isnull(),
+        new_country=after.src_country.notnull() & after.bc.isnull() & ~own,
+        new_asn=after.src_asn.notnull() & after.ba.isnull() & after.o_users.isnull() & ~own,
     )
     # New ground with the user's own client, on an ordinary (not hosting, not proxy)
     # network, is the user travelling: an org-wide spray makes every traveller of the

@@ -28,7 +28,9 @@ account fires only when it carries the attacker's marks:
   (:mod:`crownwatch.enrichment.hosting`);
 * **new ground**: an address, a network (ASN) and a client (user agent) that the user
   had all never signed in with before the spray, on a network nobody in the
-  organisation had signed in from either — judged only for users with history
+  organisation had signed in from either, and not the organisation's own egress
+  (``own_asns``, ``own_cidrs``, private addresses: the rule every "new place"
+  detection shares, :func:`crownwatch.enrichment.places.own_network`) — judged only for users with history
   before it (on a log's first day nobody has a usual place yet), and only where the
   network is known (sources without ASN cannot tell; enrich them, see
   ``[enrichment]``);
@@ -56,6 +58,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.assets import registry_for
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.base import Meta
 from crownwatch.detections.identity._common import (
@@ -64,6 +67,7 @@ from crownwatch.detections.identity._common import (
 )
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 from crownwatch.enrichment.hosting import hosting_or_proxy
+from crownwatch.enrichment.places import own_network
 
 META = Meta(
     id="identity.success_after_spray",
@@ -164,6 +168,8 @@ def query(t, p) -> ibis.Table:
     # a network anyone in the organisation signed in from before the spray (a home
     # ISP, a mobile carrier) is where people work from; NULL: nobody can tell
     org_net = o.src_asn.isnull() | (o.org_asn_first.notnull() & (o.org_asn_first < before))
+    # our own egress (own_asns, own_cidrs, private addresses) is never new ground
+    org_net = org_net | own_network(o, registry_for(t, p))
     known_ua = o.ua_first.notnull() & (o.ua_first < before)
     history = o.user_first.notnull() & (o.user_first < before)
     infra = hosting_or_proxy(o.src_as_org, o.is_proxy)
