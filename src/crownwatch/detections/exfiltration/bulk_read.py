@@ -53,7 +53,7 @@ import ibis
 
 from crownwatch.assets import AI_KINDS
 from crownwatch.detections._time import hour_number
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
     READ_OPS,
     empty_lists,
@@ -95,9 +95,7 @@ META = Meta(
 )
 
 
-def query(t, p) -> ibis.Table:
-    from crownwatch.detect import shared
-
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     reads = ev.filter(
         ev.api_operation.isin(READ_OPS) & (ev.status == "success") & (ev.bytes_out > 0)
@@ -314,7 +312,7 @@ def _daily(reads: ibis.Table, keys: list[str]) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     """Hour numbers → ISO hours, and top keys in byte order (the engine collected them
     unordered; the framework would otherwise sort them alphabetically)."""
     from datetime import UTC, datetime
@@ -343,7 +341,7 @@ def _human(n: int) -> str:
     return str(n)
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     principal = row.get("principal_key") or "?"
     own = f"{row['ratio_to_own']}x own baseline" if row.get("ratio_to_own") else "no earlier reads"
     peers = f"{row['ratio_to_peers']}x peers" if row.get("ratio_to_peers") else "no peers"

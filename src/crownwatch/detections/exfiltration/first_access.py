@@ -44,7 +44,7 @@ import ibis
 
 from crownwatch.assets import AI_KINDS
 from crownwatch.detections._time import day_number
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
@@ -80,9 +80,7 @@ META = Meta(
 )
 
 
-def query(t, p) -> ibis.Table:
-    from crownwatch.detect import shared
-
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop(
         "peer"
@@ -211,11 +209,10 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def principal_history(t) -> ibis.Table:
+def principal_history(t: Tables) -> ibis.Table:
     """``(pkey, src_asn, src_country, day0)``: the first day each principal key was seen
     from each ASN and country, over every API call. Aggregated per raw principal first
     (one pass over api_activity), keyed on the small result; computed once per run."""
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         a = t.api_activity
@@ -227,7 +224,7 @@ def principal_history(t) -> ibis.Table:
     return shared("exfiltration.principal_history", build)
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     return empty_lists(
         rows,
         (
@@ -242,6 +239,6 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     why = ", ".join(r.replace("_", " ") for r in sorted(x for x in (row["reasons"] or []) if x))
     return f"{row['principal_key']} on {row['entity_asset']}: {why} ({row['objects']} objects)"

@@ -50,9 +50,8 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detect import shared
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import (
     burst_runs,
     first_success_from,
@@ -93,7 +92,7 @@ META = Meta(
 )
 
 
-def _runs(auth, p) -> ibis.Table:
+def _runs(auth: ibis.Table, p: Params) -> ibis.Table:
     """Each user's credential failures cut into runs, with whether the address was
     already the account's own."""
     fails = with_recovery(auth, p.recovery_minutes * 60)
@@ -110,7 +109,7 @@ def _runs(auth, p) -> ibis.Table:
     return fails.drop("user_right", "origin_right", "first_ok")
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     auth = t.authentication
     # read three times below (the run statistics, the details, the guess that
     # landed): kept once rather than re-sorted for each
@@ -239,7 +238,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     ips = sorted({ip for ip in (row["entity_src_ip"] or []) if ip})
     src = ips[0] if len(ips) == 1 else f"{len(ips)} addresses"
     if row["stale_credential"]:

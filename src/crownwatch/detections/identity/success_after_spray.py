@@ -60,7 +60,7 @@ import ibis
 
 from crownwatch.assets import registry_for
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
     first_success_at,
     success_places,
@@ -89,7 +89,7 @@ META = Meta(
 )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     auth = t.authentication
     expo = run_exposures(t)
     ok = exposed_outcomes(t)
@@ -271,7 +271,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     what = (
         "signed in"
         if row["successes"]

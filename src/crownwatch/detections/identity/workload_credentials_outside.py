@@ -57,7 +57,7 @@ import ibis
 
 from crownwatch.assets import registry_for
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.enrichment.places import own_network
 
@@ -118,7 +118,7 @@ def workloads(api: ibis.Table) -> ibis.Table:
     )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     api = t.api_activity
     reg = registry_for(t, p)
     w = workloads(api)
@@ -216,7 +216,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     for r in rows:
         for c in (
             "workload_src_ips",
@@ -232,7 +232,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     return rows
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     where = (
         f"outside {row['provider'].upper()}" if row["outside_provider"] else "two places at once"
     )
