@@ -8,6 +8,7 @@ import inspect
 from pathlib import Path
 
 import ibis
+import pytest
 
 import crownwatch.detections as detections_pkg
 from crownwatch.detections import all_detections, contract
@@ -85,3 +86,23 @@ def test_shared_and_current_engine_follow_the_run(tmp_path):
         assert contract.current_engine() is None
     finally:
         eng.end_run()
+
+
+def test_every_detection_has_a_runbook_of_one_to_three_steps():
+    for det in all_detections():
+        steps = det.meta.runbook
+        assert isinstance(steps, tuple) and 1 <= len(steps) <= 3, det.id
+        assert all(isinstance(s, str) and len(s.strip()) > 20 for s in steps), det.id
+
+
+def test_a_runbook_is_steps_not_one_string():
+    with pytest.raises(TypeError, match="tuple of steps"):
+        contract.Meta(
+            id="x.y",
+            title="t",
+            severity="low",
+            attack=(),
+            tables=(),
+            description="",
+            runbook="block it",
+        )

@@ -92,6 +92,20 @@ META = Meta(
         "top_keys": 10,
         "exclude_principals": [],
     },
+    runbook=(
+        (
+            "Ask the principal's owner (or the asset's owners) whether the day's read was "
+            "expected; if not, revoke the principal's sessions and its access to the asset."
+        ),
+        (
+            "Find where the bytes went: the source addresses and user agents in the evidence, and"
+            " any identity finding on the person behind the principal."
+        ),
+        (
+            "If it was not expected, treat the asset as disclosed and tell its owners (owners in "
+            "[[assets]])."
+        ),
+    ),
 )
 
 

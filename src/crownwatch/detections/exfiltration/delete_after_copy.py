@@ -59,6 +59,17 @@ META = Meta(
         "min_objects": 1,
         "exclude_principals": [],
     },
+    runbook=(
+        (
+            "Restore the deleted objects now from object versions, soft delete or backups, before"
+            " lifecycle rules expire them; turn on versioning or Object Lock for the asset."
+        ),
+        "Revoke the principal's credentials and sessions.",
+        (
+            "Trace where the copies went (exfiltration.transfer_out and exfiltration.bulk_read "
+            "findings, the source addresses) and prepare for an extortion demand."
+        ),
+    ),
 )
 
 

@@ -77,6 +77,20 @@ META = Meta(
         "modest_bytes": 5368709120,  # 5 GiB
         "presigned_outside": True,
     },
+    runbook=(
+        (
+            "Ask the asset's owners whether the principal should read it: if yes, add it to the "
+            "asset's expected_readers; if not, remove its access and revoke its sessions."
+        ),
+        (
+            "For new_asn or new_country: confirm with the person behind the principal that the "
+            "place is theirs."
+        ),
+        (
+            "For presigned_outside: find who minted the link and invalidate it (rotate the "
+            "credentials that signed it, or the storage account key or SAS policy)."
+        ),
+    ),
 )
 
 

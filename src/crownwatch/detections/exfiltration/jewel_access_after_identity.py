@@ -91,6 +91,20 @@ META = Meta(
             "exfiltration.delete_after_copy",
         ],
     },
+    runbook=(
+        (
+            "Contain the identity: reset the person's password and revoke their sessions, and the"
+            " sessions and access keys of the linked cloud principals."
+        ),
+        (
+            "Establish what was taken: the assets, objects and bytes in the evidence; treat them "
+            "as disclosed when the reasons include compromise."
+        ),
+        (
+            "When the only reason is new_network_and_client, confirm with the person before "
+            "escalating."
+        ),
+    ),
 )
 
 

@@ -80,6 +80,18 @@ META = Meta(
         "presigned_burst": 50,
         "exclude_buckets": [],
     },
+    runbook=(
+        (
+            "Undo the change: delete the replication rule, remove the grant from the policy or "
+            "ACL (and turn on Block Public Access), or take the account off the snapshot or image"
+            " share."
+        ),
+        (
+            "Identify the target account: ours or a sanctioned partner goes in [organisation] "
+            "own_accounts; otherwise report it to the cloud provider."
+        ),
+        "Revoke the credentials of the principal that made the change and review its other calls.",
+    ),
 )
 
 GRANT_OPS = (

@@ -89,6 +89,20 @@ META = Meta(
         "report_stale_credentials": False,
         "exclude_users": [],
     },
+    runbook=(
+        (
+            "Block the run's source addresses and confirm the identity provider locked out or "
+            "throttled the account."
+        ),
+        (
+            "If critical (the password then proved right from an address of the run): reset the "
+            "password, revoke sessions and tokens, and review what the account did afterwards."
+        ),
+        (
+            "For a stale credential (low): update the password stored in the service, job or "
+            "device the attempts come from; there is nothing to block."
+        ),
+    ),
 )
 
 

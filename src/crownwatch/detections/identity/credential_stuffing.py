@@ -85,6 +85,20 @@ META = Meta(
         "critical_users": 500,
         "exclude_user_agents": [],
     },
+    runbook=(
+        (
+            "Turn on bot protection or rate limiting for the targeted service (CAPTCHA, the "
+            "identity provider's bot detection, throttling per network)."
+        ),
+        (
+            "Force a password reset for the accounts in the list that exist here (their passwords"
+            " are in someone's breach dump) and revoke the sessions of any that then signed in."
+        ),
+        (
+            "Require MFA for those accounts and remove MFA methods registered since the campaign "
+            "began."
+        ),
+    ),
 )
 
 SIGNATURE = ["service"]

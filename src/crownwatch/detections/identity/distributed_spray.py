@@ -102,6 +102,22 @@ META = Meta(
         "critical_users": 100,
         "exclude_user_agents": [],
     },
+    runbook=(
+        (
+            "Block or challenge the campaign's signature at the identity provider: its user agent"
+            " on the targeted service and the hosting or proxy networks of its addresses; turn "
+            "off legacy authentication if the service is a legacy endpoint."
+        ),
+        (
+            "Reset the password and revoke the sessions of every targeted account with a later "
+            "success or MFA challenge (identity.success_after_spray, "
+            "identity.new_geo_after_spray); require MFA for the rest."
+        ),
+        (
+            "Check the targeted accounts for MFA methods registered since the campaign began and "
+            "remove unrecognised ones."
+        ),
+    ),
 )
 
 SIGNATURE = ["user_agent", "service"]

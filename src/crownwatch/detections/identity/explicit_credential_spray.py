@@ -97,6 +97,17 @@ META = Meta(
         "critical_targets": 50,
         "exclude_actors": [],
     },
+    runbook=(
+        (
+            "Contain the logging host (EDR network isolation) and collect the process named in "
+            "the evidence: a spray run from a host makes it a foothold."
+        ),
+        (
+            "Disable or reset the subject account (actor_user) and find how it reached the host "
+            "(its logons there before the run)."
+        ),
+        "Reset the passwords of the target accounts that logged on anywhere after the run.",
+    ),
 )
 
 # The logging computer and the process, from the Windows source's status_detail

@@ -79,6 +79,17 @@ META = Meta(
         "min_baseline_successes": 5,
         "org_known_asn_users": 3,
     },
+    runbook=(
+        (
+            "Ask the user out of band (phone or chat, not e-mail) whether they signed in from "
+            "that country and network."
+        ),
+        (
+            "If not: reset the password, revoke the sessions, remove MFA methods registered since"
+            " the spray, and block the new network's addresses."
+        ),
+        "Review what the account did from the new place.",
+    ),
 )
 
 

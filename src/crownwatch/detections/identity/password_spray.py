@@ -94,6 +94,21 @@ META = Meta(
         "org_ip_min_users": 3,
         "exclude_src_ips": [],
     },
+    runbook=(
+        (
+            "Block the source address at the identity provider, VPN and firewall (a host: source "
+            "is a machine to contain); an authorised scanner goes in exclude_src_ips."
+        ),
+        (
+            "Reset the password, revoke the sessions and require MFA for every targeted account "
+            "whose password then proved right (identity.success_after_spray names them; also "
+            "search for successes from the source)."
+        ),
+        (
+            "Check the targeted accounts for MFA methods registered since the spray began and "
+            "remove any their owners do not recognise."
+        ),
+    ),
 )
 
 

@@ -86,6 +86,20 @@ META = Meta(
         "https://github.com/Azure/Azure-Sentinel/blob/master/Solutions/Microsoft%20Entra%20ID/Analytic%20Rules/SigninPasswordSpray.yaml",
     ),
     params={"max_gap_hours": 72, "org_ip_min_users": 3, "second_factor_minutes": 10},
+    runbook=(
+        (
+            "Reset the account's password, revoke all its sessions and refresh tokens, and "
+            "require MFA re-registration: the attacker knows the password."
+        ),
+        (
+            "Remove MFA methods registered since the spray, and block the spray's addresses and "
+            "the outcome's address from the evidence."
+        ),
+        (
+            "Review what the account did after the outcome: mailbox rules, cloud API calls, "
+            "crown-jewel access (exfiltration.jewel_access_after_identity)."
+        ),
+    ),
 )
 
 

@@ -82,6 +82,20 @@ META = Meta(
         "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html",
     ),
     params={"concurrent_minutes": 60, "exclude_roles": []},
+    runbook=(
+        (
+            "Revoke the role's active sessions (AWS IAM 'Revoke active sessions'; Google Cloud: "
+            "stop the VM or rotate the service account) and block the outside addresses."
+        ),
+        (
+            "Find how the credentials left the workload: require IMDSv2 with a hop limit of 1, "
+            "check the serving app for SSRF, look for credential files copied off the host."
+        ),
+        (
+            "Review the calls made from the outside addresses (operations and resources in the "
+            "evidence) for data read and persistence created: new users, access keys, roles."
+        ),
+    ),
 )
 
 # an STS assumed-role session: account, role, session name

@@ -81,6 +81,17 @@ META = Meta(
         "min_cap_tokens": 2048,
         "exclude_accounts": [],
     },
+    runbook=(
+        (
+            "Suspend the account's API keys (or cut its rate limit) and keep its logs and sample "
+            "prompts as evidence for terms-of-service enforcement."
+        ),
+        (
+            "Look for its siblings: accounts sharing its billing id, addresses, user agent or "
+            "prompt templates (inference.hydra_cluster); suspend them together."
+        ),
+        "Stop the payment method and identity details behind it from opening new accounts.",
+    ),
 )
 
 

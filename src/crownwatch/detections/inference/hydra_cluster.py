@@ -93,6 +93,20 @@ META = Meta(
         "min_cap_tokens": 2048,
         "exclude_billing": [],
     },
+    runbook=(
+        (
+            "Suspend every account in the cluster at once (banning one at a time warns the "
+            "operator) and revoke their API keys."
+        ),
+        (
+            "Block the shared billing ids and payment methods, and require extra verification for"
+            " sign-ups from the shared addresses and networks."
+        ),
+        (
+            "Keep the evidence (the links, pooled signals, sample prompts, raw records) for "
+            "terms-of-service enforcement or legal action."
+        ),
+    ),
 )
 
 
