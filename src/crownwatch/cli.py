@@ -364,6 +364,32 @@ def feeds_list(
     raise typer.Exit(list_cmd(_lake(lake).root, _config(config), fmt.value))
 
 
+detections_app = typer.Typer(
+    help="The detections: what each looks for, its parameters and what to do when it fires.",
+    no_args_is_help=True,
+)
+app.add_typer(detections_app, name="detections")
+
+
+@detections_app.command("list")
+def detections_list(fmt: Fmt = typer.Option(Fmt.table, "--format", "-f")):
+    """Every detection: id, severity, ATT&CK/ATLAS ids, tables, parameters, runbook."""
+    from crownwatch.detections_cli import list_cmd
+
+    raise typer.Exit(list_cmd(fmt.value))
+
+
+@detections_app.command("show")
+def detections_show(
+    detection_id: str = typer.Argument(..., metavar="ID", help="e.g. identity.password_spray"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+):
+    """One detection in full, with its notes. Exit 2 for an unknown id."""
+    from crownwatch.detections_cli import show_cmd
+
+    raise typer.Exit(show_cmd(detection_id, fmt.value))
+
+
 @app.command()
 def version():
     """Print the version."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,14 @@ import ibis
 import pyarrow as pa
 
 from crownwatch.detections import all_detections
-from crownwatch.detections.base import Detection, params_for, row_to_finding
+from crownwatch.detections.base import Detection, row_to_finding
+
+# The run context lives in the contract module (detections import it from there);
+# _RUN, current_engine and shared stay importable from here too.
+from crownwatch.detections.contract import _RUN as _RUN
+from crownwatch.detections.contract import current_engine as current_engine
+from crownwatch.detections.contract import params_for, running
+from crownwatch.detections.contract import shared as shared
 from crownwatch.engine import Engine
 
 # Families run in this order so a later family can build on an earlier one's
@@ -31,8 +37,9 @@ _FINDING_ENTITY_SCHEMA = pa.schema(
 
 
 class Tables:
-    """What a detection's ``query`` receives: the lake's tables on the chosen engine,
-    plus the findings raised earlier in this run, one row per (finding, entity).
+    """What a detection's ``query`` receives (the protocol
+    :class:`crownwatch.detections.contract.Tables`): the lake's tables on the chosen
+    engine, plus the findings raised earlier in this run, one row per (finding, entity).
 
     Tables with a source address (``authentication``, ``api_activity``,
     ``llm_request``, ``network_activity``) come enriched — ISO countries, ASN and
@@ -52,6 +59,10 @@ class Tables:
         self._findings: list[dict] = []
         self.enrichment = Enrichment.prepare(engine.lake.root, self.config)
         self._views: dict[str, ibis.Table] = {}
+
+    @property
+    def engine_name(self) -> str:
+        return self.engine.name
 
     def __getattr__(self, name: str) -> ibis.Table:
         if name.startswith("_"):
@@ -97,32 +108,6 @@ class DetectionError:
     message: str
 
 
-_RUN: contextvars.ContextVar[Tables | None] = contextvars.ContextVar("crownwatch_run", default=None)
-
-
-def shared(key: str, build: Callable[[], ibis.Table], on_disk: bool = False) -> ibis.Table:
-    """An intermediate several detections of this run need (credential failures with
-    their recovery flags, spray exposures…), computed once and kept in the engine —
-    with ``on_disk``, as Parquet in the lake's scratch folder: for one as long as the
-    logs themselves (see :meth:`Engine.materialise`).
-
-    Outside a detection run (a unit test calling ``query`` directly) it is just
-    ``build()``. ``key`` must name everything the result depends on (parameters)."""
-    run = _RUN.get()
-    if run is None:
-        return build()
-    if key not in run.cache:
-        run.cache[key] = run.engine.materialise(build(), on_disk=on_disk)
-    return run.cache[key]
-
-
-def current_engine() -> str | None:
-    """The engine name of the detection run in progress (None outside a run): for the
-    rare expression that must be spelled differently per engine to be fast."""
-    run = _RUN.get()
-    return run.engine.name if run is not None else None
-
-
 def _family(det: Detection) -> int:
     fam = det.id.split(".", 1)[0]
     return FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER)
@@ -148,11 +133,10 @@ def run_detections(
     A detection that fails is recorded in ``out_errors`` and skipped; the rest run."""
     config = config or {}
     tables = Tables(engine, config)
-    token = _RUN.set(tables)
     try:
-        return _run(engine, tables, config, only, on_detection, out_errors)
+        with running(tables):
+            return _run(engine, tables, config, only, on_detection, out_errors)
     finally:
-        _RUN.reset(token)
         engine.end_run()
 
 

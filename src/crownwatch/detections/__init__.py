@@ -1,6 +1,7 @@
 """Detections, one module each, grouped by family (identity/, exfiltration/,
 inference/, workforce/…). Every module under this package that defines ``META``
-and ``query`` is a detection; there is no list to keep in sync."""
+and ``query`` is a detection; there is no list to keep in sync. What such a module
+defines and receives is :mod:`crownwatch.detections.contract`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import importlib
 import pkgutil
 from functools import cache
 
-from crownwatch.detections.base import Detection, Meta
+from crownwatch.detections.base import Detection
+from crownwatch.detections.contract import Meta
 
 
 @cache
@@ -18,7 +20,7 @@ def all_detections() -> tuple[Detection, ...]:
         if (
             info.ispkg
             or info.name.rsplit(".", 1)[-1].startswith("_")
-            or info.name.endswith(".base")
+            or info.name.endswith((".base", ".contract"))
         ):
             continue
         mod = importlib.import_module(info.name)

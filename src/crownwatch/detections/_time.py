@@ -17,6 +17,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
+from crownwatch.detections.contract import current_engine
+
 HOUR = 3600
 DAY = 86400
 
@@ -29,8 +31,6 @@ def _duckdb_epoch(ts: dt.Timestamp(timezone="UTC")) -> dt.float64:
 def epoch(ts: ibis.Value) -> ibis.Value:
     """Seconds since the epoch (fractional on DuckDB, whole on Spark): for ordering
     and comparing, not for keys — use :func:`epoch_s` for those."""
-    from crownwatch.detect import current_engine
-
     return _duckdb_epoch(ts) if current_engine() == "duckdb" else ts.epoch_seconds()
 
 

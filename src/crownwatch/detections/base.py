@@ -1,98 +1,48 @@
-"""The shape of a detection and how its rows become findings.
+"""How a detection's rows become findings — the runner's side of the contract.
 
-A detection is one module that reads top to bottom like a runbook:
-
-1. a docstring — what it looks for, why it matters, false-positive notes;
-2. ``META`` — a :class:`Meta` with id, title, severity, ATT&CK/ATLAS ids, the tables
-   it reads, references, and its default ``params`` (thresholds, overridable in
-   ``crownwatch.toml`` under ``[detections."<id>"]``);
-3. ``query(tables, p) -> ibis.Table`` — one Ibis expression, so the same code runs on
-   DuckDB and Spark, returning **one row per finding** with these columns:
-
-   ``key``            what makes this finding distinct within the detection (the
-                      finding id is derived from it, so it must be stable across runs)
-   ``first_seen``     timestamp
-   ``last_seen``      timestamp
-   ``entity_<kind>``  string or array of strings: ``entity_user``, ``entity_src_ip``,
-                      ``entity_account``, ``entity_principal``, ``entity_asset``…
-   ``raw_refs``       optional array of ``file#offset`` strings citing raw records
-   ``severity``       optional per-finding override of ``META.severity``
-   ``attack``         optional per-finding list of technique ids overriding
-                      ``META.attack`` (a chip-design theft is not an ATLAS model theft)
-   anything else      evidence (counts, samples, ratios)
-
-4. ``title(row, p) -> str`` — one line a responder reads first.
-
-Arrays are sorted and trimmed in Python after the engine returns, so results are
-identical across engines whatever order the engine collected them in.
+What a detection defines and receives (``META``, ``query``, ``title``, the row
+columns, ``Tables`` and ``Params``) is :mod:`crownwatch.detections.contract`; its
+names are re-exported here for code written before it existed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
-SEVERITIES = ("low", "medium", "high", "critical")
+from crownwatch.detections.contract import SEVERITIES, Meta, Params, params_for
+
+__all__ = [
+    "MAX_ENTITIES",
+    "MAX_SAMPLES",
+    "SEVERITIES",
+    "Detection",
+    "Meta",
+    "Params",
+    "finding_id",
+    "iso",
+    "params_for",
+    "row_to_finding",
+]
+
 MAX_ENTITIES = 500
 MAX_SAMPLES = 25
-
-
-@dataclass(frozen=True)
-class Meta:
-    id: str
-    title: str
-    severity: str
-    attack: tuple[str, ...]
-    tables: tuple[str, ...]
-    description: str
-    false_positives: str = ""
-    references: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"{self.id}: severity {self.severity!r} not in {SEVERITIES}")
 
 
 @dataclass(frozen=True)
 class Detection:
     meta: Meta
     query: Callable[..., Any]
-    title: Callable[[dict, SimpleNamespace], str]
+    title: Callable[[dict, Params], str]
     module: ModuleType
 
     @property
     def id(self) -> str:
         return self.meta.id
-
-
-def params_for(meta: Meta, overrides: Mapping[str, Any] | None) -> SimpleNamespace:
-    """Defaults from ``META.params`` with overrides from configuration, type-checked
-    against the defaults so a typo in crownwatch.toml fails loudly, not silently."""
-    values = dict(meta.params)
-    for k, v in (overrides or {}).items():
-        if k == "enabled":
-            continue
-        if k not in values:
-            raise ValueError(f"{meta.id}: unknown parameter {k!r} (known: {', '.join(values)})")
-        if not _same_kind(values[k], v):
-            raise ValueError(f"{meta.id}: parameter {k!r} must be {type(values[k]).__name__}")
-        values[k] = v
-    return SimpleNamespace(**values)
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    return isinstance(value, type(default))
 
 
 def finding_id(detection_id: str, key: str) -> str:
@@ -136,7 +86,7 @@ def _ref_order(ref: str) -> tuple:
     return (path, 0, int(where), "") if where.isdigit() else (path, 1, 0, where)
 
 
-def row_to_finding(det: Detection, row: dict, p: SimpleNamespace) -> dict:
+def row_to_finding(det: Detection, row: dict, p: Params) -> dict:
     """Turn one query row into the finding dict of docs/interfaces.md."""
     entities: dict[str, list[str]] = {}
     evidence: dict[str, Any] = {}

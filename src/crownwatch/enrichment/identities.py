@@ -55,7 +55,7 @@ def _key(name: ibis.Value) -> ibis.Value:
 def identity_links(t, reg: Registry) -> ibis.Table:
     """``(user, principal, cloud, how, first_seen, last_seen, events)``, one row per
     link, for this run's lake (computed once per run)."""
-    from crownwatch.detect import shared
+    from crownwatch.detections.contract import shared
 
     return shared("enrichment.identity_links:" + reg.model_dump_json(), lambda: _links(t, reg))
 

@@ -11,6 +11,7 @@ import ibis
 
 from crownwatch.assets import Registry, expected_reader, registry_for, tag_assets
 from crownwatch.detections._time import day_number
+from crownwatch.detections.contract import Params, Tables, shared
 from crownwatch.detections.identity._common import raw_ref
 
 READ_OPS = (
@@ -70,7 +71,7 @@ AI_ATTACK = ("T1530", "AML.T0048.004")
 NON_AI_ATTACK = ("T1530",)
 
 
-def registry(t, p) -> Registry:
+def registry(t: Tables, p: Params) -> Registry:
     return registry_for(t, p)
 
 
@@ -147,7 +148,7 @@ JEWEL_COLUMNS = (
 )
 
 
-def jewel_events(t, p) -> tuple[ibis.Table, Registry]:
+def jewel_events(t: Tables, p: Params) -> tuple[ibis.Table, Registry]:
     """api_activity rows that touch a crown jewel, tagged with the asset (``asset``,
     ``asset_kind``, ``asset_sensitivity``, ``expected_reader``) and keyed for baselines
     (``pkey``, ``peer``, ``day``) — see :func:`jewel_activity`."""
@@ -155,12 +156,10 @@ def jewel_events(t, p) -> tuple[ibis.Table, Registry]:
     return jewel_activity(t, reg), reg
 
 
-def jewel_activity(t, reg: Registry) -> ibis.Table:
+def jewel_activity(t: Tables, reg: Registry) -> ibis.Table:
     """:func:`_jewel_activity` of this run's api_activity, computed once per run and
     shared by every exfiltration detection (the asset match is the expensive part of
     each of them, and the same for all)."""
-    from crownwatch.detect import shared
-
     return shared(
         "exfiltration.jewel_activity:" + reg.model_dump_json(),
         lambda: _jewel_activity(t.api_activity, reg),

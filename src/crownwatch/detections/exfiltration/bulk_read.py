@@ -53,7 +53,7 @@ import ibis
 
 from crownwatch.assets import AI_KINDS
 from crownwatch.detections._time import hour_number
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
     READ_OPS,
     empty_lists,
@@ -92,12 +92,24 @@ META = Meta(
         "top_keys": 10,
         "exclude_principals": [],
     },
+    runbook=(
+        (
+            "Ask the principal's owner (or the asset's owners) whether the day's read was "
+            "expected; if not, revoke the principal's sessions and its access to the asset."
+        ),
+        (
+            "Find where the bytes went: the source addresses and user agents in the evidence, and"
+            " any identity finding on the person behind the principal."
+        ),
+        (
+            "If it was not expected, treat the asset as disclosed and tell its owners (owners in "
+            "[[assets]])."
+        ),
+    ),
 )
 
 
-def query(t, p) -> ibis.Table:
-    from crownwatch.detect import shared
-
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     reads = ev.filter(
         ev.api_operation.isin(READ_OPS) & (ev.status == "success") & (ev.bytes_out > 0)
@@ -314,7 +326,7 @@ def _daily(reads: ibis.Table, keys: list[str]) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     """Hour numbers → ISO hours, and top keys in byte order (the engine collected them
     unordered; the framework would otherwise sort them alphabetically)."""
     from datetime import UTC, datetime
@@ -343,7 +355,7 @@ def _human(n: int) -> str:
     return str(n)
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     principal = row.get("principal_key") or "?"
     own = f"{row['ratio_to_own']}x own baseline" if row.get("ratio_to_own") else "no earlier reads"
     peers = f"{row['ratio_to_peers']}x peers" if row.get("ratio_to_peers") else "no peers"

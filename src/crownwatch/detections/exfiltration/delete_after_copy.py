@@ -33,7 +33,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
@@ -59,10 +59,21 @@ META = Meta(
         "min_objects": 1,
         "exclude_principals": [],
     },
+    runbook=(
+        (
+            "Restore the deleted objects now from object versions, soft delete or backups, before"
+            " lifecycle rules expire them; turn on versioning or Object Lock for the asset."
+        ),
+        "Revoke the principal's credentials and sessions.",
+        (
+            "Trace where the copies went (exfiltration.transfer_out and exfiltration.bulk_read "
+            "findings, the source addresses) and prepare for an extortion demand."
+        ),
+    ),
 )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, _reg = jewel_events(t, p)
     ev = ev.filter((ev.status == "success") & ev.object_key.notnull())
     if p.exclude_principals:
@@ -130,11 +141,11 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     return empty_lists(rows, ("delete_operations", "sample_keys", "read_records", "raw_refs"))
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     return (
         f"{row['principal_key']} deleted {row['objects_deleted']} objects of {row['entity_asset']} "
         f"after reading them ({row['minutes_read_to_delete']} min)"

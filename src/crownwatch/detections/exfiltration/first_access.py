@@ -44,7 +44,7 @@ import ibis
 
 from crownwatch.assets import AI_KINDS
 from crownwatch.detections._time import day_number
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
@@ -77,12 +77,24 @@ META = Meta(
         "modest_bytes": 5368709120,  # 5 GiB
         "presigned_outside": True,
     },
+    runbook=(
+        (
+            "Ask the asset's owners whether the principal should read it: if yes, add it to the "
+            "asset's expected_readers; if not, remove its access and revoke its sessions."
+        ),
+        (
+            "For new_asn or new_country: confirm with the person behind the principal that the "
+            "place is theirs."
+        ),
+        (
+            "For presigned_outside: find who minted the link and invalidate it (rotate the "
+            "credentials that signed it, or the storage account key or SAS policy)."
+        ),
+    ),
 )
 
 
-def query(t, p) -> ibis.Table:
-    from crownwatch.detect import shared
-
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success")).drop(
         "peer"
@@ -211,11 +223,10 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def principal_history(t) -> ibis.Table:
+def principal_history(t: Tables) -> ibis.Table:
     """``(pkey, src_asn, src_country, day0)``: the first day each principal key was seen
     from each ASN and country, over every API call. Aggregated per raw principal first
     (one pass over api_activity), keyed on the small result; computed once per run."""
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         a = t.api_activity
@@ -227,7 +238,7 @@ def principal_history(t) -> ibis.Table:
     return shared("exfiltration.principal_history", build)
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     return empty_lists(
         rows,
         (
@@ -242,6 +253,6 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     why = ", ".join(r.replace("_", " ") for r in sorted(x for x in (row["reasons"] or []) if x))
     return f"{row['principal_key']} on {row['entity_asset']}: {why} ({row['objects']} objects)"

@@ -47,7 +47,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     READ_OPS,
@@ -91,6 +91,20 @@ META = Meta(
             "exfiltration.delete_after_copy",
         ],
     },
+    runbook=(
+        (
+            "Contain the identity: reset the person's password and revoke their sessions, and the"
+            " sessions and access keys of the linked cloud principals."
+        ),
+        (
+            "Establish what was taken: the assets, objects and bytes in the evidence; treat them "
+            "as disclosed when the reasons include compromise."
+        ),
+        (
+            "When the only reason is new_network_and_client, confirm with the person before "
+            "escalating."
+        ),
+    ),
 )
 
 
@@ -100,7 +114,7 @@ def _first_seen(rows: ibis.Table, who: str, what: str, ts: ibis.Value) -> ibis.T
     return r.group_by([who, what]).aggregate(**{f"{what}_first": ts.min()})
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     ev, reg = jewel_events(t, p)
     ev = ev.filter(ev.api_operation.isin(READ_OPS + COPY_OPS) & (ev.status == "success"))
     f = t.findings()
@@ -279,7 +293,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     rows = empty_lists(
         rows,
         (
@@ -302,6 +316,6 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     return rows
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     why = ", ".join(row["reasons"])
     return f"{row['entity_user']} then read {row['entity_asset']} ({row['objects']} objects): {why}"

@@ -47,7 +47,7 @@ import ibis
 
 from crownwatch.assets import bucket_assets
 from crownwatch.detections._time import hour_number
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
     COPY_OPS,
     PRESIGNED_AUTH,
@@ -80,6 +80,18 @@ META = Meta(
         "presigned_burst": 50,
         "exclude_buckets": [],
     },
+    runbook=(
+        (
+            "Undo the change: delete the replication rule, remove the grant from the policy or "
+            "ACL (and turn on Block Public Access), or take the account off the snapshot or image"
+            " share."
+        ),
+        (
+            "Identify the target account: ours or a sanctioned partner goes in [organisation] "
+            "own_accounts; otherwise report it to the cloud provider."
+        ),
+        "Revoke the credentials of the principal that made the change and review its other calls.",
+    ),
 )
 
 GRANT_OPS = (
@@ -117,7 +129,7 @@ def _foreign_account(t: ibis.Table, own: list[str]) -> ibis.Value:
     return text.re_extract(_FOREIGN, 1).nullif("")
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     reg = registry(t, p)
     own = list(reg.organisation.own_accounts)
     a = t.api_activity.filter(t.api_activity.status == "success")
@@ -285,11 +297,11 @@ _WHAT = {
 }
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     return empty_lists(rows, ("operations", "resources", "user_agents", "raw_refs"))
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     if row["kind"] == "presigned_burst":
         return f"{row['principal_key']} used {row['events']} presigned URLs/SAS on crown jewels within an hour"
     target = row["target_account"]

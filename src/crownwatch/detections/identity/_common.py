@@ -6,6 +6,7 @@ import ibis
 from ibis import _
 
 from crownwatch.detections._time import epoch_s
+from crownwatch.detections.contract import shared
 
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
 # 'locked' is included: a spray that trips lockout still tried a password.
@@ -44,7 +45,6 @@ def credential_failures(auth: ibis.Table) -> ibis.Table:
     """Every credential failure (:data:`CREDENTIAL_FAILURES`) with its ``ts``, taken
     out of the table once per run: a few per cent of the rows, and every identity
     detection starts from them."""
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         f = auth.filter(auth.reason.isin(CREDENTIAL_FAILURES)).select(*FAILURE_COLUMNS)
@@ -70,7 +70,6 @@ def success_places(auth: ibis.Table) -> ibis.Table:
     what four detections ask of the successes; answering it from this summary
     (tens of thousands of rows where the table holds millions) is what keeps the
     identity detections at seconds over ten million events."""
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         ok = auth.filter((auth.status == "success") & auth.user.notnull())
@@ -102,7 +101,6 @@ def with_recovery(auth: ibis.Table, recovery_seconds: int) -> ibis.Table:
     under both bucket numbers and joined to the successes on
     ``(user, origin, bucket)`` — a hash join whose build side is the failures.
     """
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         fails = credential_failures(auth)
@@ -220,7 +218,6 @@ def stranger_failures(
 
     Computed once per detection run (four detections build on it).
     """
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         fails = with_recovery(auth, recovery_seconds)

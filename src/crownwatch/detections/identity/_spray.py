@@ -13,7 +13,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import params_for
+from crownwatch.detections.contract import Tables, params_for, shared
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
@@ -47,22 +47,19 @@ def spray_exposures(auth: ibis.Table) -> ibis.Table:
     return ibis.union(*parts, distinct=True)
 
 
-def run_exposures(t) -> ibis.Table:
+def run_exposures(t: Tables) -> ibis.Table:
     """:func:`spray_exposures` of this run's ``authentication`` table, computed once
     per run (two detections need it)."""
-    from crownwatch.detect import shared
-
     return shared("identity.spray_exposures", lambda: spray_exposures(t.authentication))
 
 
-def exposed_outcomes(t) -> ibis.Table:
+def exposed_outcomes(t: Tables) -> ibis.Table:
     """Every password-correct outcome (success, MFA challenge, conditional-access
     block) of an account exposed to a spray, at any time, with ``ok_ts`` (epoch
     seconds), ``ref`` (the raw record) and ``expo_first`` (the account's first spray
     attempt): what both after-spray detections look at, taken out of the table in
     one scan per run — reading the sign-ins of a few sprayed accounts out of ten
     million rows costs a full scan each time."""
-    from crownwatch.detect import shared
 
     def build() -> ibis.Table:
         auth = t.authentication

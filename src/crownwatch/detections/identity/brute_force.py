@@ -50,9 +50,8 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detect import shared
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import (
     burst_runs,
     first_success_from,
@@ -90,10 +89,24 @@ META = Meta(
         "report_stale_credentials": False,
         "exclude_users": [],
     },
+    runbook=(
+        (
+            "Block the run's source addresses and confirm the identity provider locked out or "
+            "throttled the account."
+        ),
+        (
+            "If critical (the password then proved right from an address of the run): reset the "
+            "password, revoke sessions and tokens, and review what the account did afterwards."
+        ),
+        (
+            "For a stale credential (low): update the password stored in the service, job or "
+            "device the attempts come from; there is nothing to block."
+        ),
+    ),
 )
 
 
-def _runs(auth, p) -> ibis.Table:
+def _runs(auth: ibis.Table, p: Params) -> ibis.Table:
     """Each user's credential failures cut into runs, with whether the address was
     already the account's own."""
     fails = with_recovery(auth, p.recovery_minutes * 60)
@@ -110,7 +123,7 @@ def _runs(auth, p) -> ibis.Table:
     return fails.drop("user_right", "origin_right", "first_ok")
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     auth = t.authentication
     # read three times below (the run statistics, the details, the guess that
     # landed): kept once rather than re-sorted for each
@@ -239,7 +252,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     ips = sorted({ip for ip in (row["entity_src_ip"] or []) if ip})
     src = ips[0] if len(ips) == 1 else f"{len(ips)} addresses"
     if row["stale_credential"]:

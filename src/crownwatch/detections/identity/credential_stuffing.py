@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
     cluster_details,
     cluster_stats,
@@ -85,12 +85,26 @@ META = Meta(
         "critical_users": 500,
         "exclude_user_agents": [],
     },
+    runbook=(
+        (
+            "Turn on bot protection or rate limiting for the targeted service (CAPTCHA, the "
+            "identity provider's bot detection, throttling per network)."
+        ),
+        (
+            "Force a password reset for the accounts in the list that exist here (their passwords"
+            " are in someone's breach dump) and revoke the sessions of any that then signed in."
+        ),
+        (
+            "Require MFA for those accounts and remove MFA methods registered since the campaign "
+            "began."
+        ),
+    ),
 )
 
 SIGNATURE = ["service"]
 
 
-def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
+def _clustered(auth: ibis.Table, p: Params) -> tuple[ibis.Table, ibis.Table]:
     fails = stranger_failures(auth, p.recovery_minutes * 60)
     if p.exclude_user_agents:
         fails = fails.filter(~fails.user_agent.isin(list(p.exclude_user_agents)))
@@ -112,13 +126,13 @@ def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
     return fails, hits
 
 
-def firing_attempts(auth, p) -> ibis.Table:
+def firing_attempts(auth: ibis.Table, p: Params) -> ibis.Table:
     """Every failure in a cluster that fires (the after-spray detections' exposure)."""
     fails, hits = _clustered(auth, p)
     return fails.semi_join(hits, "cluster")
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     fails, hits = _clustered(t.authentication, p)
     out = hits.join(cluster_details(fails, hits), "cluster")
     return out.select(
@@ -150,7 +164,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     return (
         f"Credential stuffing: {row['distinct_users']} accounts from {row['distinct_src_ips']} "
         f"addresses, {row['unknown_user_share']:.0%} of them unknown names"

@@ -60,7 +60,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
     cluster_details,
     cluster_stats,
@@ -102,12 +102,28 @@ META = Meta(
         "critical_users": 100,
         "exclude_user_agents": [],
     },
+    runbook=(
+        (
+            "Block or challenge the campaign's signature at the identity provider: its user agent"
+            " on the targeted service and the hosting or proxy networks of its addresses; turn "
+            "off legacy authentication if the service is a legacy endpoint."
+        ),
+        (
+            "Reset the password and revoke the sessions of every targeted account with a later "
+            "success or MFA challenge (identity.success_after_spray, "
+            "identity.new_geo_after_spray); require MFA for the rest."
+        ),
+        (
+            "Check the targeted accounts for MFA methods registered since the campaign began and "
+            "remove unrecognised ones."
+        ),
+    ),
 )
 
 SIGNATURE = ["user_agent", "service"]
 
 
-def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
+def _clustered(auth: ibis.Table, p: Params) -> tuple[ibis.Table, ibis.Table]:
     fails = stranger_failures(auth, p.recovery_minutes * 60)
     # Rotating infrastructure is on the Internet. Inside, a day of Kerberos unlock
     # typos from VPN pools and desks (no user agent, one domain controller) would
@@ -133,13 +149,13 @@ def _clustered(auth, p) -> tuple[ibis.Table, ibis.Table]:
     return fails, hits
 
 
-def firing_attempts(auth, p) -> ibis.Table:
+def firing_attempts(auth: ibis.Table, p: Params) -> ibis.Table:
     """Every failure in a cluster that fires (the after-spray detections' exposure)."""
     fails, hits = _clustered(auth, p)
     return fails.semi_join(hits, "cluster")
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     fails, hits = _clustered(t.authentication, p)
     out = hits.join(cluster_details(fails, hits), "cluster")
     return out.select(
@@ -168,7 +184,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     return (
         f"Distributed password spray: {row['unrecovered_users']} accounts from "
         f"{row['distinct_src_ips']} addresses over {row['duration_hours']:.1f} h"

@@ -67,7 +67,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref, runs
 
 META = Meta(
@@ -97,6 +97,17 @@ META = Meta(
         "critical_targets": 50,
         "exclude_actors": [],
     },
+    runbook=(
+        (
+            "Contain the logging host (EDR network isolation) and collect the process named in "
+            "the evidence: a spray run from a host makes it a foothold."
+        ),
+        (
+            "Disable or reset the subject account (actor_user) and find how it reached the host "
+            "(its logons there before the run)."
+        ),
+        "Reset the passwords of the target accounts that logged on anywhere after the run.",
+    ),
 )
 
 # The logging computer and the process, from the Windows source's status_detail
@@ -107,7 +118,7 @@ _PROCESS = r"(?:^| )process=(.*?)(?: (?:subject|target_server|service_name|compu
 _FIRST_LABEL = r"^([^.]*)"
 
 
-def _explicit_uses(auth: ibis.Table, p) -> ibis.Table:
+def _explicit_uses(auth: ibis.Table, p: Params) -> ibis.Table:
     e = auth.filter(
         (auth.activity == "explicit_credentials") & auth.actor_user.notnull() & auth.user.notnull()
     )
@@ -135,7 +146,7 @@ def _explicit_uses(auth: ibis.Table, p) -> ibis.Table:
     return runs(e, ["actor_user", "host"], p.gap_minutes * 60)
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     e = _explicit_uses(t.authentication, p)
     keys = ["actor_user", "host", "run"]
     per_run = e.group_by(keys).aggregate(
@@ -179,7 +190,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     return (
         f"{row['subject']} on {row['host']} used explicit credentials for "
         f"{row['distinct_targets']} accounts ({row['attempts']} attempts)"

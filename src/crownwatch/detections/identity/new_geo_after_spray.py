@@ -48,7 +48,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import success_places
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 from crownwatch.enrichment.hosting import hosting_or_proxy
@@ -79,10 +79,21 @@ META = Meta(
         "min_baseline_successes": 5,
         "org_known_asn_users": 3,
     },
+    runbook=(
+        (
+            "Ask the user out of band (phone or chat, not e-mail) whether they signed in from "
+            "that country and network."
+        ),
+        (
+            "If not: reset the password, revoke the sessions, remove MFA methods registered since"
+            " the spray, and block the new network's addresses."
+        ),
+        "Review what the account did from the new place.",
+    ),
 )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     auth = t.authentication
     expo = run_exposures(t)
     exposed = expo.group_by("user").aggregate(
@@ -215,7 +226,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     where = ", ".join(sorted(set(row["new_countries"] or []))) or "AS" + ", AS".join(
         str(a) for a in sorted(set(row["new_asns"] or []))
     )

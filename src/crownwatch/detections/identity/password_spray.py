@@ -51,9 +51,8 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detect import shared
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import (
     burst_runs,
     first_success_at,
@@ -95,10 +94,25 @@ META = Meta(
         "org_ip_min_users": 3,
         "exclude_src_ips": [],
     },
+    runbook=(
+        (
+            "Block the source address at the identity provider, VPN and firewall (a host: source "
+            "is a machine to contain); an authorised scanner goes in exclude_src_ips."
+        ),
+        (
+            "Reset the password, revoke the sessions and require MFA for every targeted account "
+            "whose password then proved right (identity.success_after_spray names them; also "
+            "search for successes from the source)."
+        ),
+        (
+            "Check the targeted accounts for MFA methods registered since the spray began and "
+            "remove any their owners do not recognise."
+        ),
+    ),
 )
 
 
-def _runs(auth, p) -> tuple[ibis.Table, ibis.Table]:
+def _runs(auth: ibis.Table, p: Params) -> tuple[ibis.Table, ibis.Table]:
     def build() -> ibis.Table:
         fails = with_recovery(auth, p.recovery_minutes * 60)
         if p.exclude_src_ips:
@@ -112,7 +126,7 @@ def _runs(auth, p) -> tuple[ibis.Table, ibis.Table]:
     return fails, _hits(auth, fails, p)
 
 
-def _hits(auth, fails: ibis.Table, p) -> ibis.Table:
+def _hits(auth: ibis.Table, fails: ibis.Table, p: Params) -> ibis.Table:
     """One row per firing run, with which shapes it has (spray, burst, guessing)."""
     per_run = run_stats(fails)
     spray = (per_run.unrecovered_users >= p.min_users) & (
@@ -159,14 +173,14 @@ def _hits(auth, fails: ibis.Table, p) -> ibis.Table:
     return ibis.union(sprays.select(*cols, *extra), cand.select(*cols, *extra))
 
 
-def firing_attempts(auth, p) -> ibis.Table:
+def firing_attempts(auth: ibis.Table, p: Params) -> ibis.Table:
     """Every failure in a run that fires — what the after-spray detections call
     'exposure' (``identity.success_after_spray``, ``identity.new_geo_after_spray``)."""
     fails, hits = _runs(auth, p)
     return fails.semi_join(hits, ["origin", "run"])
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     fails, hits = _runs(t.authentication, p)
 
     # Details only for the runs that fired: the join keeps the heavy collect() small.
@@ -216,7 +230,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     src = row["entity_src_ip"] or row["entity_host"]
     if row["shape"] == "machine_speed":
         return (

@@ -60,7 +60,7 @@ import ibis
 
 from crownwatch.assets import registry_for
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
     first_success_at,
     success_places,
@@ -86,10 +86,24 @@ META = Meta(
         "https://github.com/Azure/Azure-Sentinel/blob/master/Solutions/Microsoft%20Entra%20ID/Analytic%20Rules/SigninPasswordSpray.yaml",
     ),
     params={"max_gap_hours": 72, "org_ip_min_users": 3, "second_factor_minutes": 10},
+    runbook=(
+        (
+            "Reset the account's password, revoke all its sessions and refresh tokens, and "
+            "require MFA re-registration: the attacker knows the password."
+        ),
+        (
+            "Remove MFA methods registered since the spray, and block the spray's addresses and "
+            "the outcome's address from the evidence."
+        ),
+        (
+            "Review what the account did after the outcome: mailbox rules, cloud API calls, "
+            "crown-jewel access (exfiltration.jewel_access_after_identity)."
+        ),
+    ),
 )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     auth = t.authentication
     expo = run_exposures(t)
     ok = exposed_outcomes(t)
@@ -271,7 +285,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     what = (
         "signed in"
         if row["successes"]

@@ -57,7 +57,7 @@ import ibis
 
 from crownwatch.assets import registry_for
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.base import Meta
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.enrichment.places import own_network
 
@@ -82,6 +82,20 @@ META = Meta(
         "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html",
     ),
     params={"concurrent_minutes": 60, "exclude_roles": []},
+    runbook=(
+        (
+            "Revoke the role's active sessions (AWS IAM 'Revoke active sessions'; Google Cloud: "
+            "stop the VM or rotate the service account) and block the outside addresses."
+        ),
+        (
+            "Find how the credentials left the workload: require IMDSv2 with a hop limit of 1, "
+            "check the serving app for SSRF, look for credential files copied off the host."
+        ),
+        (
+            "Review the calls made from the outside addresses (operations and resources in the "
+            "evidence) for data read and persistence created: new users, access keys, roles."
+        ),
+    ),
 )
 
 # an STS assumed-role session: account, role, session name
@@ -118,7 +132,7 @@ def workloads(api: ibis.Table) -> ibis.Table:
     )
 
 
-def query(t, p) -> ibis.Table:
+def query(t: Tables, p: Params) -> ibis.Table:
     api = t.api_activity
     reg = registry_for(t, p)
     w = workloads(api)
@@ -216,7 +230,7 @@ def query(t, p) -> ibis.Table:
     )
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     for r in rows:
         for c in (
             "workload_src_ips",
@@ -232,7 +246,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     return rows
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     where = (
         f"outside {row['provider'].upper()}" if row["outside_provider"] else "two places at once"
     )

@@ -39,6 +39,7 @@ import ibis
 import numpy as np
 
 from crownwatch.detections._time import epoch, hour_number
+from crownwatch.detections.contract import Params, Tables, shared
 
 # A model's cap is taken as the largest max_tokens any client asked of it in the
 # window — providers' caps differ per model and are not in the logs.
@@ -57,11 +58,9 @@ def _ref(t: ibis.Table, where=None) -> ibis.Value:
     return r.min(where=where)
 
 
-def account_features(t, p) -> ibis.Table:
+def account_features(t: Tables, p: Params) -> ibis.Table:
     """One row per account with everything the inference detections score —
     computed once per detection run and shared by both inference detections."""
-    from crownwatch.detect import shared
-
     key = "inference.account_features:" + ":".join(
         str(getattr(p, k, None))
         for k in ("min_cap_tokens", "release_grace_hours", "release_window_hours")
@@ -69,7 +68,7 @@ def account_features(t, p) -> ibis.Table:
     return shared(key, lambda: _account_features(t, p))
 
 
-def _account_features(t, p) -> ibis.Table:
+def _account_features(t: Tables, p: Params) -> ibis.Table:
     """The account table, built from hash aggregates rather than window passes over
     every request: per-row flags that depend on a group (a repeated template, a
     prompt re-sent at another temperature, a release window) are counted per group
@@ -260,7 +259,7 @@ def _account_features(t, p) -> ibis.Table:
     ).drop("resampled", "templated")
 
 
-def network_keys(t, p) -> ibis.Table:
+def network_keys(t: Tables, p: Params) -> ibis.Table:
     """Per account, the values that can tie it to other accounts: the active hour
     buckets (synchronised timing) and the prompt templates it used repeatedly."""
     r = t.llm_request
@@ -475,7 +474,7 @@ def score(
     return {"signals": fired, "score": round(total, 3), "groups": groups, "values": vals}
 
 
-def score_accounts(rows: list[dict], p) -> list[dict]:
+def score_accounts(rows: list[dict], p: Params) -> list[dict]:
     """Score every account; returns rows with ``_score`` (see :func:`score`) added."""
     pop = population(rows)
     zmin = z_threshold(p.fp_budget)
@@ -486,7 +485,7 @@ def score_accounts(rows: list[dict], p) -> list[dict]:
     return out
 
 
-def is_distiller(sc: dict, row: dict, p) -> bool:
+def is_distiller(sc: dict, row: dict, p: Params) -> bool:
     g = sc["groups"]
     return (
         (row.get("requests") or 0) >= p.min_requests

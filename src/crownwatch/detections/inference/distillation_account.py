@@ -43,7 +43,9 @@ spend anomaly alerting per key, which a hydra network stays under by design — 
 
 from __future__ import annotations
 
-from crownwatch.detections.base import Meta
+import ibis
+
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.inference._features import (
     account_features,
     is_distiller,
@@ -79,14 +81,25 @@ META = Meta(
         "min_cap_tokens": 2048,
         "exclude_accounts": [],
     },
+    runbook=(
+        (
+            "Suspend the account's API keys (or cut its rate limit) and keep its logs and sample "
+            "prompts as evidence for terms-of-service enforcement."
+        ),
+        (
+            "Look for its siblings: accounts sharing its billing id, addresses, user agent or "
+            "prompt templates (inference.hydra_cluster); suspend them together."
+        ),
+        "Stop the payment method and identity details behind it from opening new accounts.",
+    ),
 )
 
 
-def query(t, p):
+def query(t: Tables, p: Params) -> ibis.Table:
     return account_features(t, p)
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     out = []
     excluded = set(p.exclude_accounts)
     for row in score_accounts(rows, p):
@@ -120,7 +133,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     return out
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     top = sorted(row["signals"].items(), key=lambda kv: -kv[1]["strength"])[:3]
     return (
         f"Distillation from account {row['entity_account']}: {row['requests']} requests, "

@@ -51,7 +51,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from crownwatch.detections.base import Meta
+import ibis
+
+from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.inference._features import (
     SignalTable,
     account_features,
@@ -91,10 +93,24 @@ META = Meta(
         "min_cap_tokens": 2048,
         "exclude_billing": [],
     },
+    runbook=(
+        (
+            "Suspend every account in the cluster at once (banning one at a time warns the "
+            "operator) and revoke their API keys."
+        ),
+        (
+            "Block the shared billing ids and payment methods, and require extra verification for"
+            " sign-ups from the shared addresses and networks."
+        ),
+        (
+            "Keep the evidence (the links, pooled signals, sample prompts, raw records) for "
+            "terms-of-service enforcement or legal action."
+        ),
+    ),
 )
 
 
-def query(t, p):
+def query(t: Tables, p: Params) -> ibis.Table:
     acc = account_features(t, p)
     keys = network_keys(t, p)
     return acc.left_join(keys, "account_id").drop("account_id_right")
@@ -160,7 +176,7 @@ def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _corroboration(by_id: dict[str, dict], p):
+def _corroboration(by_id: dict[str, dict], p: Params):
     """``tied(a, b)``: do two accounts that share a source address also share
     something of their own — an opening time or their hours?
 
@@ -181,7 +197,7 @@ def _corroboration(by_id: dict[str, dict], p):
     return tied
 
 
-def postprocess(rows: list[dict], p) -> list[dict]:
+def postprocess(rows: list[dict], p: Params) -> list[dict]:
     by_id = {r["account_id"]: r for r in rows}
     excluded = set(p.exclude_billing)
     # 1. strong links
@@ -317,7 +333,7 @@ def postprocess(rows: list[dict], p) -> list[dict]:
     return out
 
 
-def title(row, p) -> str:
+def title(row: dict, p: Params) -> str:
     return (
         f"Hydra network of {row['accounts']} accounts ({row['accounts_clean_alone']} clean alone) "
         f"linked by {', '.join(row['links'] or [])}: {row['requests']} requests, score {row['score']:.1f}"
