@@ -1,42 +1,53 @@
-"""Benchmark ``crownwatch scan`` against picklescan and modelscan.
+"""Benchmark the ``crownwatch scan`` console script against picklescan and modelscan.
 
     python -m bench scan [--runs 5] [--rebuild] [--skip-large] [--tools crownwatch,picklescan,modelscan]
+                         [--corpora real50,pickles200,malicious,benign,large]
 
-Creates its own venv (``bench/.venv-scan``, gitignored) with picklescan, modelscan and the
-real libraries used to build benign checkpoints (torch 2.13 CPU, scikit-learn, joblib), then
-builds three corpora under ``bench/out/scan/``:
+Creates its own venv (``bench/.venv-scan``, gitignored) with picklescan and modelscan (the
+versions of the ``bench`` extra) and the real libraries used to build benign checkpoints
+(torch 2.13 CPU, scikit-learn, joblib), then builds the corpora under ``bench/out/scan/``:
 
-* ``large``     - a real 218 MB PyTorch checkpoint, zip and legacy serialisation;
-* ``benign``    - a few hundred small real checkpoints: torch state dicts / whole models /
-                  legacy / TorchScript / optimizer states, scikit-learn via joblib (plain and
-                  compressed) and pickle, NumPy .npy/.npz/pickles, safetensors;
-* ``malicious`` - our own samples (written opcode by opcode, never by pickling live
-                  objects): every dangerous target from the public advisories in several
-                  encodings, plus the wrapper tricks (zip name mismatch, flag bits, 7z,
-                  tar.gz, npy object arrays, compressed joblib, stacked / after-truncation
-                  pickles, payloads in non-data.pkl members, getattr chains, GGUF templates,
-                  ONNX external data, Keras Lambda).
+* ``real50``     - 50 benign artifacts made with the real libraries: torch state dicts / whole
+                   models / legacy / TorchScript / optimizer checkpoints / ``pytorch_model.bin``
+                   / fp16, scikit-learn via joblib (plain, zlib, xz) and pickle, NumPy
+                   npy/npz/pickles, safetensors;
+* ``pickles200`` - 200 small benign pickles (protocols 0-5; configs, vocabularies, NumPy
+                   arrays, datetimes, collections) written by the real ``pickle`` module;
+* ``benign``     - the same kinds as ``real50``, 220 files;
+* ``large``      - a real 218 MB PyTorch checkpoint, zip and legacy serialisation;
+* ``malicious``  - our own samples (written opcode by opcode, never by pickling live
+                   objects): every dangerous target from the public advisories in several
+                   encodings, plus the wrapper tricks (zip name mismatch, flag bits, 7z,
+                   tar.gz, npy object arrays, compressed joblib, stacked / after-truncation
+                   pickles, payloads in non-data.pkl members, getattr chains, GGUF templates,
+                   ONNX external data, Keras Lambda).
 
-Each tool scans each corpus directory ``--runs`` times (median wall time, including process
-start-up, as a user would run it); recall is the share of malicious files a tool flags, false
-positives are benign files it flags. Prints a table and writes it to
-``bench/out/scan/SCAN_RESULTS.md``.
+What is timed is what a user types, each a whole process with its default output:
+``crownwatch scan DIR`` (the console script installed next to this Python, or pip's script for
+the ``[project.scripts]`` entry point when that install is stale; this checkout's sources),
+``picklescan -p DIR`` and ``modelscan -p DIR``. The tools run in turn (A, B, C, A, B, C ...)
+after one untimed warm-up each; every row has the median wall time (min-max), the CPU time and
+the peak RSS of the child (the kernel's accounting through ``wait4``), and crownwatch's time
+divided by that tool's, paired run by run. Recall (malicious) and false positives (benign)
+come from one extra untimed run in each tool's machine-readable format. Prints the tables and
+writes them to ``bench/out/scan/SCAN_RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import io
 import json
 import os
 import re
-import resource
 import statistics
 import struct
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import zipfile
 import zlib
@@ -64,8 +75,8 @@ def ensure_venv() -> None:
             "pip",
             "install",
             "-q",
-            "picklescan",
-            "modelscan",
+            "picklescan>=0.0.20,<2",  # as the bench extra of pyproject.toml
+            "modelscan>=0.8,<1",
             "py7zr",
             "torch==2.13.0",
             "scikit-learn",
@@ -92,7 +103,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.decomposition import PCA
 
-out, large = sys.argv[1], sys.argv[2]
+out = sys.argv[1]
+n_torch, n_sk, n_np, n_st = map(int, sys.argv[2:6])
 os.makedirs(out, exist_ok=True)
 
 class MLP(nn.Module):
@@ -119,7 +131,7 @@ def models(i):
     return nn.GRU(6, 6)
 
 p = lambda n: os.path.join(out, n)
-for i in range(90):
+for i in range(n_torch):
     m = models(i)
     kind = i % 9
     if kind in (0, 1, 2):
@@ -143,7 +155,7 @@ for i in range(90):
         torch.save({k: v.half() for k, v in m.state_dict().items()}, p(f"half_{i}.pt"))
 
 X, y = make_classification(n_samples=80, n_features=6, random_state=0)
-for i in range(60):
+for i in range(n_sk):
     k = i % 6
     est = [LogisticRegression(C=1 + i), RandomForestClassifier(n_estimators=2 + i % 3, max_depth=3, random_state=i),
            GradientBoostingClassifier(n_estimators=3, random_state=i), SVC(C=1 + i % 3),
@@ -159,7 +171,7 @@ for i in range(60):
         joblib.dump(est, p(f"sk_{i}.joblib.xz"), compress=("xz", 3))
 
 rng = np.random.default_rng(0)
-for i in range(40):
+for i in range(n_np):
     a = rng.standard_normal((8, 4 + i % 5)).astype(np.float32)
     k = i % 4
     if k == 0: np.save(p(f"arr_{i}.npy"), a)
@@ -174,7 +186,7 @@ def safetensors(path, tensors):
         b = a.tobytes(); hdr[n] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}; off += len(b); blobs.append(b)
     h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
     with open(path, "wb") as fh: fh.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-for i in range(30):
+for i in range(n_st):
     safetensors(p(f"model_{i}.safetensors"), {"w": rng.standard_normal((16, 8)).astype(np.float32), "b": np.zeros(8, np.float32)})
 
 print("ok")
@@ -194,14 +206,56 @@ print("ok")
 """
 
 
+PICKLES_GEN = r"""
+import collections, datetime, decimal, fractions, os, pickle, sys, uuid
+import numpy as np
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(1)
+for i in range(int(sys.argv[2])):
+    k = i % 8
+    if k == 0:
+        obj = {"lr": 1e-3 * (1 + i), "epochs": i, "layers": [64, 32, 16], "name": f"run-{i}"}
+    elif k == 1:
+        obj = [list(range(i % 17)), ("a", "b", i), {i, i + 1}, frozenset({"x"}), b"\x00\x01" * i]
+    elif k == 2:
+        obj = {f"tok{j}": j for j in range(40 + i)}
+    elif k == 3:
+        obj = collections.OrderedDict(w=rng.standard_normal(8 + i % 5).astype(np.float32), step=i)
+    elif k == 4:
+        obj = {"when": datetime.datetime(2024, 1, 1 + i % 28), "id": uuid.UUID(int=i), "d": decimal.Decimal(i) / 7, "f": fractions.Fraction(i, 3)}
+    elif k == 5:
+        obj = {"hist": collections.Counter("abracadabra" * (1 + i % 3)), "q": collections.deque(range(5)), "dd": collections.defaultdict(list, a=[1])}
+    elif k == 6:
+        obj = rng.integers(0, 100, size=(4, 2 + i % 6))
+    else:
+        obj = {"vocab": [f"w{j}" for j in range(30)], "merges": [(f"w{j}", f"w{j + 1}") for j in range(20)], "seed": i}
+    ext = ("pkl", "pickle", "pkl", "bin")[i % 4]
+    with open(os.path.join(out, f"small_{i:03d}.{ext}"), "wb") as fh:
+        pickle.dump(obj, fh, protocol=i % 6)
+print("ok")
+"""
+
+# corpus name -> (torch, scikit-learn, numpy, safetensors) file counts for BENIGN_GEN
+BENIGN_SIZES = {"real50": (20, 15, 10, 5), "benign": (90, 60, 40, 30)}
+
+
 def build_benign(rebuild: bool) -> None:
-    benign, large = OUT / "benign", OUT / "large"
-    if rebuild or not benign.exists():
+    for name, sizes in BENIGN_SIZES.items():
+        if rebuild or not (OUT / name).exists():
+            subprocess.run(
+                [str(VPY), "-c", BENIGN_GEN, str(OUT / name), *map(str, sizes)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+    if rebuild or not (OUT / "pickles200").exists():
         subprocess.run(
-            [str(VPY), "-c", BENIGN_GEN, str(benign), str(large)],
+            [str(VPY), "-c", PICKLES_GEN, str(OUT / "pickles200"), "200"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    large = OUT / "large"
     if rebuild or not (large / "large_model_legacy.pt").exists():
         subprocess.run(
             [str(VPY), "-c", LARGE_GEN, str(large)], check=True, stdout=subprocess.DEVNULL
@@ -519,32 +573,87 @@ def _files(directory: Path) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    """Same conditions for every tool: bytecode caches allowed, as after a normal install."""
+    """Same conditions for every tool: bytecode caches allowed, as after a normal install; the
+    crownwatch console script runs this checkout's sources (an editable install elsewhere, or
+    a stale one, would otherwise decide what is measured); no colour codes."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
+    env["NO_COLOR"] = "1"
     return env
 
 
-def _child_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
+ENTRY = "crownwatch.__main__"
 
 
-def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
-    """(wall seconds, CPU seconds, flagged top-level files, note)."""
-    c0 = _child_cpu()
-    t0 = time.perf_counter()
+@functools.cache
+def crownwatch_script() -> Path:
+    """The ``crownwatch`` console script users run: the one installed next to this Python if it
+    calls this checkout's entry point (pyproject.toml ``[project.scripts]``), else the same
+    two-line script pip writes for it (an install made before the entry point changed)."""
+    installed = Path(sys.executable).parent / "crownwatch"
+    if installed.is_file() and f"from {ENTRY} import main" in installed.read_text(errors="replace"):
+        return installed
+    OUT.mkdir(parents=True, exist_ok=True)
+    script = OUT / "crownwatch"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom {ENTRY} import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
+        "    sys.exit(main())\n"
+    )
+    script.chmod(0o755)
+    print(f"note: {installed} is missing or stale; timing {script} (pip's script)", file=sys.stderr)
+    return script
+
+
+def command(tool: str, directory: Path) -> list[str]:
+    """The command a user types, default output (what is timed)."""
+    if tool == "crownwatch":
+        return [str(crownwatch_script()), "scan", str(directory)]
+    return [str(VENV / "bin" / tool), "-p", str(directory)]
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float, int, str]:
+    """Run ``cmd`` as its own process: (wall s, CPU s, peak RSS MiB, exit code, output).
+
+    CPU time is the kernel's accounting of the finished child and what it waited for
+    (``wait4``). Peak RSS comes from GNU time's ``%M`` (the largest single process): a child
+    forked from this Python would report at least this process's own peak, since the kernel
+    carries the pre-exec high-water mark over; GNU time is a few MiB. Without it, the
+    ``wait4`` figure is used (an upper bound)."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd] if os.path.exists(GNU_TIME) else cmd
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_env()
+        )
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        kib = ru.ru_maxrss
+        if full is not cmd:
+            lines = [ln for ln in rss.read().splitlines() if ln.strip().isdigit()]
+            kib = int(lines[-1]) if lines else kib  # (its exit status is the command's)
+    return wall, ru.ru_utime + ru.ru_stime, kib / 1024, proc.returncode, text
+
+
+def flagged_by(tool: str, directory: Path, output: str) -> tuple[set[str], str]:
+    """Top-level files a tool flags (untimed, machine-readable run where the tool has one)."""
     flagged: set[str] = set()
     note = ""
     if tool == "crownwatch":
         proc = subprocess.run(
-            [sys.executable, "-m", "crownwatch.scan", str(directory), "--format", "json"],
+            [*command(tool, directory), "--format", "json"],
             capture_output=True,
             text=True,
-            cwd=ROOT,
             env=_env(),
         )
-        dt = time.perf_counter() - t0
         try:
             for r in json.loads(proc.stdout):
                 if r["verdict"] in ("malicious", "suspicious"):
@@ -552,42 +661,25 @@ def run_tool(tool: str, directory: Path) -> tuple[float, float, set[str], str]:
         except json.JSONDecodeError:
             note = "unparseable output"
     elif tool == "picklescan":
-        proc = subprocess.run(
-            [str(VENV / "bin" / "picklescan"), "-p", str(directory)],
-            capture_output=True,
-            text=True,
-            env=_env(),
-        )
-        dt = time.perf_counter() - t0
-        for line in (proc.stdout + proc.stderr).splitlines():
+        for line in output.splitlines():
             m = re.match(r"^(.*?): dangerous import ", line)
             if m:
                 flagged.add(_top(m.group(1), directory))
     else:
         report = OUT / f"modelscan-{directory.name}.json"
         proc = subprocess.run(
-            [
-                str(VENV / "bin" / "modelscan"),
-                "-p",
-                str(directory),
-                "-r",
-                "json",
-                "-o",
-                str(report),
-            ],
+            [*command(tool, directory), "-r", "json", "-o", str(report)],
             capture_output=True,
             text=True,
             env=_env(),
         )
-        dt = time.perf_counter() - t0
         try:
             doc = json.loads(report.read_text())
             for issue in doc.get("issues", []):
-                src = issue.get("source") or ""
-                flagged.add(_top(src, directory))
+                flagged.add(_top(issue.get("source") or "", directory))
         except (OSError, json.JSONDecodeError):
             note = f"no report (rc={proc.returncode})"
-    return dt, _child_cpu() - c0, {f for f in flagged if f}, note
+    return {f for f in flagged if f}, note
 
 
 def _top(src: str, directory: Path) -> str:
@@ -624,38 +716,50 @@ def recheck(tool: str, paths: list[str]) -> set[str]:
         return {p for p in ex.map(one, paths) if p}
 
 
+def _med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
 def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]:
-    """Runs are interleaved (tool A, B, C, A, B, C, ...) so background load hits all alike."""
+    """Whole processes, in turn (crownwatch, picklescan, modelscan, crownwatch, ...) so that
+    background load hits all alike; crownwatch's ratio to each peer is taken round by round
+    (the median of the paired ratios), which holds when the machine's speed drifts."""
     rows = []
     for cname, cdir in corpora.items():
         files = set(_files(cdir))
-        walls: dict[str, list[float]] = {t: [] for t in tools}
-        cpus: dict[str, list[float]] = {t: [] for t in tools}
-        last: dict[str, tuple[set[str], str]] = {}
-        for tool in tools:  # warm-up: page cache and bytecode caches, not timed
-            run_tool(tool, cdir)
+        m: dict[str, dict[str, list]] = {
+            t: {"wall": [], "cpu": [], "rss": [], "rc": [], "out": []} for t in tools
+        }
+        for tool in tools:  # warm-up: page cache and bytecode caches, not counted
+            timed(command(tool, cdir))
         for _ in range(runs):
             for tool in tools:
-                dt, cpu, flagged, note = run_tool(tool, cdir)
-                walls[tool].append(dt)
-                cpus[tool].append(cpu)
-                last[tool] = (flagged, note)
-        base = statistics.median(walls[tools[0]])
-        base_cpu = statistics.median(cpus[tools[0]])
+                wall, cpu, rss, rc, out = timed(command(tool, cdir))
+                for k, v in (("wall", wall), ("cpu", cpu), ("rss", rss), ("rc", rc), ("out", out)):
+                    m[tool][k].append(v)
+        cw = m.get("crownwatch")
         for tool in tools:
-            med, cpu = statistics.median(walls[tool]), statistics.median(cpus[tool])
-            flagged, note = last[tool]
+            t = m[tool]
+            flagged, note = flagged_by(tool, cdir, t["out"][-1])
             row = {
                 "tool": tool,
                 "corpus": cname,
                 "files": len(files),
-                "time": med,
-                "cpu": cpu,
-                "ratio": med / base,
-                "cpu_ratio": cpu / base_cpu,
+                "wall": _med(t["wall"]),
+                "wall_min": min(t["wall"]),
+                "wall_max": max(t["wall"]),
+                "cpu": _med(t["cpu"]),
+                "rss": _med(t["rss"]),
+                "rc": sorted(set(t["rc"])),
                 "flagged": len(flagged & files),
                 "note": note,
             }
+            if cw is not None:
+                # crownwatch / this tool, paired run by run: the target is <= 0.5
+                row["cw_ratio"] = _med([a / b for a, b in zip(cw["wall"], t["wall"], strict=True)])
+                row["cw_cpu_ratio"] = _med(
+                    [a / b for a, b in zip(cw["cpu"], t["cpu"], strict=True) if b > 0] or [0.0]
+                )
             if cname == "malicious":
                 if tool != "crownwatch":
                     # directory mode can hide detections (e.g. picklescan reports 7z members under
@@ -670,7 +774,9 @@ def measure(tools: list[str], corpora: dict[str, Path], runs: int) -> list[dict]
                 row["fp_files"] = sorted(os.path.basename(f) for f in flagged & files)
             rows.append(row)
             print(
-                f"  {tool:10s} {cname:9s} {med:7.2f}s wall {cpu:6.2f}s cpu  flagged {row['flagged']}/{len(files)} {note}",
+                f"  {tool:10s} {cname:10s} {row['wall']:6.3f}s wall {row['cpu']:6.3f}s cpu "
+                f"{row['rss']:6.1f} MiB  crownwatch/this {row.get('cw_ratio', 0):.2f}x  "
+                f"flagged {row['flagged']}/{len(files)} {note}",
                 file=sys.stderr,
             )
     return rows
@@ -725,17 +831,25 @@ def family_table(rows: list[dict], corpus: Path) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| tool | corpus | files | wall time (median) | ratio vs crownwatch | CPU time (median) | CPU ratio | recall (malicious) | false positives (benign) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| tool | corpus | files | wall (median) | min-max | CPU (median) | peak RSS (median) "
+        "| crownwatch ÷ tool (wall, paired) | crownwatch ÷ tool (CPU) | recall (malicious) "
+        "| false positives (benign) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         recall = f"{r['recall']:.1%}" if "recall" in r else ""
         fp = str(r["fp"]) if "fp" in r else ""
+        ratio = f"{r['cw_ratio']:.2f}" if "cw_ratio" in r else ""
+        cpu_ratio = f"{r['cw_cpu_ratio']:.2f}" if "cw_cpu_ratio" in r else ""
         lines.append(
-            f"| {r['tool']} | {r['corpus']} | {r['files']} | {r['time']:.2f} s | {r['ratio']:.2f}x "
-            f"| {r['cpu']:.2f} s | {r['cpu_ratio']:.2f}x | {recall} | {fp} |"
+            f"| {r['tool']} | {r['corpus']} | {r['files']} | {r['wall']:.3f} s "
+            f"| {r['wall_min']:.3f}-{r['wall_max']:.3f} | {r['cpu']:.3f} s | {r['rss']:.1f} MiB "
+            f"| {ratio} | {cpu_ratio} | {recall} | {fp} |"
         )
     return "\n".join(lines)
+
+
+CORPORA = ("real50", "pickles200", "malicious", "benign", "large")
 
 
 def main(argv: list[str]) -> int:
@@ -744,15 +858,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--tools", default="crownwatch,picklescan,modelscan")
+    ap.add_argument(
+        "--corpora", default=",".join(CORPORA), help=f"comma-separated, from {','.join(CORPORA)}"
+    )
     a = ap.parse_args(argv)
     ensure_venv()
     OUT.mkdir(parents=True, exist_ok=True)
     build_benign(a.rebuild)
     n_mal = build_malicious()
     print(f"corpora ready under {OUT} ({n_mal} malicious samples)", file=sys.stderr)
-    corpora = {"malicious": OUT / "malicious", "benign": OUT / "benign"}
-    if not a.skip_large:
-        corpora["large"] = OUT / "large"
+    names = [c for c in a.corpora.split(",") if c and not (a.skip_large and c == "large")]
+    corpora = {c: OUT / c for c in names}
     rows = measure(a.tools.split(","), corpora, a.runs)
     md = table(rows)
     if "malicious" in corpora:

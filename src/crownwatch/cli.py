@@ -7,20 +7,24 @@ others' findings are still printed and stored), 2 usage or input error;
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from crownwatch import __version__, render
-from crownwatch.config import ConfigError, load_config
-from crownwatch.inert import safe
-from crownwatch.lake import Lake, LakeError, default_lake
+from crownwatch import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from crownwatch.lake import Lake
+
+# Start-up: `crownwatch --help` and `crownwatch scan` must not pay for what other commands
+# need. Only Typer and this module load up front; the lake, the engine, the detections (and
+# with them DuckDB, PyArrow, NumPy, ibis) and Rich's rendering are imported inside the
+# command functions that use them. tests/test_cli_startup.py holds the line.
 
 app = typer.Typer(
     help="Find and explain attacks on your AI crown jewels in the logs you already have.",
@@ -28,7 +32,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+_err: Console | None = None
+
+
+def _stderr() -> Console:
+    """The stderr console, made on first use (Rich's console costs start-up time)."""
+    global _err
+    if _err is None:
+        from rich.console import Console
+
+        _err = Console(stderr=True)
+    return _err
+
+
 # Detections that raised during this invocation: hunt/detect print what the others
 # found and then exit 1, so a script notices a broken detection.
 _failed_detections: list = []
@@ -83,15 +99,34 @@ def _syslog_year(year: int | None) -> None:
         os.environ[YEAR_ENV] = str(year)
 
 
+def _stdout() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def _render():
+    """crownwatch.render (Rich tables and progress; it imports the lake)."""
+    from crownwatch import render
+
+    return render
+
+
 def _fail(label: str, detail: object, code: int = 2) -> NoReturn:
     """Print ``label: detail`` and exit. ``detail`` may hold anything a user or a log
     wrote (a path with ``[/]`` in it, an id, an exception quoting a record): it is
     printed as inert text, never as markup."""
-    err.print(Text(f"{label}: ", style="bold red") + safe(detail))
+    from rich.text import Text
+
+    from crownwatch.inert import safe
+
+    _stderr().print(Text(f"{label}: ", style="bold red") + safe(detail))
     raise typer.Exit(code)
 
 
 def _lake(lake: Path | None, must_exist: bool = False) -> Lake:
+    from crownwatch.lake import Lake, default_lake
+
     lk = Lake(lake if lake is not None else default_lake())
     if must_exist and not lk.root.is_dir():
         _fail("no lake", f"{lk.root} does not exist (ingest or hunt creates it)")
@@ -99,6 +134,8 @@ def _lake(lake: Path | None, must_exist: bool = False) -> Lake:
 
 
 def _config(path: Path | None) -> dict:
+    from crownwatch.config import ConfigError, load_config
+
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -106,11 +143,14 @@ def _config(path: Path | None) -> dict:
 
 
 def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
+    from crownwatch import render
+    from crownwatch.lake import LakeError
+
     missing = [p for p in paths if not p.exists()]
     if missing:
         _fail("no such file or directory", ", ".join(map(str, missing)))
     try:
-        return render.ingest_with_progress(lake, paths, err, quiet=quiet)
+        return render.ingest_with_progress(lake, paths, _stderr(), quiet=quiet)
     except LakeError as exc:
         _fail("lake error", exc)
 
@@ -126,6 +166,7 @@ def _detect(
 ) -> list[dict]:
     import duckdb
 
+    from crownwatch import render
     from crownwatch.detect import run_detections
     from crownwatch.engine import Engine
     from crownwatch.findings import FindingStore, StoreBusy
@@ -134,7 +175,7 @@ def _detect(
     errors: list = []
     try:
         findings = render.detect_with_progress(
-            eng, config, only, err, quiet=quiet, run=run_detections, errors=errors
+            eng, config, only, _stderr(), quiet=quiet, run=run_detections, errors=errors
         )
         FindingStore(lake.root).upsert(findings)
     except ValueError as exc:
@@ -167,14 +208,14 @@ def hunt(
     quiet = fmt == Fmt.json
     results = _ingest(lk, paths, quiet)
     if not quiet:
-        render.ingest_summary(results, err)
+        _render().ingest_summary(results, _stderr())
     _detect(lk, conf, engine, only, quiet)
 
     stored = _stored(lk)
     if fmt == Fmt.json:
         _print_json(stored)
     else:
-        render.findings_table(stored, Console())
+        _render().findings_table(stored, _stdout())
     if _failed_detections:
         raise typer.Exit(1)
     if _ingest_failed(results):
@@ -197,7 +238,7 @@ def ingest(
 
         _print_json([asdict(r) for r in results])
     else:
-        render.ingest_summary(results, Console())
+        _render().ingest_summary(results, _stdout())
     if _ingest_failed(results):
         raise typer.Exit(2)
 
@@ -216,7 +257,7 @@ def detect(
     if fmt == Fmt.json:
         _print_json(found)
     else:
-        render.findings_table(found, Console())
+        _render().findings_table(found, _stdout())
     if _failed_detections:
         raise typer.Exit(1)
 
@@ -241,7 +282,7 @@ def findings(
 
         print(to_stix_bundle(stored))
     else:
-        render.findings_table(stored, Console())
+        _render().findings_table(stored, _stdout())
 
 
 @app.command()
@@ -397,6 +438,8 @@ def version():
 
 
 def _print_json(obj) -> None:
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 

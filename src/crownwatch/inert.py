@@ -8,15 +8,17 @@ sequences: OSC 8 hyperlinks, cursor moves, title changes), and the bidirectional
 controls and marks that reorder what is displayed (Trojan Source) — survives; each is
 replaced by U+FFFD so the reader sees that something was there.
 
-This module imports only Rich's ``Text``, so the scanner's lean entry point can use
-it without loading the lake or the engine.
+This module imports nothing heavy (Rich's ``Text`` only when :func:`safe` is called), so
+the scanner's lean entry point can use it without loading the lake, the engine or Rich.
 """
 
 from __future__ import annotations
 
 import re
 
-from rich.text import Text
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 except tab and newline, DEL, C1; bidi embeddings/overrides/isolates and the
 # implicit marks (LRM, RLM, ALM)
@@ -33,4 +35,6 @@ def inert_str(value, one_line: bool = False) -> str:
 
 def safe(value, one_line: bool = False) -> Text:
     """``value`` as inert Rich text: no markup, no escapes, no bidi tricks."""
+    from rich.text import Text
+
     return Text(inert_str(value, one_line))

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from crownwatch.scan import scan_paths
 from crownwatch.scan.cli import run
-from crownwatch.scan.report import dumps_sarif, print_table, to_json
+from crownwatch.scan.report import dumps_sarif, print_table, to_json, write_table
 from crownwatch.scan.scanner import scan_bytes
 
 from .pkw import SHELL, P
@@ -30,10 +30,14 @@ def _evil_named(module: str, name: str) -> bytes:
 
 
 def _terminal(results) -> str:
+    """Both table renderers, as a terminal gets them: Rich's (library callers) and the plain
+    coloured lines the command line writes."""
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, color_system="truecolor", width=200)
     print_table(results, console=console)
-    return buf.getvalue()
+    plain = io.StringIO()
+    write_table(results, plain, color=True)
+    return buf.getvalue() + "\n" + plain.getvalue()
 
 
 def _no_hostile_control(out: str) -> None:
@@ -128,3 +132,31 @@ def test_json_and_sarif_stay_valid_whatever_the_bytes(tmp_path, capsys):
         out.encode("utf-8")
         if fmt != "table":
             json.loads(out)
+
+
+def test_the_command_line_table_is_one_line_per_result_whatever_the_names():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("line\nbreak\r\u2028sep\u0085[/].pkl", b"\x80\x04K\x01.")
+        z.writestr(f"{ESCAPES}{BIDI}.pkl", _evil_named("os", "system\nfake row"))
+    res = scan_bytes(buf.getvalue(), "a.zip")
+    out = io.StringIO()
+    write_table(res, out, color=False)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 + len(res) + 1  # title, header, one per result, counts
+    assert "\x1b" not in out.getvalue()  # no colour asked for: no escape at all
+    _no_hostile_control(out.getvalue())
+
+
+def test_the_command_line_table_colours_only_on_a_terminal(monkeypatch):
+    from crownwatch.scan.report import _color_wanted
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert _color_wanted(Tty()) and not _color_wanted(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _color_wanted(Tty())

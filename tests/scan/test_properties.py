@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from crownwatch.scan.budget import Budget, Limits
-from crownwatch.scan.report import dumps_sarif, print_table, to_json
+from crownwatch.scan.report import dumps_sarif, print_table, to_json, write_table
 from crownwatch.scan.scanner import scan_bytes
 
 from .conftest import FIXTURES
@@ -130,4 +130,5 @@ def test_scanner_answers_within_budget_whatever_the_input(artifact):
     json.loads(dumps_sarif(results))
     buf = io.StringIO()
     print_table(results, console=Console(file=buf, width=120, force_terminal=True))
+    write_table(results, buf, color=True)
     assert "\x1b]" not in buf.getvalue()

@@ -27,15 +27,41 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
 class Limits:
-    unpacked_bytes: int = 1 << 30  # 1 GiB across all nesting
-    members: int = 10_000
-    results: int = 10_000
-    seconds: float = 120.0
+    """Immutable limits of one file's scan (a plain class: ``dataclasses`` pulls in
+    ``inspect`` and costs the command-line scanner several milliseconds of start-up)."""
+
+    __slots__ = ("unpacked_bytes", "members", "results", "seconds")
+
+    def __init__(
+        self,
+        unpacked_bytes: int = 1 << 30,  # 1 GiB across all nesting
+        members: int = 10_000,
+        results: int = 10_000,
+        seconds: float = 120.0,
+    ):
+        for name, value in zip(
+            self.__slots__, (unpacked_bytes, members, results, seconds), strict=True
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Limits is immutable: cannot set {name}")
+
+    def _key(self) -> tuple:
+        return (self.unpacked_bytes, self.members, self.results, self.seconds)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Limits) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(self.__slots__, self._key(), strict=True))
+        return f"Limits({fields})"
 
 
 #: the limits a new :class:`Budget` takes; tests and embedders may replace it

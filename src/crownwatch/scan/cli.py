@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from . import scan_paths
-from .report import dumps_sarif, print_table, to_json
+from .report import dumps_sarif, to_json, write_table
 
 
 def exit_code(results) -> int:
@@ -36,7 +36,7 @@ def run(
     elif fmt == "sarif":
         sys.stdout.write(dumps_sarif(results) + "\n")
     else:
-        print_table(results)
+        write_table(results)
     if lake:
         from crownwatch.findings import FindingStore
 

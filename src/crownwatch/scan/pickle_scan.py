@@ -64,6 +64,23 @@ class PickleSummary:
         self.not_pickle = False
 
 
+# The sniffer's complete walk of a whole protocol-0/1 pickle, handed to the scan that follows
+# when it walks the very same bytes object from offset 0 to its end (a small file's head *is*
+# its data): the second walk doubled the cost of such files. Identity, not equality, and the
+# object is held here, so another object can never match; one hand-over only.
+_SNIFFED: list = [None, None]
+
+
+def _sniffed_walk(data, start: int, end: int) -> WalkResult | None:
+    head, w = _SNIFFED
+    if head is None:
+        return None
+    _SNIFFED[:] = (None, None)
+    if head is data and start == 0 and end == len(data) and w.start == 0:
+        return w
+    return None
+
+
 def looks_like_pickle(head: bytes, whole: bool = True) -> bool:
     """Cheap content sniff: a PROTO header, or a protocol-0/1 opener that walks like a pickle.
 
@@ -76,6 +93,8 @@ def looks_like_pickle(head: bytes, whole: bool = True) -> bool:
     if head and head[0] in _P0_OPENERS:
         w = walk(head, 0, len(head))
         if w.complete:
+            if whole and head.__class__ is bytes:
+                _SNIFFED[:] = (head, w)
             return True
         if whole:
             return False
@@ -125,7 +144,7 @@ def scan_pickle_stream(
     limit = max_pickles or MAX_STACKED
     prefix = f"{where}: " if where else ""
     while pos < end and len(summ.walks) < limit:
-        w = walk(data, pos, end)
+        w = (_sniffed_walk(data, pos, end) if pos == start else None) or walk(data, pos, end)
         summ.walks.append(w)
         _judge_walk(w, result, prefix, context, depth, summ)
         if not w.complete:

@@ -242,6 +242,9 @@ _NEW_ARG0 = {
     "sklearn.neighbors._dist_metrics.newObj",
     "sklearn.metrics._dist_metrics.newObj",
 }
+# PUT GET INT LONG FLOAT STRING UNICODE: tested together, early in the opcode chain, so a
+# protocol-0 pickle (made of them) does not run through forty comparisons per opcode
+_TEXT_OPS = frozenset(b"pgILFSV")
 _NEW_ARG1 = {"torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type"}
 _JOBLIB_WRAPPERS = {"joblib.numpy_pickle.NumpyArrayWrapper"}
 
@@ -463,6 +466,53 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 stack.append(t)
             elif op == 0x29:  # EMPTY_TUPLE
                 stack.append(())
+            elif op in _TEXT_OPS:  # protocol 0/1 text opcodes: one line argument each
+                line, pos = readline(pos)
+                if op == 0x70:  # PUT
+                    if not stack:
+                        raise PickleParseError("PUT on empty stack")
+                    try:
+                        memo[int(line)] = stack[-1]
+                    except ValueError:
+                        raise PickleParseError("bad PUT argument") from None
+                elif op == 0x67:  # GET
+                    try:
+                        v = memo[int(line)]
+                    except (ValueError, KeyError):
+                        raise PickleParseError("bad GET argument") from None
+                    if v.__class__ is GlobalRef:
+                        v.pushes += 1
+                    stack.append(v)
+                elif op == 0x49:  # INT
+                    if line == b"01":
+                        stack.append(True)
+                    elif line == b"00":
+                        stack.append(False)
+                    else:
+                        try:
+                            stack.append(int(line))
+                        except ValueError:
+                            raise PickleParseError("bad INT") from None
+                elif op == 0x4C:  # LONG
+                    try:
+                        stack.append(int(line.rstrip(b"L") or b"0"))
+                    except ValueError:
+                        raise PickleParseError("bad LONG") from None
+                elif op == 0x46:  # FLOAT
+                    try:
+                        stack.append(float(line))
+                    except ValueError:
+                        raise PickleParseError("bad FLOAT") from None
+                elif op == 0x53:  # STRING
+                    if len(line) >= 2 and line[0] == line[-1] and line[0] in b"'\"":
+                        try:
+                            stack.append(codecs.escape_decode(line[1:-1])[0].decode("latin-1"))
+                        except Exception:
+                            raise PickleParseError("bad STRING") from None
+                    else:
+                        raise PickleParseError("insecure or bad STRING")
+                elif op == 0x56:  # UNICODE
+                    stack.append(line.decode("raw-unicode-escape", "replace"))
             elif op == 0x52:  # REDUCE
                 take(2)
                 args = stack.pop()
@@ -659,23 +709,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                     v.pushes += 1
                 stack.append(v)
                 pos = p
-            elif op == 0x70:  # PUT
-                line, pos = readline(pos)
-                if not stack:
-                    raise PickleParseError("PUT on empty stack")
-                try:
-                    memo[int(line)] = stack[-1]
-                except ValueError:
-                    raise PickleParseError("bad PUT argument") from None
-            elif op == 0x67:  # GET
-                line, pos = readline(pos)
-                try:
-                    v = memo[int(line)]
-                except (ValueError, KeyError):
-                    raise PickleParseError("bad GET argument") from None
-                if v.__class__ is GlobalRef:
-                    v.pushes += 1
-                stack.append(v)
             elif op == 0x30:  # POP
                 if stack:
                     v = stack.pop()
@@ -693,41 +726,6 @@ def walk(data, start: int = 0, end: int | None = None, depth: int = 0) -> WalkRe
                 if v.__class__ is GlobalRef:
                     v.pushes += 1
                 stack.append(v)
-            elif op == 0x49:  # INT
-                line, pos = readline(pos)
-                if line == b"01":
-                    stack.append(True)
-                elif line == b"00":
-                    stack.append(False)
-                else:
-                    try:
-                        stack.append(int(line))
-                    except ValueError:
-                        raise PickleParseError("bad INT") from None
-            elif op == 0x4C:  # LONG
-                line, pos = readline(pos)
-                try:
-                    stack.append(int(line.rstrip(b"L") or b"0"))
-                except ValueError:
-                    raise PickleParseError("bad LONG") from None
-            elif op == 0x46:  # FLOAT
-                line, pos = readline(pos)
-                try:
-                    stack.append(float(line))
-                except ValueError:
-                    raise PickleParseError("bad FLOAT") from None
-            elif op == 0x53:  # STRING
-                line, pos = readline(pos)
-                if len(line) >= 2 and line[0] == line[-1] and line[0] in b"'\"":
-                    try:
-                        stack.append(codecs.escape_decode(line[1:-1])[0].decode("latin-1"))
-                    except Exception:
-                        raise PickleParseError("bad STRING") from None
-                else:
-                    raise PickleParseError("insecure or bad STRING")
-            elif op == 0x56:  # UNICODE
-                line, pos = readline(pos)
-                stack.append(line.decode("raw-unicode-escape", "replace"))
             elif op == 0x69:  # INST
                 line1, pos = readline(pos)
                 line2, pos = readline(pos)

@@ -1,4 +1,4 @@
-"""Output shapes for scan results: terminal table (rich), JSON array, SARIF 2.1.0.
+"""Output shapes for scan results: terminal table, JSON array, SARIF 2.1.0.
 
 The JSON array is the contract of docs/interfaces.md: one element per file or archive member,
 ``{"path", "format", "verdict", "issues": [{"severity", "kind", "detail"}]}``. SARIF has one
@@ -9,16 +9,16 @@ Everything a scanned file controls - global names, member and file names, direct
 metadata, details quoting them - is hostile text. In the table it is rendered as inert
 ``rich.text.Text`` through the project's :func:`crownwatch.inert.safe` rule (no Rich markup,
 control and bidi characters replaced), with line breaks and the remaining invisible
-direction marks replaced too, since a table cell is one logical line. JSON and SARIF are
+direction marks replaced too, since a table cell is one logical line. The command line
+writes the table with :func:`write_table` (the same columns as plain aligned lines, the
+verdict coloured on a terminal): it needs neither Rich nor its per-cell layout, which took
+longer than the scan itself on a folder of small files. JSON and SARIF are
 ASCII-only (``ensure_ascii``) and carry no lone surrogates (file names that are not UTF-8,
 pickle strings decoded with ``surrogatepass``), so strict parsers accept them whatever the
 bytes; SARIF's ``artifactLocation.uri`` is a percent-encoded URI reference.
 """
 
 from __future__ import annotations
-
-import json
-from urllib.parse import quote
 
 from .result import ScanResult, severity_rank
 
@@ -65,14 +65,20 @@ def _clean(obj):
 
 
 def to_json(results: list[ScanResult]) -> str:
+    import json
+
     return json.dumps(_clean([r.to_dict() for r in results]), indent=2, ensure_ascii=True)
 
 
 def dumps_sarif(results: list[ScanResult]) -> str:
+    import json
+
     return json.dumps(_clean(to_sarif(results)), indent=2, ensure_ascii=True)
 
 
 def _uri(path: str) -> str:
+    from urllib.parse import quote
+
     return quote(clean_text(path).replace("\\", "/"), safe="/:._-~")
 
 
@@ -160,3 +166,82 @@ def print_table(results: list[ScanResult], console=None) -> None:
     console.print(
         Text(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing scanned")
     )
+
+
+# SGR colours for the verdict column of write_table (never anything but these fixed codes)
+VERDICT_SGR = {
+    "malicious": "\x1b[1;31m",
+    "suspicious": "\x1b[33m",
+    "error": "\x1b[35m",
+    "clean": "\x1b[32m",
+}
+HEADER = ("verdict", "format", "path", "top issue")
+
+
+def _color_wanted(out) -> bool:
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def table_rows(results: list[ScanResult]) -> list[tuple[str, str, str, str]]:
+    """(verdict, format, path, top issue) per result, every field inert and on one line."""
+    from crownwatch.inert import inert_str
+
+    rows = []
+    for r in results:
+        top = ""
+        if r.issues:
+            worst = max(r.issues, key=lambda i: severity_rank(i.severity))  # first of the worst
+            top = f"[{worst.severity}] {worst.kind}: {worst.detail}"
+            if len(r.issues) > 1:
+                top += f"  (+{len(r.issues) - 1} more)"
+        rows.append(
+            (
+                r.verdict,
+                inert_str(clean_text(r.format), one_line=True),
+                inert_str(clean_text(r.path), one_line=True),
+                inert_str(clean_text(top), one_line=True),
+            )
+        )
+    return rows
+
+
+def write_table(results: list[ScanResult], out=None, color: bool | None = None) -> None:
+    """The scan table as aligned plain lines: a header, one line per file or archive member
+    (nothing a file holds can break a line or carry a terminal escape), then the verdict
+    counts. ``color`` defaults to: ``out`` is a terminal and ``NO_COLOR`` is not set."""
+    import sys
+
+    if out is None:
+        out = sys.stdout
+    if color is None:
+        color = _color_wanted(out)
+    rows = table_rows(results)
+    vw = max(len(HEADER[0]), *(len(r[0]) for r in rows)) if rows else len(HEADER[0])
+    fw = max(len(HEADER[1]), *(len(r[1]) for r in rows)) if rows else len(HEADER[1])
+    # a very long path does not push every other row's issue off the screen
+    pw = min(max(len(HEADER[2]), *(len(r[2]) for r in rows)) if rows else len(HEADER[2]), 96)
+    counts: dict[str, int] = {}
+    lines = [
+        "crownwatch scan",
+        f"{HEADER[0]:<{vw}}  {HEADER[1]:<{fw}}  {HEADER[2]:<{pw}}  {HEADER[3]}",
+    ]
+    for verdict, fmt, path, top in rows:
+        counts[verdict] = counts.get(verdict, 0) + 1
+        v = f"{verdict:<{vw}}"
+        if color:
+            v = f"{VERDICT_SGR.get(verdict, '')}{verdict}\x1b[0m{' ' * (vw - len(verdict))}"
+        lines.append(f"{v}  {fmt:<{fw}}  {path:<{pw}}  {top}".rstrip())
+    lines.append(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing scanned")
+    text = "\n".join(lines) + "\n"
+    try:
+        out.write(text)
+    except UnicodeEncodeError:  # a terminal or pipe that cannot show every character
+        enc = getattr(out, "encoding", None) or "ascii"
+        out.write(text.encode(enc, "backslashreplace").decode(enc))
