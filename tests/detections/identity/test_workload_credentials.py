@@ -3,7 +3,9 @@ replayed from a VPS outside AWS fires (critical, with the role, the instance, th
 and where from) — from the trail's own file and as Logstash ships it; the same role
 used only from inside AWS, a Lambda role called from many AWS addresses at once, and
 the provider's own service calls stay quiet. Without AWS's ranges in the lake the
-"outside" reason cannot be judged, and only "two places at once" remains.
+"outside" reason cannot be judged, and only "two places at once" remains. The
+Compute Engine default service account reading a dataset through GCS (Cloud Audit Logs)
+is judged the same way against Google Cloud's ``cloud.json``.
 
 Records follow CloudTrail's layout field for field (instance-profile sessions carry
 ``sessionContext.ec2RoleDelivery``); the ranges file is AWS's ``ip-ranges.json``."""
@@ -297,3 +299,70 @@ def test_lambda_role_replayed_outside_aws_fires(tmp_path):
     [f] = hunt(tmp_path, [write_trail(tmp_path / "trail.json", ev)])
     assert (f["evidence"]["workload_kind"], f["evidence"]["role"]) == ("lambda", "eval-runner")
     assert f["entities"]["src_ip"] == [VPS] and f["severity"] == "critical"
+
+
+GCP_RANGES = {
+    "syncToken": "1767225600000",
+    "creationTime": "2026-03-01T11:43:57.000000",
+    "prefixes": [{"ipv4Prefix": "34.80.0.0/15", "service": "Google Cloud", "scope": "asia-east1"}],
+}
+GCE_SA = "123456789012-compute@developer.gserviceaccount.com"
+
+
+def gcs_read(when: datetime, ip: str, ua: str) -> dict:
+    """A Cloud Audit Logs data-access entry for a GCS object read (LogEntry layout)."""
+    return {
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "status": {},
+            "authenticationInfo": {"principalEmail": GCE_SA},
+            "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": ua},
+            "serviceName": "storage.googleapis.com",
+            "methodName": "storage.objects.get",
+            "authorizationInfo": [
+                {
+                    "resource": "projects/_/buckets/acme-datasets/objects/pretrain/shard-0001.tar",
+                    "permission": "storage.objects.get",
+                    "granted": True,
+                    "resourceAttributes": {},
+                }
+            ],
+            "resourceName": "projects/_/buckets/acme-datasets/objects/pretrain/shard-0001.tar",
+            "resourceLocation": {"currentLocations": ["asia-east1"]},
+        },
+        "insertId": f"{int(when.timestamp()):x}{ip.replace('.', '')}",
+        "resource": {
+            "type": "gcs_bucket",
+            "labels": {
+                "bucket_name": "acme-datasets",
+                "project_id": "acme-train",
+                "location": "asia-east1",
+            },
+        },
+        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "severity": "INFO",
+        "logName": "projects/acme-train/logs/cloudaudit.googleapis.com%2Fdata_access",
+        "receiveTimestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+def test_compute_engine_default_account_outside_google_cloud_fires(tmp_path):
+    """The project's default Compute Engine account reads the dataset from a VM's
+    address inside Google Cloud (quiet) and from the VPS (critical)."""
+    gsutil = "apitools Python/3.11.8 gsutil/5.27 (linux) analytics/disabled interactive/False command/cp google-cloud-sdk/466.0.0"
+    ev = [gcs_read(T0 + timedelta(minutes=i), "34.80.5.6", gsutil) for i in range(5)]
+    lake = Lake(tmp_path / "lake")
+    feeds.store(lake.root, json.dumps(GCP_RANGES).encode(), "cloud.json")
+    path = tmp_path / "gcs_audit.jsonl"
+    inside = "".join(json.dumps(e) + "\n" for e in ev)
+    path.write_text(inside)
+    lake.ingest([path])
+    assert [f for f in run_detections(Engine(lake), {}, only=[DET]) if f["detection"] == DET] == []
+
+    path2 = tmp_path / "gcs_audit_2.jsonl"
+    path2.write_text(json.dumps(gcs_read(T0 + timedelta(hours=3), VPS, gsutil)) + "\n")
+    lake.ingest([path2])
+    [f] = [f for f in run_detections(Engine(lake), {}, only=[DET]) if f["detection"] == DET]
+    assert (f["evidence"]["workload_kind"], f["evidence"]["provider"]) == ("gce_default", "gcp")
+    assert f["entities"]["src_ip"] == [VPS] and f["severity"] == "critical"
+    assert f["evidence"]["workload_src_ips"] == ["34.80.5.6"]
