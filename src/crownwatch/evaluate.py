@@ -151,18 +151,24 @@ def _overlaps(f: dict, item: dict, slack: timedelta) -> bool:
     return a[0] <= b[1] + slack and b[0] <= a[1] + slack
 
 
+def _hits(findings: list[dict], item: dict, slack: timedelta) -> list[str]:
+    """Ids of the findings that match one truth item: its detection, an entity in
+    common and an overlapping time span."""
+    wanted = _item_entities(item)
+    return [
+        f["id"]
+        for f in findings
+        if f["detection"] == item["detection"]
+        and wanted & _finding_entities(f)
+        and _overlaps(f, item, slack)
+    ]
+
+
 def score(findings: list[dict], truth, slack: timedelta = timedelta(hours=1)) -> list[Score]:
     results = []
     for item in _normalise(truth):
         malicious = item["malicious"]
-        wanted = _item_entities(item)
-        hits = [
-            f["id"]
-            for f in findings
-            if f["detection"] == item["detection"]
-            and wanted & _finding_entities(f)
-            and _overlaps(f, item, slack)
-        ]
+        hits = _hits(findings, item, slack)
         ok = bool(hits) if malicious else not hits
         kind = item.get("kind") or item.get("technique") or ""
         results.append(
@@ -340,14 +346,7 @@ def attack_precision(
     items = []
     for it in truth.get("attacks") or []:
         for item in _expand(it, True):
-            wanted = _item_entities(item)
-            hits = [
-                f["id"]
-                for f in mine
-                if f["detection"] == item["detection"]
-                and wanted & _finding_entities(f)
-                and _overlaps(f, item, slack)
-            ]
+            hits = _hits(mine, item, slack)
             items.append(
                 Score(
                     str(item["id"]),
