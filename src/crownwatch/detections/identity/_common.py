@@ -7,6 +7,7 @@ from ibis import _
 
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import shared
+from crownwatch.enrichment.places import private_expr
 
 # Failures that mean "this credential was wrong" — what spraying and guessing produce.
 # 'locked' is included: a spray that trips lockout still tried a password.
@@ -160,11 +161,10 @@ def runs(t: ibis.Table, by: str | list[str], gap_seconds: int, ts: str = "ts") -
 # RFC 1918, loopback, link-local, IPv6 unique-local / link-local / loopback: addresses
 # that only ever mean "a host inside the organisation". Prefix tests only, so the
 # pattern behaves the same under DuckDB (RE2) and Spark (Java regex).
-PRIVATE_IP_PATTERN = r"^(10\.|127\.|192\.168\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:|fe80:|::1$)"
-
-
 def is_private_ip(ip: ibis.Value) -> ibis.Value:
-    return ip.lower().re_search(PRIVATE_IP_PATTERN).fill_null(False)
+    """True where the address is private (the one rule:
+    :func:`crownwatch.enrichment.places.private_expr`; False for NULL)."""
+    return private_expr(ip)
 
 
 def first_success_at(auth: ibis.Table) -> ibis.Table:
@@ -381,7 +381,6 @@ def burst_runs(fails: ibis.Table, by: str, gap_seconds: int, min_attempts: int) 
 
 __all__ = [
     "CREDENTIAL_FAILURES",
-    "PRIVATE_IP_PATTERN",
     "cluster_details",
     "cluster_stats",
     "clusters",
