@@ -179,8 +179,13 @@ def ct_event(
     extra: dict | None = None,
     resources: list | None = None,
     data: bool = False,
+    ua: str = "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22]",
+    region: str = "us-east-1",
+    ec2_role_delivery: bool = False,
 ) -> dict:
-    """One CloudTrail record, fields in the order and shape AWS writes them."""
+    """One CloudTrail record, fields in the order and shape AWS writes them.
+    ``ec2_role_delivery``: the session is an EC2 instance profile's (CloudTrail adds
+    ``sessionContext.ec2RoleDelivery``, the IMDS version that delivered it)."""
     caller_acct = principal_arn.split(":")[4]
     rec = {
         "eventVersion": "1.10" if data else "1.09",
@@ -207,9 +212,9 @@ def ct_event(
         "eventTime": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": source,
         "eventName": name,
-        "awsRegion": "us-east-1",
+        "awsRegion": region,
         "sourceIPAddress": ip,
-        "userAgent": "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22]",
+        "userAgent": ua,
         "requestParameters": params,
         "responseElements": None,
         "additionalEventData": extra or {},
@@ -227,6 +232,8 @@ def ct_event(
             "clientProvidedHostHeader": "s3.amazonaws.com",
         },
     }
+    if ec2_role_delivery:
+        rec["userIdentity"]["sessionContext"]["ec2RoleDelivery"] = "2.0"
     return rec
 
 

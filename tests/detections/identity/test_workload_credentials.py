@@ -20,6 +20,7 @@ from crownwatch.detect import run_detections
 from crownwatch.engine import Engine
 from crownwatch.enrichment import feeds
 from crownwatch.lake import Lake
+from tests.exfiltration._logs import ct_event
 from tests.fixtures.shipped.make_fixtures import logstash_cloudtrail
 
 DET = "identity.workload_credentials_outside"
@@ -74,49 +75,20 @@ def record(
     ec2: bool = True,
 ) -> dict:
     """One CloudTrail record of an assumed-role session (an instance profile's when
-    ``ec2``: CloudTrail then adds ``ec2RoleDelivery``)."""
-    context = {
-        "sessionIssuer": {
-            "type": "Role",
-            "principalId": "AROA4EXAMPLEROLEID01",
-            "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-            "accountId": ACCOUNT,
-            "userName": role,
-        },
-        "attributes": {
-            "creationDate": T0.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "mfaAuthenticated": "false",
-        },
-    }
-    if ec2:
-        context["ec2RoleDelivery"] = "2.0"
-    n = int(when.timestamp())
-    return {
-        "eventVersion": "1.09",
-        "userIdentity": {
-            "type": "AssumedRole",
-            "principalId": f"AROA4EXAMPLEROLEID01:{session}",
-            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
-            "accountId": ACCOUNT,
-            "accessKeyId": "ASIA4EXAMPLESESSION1",
-            "sessionContext": context,
-        },
-        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": "us-west-2",
-        "sourceIPAddress": ip,
-        "userAgent": ua,
-        "requestParameters": params,
-        "responseElements": None,
-        "requestID": f"{n:016X}",
-        "eventID": f"{n:08x}-{abs(hash((session, name, ip))) % 65536:04x}-4a5b-8c7d-6e5f4a3b2c1d",
-        "readOnly": True,
-        "eventType": "AwsApiCall",
-        "managementEvent": source != "s3.amazonaws.com",
-        "recipientAccountId": ACCOUNT,
-        "eventCategory": "Management" if source != "s3.amazonaws.com" else "Data",
-    }
+    ``ec2``), in the project's CloudTrail layout (:func:`tests.exfiltration._logs.ct_event`)."""
+    return ct_event(
+        when,
+        name,
+        source,
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
+        params,
+        acct=ACCOUNT,
+        ip=ip,
+        data=source == "s3.amazonaws.com",
+        ua=ua,
+        region="us-west-2",
+        ec2_role_delivery=ec2,
+    )
 
 
 def get_object(when, role, session, ip, key="llm-70b/step-90000/model-00001.safetensors", ua=BOTO):

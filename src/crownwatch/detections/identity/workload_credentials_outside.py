@@ -147,8 +147,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     calls = calls.mutate(ts=epoch_s(calls.time))
 
     # Outside the provider — only where this run holds that provider's ranges.
-    enrichment = vars(t).get("enrichment")
-    providers = sorted(enrichment.providers) if enrichment is not None else []
+    providers = sorted(t.enrichment.providers)
     outside = calls.provider.isin(providers) & (calls.src_network.fill_null("") != calls.provider)
 
     # Two places at once: the session's first public address is the machine's; any
