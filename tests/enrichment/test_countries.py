@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import ibis
 import iso3166
 import pyarrow as pa
@@ -11,7 +10,6 @@ from crownwatch.enrichment.countries import (
     ALIASES,
     alias_table,
     country_code,
-    country_code_sql,
     iso_country,
 )
 
@@ -90,24 +88,6 @@ def test_no_alias_claims_two_countries():
 
 def _values() -> list[str | None]:
     return [*CASES, None, *ALIASES["US"], *ALIASES["CD"]]
-
-
-def test_duckdb_sql_matches_python():
-    con = duckdb.connect()
-    con.register("rel", pa.table({"c": pa.array(_values(), pa.string())}))
-    got = con.execute(f"SELECT c, {country_code_sql('c')} AS code FROM rel").fetchall()
-    assert len(got) == len(_values())
-    for value, code in got:
-        assert code == country_code(value), value
-
-
-def test_duckdb_sql_over_an_expression():
-    con = duckdb.connect()
-    sql = country_code_sql("json_extract_string(j, '$.geo.country')")
-    got = con.execute(
-        f'SELECT {sql} FROM (VALUES (\'{{"geo": {{"country": "Viet Nam"}}}}\')) v(j)'
-    ).fetchall()
-    assert got == [("VN",)]
 
 
 def test_ibis_view_matches_python_and_keeps_rows_and_columns():

@@ -3,7 +3,7 @@
 * :mod:`.identities` — who a principal is: identity links learned from the data;
 * :mod:`.hosting` — whether an AS organisation is a hosting or proxy network;
 * :mod:`.countries` — any country spelling → ISO 3166-1 alpha-2
-  (:func:`country_code_sql` for ingest SQL, :func:`iso_country` in Ibis);
+  (:func:`country_code` in Python, :func:`iso_country` in Ibis);
 * :mod:`.ip` — addresses as 32 hex digits in the engine, private/reserved ranges;
 * :mod:`.mmdb` — MaxMind-format databases (MaxMind, DB-IP, IPinfo) walked once
   into range tables in the lake;
@@ -12,7 +12,7 @@
 * :mod:`.places` — :func:`own_network`, the one rule for "our own network".
 """
 
-from crownwatch.enrichment.countries import country_code, country_code_sql, iso_country
+from crownwatch.enrichment.countries import country_code, iso_country
 from crownwatch.enrichment.places import own_network
 from crownwatch.enrichment.view import ENRICHED_TABLES, Enrichment, EnrichmentError
 
@@ -21,7 +21,6 @@ __all__ = [
     "Enrichment",
     "EnrichmentError",
     "country_code",
-    "country_code_sql",
     "iso_country",
     "own_network",
 ]

@@ -15,12 +15,11 @@ so ``Korea, Republic of``, ``korea republic of`` and ``KOREA (REPUBLIC OF)`` agr
 Keys are also listed without ``the`` (``The Netherlands``, ``Bahamas, The``) and
 without ``and`` (``Bosnia & Herzegovina``).
 
-Three forms of the same rule, which the tests hold equal:
+Two forms of the same rule, which the tests hold equal (the tables keep what the log
+wrote; the view every detection reads gives the code, so lakes ingested earlier need
+no rewrite):
 
 * :func:`country_code` — Python, for configuration values and database records;
-* :func:`country_code_sql` — DuckDB SQL text over a column expression, for ingest
-  (the alias table travels as a constant ``VALUES`` list that DuckDB turns into a
-  hash join: 0.12 s per million rows, where a ``CASE`` of the aliases took 3.4 s);
 * :func:`iso_country` — Ibis, for the enrichment view on any engine (each distinct
   spelling looked up in the alias table, a small memtable, and joined back).
 
@@ -193,36 +192,6 @@ def country_code(value: str | None) -> str | None:
     if _CODE.match(value):
         return table.get(value)
     return table.get(country_key(value))
-
-
-# -- DuckDB SQL -------------------------------------------------------------------------
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _key_sql(x: str) -> str:
-    folded = f"translate(lower({x}), {_sql_str(_ACCENTED)}, {_sql_str(_PLAIN)})"
-    return f"trim(regexp_replace({folded}, '[^a-z0-9]+', ' ', 'g'))"
-
-
-@cache
-def _values_sql() -> str:
-    rows = ", ".join(f"({_sql_str(k)}, {_sql_str(v)})" for k, v in sorted(alias_table().items()))
-    return f"(VALUES {rows}) AS _cw_country(k, a2)"
-
-
-def country_code_sql(expr: str) -> str:
-    """DuckDB SQL for the alpha-2 code of the text expression ``expr`` (a column or
-    any expression over the source's stage), NULL where it names no country.
-
-    ``expr`` must be SQL the caller built from constants (a column name, a JSON path);
-    the alias table is a constant. The result is a scalar subquery that DuckDB runs as
-    a hash join against ~2,500 aliases."""
-    x = f"trim(CAST(({expr}) AS VARCHAR))"
-    key = f"CASE WHEN regexp_full_match({x}, '[A-Z]{{2}}') THEN {x} ELSE {_key_sql(x)} END"
-    return f"(SELECT _cw_country.a2 FROM {_values_sql()} WHERE _cw_country.k = {key})"
 
 
 # -- Ibis ---------------------------------------------------------------------------------
