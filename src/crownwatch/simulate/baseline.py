@@ -24,7 +24,7 @@ from __future__ import annotations
 import zlib
 from datetime import datetime, timedelta
 
-from crownwatch.simulate.events import ApiCall
+from crownwatch.simulate.events import ApiCall, s3_get_object
 from crownwatch.simulate.population import User
 from crownwatch.simulate.truth import Item
 from crownwatch.simulate.world import FILE_SERVERS, World
@@ -322,33 +322,8 @@ def _aws_day(w: World, u: User, t0: datetime, length: float, net) -> None:
         elif kind < 0.55:
             b = rng.choice(BUCKETS)
             key = f"{rng.choice(('shards', 'evals', 'ckpt', 'tokenized'))}/part-{rng.randrange(0, 4096):05d}.parquet"
-            w.call(
-                ApiCall(
-                    tc,
-                    "s3.amazonaws.com",
-                    "GetObject",
-                    session,
-                    "AssumedRole",
-                    net.ip,
-                    ua,
-                    role=role,
-                    request={
-                        "bucketName": b,
-                        "Host": f"{b}.s3.us-east-1.amazonaws.com",
-                        "key": key,
-                    },
-                    resources=[
-                        {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{b}/{key}"},
-                        {
-                            "accountId": w.org.aws_account,
-                            "type": "AWS::S3::Bucket",
-                            "ARN": f"arn:aws:s3:::{b}",
-                        },
-                    ],
-                    category="Data",
-                    bytes_out=rng.randrange(10_000, 400_000_000),
-                )
-            )
+            nbytes = rng.randrange(10_000, 400_000_000)
+            w.call(s3_get_object(tc, b, key, session, role, w.org.aws_account, net.ip, ua, nbytes))
         elif kind < 0.75:
             b = rng.choice(BUCKETS)
             w.call(

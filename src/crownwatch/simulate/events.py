@@ -90,3 +90,42 @@ class ApiCall:
     category: str = "Management"  # Management | Data
     bytes_out: int = 0
     tag: str = ""
+
+
+def s3_get_object(
+    t: datetime,
+    bucket: str,
+    key: str,
+    session: str,
+    role: str,
+    account: str,
+    ip: str,
+    ua: str,
+    nbytes: int,
+    *,
+    tag: str = "",
+) -> ApiCall:
+    """An assumed-role session's S3 ``GetObject`` as a CloudTrail data event: the
+    request parameters and the object and bucket resources AWS records for it."""
+    return ApiCall(
+        t,
+        "s3.amazonaws.com",
+        "GetObject",
+        session,
+        "AssumedRole",
+        ip,
+        ua,
+        role=role,
+        request={
+            "bucketName": bucket,
+            "Host": f"{bucket}.s3.us-east-1.amazonaws.com",
+            "key": key,
+        },
+        resources=[
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+            {"accountId": account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
+        ],
+        category="Data",
+        bytes_out=nbytes,
+        tag=tag,
+    )

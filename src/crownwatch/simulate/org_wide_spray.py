@@ -90,7 +90,7 @@ from pathlib import Path
 
 from crownwatch.simulate import baseline
 from crownwatch.simulate import truth as truth_mod
-from crownwatch.simulate.events import ApiCall
+from crownwatch.simulate.events import ApiCall, s3_get_object
 from crownwatch.simulate.formats._common import iso_s
 from crownwatch.simulate.identity import (
     ALL_FORMATS,
@@ -221,32 +221,7 @@ class JewelLog:
         if not (self.w.start <= t < self.w.end):
             return None
         arn = _role_arn(self.acct, role, session)
-        call = ApiCall(
-            t,
-            "s3.amazonaws.com",
-            "GetObject",
-            session,
-            "AssumedRole",
-            ip,
-            ua,
-            role=role,
-            request={
-                "bucketName": bucket,
-                "Host": f"{bucket}.s3.us-east-1.amazonaws.com",
-                "key": key,
-            },
-            resources=[
-                {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
-                {
-                    "accountId": self.acct,
-                    "type": "AWS::S3::Bucket",
-                    "ARN": f"arn:aws:s3:::{bucket}",
-                },
-            ],
-            category="Data",
-            bytes_out=nbytes,
-            tag=tag,
-        )
+        call = s3_get_object(t, bucket, key, session, role, self.acct, ip, ua, nbytes, tag=tag)
         self.w.call(call)
         if access_log:
             rid = request_id(t, bucket, arn, key, "GetObject")
