@@ -231,8 +231,13 @@ class Reader:
 
         ``records_at`` is the key of the array that holds the records
         (``Records`` for CloudTrail, ``value`` for Graph) or None for a top-level array.
-        ``raw_offset`` is the 0-based index in that array."""
+        ``raw_offset`` is the 0-based index in that array.
+
+        The array is streamed in bounded pieces where its shape allows
+        (:mod:`crownwatch.sources.json_array`); otherwise the document is read whole."""
         name = self.name("doc")
+        if self._stream_array(path, records_at, name):
+            return name
         compression = "gzip" if is_gzip(path) else "none"
         pointer = "$" if records_at is None else "$." + records_at
         read_document(
@@ -251,6 +256,43 @@ class Reader:
             ),
         )
         return name
+
+    def _stream_array(self, path: Path, records_at: str | None, name: str) -> bool:
+        """Read the records array into table ``name`` element by element; False (and
+        nothing left behind) when the document's shape or content does not allow it."""
+        from crownwatch.sources.json_array import cut_array
+
+        if records_at is None:
+            array, scratch = path, None
+        else:
+            ((spill,),) = self.con.execute("SELECT current_setting('temp_directory')").fetchall()
+            folder = Path(spill) if spill else None
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            array = scratch = cut_array(path, records_at, folder)
+            if array is None:
+                return False
+        try:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                SELECT ordinality - 1 AS raw_offset, json::VARCHAR AS text
+                FROM read_json_objects($path, format='array', compression=$compression)
+                    WITH ORDINALITY""",
+                {
+                    "path": str(array),
+                    "compression": "gzip" if scratch is None and is_gzip(path) else "none",
+                },
+            )
+            return True
+        except duckdb.OutOfMemoryException:
+            raise
+        except (duckdb.Error, UnicodeDecodeError):
+            # UnicodeDecodeError: DuckDB's message quoting the file's invalid bytes
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            return False
+        finally:
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)
 
     # -- staging ---------------------------------------------------------------------
 
