@@ -22,6 +22,8 @@ def test_memory_limit_setting(monkeypatch):
     from crownwatch.lake import memory_limit
 
     monkeypatch.delenv("CROWNWATCH_MEMORY_LIMIT", raising=False)
+    assert memory_limit() == "1536MB"  # bounded without a setting
+    monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "none")
     assert memory_limit() is None
     monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "512MiB")
     assert memory_limit() == "512MiB"
@@ -83,3 +85,10 @@ def test_detections_run_under_the_memory_limit(tmp_path, monkeypatch):
     eng = Engine(Lake(tmp_path / "lake"))
     (limit,) = eng.backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()
     assert limit.replace(" ", "").upper() in {"286.1MIB", "300MB"}, limit
+
+
+def test_detections_are_bounded_without_a_setting(tmp_path, monkeypatch):
+    monkeypatch.delenv("CROWNWATCH_MEMORY_LIMIT", raising=False)
+    eng = Engine(Lake(tmp_path / "lake"))
+    (limit,) = eng.backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+    assert limit.replace(" ", "").upper() in {"1.4GIB", "1536MB", "1.5GIB"}, limit

@@ -95,19 +95,34 @@ def duck_type(t: pa.DataType) -> str:
     return _DUCK_TYPES[t]
 
 
-def memory_limit() -> str | None:
-    """DuckDB's memory limit for ingest and detections: ``CROWNWATCH_MEMORY_LIMIT`` (a DuckDB size,
-    e.g. ``3GB``), or None for DuckDB's default (80 % of the machine's memory).
+#: DuckDB's memory limit when ``CROWNWATCH_MEMORY_LIMIT`` is unset. The process peaks at
+#: this plus what lives outside DuckDB's buffer pool (the interpreter with Ibis and
+#: Arrow, a detection's result rows): under 2 GiB for every ingest and detection family
+#: at 10M records (README, Benchmarks). Past it DuckDB spills into the lake's scratch
+#: folder, which the ingest and detection plans are built to need little of.
+DEFAULT_MEMORY_LIMIT = "1536MB"
 
-    No limit by default, measured: ingest stages a file's parsed records in a temp
-    table, and 10M Okta events ingest in 96 s unlimited (peak ~9 GiB) but 150 s under
-    a 3 GB limit (peak 3.2 GiB), spilling. Set it where the machine is shared."""
+#: values of ``CROWNWATCH_MEMORY_LIMIT`` that hand the choice back to DuckDB (80 % of RAM)
+_UNBOUNDED = ("none", "unlimited", "duckdb")
+
+
+def memory_limit() -> str | None:
+    """DuckDB's memory limit for ingest and detections: ``CROWNWATCH_MEMORY_LIMIT`` (a
+    DuckDB size such as ``3GB``), :data:`DEFAULT_MEMORY_LIMIT` when unset, or None —
+    DuckDB's own default — for ``none``.
+
+    Bounded by default because crownwatch runs on the analyst's laptop beside
+    everything else, and a 10M-event week took 5.5 GiB unbounded for no gain in speed
+    that an analyst would notice (README, Benchmarks: the rows with and without)."""
     value = os.environ.get("CROWNWATCH_MEMORY_LIMIT", "").strip()
     if not value:
+        return DEFAULT_MEMORY_LIMIT
+    if value.lower() in _UNBOUNDED:
         return None
     if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
         raise ValueError(
-            f"CROWNWATCH_MEMORY_LIMIT={value!r}: expected a size such as 3GB or 512MiB"
+            f"CROWNWATCH_MEMORY_LIMIT={value!r}: expected a size such as 3GB or 512MiB, "
+            "or 'none' for DuckDB's default"
         )
     return value
 
