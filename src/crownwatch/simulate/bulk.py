@@ -16,6 +16,7 @@ Supported formats: ``okta`` (JSON lines) and ``linux_auth``.
 
 from __future__ import annotations
 
+import gzip
 import heapq
 import json
 import random
@@ -102,10 +103,12 @@ def _signin_for(u, net, ua: str, outcome: str = "success") -> SignIn:
 def users_for(events: int) -> int:
     """Organisation size for a week of ``events``: about 70 sign-in events per user
     per day (SSO into a dozen apps, a phone re-authenticating), as a large Okta
-    tenant shows — 2,000 users at 1M events, 20,000 at 10M. A fixed small
+    tenant shows — 2,000 users at 1M events, 20,000 at 10M; at 100M the tenant stops
+    growing at 60,000 users (about 240 events each a day; the simulated address
+    space holds no more). A fixed small
     population would make every user sign in every few seconds around the clock,
     which no detection should be tuned to."""
-    return min(20_000, max(300, events // 500))
+    return min(60_000, max(300, events // 500))
 
 
 def generate_identity_bulk(out_path: Path, events: int, seed: int, fmt: str = "okta") -> dict:
@@ -255,7 +258,7 @@ def _write_okta(
     # (ms, seq, user, place) of the successful retry that follows a typo
     retries: list[tuple[int, int, int, int]] = []
     seq = 0
-    with open(path, "wb", buffering=1 << 20) as fh:
+    with _open_out(path) as fh:
         buf: list[bytes] = []
         ext = buf.extend
         hi = -1
@@ -338,6 +341,14 @@ def _write_okta(
                 buf.clear()
         fh.write(b"".join(buf))
     return n
+
+
+def _open_out(path: Path):
+    """The output file, gzipped when its name ends in ``.gz``: at 100M events the plain
+    file would be 175 GB. Level 1: the generator must not be the slow part."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "wb", compresslevel=1)
+    return open(path, "wb", buffering=1 << 20)
 
 
 def _syslog(ms: int, days: list[str]) -> str:
