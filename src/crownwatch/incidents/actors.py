@@ -25,7 +25,7 @@ from importlib import resources
 
 from crownwatch.enrichment.hosting import HOSTING_AS_ORGS
 
-_VPN_ORGS = ("astrill", "mullvad", "nordvpn", "expressvpn", "proton", "surfshark", "m247")
+_VPN_ORGS = ("astrill", "mullvad", "nordvpn", "expressvpn", "protonvpn", "surfshark")
 TECHNIQUE_WEIGHT = 0.8
 HABIT_WEIGHT = 0.2
 
