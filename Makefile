@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench fuzz clean
+.PHONY: demo test test-slow lint bench fuzz clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/crownwatch demo
 
-test: $(STAMP)
+# The report's browser test drives Debian's Chromium (never a downloaded one). Best
+# effort here: installed when apt-get can (root, or sudo without a password); without
+# it the browser test fails and says how to install it (CROWNWATCH_SKIP_BROWSER=1 skips).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium); \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get install -y -q chromium || (sudo apt-get update -q && sudo apt-get install -y -q chromium); \
+	  else echo "chromium not found and cannot install it here: apt-get install chromium"; fi; } || true
+
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(PY) -m pytest
@@ -35,4 +44,4 @@ bench: $(STAMP)
 	$(PY) -m bench all
 
 clean:
-	rm -rf $(VENV) .crownwatch demo-out bench/out
+	rm -rf $(VENV) .crownwatch demo-out bench/out tests/artifacts

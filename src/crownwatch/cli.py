@@ -62,6 +62,13 @@ class FindingsFmt(StrEnum):
     stix = "stix"
 
 
+class IncidentsFmt(StrEnum):
+    table = "table"
+    json = "json"
+    ocsf = "ocsf"
+    stix = "stix"
+
+
 class ScanFmt(StrEnum):
     table = "table"
     json = "json"
@@ -97,6 +104,12 @@ def _syslog_year(year: int | None) -> None:
         from crownwatch.sources.linux_auth import YEAR_ENV
 
         os.environ[YEAR_ENV] = str(year)
+
+
+def safe_text(value: object):
+    from crownwatch.inert import safe
+
+    return safe(value)
 
 
 def _stdout() -> Console:
@@ -178,6 +191,7 @@ def _detect(
             eng, config, only, _stderr(), quiet=quiet, run=run_detections, errors=errors
         )
         FindingStore(lake.root).upsert(findings)
+        _derive_incidents(lake, config)
     except ValueError as exc:
         _fail("configuration error", exc)
     except (OSError, duckdb.IOException, StoreBusy) as exc:
@@ -185,6 +199,13 @@ def _detect(
     # this invocation's failures only (the CLI may be invoked many times in one process)
     _failed_detections[:] = errors
     return findings
+
+
+def _derive_incidents(lake: Lake, config: dict) -> list[dict]:
+    """Re-derive the lake's incidents from every stored finding (after each detect)."""
+    from crownwatch.incidents import run
+
+    return run(lake.root, config)
 
 
 @app.command()
@@ -287,20 +308,73 @@ def findings(
 
 @app.command()
 def triage(
-    finding_id: str = typer.Argument(...),
+    finding_id: str = typer.Argument(
+        ..., metavar="ID", help="A finding (cw-…) or incident (ci-…) id, or a unique prefix"
+    ),
     status: str = typer.Option(..., "--status", help="new|triaged|escalated|false_positive|closed"),
     note: str | None = typer.Option(None, "--note"),
     lake: Path | None = LakeOpt,
 ):
-    """Set the triage status of a finding (kept across re-runs)."""
+    """Set the triage status of a finding or an incident (kept across re-runs)."""
     from crownwatch.findings import FindingStore, StoreBusy
+    from crownwatch.incidents.store import IncidentStore
 
+    root = _lake(lake, must_exist=True).root
+    # incident ids start with "ci-", finding ids with "cw-": no prefix can be both
+    is_incident = finding_id.strip().lower().startswith("ci-")
+    store = IncidentStore(root) if is_incident else FindingStore(root)
     try:
-        ok = FindingStore(_lake(lake, must_exist=True).root).set_status(finding_id, status, note)
+        ok = store.set_status(finding_id, status, note)
     except (ValueError, StoreBusy) as exc:
         _fail("triage", exc)
     if not ok:
-        _fail("no finding", finding_id)
+        _fail("no incident" if is_incident else "no finding", finding_id)
+
+
+@app.command()
+def incidents(
+    fmt: IncidentsFmt = typer.Option(IncidentsFmt.table, "--format", "-f"),
+    lake: Path | None = LakeOpt,
+    min_severity: str | None = typer.Option(None, "--min-severity"),
+):
+    """List the stored incidents: findings grouped into intrusions, in kill-chain order."""
+    from crownwatch.findings import StoreBusy
+    from crownwatch.incidents.store import IncidentStore
+
+    root = _lake(lake, must_exist=True).root
+    try:
+        stored = IncidentStore(root).all(min_severity)
+    except StoreBusy as exc:
+        _fail("incidents", exc)
+    if fmt == IncidentsFmt.json:
+        _print_json(stored)
+    elif fmt == IncidentsFmt.ocsf:
+        from crownwatch.incidents.export import to_ocsf_incident
+
+        _print_json([to_ocsf_incident(i, __version__) for i in stored])
+    elif fmt == IncidentsFmt.stix:
+        from crownwatch.incidents.export import to_stix_bundle
+
+        print(to_stix_bundle(stored, _stored(_lake(lake))))
+    else:
+        _render().incidents_table(stored, _stdout())
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write"),
+    lake: Path | None = LakeOpt,
+):
+    """Write one self-contained HTML report: incidents, timelines, entity graphs,
+    evidence, resemblance, and the ATT&CK/ATLAS coverage of the detections."""
+    from crownwatch.outputs.report import write_report
+
+    root = _lake(lake, must_exist=True).root
+    try:
+        path = write_report(root, out)
+    except OSError as exc:
+        _fail("cannot write the report", exc)
+    _stderr().print(safe_text(f"report: {path}"))
 
 
 def _stored(lake: Lake, detection: str | None = None, min_severity: str | None = None) -> list:

@@ -21,10 +21,12 @@ from crownwatch import render
 from crownwatch.config import load_config
 from crownwatch.detect import run_detections
 from crownwatch.engine import Engine
-from crownwatch.evaluate import score
+from crownwatch.evaluate import score, score_incidents
 from crownwatch.findings import FindingStore
+from crownwatch.incidents import run as run_incidents
 from crownwatch.inert import safe
 from crownwatch.lake import Lake, iter_files
+from crownwatch.outputs.report import write_report
 
 
 def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]:
@@ -74,6 +76,7 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
     found = render.detect_with_progress(Engine(lake), config, None, console, False, run_detections)
     FindingStore(lake.root).upsert(found)
     stored = FindingStore(lake.root).all()
+    incidents = run_incidents(lake.root, config)
     if fmt == "json":
         import json
         import sys
@@ -98,9 +101,39 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
                 safe(", ".join(s.findings[:3])),
             )
     console.print(card)
+    _score_incidents(incidents, stored, truths, console)
+    report = write_report(lake.root, out / "report.html")
     console.print(
         safe(
-            f"Lake: {lake.root}  ·  explore with: crownwatch findings --lake {lake.root} --format json"
+            f"Lake: {lake.root}  ·  explore with: crownwatch incidents --lake {lake.root}"
+            f"  ·  report: {report}"
         )
     )
     return 0
+
+
+def _score_incidents(incidents: list[dict], findings: list[dict], truths: list, console) -> None:
+    """4. Incidents: each planted intrusion one incident, the look-alikes in none."""
+    render.incidents_table(incidents, console)
+    scores = score_incidents(incidents, findings, truths)
+    planted = [s for s in scores if s.malicious]
+    benign = [s for s in scores if not s.malicious]
+    console.print(
+        Text("4. Incidents", style="bold")
+        + safe(
+            f": {len(incidents)} incidents for {len(planted)} planted intrusions — "
+            f"{sum(s.ok for s in planted)} of {len(planted)} are one incident each, "
+            f"{sum(s.ok for s in benign)} of {len(benign)} benign look-alikes in none"
+        )
+    )
+    card = Table(title_justify="left")
+    for c in ("planted intrusion", "items", "verdict", "incident"):
+        card.add_column(c)
+    for s in scores:
+        card.add_row(
+            safe(s.intrusion),
+            safe(str(len(s.items))),
+            Text(s.verdict, style="green" if s.ok else "bold red"),
+            safe(", ".join(s.incidents) or s.why),
+        )
+    console.print(card)

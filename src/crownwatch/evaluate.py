@@ -363,3 +363,149 @@ def attack_precision(
         d["findings"] += 1
         d["attack"] += a.belongs
     return Precision(len(findings), len(belongs), items, dict(sorted(by_det.items())), attr)
+
+
+# ---- incidents: is each planted intrusion one incident? ------------------------------
+#
+# A simulator's truth lists attack *items* (one per expected detection); an intrusion
+# is what a responder would call one case. The items of one intrusion:
+#
+# * identity: items joined through ``related`` (the success after a spray follows the
+#   spray it names) — links to benign look-alikes do not count;
+# * storage: items with the same principal (a stolen session reads the weights, then
+#   shares a snapshot);
+# * inference: each distiller account on its own — the simulator plants them as
+#   independent accounts that share no key, card, address or client, so nothing in the
+#   logs says they are one actor — and the hydra network as one.
+#
+# An intrusion is *one incident* when every finding that matches one of its items
+# (``_hits``) sits in the same incident and that incident holds no finding of another
+# intrusion. A benign look-alike is *in no incident* when no incident holds a finding
+# that touches it (an entity in common, overlapping in time) other than the findings of
+# planted attacks (a spray that also tried a departed employee's name is the attack).
+
+
+@dataclass
+class IncidentScore:
+    intrusion: str
+    items: list[str]
+    malicious: bool
+    ok: bool
+    incidents: list[str] = field(default_factory=list)
+    why: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.malicious:
+            return "one incident" if self.ok else "SPLIT OR MERGED"
+        return "in none" if self.ok else "IN AN INCIDENT"
+
+
+def intrusions(truth) -> list[tuple[str, list[dict]]]:
+    """``[(name, items)]`` of one simulator's truth, grouped as described above."""
+    items = [i for i in _normalise(truth) if i["malicious"]]
+    if isinstance(truth, dict) and isinstance(truth.get("attacks"), dict):  # inference
+        out = []
+        for it in items:
+            if it["kind"] == "distiller":
+                for acct in it.get("accounts", []):
+                    out.append((f"distiller {acct}", [{**it, "accounts": [acct]}]))
+            else:
+                out.append((it["id"], [it]))
+        return out
+    parent: dict[str, str] = {}
+
+    def base(it: dict) -> str:
+        return str(it.get("id")).split(" [", 1)[0]
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    names = {base(i) for i in items}
+    by_principal: dict[str, str] = {}
+    for it in items:
+        find(base(it))
+        for r in it.get("related") or []:
+            if r in names:
+                union(base(it), r)
+        for p in it.get("principals") or []:
+            if p in by_principal:
+                union(base(it), by_principal[p])
+            by_principal.setdefault(p, base(it))
+    groups: dict[str, list[dict]] = {}
+    for it in items:
+        groups.setdefault(find(base(it)), []).append(it)
+    # named after the item that started it (the spray before the sign-in it enabled)
+    named = {
+        base(min(its, key=lambda i: (str(i.get("first_seen") or ""), base(i)))): its
+        for its in groups.values()
+    }
+    return sorted(named.items())
+
+
+def score_incidents(
+    incidents: list[dict],
+    findings: list[dict],
+    truths: list,
+    slack: timedelta = timedelta(hours=1),
+) -> list[IncidentScore]:
+    """Each planted intrusion: one incident? Each benign look-alike: in none?"""
+    where = {fid: inc["id"] for inc in incidents for fid in inc["findings"]}
+    planted = [(name, its) for t in truths for name, its in intrusions(t)]
+    owner: dict[str, str] = {}
+    for name, its in planted:
+        for it in its:
+            for fid in _hits(findings, it, slack):
+                owner.setdefault(fid, name)
+    out = []
+    for name, its in planted:
+        mine = {fid for it in its for fid in _hits(findings, it, slack)}
+        incs = sorted({where[f] for f in mine if f in where})
+        others = {
+            owner[f] for inc in incs for f in _members(incidents, inc) if owner.get(f, name) != name
+        }
+        ok = len(incs) == 1 and not others
+        why = (
+            "no finding"
+            if not mine
+            else f"spread over {len(incs)} incidents"
+            if len(incs) != 1
+            else f"merged with {', '.join(sorted(others))}"
+            if others
+            else ""
+        )
+        out.append(IncidentScore(name, sorted({str(i["id"]) for i in its}), True, ok, incs, why))
+    attack_findings = set(owner)
+    seen: set[str] = set()
+    for t in truths:
+        for it in _normalise(t):
+            if it["malicious"] or str(it.get("id")) in seen:
+                continue
+            seen.add(str(it.get("id")))
+            wanted = _item_entities(it)
+            touching = {
+                f["id"]
+                for f in findings
+                if f["id"] not in attack_findings
+                and wanted & _finding_entities(f)
+                and _overlaps(f, it, slack)
+            }
+            incs = sorted({where[f] for f in touching if f in where})
+            out.append(
+                IncidentScore(
+                    str(it["id"]), [str(it["id"])], False, not incs, incs, ", ".join(incs)
+                )
+            )
+    return out
+
+
+def _members(incidents: list[dict], incident_id: str) -> list[str]:
+    return next((i["findings"] for i in incidents if i["id"] == incident_id), [])

@@ -144,3 +144,31 @@ def findings_table(findings: list[dict], console: Console) -> None:
             what,
         )
     console.print(table)
+
+
+def incidents_table(incidents: list[dict], console: Console) -> None:
+    """Severity, id and stages, then the incident's summary paragraph."""
+    if not incidents:
+        console.print("No incidents.")
+        return
+    table = Table(title=f"{len(incidents)} incidents", title_justify="left", show_lines=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("incident", no_wrap=True)
+    table.add_column("what happened", overflow="fold", ratio=1)
+    for inc in incidents:
+        what = safe(inc["title"])
+        what.stylize("bold")
+        what.append("\n")
+        what.append_text(safe(inc["summary"]))
+        if inc.get("resembles"):
+            r = inc["resembles"][0]
+            what.append("\n")
+            what.append_text(safe(f"resembles: {r['wording']} ({r['confidence']:.2f})"))
+        table.add_row(
+            Text(inc["severity"], style=SEV_STYLE.get(inc["severity"], "")),
+            safe(inc["id"])
+            + Text("\n")
+            + Text(safe(f"{len(inc['findings'])} findings · {inc['status']}").plain, style="dim"),
+            what,
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Outputs: what crownwatch hands to people and other tools (the HTML report)."""
