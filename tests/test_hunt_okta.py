@@ -97,6 +97,11 @@ def test_findings_formats_and_triage_survives_rerun(tmp_path):
     assert ocsf["finding_info"]["attacks"][0]["technique"]["uid"] == "T1110.003"
     table = run("findings", "--lake", lake).stdout
     assert "identity.password_spray" in table
+    # a table-mode run points to the incidents it derived; JSON mode prints only JSON
+    told = CliRunner().invoke(app, ["detect", "--lake", str(lake)])
+    assert "1 incident in the lake" in told.output
+    quiet = CliRunner().invoke(app, ["detect", "--lake", str(lake), "--format", "json"])
+    assert "incident" not in quiet.output
 
 
 def test_missing_path_is_a_clear_error(tmp_path):

@@ -191,7 +191,15 @@ def _detect(
             eng, config, only, _stderr(), quiet=quiet, run=run_detections, errors=errors
         )
         FindingStore(lake.root).upsert(findings)
-        _derive_incidents(lake, config)
+        incidents = _derive_incidents(lake, config)
+        if not quiet:
+            # the findings table is the run's own; the story lives one command away
+            n = len(incidents)
+            _stderr().print(
+                f"{n} incident{'s' if n != 1 else ''} in the lake: `crownwatch incidents`, "
+                "`crownwatch report -o report.html`",
+                markup=False,
+            )
     except ValueError as exc:
         _fail("configuration error", exc)
     except (OSError, duckdb.IOException, StoreBusy) as exc:
