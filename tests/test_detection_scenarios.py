@@ -132,3 +132,25 @@ def test_spark_raises_the_same_findings(shared_lake, spark_engine):
                 x: (ev.get(x), gv.get(x)) for x in set(ev) | set(gv) if ev.get(x) != gv.get(x)
             }
         assert not diff, (k, diff)
+
+
+def test_the_checks_can_fail():
+    """A detection with no scenarios module has none; an attack that raised nothing, or
+    a look-alike that raised something, fails its check."""
+    import types
+
+    from crownwatch.detections.base import Detection
+    from crownwatch.detections.contract import Meta, Scenario
+    from crownwatch.testing.scenarios import check
+
+    meta = Meta("x.fake", "Fake", "low", (), (), "no scenarios beside it")
+    fake = Detection(meta=meta, query=None, title=None, module=types.ModuleType("x.fake"))
+    assert scenarios_of(fake) == []
+    hit = {"detection": "x.fake", "title": "t", "entities": {"user": ["eve"]}}
+    with pytest.raises(AssertionError, match="raised nothing"):
+        check("x.fake", Scenario("a", "attack", dict), [])
+    with pytest.raises(AssertionError, match="names user"):
+        check("x.fake", Scenario("a", "attack", dict, entities={"user": ("bob",)}), [hit])
+    with pytest.raises(AssertionError, match="fired on benign"):
+        check("x.fake", Scenario("b", "benign", dict), [hit])
+    check("x.fake", Scenario("b", "benign", dict, scope={"user": ("bob",)}), [hit])
