@@ -33,7 +33,7 @@ def test_memory_limit_setting(monkeypatch):
 
 
 def test_ingest_under_a_memory_limit(tmp_path, monkeypatch):
-    from tests.detections.identity._okta import OFFICE, T0, success, write
+    from crownwatch.testing.okta import OFFICE, T0, success, write
 
     monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "256MB")
     path = write(tmp_path / "okta.jsonl", success(T0, "a.user", OFFICE))

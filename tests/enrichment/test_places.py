@@ -11,8 +11,7 @@ import pytest
 
 from crownwatch.assets import RegistryError, load_registry
 from crownwatch.enrichment import own_network
-from tests.conftest import by_detection, hunt
-from tests.exfiltration._logs import (
+from crownwatch.testing.storage import (
     REGISTRY_TOML,
     SHARDS,
     T0,
@@ -22,6 +21,7 @@ from tests.exfiltration._logs import (
     weights_rhythm,
     write_lines,
 )
+from tests.conftest import by_detection, hunt
 
 REG = load_registry(
     {

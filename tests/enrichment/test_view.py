@@ -21,8 +21,9 @@ from crownwatch.enrichment import Enrichment, EnrichmentError, feeds, own_networ
 from crownwatch.enrichment.view import COLUMNS
 from crownwatch.lake import Lake
 from crownwatch.tables import SCHEMAS
+from crownwatch.testing import okta as _okta
+from crownwatch.testing.storage import cloudtrail, ct_event, role, s3_line, write_lines
 from tests.conftest import HAS_SPARK
-from tests.detections.identity import _okta
 from tests.enrichment._data import (
     AWS,
     AZURE,
@@ -32,7 +33,6 @@ from tests.enrichment._data import (
     write_country_db,
     write_ipinfo_lite,
 )
-from tests.exfiltration._logs import cloudtrail, ct_event, role, s3_line, write_lines
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALICE = role("AWSReservedSSO_Researcher_0a1b2c3d", "alice@northwind-ai.com")

@@ -30,30 +30,6 @@ def _flagged(scenario):
     }
 
 
-def test_distillers_found_with_explanations(scenario):
-    truth = scenario["truth"]
-    distillers = set(truth["attacks"]["distiller"]["accounts"])
-    found = [
-        f
-        for f in scenario["findings"]
-        if f["detection"] == DET and set(f["entities"]["account"]) & distillers
-    ]
-    assert {a for f in found for a in f["entities"]["account"]} == distillers
-    for f in found:
-        assert f["attack"] == ["AML.T0024.002", "AML.T0005"]
-        assert f["entities"]["api_key"] and f["entities"]["src_ip"] and f["entities"]["billing"]
-        sig = f["evidence"]["signals"]
-        assert {"cot_elicitation", "max_tokens_at_cap", "release_chasing"} <= set(sig)
-        assert all(0 < s["strength"] <= 1 and s["z"] > 0 for s in sig.values())
-        assert f["evidence"]["sample_prompts"] and all(
-            len(s) <= 200 for s in f["evidence"]["sample_prompts"]
-        )
-        assert f["evidence"]["raw_records"][0].split("#")[0].endswith("gateway.jsonl")
-        # the simulated distillers ask code, maths and agentic prompts, fairly evenly
-        mix = f["evidence"]["topics"]
-        assert mix["topics"] >= 2 and 0 < mix["top_share"] < 0.8 and mix["evenness"] > 0.5
-
-
 @pytest.mark.parametrize("kind", ["batch_pipeline", "benchmark", "startup_nat", "coding_assistant"])
 def test_benign_lookalikes_stay_quiet(scenario, scored, kind):
     accounts = set(scenario["truth"]["benign_lookalikes"][kind])
@@ -67,10 +43,6 @@ def test_benign_lookalikes_stay_quiet(scenario, scored, kind):
         "coding_assistant": {"capability_targeting"},
     }[kind]
     assert expected <= fired
-
-
-def test_no_ordinary_customer_flagged(scenario):
-    assert not set(scenario["truth"]["benign"]) & _flagged(scenario)
 
 
 def test_fp_budget_and_exclusion_are_honoured(scenario):

@@ -1,7 +1,9 @@
 """Detections, one module each, grouped by family (identity/, exfiltration/,
 inference/, workforce/…). Every module under this package that defines ``META``
 and ``query`` is a detection; there is no list to keep in sync. What such a module
-defines and receives is :mod:`crownwatch.detections.contract`."""
+defines and receives is :mod:`crownwatch.detections.contract`. A detection's
+``*_scenarios`` module (its attack and benign scenarios) is found from the detection
+by :func:`scenarios_of`, and never imported by a detection run."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import pkgutil
 from functools import cache
 
 from crownwatch.detections.base import Detection
-from crownwatch.detections.contract import Meta
+from crownwatch.detections.contract import Meta, Scenario
+
+SCENARIOS_SUFFIX = "_scenarios"
 
 
 @cache
@@ -20,6 +24,7 @@ def all_detections() -> tuple[Detection, ...]:
         if (
             info.ispkg
             or info.name.rsplit(".", 1)[-1].startswith("_")
+            or info.name.endswith(SCENARIOS_SUFFIX)
             or info.name.endswith((".base", ".contract"))
         ):
             continue
@@ -40,3 +45,16 @@ def get(detection_id: str) -> Detection:
         if d.id == detection_id:
             return d
     raise KeyError(detection_id)
+
+
+def scenarios_of(det: Detection) -> list[Scenario]:
+    """The scenarios in the detection's sibling ``<module>_scenarios`` (none: [])."""
+    name = det.module.__name__ + SCENARIOS_SUFFIX
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        # the module (or its package) is missing; an import failing inside it is a bug
+        if not (exc.name and (name == exc.name or name.startswith(exc.name + "."))):
+            raise
+        return []
+    return list(getattr(mod, "SCENARIOS", []))

@@ -43,6 +43,24 @@ engine asks :func:`current_engine`. Families run in a fixed order (identity befo
 exfiltration: ``crownwatch.detect.FAMILY_ORDER``), so a later family may read an earlier
 one's findings with ``t.findings()``.
 
+**Scenarios: the detection's own tests.** Beside ``foo.py`` lives
+``foo_scenarios.py`` (discovery skips modules named ``*_scenarios``, and no detection
+run imports them). It defines ``SCENARIOS``: a list of :class:`Scenario` — at least
+one ``attack`` the detection must raise a finding on and one ``benign`` look-alike it
+must stay quiet on — each with the log files it is made of, built with the record
+builders of :mod:`crownwatch.testing` in the vendor's own layout. One generic test
+(``tests/test_detection_scenarios.py``) finds every detection's scenarios; adding a
+detection is its module and its scenarios module, and no shared file is edited.
+
+The generic test runs each scenario in a lake of its own on DuckDB (attack fires, with
+the ``entities`` named and whatever ``expect`` checks; benign is quiet), then every
+scenario of every detection together in one lake, on DuckDB and on Spark: the two
+engines must raise identical findings, and the shared lake exactly the findings the
+scenarios raised alone. So a scenario owns its users, addresses, principals and time,
+and declares in ``also`` any other detection its logs rightly set off (the spray a
+chain starts from), which then runs beside it. Edge and threshold cases stay ordinary
+tests under ``tests/``, built with the same builders.
+
 This module imports nothing heavy at run time (no engine, no Ibis): the CLI lists the
 detections' metadata without starting an engine.
 """
@@ -50,7 +68,7 @@ detections' metadata without starting an engine.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -92,6 +110,52 @@ class Meta:
             raise ValueError(f"{self.id}: severity {self.severity!r} not in {SEVERITIES}")
         if isinstance(self.runbook, str):
             raise TypeError(f"{self.id}: runbook is a tuple of steps, not one string")
+
+
+SCENARIO_KINDS = ("attack", "benign")
+# entity kind -> values; or a callable returning that, for values known only once the
+# logs are built (accounts a simulator drew)
+Entities: TypeAlias = Mapping[str, Sequence[str]] | Callable[[], Mapping[str, Sequence[str]]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attack or benign look-alike of a detection, as the logs it leaves.
+
+    ``logs`` returns ``{file name: content}`` — the files exactly as the source writes
+    them, ingested as they would be from disk (it is called lazily: building is the
+    test's cost, not the import's). The same file name in two scenarios must hold the
+    same content (a shared background, stored once in the shared lake).
+
+    ``entities``: for an attack, values one of its findings must name, per entity kind
+    (``{"user": ("cfo.kim",)}``). ``expect``: a callable given the detection's findings
+    in the scenario's own lake, asserting what else matters (evidence, severity,
+    title). ``scope``: for a benign scenario whose logs are a population the detection
+    does fire on elsewhere, the entities that must appear in none of its findings —
+    without it, benign means no finding at all. ``also``: other detections or families
+    (``"identity"``) that run with it — a chain's inputs, or another detection the same
+    logs rightly set off. ``config``: the ``crownwatch.toml`` sections it needs
+    (``organisation``, ``assets``); ``feeds``: provider range files to store in the
+    lake (``{"ip-ranges.json": bytes}``). Per-detection parameter overrides do not
+    belong here: every scenario runs with the defaults a user gets."""
+
+    name: str
+    kind: str
+    logs: Callable[[], Mapping[str, str | bytes]]
+    entities: Entities = field(default_factory=dict)
+    expect: Callable[[list[dict]], object] | None = None
+    scope: Entities = field(default_factory=dict)
+    also: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    feeds: Mapping[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in SCENARIO_KINDS:
+            raise ValueError(f"{self.name}: kind {self.kind!r} not in {SCENARIO_KINDS}")
+        if self.kind == "attack" and (callable(self.scope) or self.scope):
+            raise ValueError(f"{self.name}: scope narrows a benign scenario, not an attack")
+        if "detections" in self.config:
+            raise ValueError(f"{self.name}: scenarios run with the detections' defaults")
 
 
 # ``p`` in ``query(t, p)``: one attribute per key of ``META.params`` (``p.min_users``),

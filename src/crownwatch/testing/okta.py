@@ -1,5 +1,6 @@
 """Build Okta System Log events (``GET /api/v1/logs`` LogEvent objects, one per line
-as Okta's log streaming and SIEM forwarders store them) for identity detection tests.
+as Okta's log streaming and SIEM forwarders store them) for identity detection
+scenarios and tests.
 
 Field for field as Okta writes them: the LogEvent object reference
 (https://developer.okta.com/docs/reference/api/system-log/#logevent-object) and the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,16 @@ MAC_SAFARI = (
 )
 SPRAY_UA = "python-requests/2.32.3"
 JAVA_UA = "Java/17.0.10"
+# An old Chrome build hard-coded in a spray kit: a browser string, but not one any
+# employee's auto-updating browser still sends.
+KIT_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/96.0.4664.110 Safari/537.36"
+)
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+MIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -292,11 +304,15 @@ def ca_deny(when: datetime, user: str, net: Net) -> list[dict]:
     ]
 
 
-def write(path: Path, events: list[dict]) -> Path:
+def jsonl(events: list[dict]) -> str:
     """JSON lines in time order, the way an export or a forwarder writes them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     events = sorted(events, key=lambda e: (e["published"], e["uuid"]))
-    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return "".join(json.dumps(e) + "\n" for e in events)
+
+
+def write(path: Path, events: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(jsonl(events))
     return path
 
 
@@ -312,3 +328,9 @@ def history(users: list[str], start: datetime, days: int = 5, net: Net | None = 
         for i, u in enumerate(users):
             out += success(start - timedelta(days=d) + timedelta(minutes=i % 50), u, net or OFFICE)
     return out
+
+
+def system_log(name: str, build: Callable[[], list[dict]]) -> Callable[[], dict[str, str]]:
+    """A scenario's ``logs``: the events ``build()`` returns as one System Log export,
+    ``okta/<name>.jsonl``."""
+    return lambda: {f"okta/{name}.jsonl": jsonl(build())}

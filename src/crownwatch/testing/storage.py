@@ -1,4 +1,4 @@
-"""Small writers of real-format storage records for the exfiltration tests.
+"""Small writers of real-format storage records for the exfiltration scenarios and tests.
 
 Each writes records exactly in the vendor grammar the sources read (see the source
 modules' docstrings for the specs they follow); tests call them to build an attack and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,9 +69,19 @@ SHARDS = [f"frontier/v3/model-{i:05d}-of-00008.safetensors" for i in range(1, 9)
 SHARD_BYTES = 4_983_245_312
 
 
-def weights_rhythm(days: int = 10) -> list[str]:
+# researchers with a daily habit on the weights; a scenario takes one of its own
+RESEARCHERS = ("alice", "bob", "dave", "erin", "frank", "gina", "hana", "koji")
+
+
+def researcher(name: str) -> str:
+    """A researcher's SSO role session on the weights."""
+    return role("AWSReservedSSO_Researcher_0a1b2c3d", f"{name}@northwind-ai.com")
+
+
+def weights_rhythm(days: int = 10, researchers: tuple[str, ...] = ("alice", "bob")) -> list[str]:
     """The benign background: the nightly training job reads every shard each night;
-    two researchers read the config and one shard range most days."""
+    the researchers read the config and one shard range most days, each from their
+    own desk (10.30.0.7 onwards)."""
     lines = []
     for d in range(days):
         night = T0 + timedelta(days=d, hours=1)
@@ -86,7 +97,7 @@ def weights_rhythm(days: int = 10) -> list[str]:
                     ip="10.20.4.11",
                 )
             )
-        for j, who in enumerate(("alice@northwind-ai.com", "bob@northwind-ai.com")):
+        for j, who in enumerate(f"{r}@northwind-ai.com" for r in researchers):
             ts = T0 + timedelta(days=d, hours=10 + j)
             r = role("AWSReservedSSO_Researcher_0a1b2c3d", who)
             lines.append(
@@ -237,6 +248,16 @@ def ct_event(
     return rec
 
 
+def okta_success(ts: datetime, user: str, ip: str) -> dict:
+    """The Okta System Log user.session.start SUCCESS for ``user`` from ``ip``."""
+    [ev] = okta_spray(ts, [user], ip=ip)
+    ev["outcome"] = {"result": "SUCCESS", "reason": None}
+    ev["legacyEventType"] = "core.user_auth.login_success"
+    ev["severity"] = "INFO"
+    ev["uuid"] = ev["uuid"][:-4] + "5ucc"
+    return ev
+
+
 def okta_spray(ts: datetime, users: list[str], ip: str = "198.51.100.66") -> list[dict]:
     """Okta System Log user.session.start failures: one source, many users, one try each."""
     out = []
@@ -297,3 +318,33 @@ def okta_spray(ts: datetime, users: list[str], ip: str = "198.51.100.66") -> lis
             }
         )
     return out
+
+
+def registry() -> dict:
+    """:data:`REGISTRY_TOML` as the configuration dict a scenario carries."""
+    import tomllib
+
+    return tomllib.loads(REGISTRY_TOML)
+
+
+def storage_logs(
+    name: str,
+    s3: Callable[[], list[str]] = list,
+    cloudtrail: Callable[[], list[dict]] = list,
+    okta: Callable[[], list[dict]] = list,
+) -> Callable[[], dict[str, str]]:
+    """A scenario's ``logs``: ten days of :func:`weights_rhythm` for every researcher
+    (one background file every storage scenario shares) and the scenario's own S3
+    access log lines, CloudTrail records and Okta System Log events."""
+
+    def build() -> dict[str, str]:
+        files = {"s3/weights_rhythm.log": "\n".join(weights_rhythm(10, RESEARCHERS)) + "\n"}
+        if lines := s3():
+            files[f"s3/{name}.log"] = "\n".join(lines) + "\n"
+        if records := cloudtrail():
+            files[f"cloudtrail/{name}.json"] = json.dumps({"Records": records})
+        if events := okta():
+            files[f"okta/{name}.jsonl"] = "".join(json.dumps(e) + "\n" for e in events)
+        return files
+
+    return build
