@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS findings (
     updated_at TIMESTAMPTZ NOT NULL
 )"""
 
-_SEV_ORDER = (
+#: the stores' ORDER BY key for a ``severity`` column: critical first
+SEVERITY_ORDER_SQL = (
     "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
 )
 
@@ -179,7 +180,7 @@ class FindingStore:
             if detection:
                 sql += " AND (detection = ? OR starts_with(detection, ?))"
                 params += [detection, detection + "."]
-            sql += " ORDER BY " + _SEV_ORDER + ", first_seen, id"
+            sql += " ORDER BY " + SEVERITY_ORDER_SQL + ", first_seen, id"
             rows = con.execute(sql, params).fetchall()
         finally:
             con.close()

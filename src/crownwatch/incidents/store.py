@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crownwatch.findings import STATUSES, FindingStore
+from crownwatch.findings import SEVERITY_ORDER_SQL, STATUSES, FindingStore
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -29,10 +29,6 @@ CREATE TABLE IF NOT EXISTS incidents (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 )"""
-
-_SEV_ORDER = (
-    "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
-)
 
 
 class IncidentStore:
@@ -110,7 +106,7 @@ class IncidentStore:
             if not self._has_table(con):
                 return []
             rows = con.execute(
-                f"SELECT doc, status, note FROM incidents ORDER BY {_SEV_ORDER}, first_seen, id"
+                f"SELECT doc, status, note FROM incidents ORDER BY {SEVERITY_ORDER_SQL}, first_seen, id"
             ).fetchall()
         finally:
             con.close()
