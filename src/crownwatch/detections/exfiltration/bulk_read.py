@@ -52,6 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
@@ -239,10 +240,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         lookback_days=ibis.literal(p.lookback_days),
         # NULL when there is no baseline: "new reader", not a ratio over zero
         ratio_to_own=ibis.ifelse(
-            out.own_median > 0, (out.bytes / out.own_median).round(1), ibis.null("float64")
+            out.own_median > 0, rounded(out.bytes / out.own_median, 1), ibis.null("float64")
         ),
         ratio_to_peers=ibis.ifelse(
-            out.peer_p95 > 0, (out.bytes / out.peer_p95).round(1), ibis.null("float64")
+            out.peer_p95 > 0, rounded(out.bytes / out.peer_p95, 1), ibis.null("float64")
         ),
         top_keys=out.top_keys,
         timeline=out.timeline,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
@@ -133,7 +134,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         principal_key=g.pkey,
         objects_deleted=g.objects_deleted,
         bytes_read_before_delete=g.bytes_read,
-        minutes_read_to_delete=((g.last_delete_ts - g.first_read_ts) / 60).round(1),
+        minutes_read_to_delete=rounded((g.last_delete_ts - g.first_read_ts) / 60, 1),
         delete_operations=g.delete_operations,
         sample_keys=g.sample_keys,
         read_records=g.read_refs,

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
@@ -283,9 +284,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         new_network_and_client=g.new_ground,
         new_ground_src_ips=g.new_ground_src_ips,
         access_findings=g.access_findings,
-        hours_identity_to_access=(
-            (epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600
-        ).round(1),
+        hours_identity_to_access=rounded(
+            (epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600, 1
+        ),
         bytes=g.bytes,
         objects=g.objects,
         requests=g.requests,

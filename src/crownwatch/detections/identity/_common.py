@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import shared
 from crownwatch.enrichment.places import private_expr
@@ -317,9 +318,9 @@ def cluster_stats(fails: ibis.Table) -> ibis.Table:
         countries=fails.src_country.nunique(),
     )
     return s.mutate(
-        unknown_user_share=(s.unknown_user_attempts / s.attempts).round(3),
-        attempts_per_ip=(s.attempts / s.src_ips).round(2),
-        users_per_ip=(s.ip_user_pairs / s.src_ips).round(2),
+        unknown_user_share=rounded(s.unknown_user_attempts / s.attempts, 3),
+        attempts_per_ip=rounded(s.attempts / s.src_ips, 2),
+        users_per_ip=rounded(s.ip_user_pairs / s.src_ips, 2),
     )
 
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import (
@@ -185,7 +186,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     var = per_run.sum_sq.fill_null(0) / n - per_run.mean_interval * per_run.mean_interval
     per_run = per_run.mutate(sd_interval=ibis.greatest(var, 0.0).sqrt())
     cv = per_run.sd_interval / ibis.ifelse(per_run.mean_interval > 0, per_run.mean_interval, 1.0)
-    per_run = per_run.mutate(interval_cv=cv.round(3))
+    per_run = per_run.mutate(interval_cv=rounded(cv, 3))
     stale = (
         (per_run.src_ips <= 1)
         & (per_run.untrusted_attempts == 0)
@@ -238,9 +239,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         stale_credential=out.stale,
         attempts=out.attempts,
         distinct_src_ips=out.src_ips,
-        attempts_per_minute=(out.attempts * 60.0 / ibis.greatest(duration, 1)).round(2),
+        attempts_per_minute=rounded(out.attempts * 60.0 / ibis.greatest(duration, 1), 2),
         machine_speed_burst=out.burst_attempts,
-        mean_interval_seconds=out.mean_interval.round(1),
+        mean_interval_seconds=rounded(out.mean_interval, 1),
         interval_cv=out.interval_cv,
         locked_attempts=out.locked_attempts,
         password_correct_outcomes=out.password_correct_outcomes,

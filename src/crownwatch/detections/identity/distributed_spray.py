@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
@@ -174,7 +175,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         distinct_asns=out.asns,
         distinct_countries=out.countries,
         unknown_user_share=out.unknown_user_share,
-        duration_hours=((epoch_s(out.last_seen) - epoch_s(out.first_seen)) / 3600).round(1),
+        duration_hours=rounded((epoch_s(out.last_seen) - epoch_s(out.first_seen)) / 3600, 1),
         user_agents=out.user_agents,
         services=out.services,
         src_as_orgs=out.src_as_orgs,

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref, runs
@@ -182,7 +183,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         distinct_targets=out.targets,
         attempts=out.attempts,
         distinct_target_servers=out.target_servers,
-        attempts_per_minute=(out.attempts * 60.0 / ibis.greatest(duration, 1)).round(2),
+        attempts_per_minute=rounded(out.attempts * 60.0 / ibis.greatest(duration, 1), 2),
         target_servers=out.services,
         processes=out.processes,
         sources=out.sources,

@@ -48,6 +48,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import success_places
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
@@ -212,7 +213,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         new_src_ips=out.new_src_ips,
         first_new_sign_in=out.first_new_time,
         new_successes=out.new_successes,
-        hours_after_spray=((out.first_new_ts - out.expo_first) / 3600).round(1),
+        hours_after_spray=rounded((out.first_new_ts - out.expo_first) / 3600, 1),
         baseline_countries=out.baseline_countries,
         baseline_asns=out.baseline_asns,
         baseline_successes=out.baseline_successes,

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import (
@@ -216,7 +217,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         distinct_users=out.users,
         unrecovered_users=out.unrecovered_users,
         unrecovered_attempts=out.unrecovered_attempts,
-        attempts_per_user=out.attempts_per_user.round(2),
+        attempts_per_user=rounded(out.attempts_per_user, 2),
         burst_attempts=out.burst_attempts,
         burst_seconds=out.burst_seconds,
         unknown_user_attempts=out.unknown_user_attempts,

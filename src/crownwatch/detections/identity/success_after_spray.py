@@ -59,6 +59,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
@@ -275,7 +276,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         from_new_ground=out.new_ground,
         with_spray_client=out.spray_client,
         second_factor_failed=out.second_factor_failed,
-        gap_minutes=(out.min_gap / 60).round(1),
+        gap_minutes=rounded(out.min_gap / 60, 1),
         spray_first_seen=out.spray_first,
         spray_last_seen=out.spray_last,
         spray_attempts=out.spray_attempts,
