@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("identity", "storage", "inference", "scan")
+BENCHES = ("identity", "storage", "inference", "scan", "ingest")
 
 
 def main(argv: list[str]) -> int:
