@@ -142,16 +142,22 @@ def _jsonl(path: Path) -> list[str]:
     return [ln for ln in path.read_text().splitlines() if ln.strip()]
 
 
-def _valid(lines: list[str], time_key: str) -> list[str]:
-    """The fixture records a source ingests: JSON objects with an ISO time (fixtures
-    also hold the broken records the tests quarantine)."""
+def _valid(lines: list[str], time_key: str, required: str | None = None) -> list[str]:
+    """The fixture records a source ingests: JSON objects with an ISO time (and the
+    ``required`` ``a.b`` field) — fixtures also hold the broken records the tests
+    quarantine."""
     out = []
     for ln in lines:
         try:
             rec = json.loads(ln)
         except ValueError:
             continue
-        if isinstance(rec, dict) and _TS.fullmatch(str(rec.get(time_key))):
+        if not isinstance(rec, dict) or not _TS.fullmatch(str(rec.get(time_key))):
+            continue
+        v = rec
+        for part in (required or "").split(".") if required else []:
+            v = v.get(part) if isinstance(v, dict) else None
+        if v not in (None, ""):
             out.append(ln)
     return out
 
@@ -217,9 +223,9 @@ def make_gateway(path: Path, n: int, out: Path) -> None:
     generate_inference_bulk(path, n)
 
 
-def _templated(records: Callable[[Path], list[str]], time_key: str):
+def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
-        repeat_templates(path, _valid(records(out), time_key), n)
+        repeat_templates(path, _valid(records(out), time_key, required), n)
 
     return make
 
@@ -304,9 +310,11 @@ SOURCES = [
     Source("okta", "okta_{n}.jsonl", make_okta, json_floor(okta.STRUCTURE, "published"), 1760),
     Source(
         "entra",
-        "entra_graph_{n}.jsonl",
+        "entra_graph_v2_{n}.jsonl",
         _templated(
-            lambda out: _jsonl(FIXTURES / "entra" / "graph_signins.jsonl"), "createdDateTime"
+            lambda out: _jsonl(FIXTURES / "entra" / "graph_signins.jsonl"),
+            "createdDateTime",
+            "status.errorCode",
         ),
         json_floor(entra.GRAPH, "createdDateTime"),
         1900,
