@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("identity", "storage", "inference", "scan", "scale")
+BENCHES = ("identity", "storage", "inference", "scan", "ingest", "scale")
 #: not part of ``all``: the 100M row alone is hours of generating and ingesting
 ONLY_BY_NAME = ("scale",)
 

@@ -83,7 +83,7 @@ import duckdb
 from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.cloudtrail import read_document
-from crownwatch.sources.reader import Reader, head_text
+from crownwatch.sources.reader import Reader, _duck_type, head_text
 from crownwatch.tables.authentication import identity_columns
 
 NAME = "entra"
@@ -321,6 +321,8 @@ def parse(reader: Reader, path: Path) -> Parsed:
     wrapped = shippers.looks_wrapped(head, VENDOR)
     if h.startswith("[") or key:
         graph, la, skipped = _read(reader, read_document(reader, path, key), wrapped)
+    elif (bare := None if wrapped else _bare_graph(reader, path)) is not None:
+        graph, la, skipped = bare, _empty_stage(reader, LOGANALYTICS), 0
     else:
         try:
             graph, la, skipped = _read(reader, reader.lines(path), wrapped)
@@ -340,6 +342,45 @@ def parse(reader: Reader, path: Path) -> Parsed:
         quarantine=quarantine,
         skipped=skipped,
     )
+
+
+# A bare Graph signIn read by the reader's typed read_json: the keys that would make
+# _classify see anything else (a diagnostic-settings envelope, a Log Analytics row) or
+# skip the record (a beta service-principal sign-in) are read too, and reject it — the
+# file then goes the line-by-line way, where _classify decides.
+_BARE_GRAPH = {
+    **GRAPH,
+    "properties": "JSON",
+    "category": "VARCHAR",
+    "TimeGenerated": "VARCHAR",
+    "ResultType": "VARCHAR",
+    "signInEventTypes": ["VARCHAR"],
+}
+_BARE_GRAPH_REJECT = f"""CASE
+    WHEN e.properties IS NOT NULL OR e.category IS NOT NULL OR e.TimeGenerated IS NOT NULL
+         OR e.ResultType IS NOT NULL THEN 'not a bare Graph signIn'
+    WHEN coalesce(list_has_any(e.signInEventTypes, ['servicePrincipal', 'managedIdentity'])
+                  AND NOT list_has_any(e.signInEventTypes, ['interactiveUser', 'nonInteractiveUser']),
+                  false) THEN 'a service-principal sign-in'
+    ELSE ({GRAPH_REJECT}) END"""
+
+
+def _bare_graph(reader: Reader, path: Path) -> str | None:
+    """The Graph stage of a JSON-lines file of bare Graph signIn objects, every one
+    clean (the export of ``GET /auditLogs/signIns``, the common case), by one typed
+    parallel ``read_json`` (measured at 1M sign-ins: about half the time of splitting
+    lines, classifying and ``json_transform`` per line); None for any other file."""
+    return reader._stage_json_clean(path, _BARE_GRAPH, _BARE_GRAPH_REJECT)
+
+
+def _empty_stage(reader: Reader, structure: dict) -> str:
+    name = reader.name("stage")
+    reader.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT NULL::BIGINT AS raw_offset, NULL::{_duck_type(structure)} AS e,
+               NULL::VARCHAR AS _reject, NULL::VARCHAR AS _record LIMIT 0"""
+    )
+    return name
 
 
 def _read(reader: Reader, records: str, wrapped: bool) -> tuple[str, str, int]:

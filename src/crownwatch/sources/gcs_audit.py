@@ -105,10 +105,17 @@ def _records(reader: Reader, path: Path) -> str:
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
-    try:
-        stage = reader.stage_json(_records(reader, path), STRUCTURE, REJECT)
-    except duckdb.Error:
-        stage = reader.stage_json(_records_slow(reader, path), STRUCTURE, REJECT)
+    # JSON lines of bare LogEntries (a sink's export, the common case): one typed
+    # parallel read_json; a Pub/Sub envelope, a BigQuery row that fails the checks, a
+    # blank or broken line sends the file down the line-by-line path below.
+    stage = None
+    if not head_text(path, 64).lstrip().startswith("["):
+        stage = reader._stage_json_clean(path, STRUCTURE, REJECT)
+    if stage is None:
+        try:
+            stage = reader.stage_json(_records(reader, path), STRUCTURE, REJECT)
+        except duckdb.Error:
+            stage = reader.stage_json(_records_slow(reader, path), STRUCTURE, REJECT)
     obj = f"{_P}.resourceName"
     bucket = f"nullif(regexp_extract({obj}, '^projects/_/buckets/([^/]+)', 1), '')"
     key = f"nullif(regexp_extract({obj}, '^projects/_/buckets/[^/]+/objects/(.+)$', 1), '')"

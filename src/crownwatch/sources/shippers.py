@@ -373,7 +373,18 @@ def stage_lines(
     reader: Reader, path: Path, vendor: Vendor, structure: dict, reject_sql: str, *, wrapped: bool
 ) -> tuple[str, int]:
     """:func:`stage_records` over a JSON-lines file, by DuckDB's line reader or, when
-    that refuses the file (truncated gzip, odd bytes), the reader's forgiving one."""
+    that refuses the file (truncated gzip, odd bytes), the reader's forgiving one.
+
+    A file whose head shows no envelope is first tried by the reader's typed
+    ``read_json`` (``Reader._stage_json_clean``): when every line is a clean
+    vendor record — the common case — that one parallel parse is the whole stage
+    (measured at 1M CloudTrail events: the per-line ``json_transform`` stage took
+    about three times the typed read). Any reject, blank line or envelope sends the
+    file down the line-by-line path as before."""
+    if not wrapped:
+        fast = reader._stage_json_clean(path, structure, reject_sql)
+        if fast is not None:
+            return fast, 0
     try:
         return stage_records(
             reader, reader.lines(path), vendor, structure, reject_sql, wrapped=wrapped

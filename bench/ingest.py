@@ -1,0 +1,522 @@
+"""Ingest benchmark, every source (issue 15): ``crownwatch ingest`` as the command a
+user runs, beside a same-fields DuckDB floor, for each of the nine sources of the
+bench table.
+
+    python -m bench ingest                           # every source, 1M records, 3 pairs
+    python -m bench ingest --records 200000 --runs 5 --only okta s3_access
+    python -m bench ingest --record                  # also write bench/INGEST_RESULTS.md
+
+Method
+------
+
+*Data.* One real-layout data set per source, generated once and cached under
+``/work/main/bench/out/ingest/`` (``--out`` to move it):
+
+=========== ==================================================================
+source      layout and generator
+=========== ==================================================================
+okta        System Log JSON lines, ``simulate.bulk`` (``fmt="okta"``)
+entra       Graph ``signIn`` JSON lines (the fixture ``graph_signins.jsonl``)
+cloudtrail  bare events one per line (CloudTrail Lake / CloudWatch Logs export),
+            records of the fixtures ``console_signins.json`` and
+            ``s3_and_management.json``
+sshd        ``/var/log/auth.log`` (RFC 3164), ``simulate.bulk`` (``fmt="linux_auth"``)
+windows     Winlogbeat ECS JSON lines (the fixture ``winlogbeat.ndjson``)
+s3_access   S3 server access logs, 8 files in a folder, ``simulate.storage.write_bulk``
+gcs         Cloud Audit Log entries, JSON lines (``simulate.storage`` data_access)
+azure       StorageBlobLogs diagnostic records, JSON lines (``simulate.storage``)
+gateway     LLM gateway requests, JSON lines, ``simulate.inference.generate_inference_bulk``
+=========== ==================================================================
+
+Sources without a bulk generator repeat their fixture records (real layouts) through a
+DuckDB ``COPY``, every ISO time, IPv4 address and UUID in a record replaced per row
+(times spread over 14 days, ids from a hash of the row number, addresses from a pool of
+5,000), so no two records are alike and each day partition is filled as in real use.
+Sizes: ``--records`` (default 1,000,000) for every source, except that a source whose
+records are long is cut to stay under ``--max-mb`` (2,000 MB) — the table says how
+many records each file has.
+
+*Floor.* Bare DuckDB in one process (``python -c``, default threads: the same two as
+crownwatch's), reading exactly the fields the source's parser reads, typed as the source
+types them, into one zstd Parquet file — no quarantine, no provenance, no dedup, no
+normalisation, no day partitions:
+
+* JSON sources: ``read_json(format='newline_delimited', columns=<the source's own
+  STRUCTURE>)`` (Okta ``STRUCTURE``, Entra ``GRAPH``, CloudTrail ``STRUCTURE``, Windows
+  ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``) with
+  the record's time cast to ``TIMESTAMPTZ``;
+* S3 access: ``read_csv`` splitting the 27 space-separated, quoted fields (the bracketed
+  time is two), the time parsed, status and byte counts typed;
+* sshd: the lines (``read_csv``), the syslog header (stamp, host, program, pid, message)
+  and the OpenSSH verdict (result, method, user, address, port) cut out with
+  ``regexp_extract``, the time parsed and the numbers typed.
+
+*crownwatch.* ``python -m crownwatch ingest <file or folder> --lake <fresh dir>`` with
+this checkout on ``PYTHONPATH``: the console script's own entry point, a whole process
+(start-up, sniffing, the content key, quarantine, provenance, day partitions, manifest),
+its default output (the summary table) to /dev/null. The lake is emptied before every run.
+
+*Timing.* Per source one untimed warm-up of each, then ``--runs`` pairs run alternately
+(floor, crownwatch, floor, crownwatch …); the ratio is ``floor s / crownwatch s`` of each
+pair (= crownwatch's throughput as a fraction of the floor's), the table gives the median
+ratio and the median times. Peak RSS is each process's own (``os.wait4``), median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bench._util import print_table
+from crownwatch.sources import cloudtrail, entra, gcs_audit, llm_gateway, okta, windows_security
+from crownwatch.sources.azure_blob import DIAG_STRUCTURE
+from crownwatch.sources.reader import _duck_type
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = Path("/work/main/bench/out/ingest")
+RESULTS = Path(__file__).parent / "INGEST_RESULTS.md"
+FIXTURES = ROOT / "tests" / "fixtures"
+SPAN_S = 14 * 86400
+START = 1772323200  # 2026-03-01T00:00:00Z
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+# -- data sets ----------------------------------------------------------------------------
+
+_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+_IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _template(line: str) -> str:
+    """A record with its times, IPv4 addresses and UUIDs as placeholders (\\x02T/I/U)."""
+    line = _TS.sub("\x02T", line)
+    line = _UUID.sub("\x02U", line)
+    return _IP.sub("\x02I", line)
+
+
+def repeat_templates(path: Path, records: list[str], n: int) -> None:
+    """``n`` JSON lines cycling over ``records``, each with its own time (spread over 14
+    days, in order), UUIDs and addresses — written by DuckDB, no Python per row."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    tmpl = [_template(r) for r in records]
+    k = len(tmpl)
+    con.execute(
+        f"""COPY (
+            WITH r AS (SELECT i, hash(i, 11) AS h, md5(i::VARCHAR) AS m FROM range({n}) t(i))
+            SELECT replace(replace(replace($tl[1 + i % {k}],
+                chr(2) || 'T', strftime(to_timestamp({START} + i * {SPAN_S}.0 / {n}
+                                        + (h % 1000) / 1000.0), '%Y-%m-%dT%H:%M:%S.%gZ')),
+                chr(2) || 'U', substr(m, 1, 8) || '-' || substr(m, 9, 4) || '-4' ||
+                               substr(m, 14, 3) || '-8' || substr(m, 18, 3) || '-' || substr(m, 21, 12)),
+                chr(2) || 'I', (11 + (h >> 8) % 5000 % 200)::VARCHAR || '.'
+                               || ((h >> 8) % 5000 // 200 * 7 % 256)::VARCHAR || '.'
+                               || ((h >> 8) % 5000 % 97)::VARCHAR || '.'
+                               || (1 + (h >> 8) % 5000 % 250)::VARCHAR) AS line
+            FROM r
+        ) TO {_q(str(path))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')""",
+        {"tl": tmpl},
+    )
+    con.close()
+
+
+def _jsonl(path: Path) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln.strip()]
+
+
+def _valid(lines: list[str], time_key: str, required: str | None = None) -> list[str]:
+    """The fixture records a source ingests: JSON objects with an ISO time (and the
+    ``required`` ``a.b`` field) — fixtures also hold the broken records the tests
+    quarantine."""
+    out = []
+    for ln in lines:
+        try:
+            rec = json.loads(ln)
+        except ValueError:
+            continue
+        if not isinstance(rec, dict) or not _TS.fullmatch(str(rec.get(time_key))):
+            continue
+        v = rec
+        for part in (required or "").split(".") if required else []:
+            v = v.get(part) if isinstance(v, dict) else None
+        if v not in (None, ""):
+            out.append(ln)
+    return out
+
+
+def _ct_records() -> list[str]:
+    out = []
+    for name in ("console_signins.json", "s3_and_management.json"):
+        doc = json.loads((FIXTURES / "cloudtrail" / name).read_text())
+        out += [json.dumps(r, separators=(",", ":")) for r in doc["Records"]]
+    return out
+
+
+def _storage_records(sub: str, out: Path) -> list[str]:
+    """Records of the storage simulator's own layout (GCS audit entries, Azure
+    StorageBlobLogs), generated once beside the data sets."""
+    sim = out / "storage_sim"
+    if not sim.exists():
+        from crownwatch.simulate.storage import generate_storage
+
+        tmp = out / "storage_sim.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        generate_storage(tmp)
+        tmp.rename(sim)
+    lines = _jsonl(sim / sub)
+    step = max(1, len(lines) // 64)
+    return lines[::step][:64]
+
+
+def _from_main_cache(name: str, dest: Path) -> bool:
+    """Reuse a file the identity benchmark already generated with the same generator."""
+    src = Path("/work/main/bench/out") / name
+    if src.exists():
+        try:
+            os.link(src, dest)
+        except OSError:
+            return False
+        return True
+    return False
+
+
+def make_okta(path: Path, n: int, out: Path) -> None:
+    from crownwatch.simulate.bulk import generate_identity_bulk
+
+    if not _from_main_cache(f"okta_v2_{n}.jsonl", path):
+        generate_identity_bulk(path, n, seed=42, fmt="okta")
+
+
+def make_sshd(path: Path, n: int, out: Path) -> None:
+    from crownwatch.simulate.bulk import generate_identity_bulk
+
+    generate_identity_bulk(path, n, seed=42, fmt="linux_auth")
+
+
+def make_s3(path: Path, n: int, out: Path) -> None:
+    from crownwatch.simulate.storage import write_bulk
+
+    write_bulk(path, n, seed=42)
+
+
+def make_gateway(path: Path, n: int, out: Path) -> None:
+    from crownwatch.simulate.inference import generate_inference_bulk
+
+    generate_inference_bulk(path, n)
+
+
+def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
+    def make(path: Path, n: int, out: Path) -> None:
+        repeat_templates(path, _valid(records(out), time_key, required), n)
+
+    return make
+
+
+# -- floors -------------------------------------------------------------------------------
+
+
+def _columns(structure: dict) -> str:
+    return "{" + ", ".join(f"{_q(k)}: {_q(_duck_type(v))}" for k, v in structure.items()) + "}"
+
+
+def json_floor(structure: dict, time_col: str) -> Callable[[str, str], str]:
+    def sql(src: str, out: str) -> str:
+        t = '"' + time_col + '"'
+        return f"""COPY (SELECT * REPLACE (try_cast({t} AS TIMESTAMPTZ) AS {t})
+            FROM read_json({_q(src)}, format='newline_delimited', columns={_columns(structure)},
+                           maximum_object_size=16777216))
+            TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+    return sql
+
+
+_S3_TYPED = {
+    "c2": "try_strptime(c2 || ' ' || c3, '[%d/%b/%Y:%H:%M:%S %z]') AS time",
+    "c9": "try_cast(c9 AS INTEGER) AS http_status",
+    "c11": "try_cast(c11 AS BIGINT) AS bytes_sent",
+    "c12": "try_cast(c12 AS BIGINT) AS object_size",
+    "c13": "try_cast(c13 AS BIGINT) AS total_time",
+    "c14": "try_cast(c14 AS BIGINT) AS turnaround",
+}
+
+
+def s3_floor(src: str, out: str) -> str:
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(27)) + "}"
+    select = ", ".join(_S3_TYPED.get(f"c{i}", f"c{i}") for i in range(27) if i != 3)
+    return f"""COPY (SELECT {select}
+        FROM read_csv({_q(src + "/*")}, columns={cols}, header=false, delim=' ', quote='"',
+                      escape='\\', auto_detect=false, null_padding=true, strict_mode=false))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+_SYSLOG = r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9:]{8}) (\S+) ([^\[: ]+)\[([0-9]+)\]: (.*)$"
+_VERDICT = r"^(Accepted|Failed) (\S+) for (?:invalid user )?(\S+) from (\S+) port ([0-9]+)"
+
+
+def sshd_floor(src: str, out: str) -> str:
+    return f"""COPY (
+        WITH l AS (
+            SELECT ordinality AS line_no,
+                   regexp_extract(line, '{_SYSLOG}',
+                                  ['mon', 'day', 'clock', 'host', 'prog', 'pid', 'msg']) AS h
+            FROM read_csv({_q(src)}, columns={{'line': 'VARCHAR'}}, header=false, delim='\x01',
+                          quote='', escape='', auto_detect=false) WITH ORDINALITY
+        ), v AS (
+            SELECT line_no, h,
+                   regexp_extract(h.msg, '{_VERDICT}', ['verb', 'method', 'user', 'ip', 'port']) AS v
+            FROM l
+        )
+        SELECT line_no,
+               try_strptime('2026 ' || h.mon || ' ' || h.day || ' ' || h.clock,
+                            '%Y %b %d %H:%M:%S') AS time,
+               h.host, h.prog, try_cast(h.pid AS INTEGER) AS pid, h.msg,
+               nullif(v.verb, '') AS verb, nullif(v.method, '') AS method,
+               nullif(v.user, '') AS "user", nullif(v.ip, '') AS ip,
+               try_cast(v.port AS INTEGER) AS port
+        FROM v) TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+# -- the sources --------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    name: str  # as in the bench table
+    file: str  # data set name pattern, {n} = records
+    make: Callable[[Path, int, Path], None]
+    floor: Callable[[str, str], str]
+    avg_bytes: int  # rough record size, to keep a data set under --max-mb
+
+
+SOURCES = [
+    Source("okta", "okta_{n}.jsonl", make_okta, json_floor(okta.STRUCTURE, "published"), 1760),
+    Source(
+        "entra",
+        "entra_graph_v2_{n}.jsonl",
+        _templated(
+            lambda out: _jsonl(FIXTURES / "entra" / "graph_signins.jsonl"),
+            "createdDateTime",
+            "status.errorCode",
+        ),
+        json_floor(entra.GRAPH, "createdDateTime"),
+        1900,
+    ),
+    Source(
+        "cloudtrail",
+        "cloudtrail_{n}.jsonl",
+        _templated(lambda out: _ct_records(), "eventTime"),
+        json_floor(cloudtrail.STRUCTURE, "eventTime"),
+        1500,
+    ),
+    Source("sshd", "auth_{n}.log", make_sshd, sshd_floor, 120),
+    Source(
+        "windows",
+        "winlogbeat_{n}.ndjson",
+        _templated(lambda out: _jsonl(FIXTURES / "windows" / "winlogbeat.ndjson"), "@timestamp"),
+        json_floor(windows_security.STRUCTURE, "@timestamp"),
+        1700,
+    ),
+    Source("s3_access", "s3access_{n}", make_s3, s3_floor, 420),
+    Source(
+        "gcs",
+        "gcs_audit_{n}.jsonl",
+        _templated(lambda out: _storage_records("gcp/data_access/storage.jsonl", out), "timestamp"),
+        json_floor(gcs_audit.STRUCTURE, "timestamp"),
+        1200,
+    ),
+    Source(
+        "azure",
+        "azure_blob_{n}.json",
+        _templated(lambda out: _storage_records("azure/StorageBlobLogs/PT1H.json", out), "time"),
+        json_floor(DIAG_STRUCTURE, "time"),
+        1500,
+    ),
+    Source(
+        "gateway",
+        "gateway_{n}.jsonl",
+        make_gateway,
+        json_floor(llm_gateway.STRUCTURE, "timestamp"),
+        700,
+    ),
+]
+
+
+def dataset(src: Source, n: int, out: Path) -> Path:
+    path = out / src.file.format(n=n)
+    if not path.exists():
+        print(f"generating {n:,} {src.name} records → {path}", flush=True)
+        tmp = path.with_name(path.name + ".tmp")
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+        elif tmp.exists():
+            tmp.unlink()
+        t0 = time.perf_counter()
+        src.make(tmp, n, out)
+        tmp.rename(path)
+        print(f"  {time.perf_counter() - t0:.1f} s", flush=True)
+    return path
+
+
+def size_mb(path: Path) -> float:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir()) / 1e6
+    return path.stat().st_size / 1e6
+
+
+# -- running ------------------------------------------------------------------------------
+
+_FLOOR_PY = (
+    "import sys, duckdb; c = duckdb.connect(); "
+    "c.execute(\"SET TimeZone = 'UTC'\"); c.execute('SET enable_progress_bar = false'); "
+    "c.execute(sys.argv[1])"
+)
+
+
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one whole process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} exited {proc.returncode}: {err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def crownwatch_cmd(path: Path, lake: Path) -> list[str]:
+    return [sys.executable, "-m", "crownwatch", "ingest", str(path), "--lake", str(lake)]
+
+
+def crownwatch_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src")
+    env.pop("CROWNWATCH_MEMORY_LIMIT", None)
+    return env
+
+
+def lake_counts(lake: Path) -> dict:
+    read = rows = quarantined = skipped = 0
+    for line in (lake / "manifest.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        read += r["read"]
+        rows += r["routed_rows"]
+        quarantined += r["quarantined"]
+        skipped += r["skipped"]
+    return {"read": read, "rows": rows, "quarantined": quarantined, "skipped": skipped}
+
+
+def measure(src: Source, path: Path, runs: int, work: Path) -> dict:
+    out_parquet = work / "floor.parquet"
+    lake = work / "lake"
+    floor_cmd = [sys.executable, "-c", _FLOOR_PY, src.floor(str(path), str(out_parquet))]
+    cw_cmd = crownwatch_cmd(path, lake)
+    env = crownwatch_env()
+
+    def floor_once():
+        out_parquet.unlink(missing_ok=True)
+        return run(floor_cmd)
+
+    def cw_once():
+        shutil.rmtree(lake, ignore_errors=True)
+        return run(cw_cmd, env)
+
+    floor_once()  # warm-up: the page cache, Python's own bytecode caches
+    cw_once()
+    fl, cw = [], []
+    for _ in range(runs):
+        fl.append(floor_once())
+        cw.append(cw_once())
+        print(
+            f"  {src.name}: floor {fl[-1][0]:.2f} s, crownwatch {cw[-1][0]:.2f} s "
+            f"({fl[-1][0] / cw[-1][0]:.2f})",
+            flush=True,
+        )
+    counts = lake_counts(lake)
+    return {
+        "floor_s": statistics.median(t for t, _ in fl),
+        "cw_s": statistics.median(t for t, _ in cw),
+        "ratio": statistics.median(f[0] / c[0] for f, c in zip(fl, cw, strict=True)),
+        "floor_rss": statistics.median(r for _, r in fl),
+        "cw_rss": statistics.median(r for _, r in cw),
+        **counts,
+    }
+
+
+HEADER = [
+    "source",
+    "records",
+    "MB",
+    "floor s",
+    "crownwatch s",
+    "crownwatch / floor throughput",
+    "floor peak RSS MiB",
+    "crownwatch peak RSS MiB",
+    "rows / quarantined / skipped",
+]
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench ingest")
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--max-mb", type=int, default=2000, help="cap on a data set's size")
+    ap.add_argument("--runs", type=int, default=3, help="alternating pairs per source")
+    ap.add_argument("--only", nargs="*", help="sources to run (default: all)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="data set cache")
+    ap.add_argument("--record", action="store_true", help=f"append the table to {RESULTS.name}")
+    args = ap.parse_args(argv)
+    chosen = [s for s in SOURCES if not args.only or s.name in args.only]
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for src in chosen:
+        n = min(args.records, args.max_mb * 1_000_000 // src.avg_bytes)
+        path = dataset(src, n, args.out)
+        work = Path(tempfile.mkdtemp(dir=args.out, prefix="work-"))
+        try:
+            m = measure(src, path, args.runs, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        rows.append(
+            [
+                src.name,
+                f"{m['read']:,}",
+                f"{size_mb(path):,.0f}",
+                f"{m['floor_s']:.2f}",
+                f"{m['cw_s']:.2f}",
+                f"**{m['ratio']:.2f}**" if m["ratio"] < 0.7 else f"{m['ratio']:.2f}",
+                f"{m['floor_rss']:,.0f}",
+                f"{m['cw_rss']:,.0f}",
+                f"{m['rows']:,} / {m['quarantined']:,} / {m['skipped']:,}",
+            ]
+        )
+    text = print_table(
+        f"Ingest, every source: crownwatch ingest vs a same-fields DuckDB floor "
+        f"(medians of {args.runs} alternating pairs)",
+        HEADER,
+        rows,
+    )
+    if args.record:
+        with open(RESULTS, "a") as fh:
+            fh.write(f"\n{time.strftime('%Y-%m-%d %H:%M')}\n\n{text}\n")
+    return 0
