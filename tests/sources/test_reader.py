@@ -6,8 +6,9 @@ import gzip
 import json
 
 import duckdb
+import pytest
 
-from crownwatch.sources.reader import DOCUMENT_LIMIT, Reader, document_buffer
+from crownwatch.sources.reader import DOCUMENT_LIMIT, Reader, document_buffer, tolerant_chunks
 from tests.conftest import FIXTURES
 
 S3 = FIXTURES / "cloudtrail" / "s3_and_management.json"
@@ -38,3 +39,21 @@ def test_gzip_whose_trailer_understates_the_document_is_read_at_the_limit(tmp_pa
     reader = Reader(duckdb.connect())
     table = reader.json_document(multi, "Records")
     assert reader.count(table) == 25_000
+
+
+def test_gunzipped_chunks_stay_small_and_members_stay_whole(tmp_path):
+    """A log compresses 15:1; a read of the compressed file must not come out as one
+    huge decompressed chunk, and concatenated members (rotation) and a member ending
+    exactly at a read boundary must read through."""
+    first = b"x" * 300_000 + bytes(range(256)) * 40
+    second = b"y" * 120_000
+    path = tmp_path / "rotated.log.gz"
+    path.write_bytes(gzip.compress(first) + gzip.compress(second))
+    for size in (7, 1_000, 4_096, 1 << 16):
+        chunks = list(tolerant_chunks(path, size))
+        assert b"".join(chunks) == first + second
+        assert max(map(len, chunks)) <= size
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(EOFError):
+        b"".join(tolerant_chunks(cut, 1_000))
