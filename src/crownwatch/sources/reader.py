@@ -90,16 +90,19 @@ def read_document(con: duckdb.DuckDBPyConnection, path: Path, sql) -> None:
     ``maximum_object_size=buffer``: first with the buffer fitted to the file, then,
     if that was short (a gzip hint), at :data:`DOCUMENT_LIMIT`.
 
-    Raises :class:`SourceError` when DuckDB cannot read the document. Out of memory
-    is not the file's fault: it propagates as DuckDB raised it, and the lake reports
-    the file failed (and retries it next run) instead of calling it unreadable."""
+    Raises :class:`SourceError` when DuckDB cannot read the document — also when the
+    buffer it asks for does not fit the memory bound: DuckDB wants twice the document
+    (or twice a cut gzip's garbage size hint) up front, and the salvage reader, which
+    walks the document record by record, keeps its complete records instead."""
     fitted = document_buffer(path)
     for buffer in dict.fromkeys((fitted, DOCUMENT_LIMIT)):  # one try when fitted is the limit
         try:
             con.execute(sql(buffer))
             return
-        except duckdb.OutOfMemoryException:
-            raise
+        except duckdb.OutOfMemoryException as exc:
+            raise SourceError(
+                f"too large to read as one document within the memory bound: {_first_line(exc)}"
+            ) from exc
         except duckdb.Error as exc:
             if buffer < DOCUMENT_LIMIT and "maximum_object_size" in str(exc):
                 continue
