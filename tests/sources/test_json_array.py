@@ -105,3 +105,20 @@ def test_no_scratch_file_outlives_the_read(tmp_path):
     reader = Reader(con)
     assert reader.count(reader.json_document(path, "Records")) == 100
     assert not list(spill.glob("records-*"))
+
+
+@pytest.mark.parametrize(
+    "fixture, key",
+    [("cloudtrail/s3_and_management.json", "Records"), ("entra/graph_signins.json", "value")],
+)
+def test_the_real_layouts_take_the_streamed_path_with_every_record(tmp_path, fixture, key):
+    """A trail's S3 delivery and a Graph page as the vendors write them are cut (not read
+    whole), and the streamed records are the document's, in order."""
+    from tests.conftest import FIXTURES
+
+    path = FIXTURES / fixture
+    cut = json_array.cut_array(path, key, tmp_path)
+    assert cut is not None
+    cut.unlink()
+    want = json.loads(path.read_text())[key]
+    assert _rows(path, key) == list(enumerate(want))

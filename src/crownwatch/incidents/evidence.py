@@ -36,9 +36,8 @@ def lake_people(lake_root: str | Path, ips: set[str], cloud_accounts: set[str]) 
     out: dict[Key, int] = {}
     con = duckdb.connect()
     try:
-        limit = _memory_limit()
-        if limit:
-            con.execute("SET memory_limit = ?", [limit])
+        for setting in lake.duckdb_settings():  # the lake's memory bound and scratch
+            con.execute(setting)
         counts: dict[str, int] = {}
         for table, (who, ok) in _PEOPLE_BY_IP.items():
             if not ips or not lake.table_files(table):
@@ -78,9 +77,3 @@ def identity_links(lake_root: str | Path) -> dict[str, str]:
     finally:
         con.close()
     return {p: u for p, u in rows if p and u}
-
-
-def _memory_limit() -> str | None:
-    import os
-
-    return os.environ.get("CROWNWATCH_MEMORY_LIMIT") or None

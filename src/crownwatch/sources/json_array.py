@@ -43,25 +43,23 @@ def cut_array(path: Path, key: str, scratch: Path | None = None) -> Path | None:
     """A scratch file holding exactly the array under top-level ``key`` of the
     (possibly gzipped) document at ``path``, or None when the document is not one of
     the shapes described above. The caller deletes the file."""
-    if not re.fullmatch(r"[A-Za-z_@][\w@.-]*", key) or "." in key:
+    if not re.fullmatch(r"[A-Za-z_@][\w@-]*", key):
         return None  # a dotted path ("hits.hits") is nested: read whole
     head_re = re.compile(_HEAD % re.escape(key.encode()))
     fd, name = tempfile.mkstemp(prefix="records-", suffix=".json", dir=scratch)
     out = Path(name)
+    end = None
     try:
         with os.fdopen(fd, "wb") as fh:
             end = _copy_array(path, head_re, fh)
-            if end is None:
-                raise _NotCut
-            fh.truncate(end)
-        return out
-    except (_NotCut, OSError, EOFError, zlib.error):
+            if end is not None:
+                fh.truncate(end)
+    except (OSError, EOFError, zlib.error):
+        end = None
+    if end is None:
         out.unlink(missing_ok=True)
         return None
-
-
-class _NotCut(Exception):
-    pass
+    return out
 
 
 def _copy_array(path: Path, head_re: re.Pattern, fh) -> int | None:
@@ -95,7 +93,8 @@ def _copy_array(path: Path, head_re: re.Pattern, fh) -> int | None:
 
 def _array_close(tail: bytes) -> int | None:
     """Offset in ``tail`` of the ``]`` that closes the records array: the last one
-    that only scalar members and the object's ``}`` follow."""
+    that only scalar members and the object's ``}`` follow. (``_TAIL.match(tail, pos)``
+    anchors at ``pos`` itself, which is why the pattern has no ``\\A``.)"""
     i = len(tail)
     while (i := tail.rfind(b"]", 0, i)) >= 0:
         if _TAIL.match(tail, i + 1):
