@@ -51,8 +51,8 @@ normalisation, no day partitions:
   and the OpenSSH verdict (result, method, user, address, port) cut out with
   ``regexp_extract``, the time parsed and the numbers typed.
 
-*crownwatch.* ``python -m crownwatch ingest <file or folder> --lake <fresh dir>`` with
-this checkout on ``PYTHONPATH``: the console script's own entry point, a whole process
+*crownwatch.* ``crownwatch ingest <file or folder> --lake <fresh dir>``: the installed
+console script a user runs, with no setting (the default memory bound), a whole process
 (start-up, sniffing, the content key, quarantine, provenance, day partitions, manifest),
 its default output (the summary table) to /dev/null. The lake is emptied before every run.
 
@@ -70,7 +70,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,7 +79,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench._util import print_table
+from bench._util import crownwatch_script, print_table, run_process
 from crownwatch.sources import cloudtrail, entra, gcs_audit, llm_gateway, okta, windows_security
 from crownwatch.sources.azure_blob import DIAG_STRUCTURE
 from crownwatch.sources.reader import _duck_type
@@ -392,28 +391,18 @@ _FLOOR_PY = (
 
 def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one whole process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:4]} exited {proc.returncode}: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    r = run_process(cmd, env)
+    return r["s"], r["rss_mib"]
 
 
 def crownwatch_cmd(path: Path, lake: Path) -> list[str]:
-    return [sys.executable, "-m", "crownwatch", "ingest", str(path), "--lake", str(lake)]
+    """The installed console script, as a user runs it."""
+    return [str(crownwatch_script()), "ingest", str(path), "--lake", str(lake)]
 
 
 def crownwatch_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src")
-    env.pop("CROWNWATCH_MEMORY_LIMIT", None)
-    return env
+    """No setting: the default memory bound is what is measured."""
+    return {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
 
 
 def lake_counts(lake: Path) -> dict:

@@ -27,11 +27,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from bench._util import OUT, print_table
+from bench._util import OUT, crownwatch_script, print_table, run_process
 
 SCALE = OUT / "scale"
 SIZES = (1_000_000, 10_000_000, 100_000_000)
@@ -82,29 +80,14 @@ def _generated(events: int) -> Path:
 
 
 def crownwatch() -> str:
-    """The console script installed beside this interpreter — what a user runs."""
-    script = Path(sys.executable).with_name("crownwatch")
-    if not script.exists():
-        raise SystemExit(f"{script} not found: install the project (make demo does)")
-    return str(script)
+    return str(crownwatch_script())
 
 
 def run(argv: list[str]) -> dict:
-    """One whole process: wall seconds, the kernel's peak RSS of that process, output.
-    (Output goes to a file, not a pipe: reading a pipe would need ``communicate``,
-    which reaps the child and loses its ``wait4`` accounting.)"""
+    """One whole process with no setting: the default memory bound is what is measured."""
     env = {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
-    with tempfile.TemporaryFile() as log:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        out = log.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{out[-2000:]}")
-    return {"s": wall, "rss_gib": usage.ru_maxrss / (1 << 20), "out": out}
+    r = run_process(argv, env)
+    return {**r, "rss_gib": r["rss_mib"] / 1024}
 
 
 def ingest_all(path: Path, lake: Path) -> dict:

@@ -36,7 +36,6 @@ writes them to ``bench/out/scan/SCAN_RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import io
 import json
@@ -52,6 +51,8 @@ import time
 import zipfile
 import zlib
 from pathlib import Path
+
+from bench._util import crownwatch_script
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / "bench" / ".venv-scan"
@@ -581,30 +582,6 @@ def _env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
     env["NO_COLOR"] = "1"
     return env
-
-
-ENTRY = "crownwatch.__main__"
-
-
-@functools.cache
-def crownwatch_script() -> Path:
-    """The ``crownwatch`` console script users run: the one installed next to this Python if it
-    calls this checkout's entry point (pyproject.toml ``[project.scripts]``), else the same
-    two-line script pip writes for it (an install made before the entry point changed)."""
-    installed = Path(sys.executable).parent / "crownwatch"
-    if installed.is_file() and f"from {ENTRY} import main" in installed.read_text(errors="replace"):
-        return installed
-    OUT.mkdir(parents=True, exist_ok=True)
-    script = OUT / "crownwatch"
-    script.write_text(
-        f"#!{sys.executable}\nimport sys\nfrom {ENTRY} import main\n"
-        "if __name__ == '__main__':\n"
-        "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
-        "    sys.exit(main())\n"
-    )
-    script.chmod(0o755)
-    print(f"note: {installed} is missing or stale; timing {script} (pip's script)", file=sys.stderr)
-    return script
 
 
 def command(tool: str, directory: Path) -> list[str]:
