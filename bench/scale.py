@@ -99,6 +99,24 @@ def ingest_all(path: Path, lake: Path) -> dict:
     return {"s": sum(r["s"] for r in runs), "rss_gib": max(r["rss_gib"] for r in runs)}
 
 
+def floor(path: Path, work: Path) -> dict | None:
+    """The same-fields floor of ``python -m bench ingest`` on the same gzip file: bare
+    DuckDB reading exactly the fields the Okta source reads, typed, into one Parquet
+    file — no quarantine, provenance, dedup or partitions. Not run on a folder of parts
+    (the 100M week): its files are the 10M row's ten times over."""
+    if path.is_dir():
+        return None
+    from bench.ingest import _FLOOR_PY, json_floor
+    from crownwatch.sources import okta
+
+    out = work / "floor.parquet"
+    sql = json_floor(okta.STRUCTURE, "published")(str(path), str(out))
+    try:
+        return run([sys.executable, "-c", _FLOOR_PY, sql])
+    finally:
+        out.unlink(missing_ok=True)
+
+
 def findings(lake: Path) -> list[dict]:
     out = subprocess.run(
         [crownwatch(), "findings", "--lake", str(lake), "--format", "json"],
@@ -128,6 +146,8 @@ def main(argv: list[str]) -> int:
     for n, path in files.items():
         lake = args.work / f"lake_{n}"
         shutil.rmtree(lake, ignore_errors=True)
+        args.work.mkdir(parents=True, exist_ok=True)
+        base = floor(path, args.work)
         ingest = ingest_all(path, lake)
         detect = run([crownwatch(), "detect", "--only", "identity", "--lake", str(lake)])
         found = findings(lake)
@@ -137,7 +157,9 @@ def main(argv: list[str]) -> int:
             [
                 f"{n:,}",
                 f"{_size(path) / 1e9:.2f}",
+                f"{base['s']:.1f} s, {base['rss_gib']:.2f} GiB" if base else "not run",
                 f"{ingest['s']:.1f} s ({n / ingest['s'] / 1000:.0f}k ev/s)",
+                f"{base['s'] / ingest['s']:.2f}" if base else "",
                 f"{ingest['rss_gib']:.2f} GiB",
                 f"{detect['s']:.1f} s",
                 f"{detect['rss_gib']:.2f} GiB",
@@ -152,7 +174,9 @@ def main(argv: list[str]) -> int:
         [
             "events",
             "GB (gzip)",
+            "same-fields floor",
             "ingest",
+            "ingest / floor throughput",
             "ingest peak RSS",
             "identity detections",
             "detect peak RSS",
