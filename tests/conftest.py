@@ -38,3 +38,26 @@ def hunt(lake: Lake, *paths, only=None, config=None, engine: str = "duckdb") -> 
 
 def by_detection(findings: list[dict], detection: str) -> list[dict]:
     return [f for f in findings if f["detection"] == detection]
+
+
+DEMO_FINDINGS = FIXTURES / "demo" / "findings.json"
+
+
+def demo_findings() -> list[dict]:
+    """Every finding `crownwatch demo` stores (tests/fixtures/demo/README.md)."""
+    import json
+
+    return json.loads(DEMO_FINDINGS.read_text())
+
+
+@pytest.fixture
+def demo_lake(tmp_path) -> Path:
+    """A lake holding the demo's findings and the incidents derived from them — what
+    every export of the demo reads — without the two-minute hunt."""
+    from crownwatch.findings import FindingStore
+    from crownwatch.incidents import run as run_incidents
+
+    root = tmp_path / "demo-lake"
+    FindingStore(root).upsert(demo_findings())
+    run_incidents(root)
+    return root
