@@ -40,7 +40,7 @@ from crownwatch.assets import Registry, glob_to_regex
 from crownwatch.tables.authentication import PASSWORD_CORRECT
 
 # The identity-key rule (tables.authentication.user_key) as a regex both engines run.
-_KEY = r"^(?:.*\\)?([^@\\]*)"
+_KEY = r"^(?s:.*\\)?([^@\\]*)"
 _SESSION = r"^arn:aws[a-z-]*:sts::\d+:assumed-role/[^/]+/(.+)$"
 _IAM_USER = r"^arn:aws[a-z-]*:iam::\d+:user/(?:.*/)?([^/]+)$"
 _EMAIL = r"^[^@/:\s]+@[^@/:\s]+\.[a-z]{2,}$"
