@@ -94,7 +94,10 @@ def test_findings_formats_and_triage_survives_rerun(tmp_path):
     assert again["id"] == f["id"] and again["status"] == "escalated"
     (ocsf,) = json.loads(run("findings", "--lake", lake, "--format", "ocsf").stdout)
     assert ocsf["class_uid"] == 2004 and ocsf["finding_info"]["uid"] == f["id"]
-    assert ocsf["finding_info"]["attacks"][0]["technique"]["uid"] == "T1110.003"
+    (attack,) = ocsf["finding_info"]["attacks"]
+    assert attack["technique"]["uid"] == "T1110" and attack["sub_technique"]["uid"] == "T1110.003"
+    # triaged escalated: the event is an update of the finding, still in progress
+    assert (ocsf["activity_id"], ocsf["status_id"], ocsf["status_detail"]) == (2, 2, "escalated")
     table = run("findings", "--lake", lake).stdout
     assert "identity.password_spray" in table
     # a table-mode run points to the incidents it derived; JSON mode prints only JSON

@@ -1,4 +1,4 @@
-"""Findings: the record, its store, and its JSON / OCSF shapes.
+"""Findings: the record and its store (exports live in :mod:`crownwatch.outputs`).
 
 The store is a DuckDB file in the lake (``findings.duckdb``). Re-running detections
 updates a finding in place — same id, refreshed evidence and time range — and keeps
@@ -17,7 +17,6 @@ import duckdb
 from pydantic import BaseModel, Field, field_validator
 
 STATUSES = ("new", "triaged", "escalated", "false_positive", "closed")
-SEVERITY_ID = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 
 class Finding(BaseModel):
@@ -225,64 +224,8 @@ class FindingStore:
         return bool(rows)
 
 
-def _epoch_ms(iso_ts: str | None) -> int | None:
-    if not iso_ts:
-        return None
-    return int(datetime.fromisoformat(iso_ts.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 def to_ocsf(f: dict, product_version: str) -> dict:
-    """OCSF 1.3 Detection Finding (class_uid 2004, category 2 Findings)."""
-    techniques = []
-    for t in f["attack"]:
-        if t.startswith("AML."):
-            techniques.append({"technique": {"uid": t}, "version": "ATLAS"})
-        else:
-            techniques.append({"technique": {"uid": t}, "version": "ATT&CK v16"})
-    observables = []
-    type_ids = {"src_ip": (2, "IP Address"), "user": (4, "User Name"), "asset": (99, "Other")}
-    for kind, values in f["entities"].items():
-        type_id, type_name = type_ids.get(kind, (99, "Other"))
-        for v in values:
-            observables.append({"name": kind, "type_id": type_id, "type": type_name, "value": v})
-    status_id = {"new": 1, "triaged": 2, "escalated": 2, "false_positive": 3, "closed": 4}
-    return {
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "activity_id": 1,
-        "activity_name": "Create",
-        "type_uid": 200401,
-        "severity_id": SEVERITY_ID[f["severity"]],
-        "severity": f["severity"].capitalize(),
-        "status_id": status_id.get(f.get("status", "new"), 99),
-        "status": f.get("status", "new"),
-        "time": _epoch_ms(f["last_seen"]),
-        "message": f["title"],
-        "metadata": {
-            "version": "1.3.0",
-            "product": {
-                "name": "crownwatch",
-                "vendor_name": "crownwatch",
-                "version": product_version,
-            },
-            "uid": f["id"],
-        },
-        "finding_info": {
-            "uid": f["id"],
-            "title": f["title"],
-            "analytic": {
-                "uid": f["detection"],
-                "name": f["detection"],
-                "type_id": 1,
-                "type": "Rule",
-            },
-            "first_seen_time": _epoch_ms(f["first_seen"]),
-            "last_seen_time": _epoch_ms(f["last_seen"]),
-            "attacks": techniques,
-        },
-        "observables": observables,
-        "evidences": [{"data": f["evidence"]}],
-        "unmapped": {"entities": f["entities"]},
-    }
+    """The finding as an OCSF Detection Finding (:mod:`crownwatch.outputs.ocsf`)."""
+    from crownwatch.outputs.ocsf import detection_finding
+
+    return detection_finding(f, product_version)

@@ -1,1 +1,1 @@
-"""Outputs: what crownwatch hands to people and other tools (the HTML report)."""
+"""Outputs: what crownwatch hands to people and other tools (the HTML report, OCSF)."""
