@@ -12,9 +12,10 @@ import zipfile
 import pytest
 from rich.console import Console
 
+from crownwatch.outputs.sarif import dumps_sarif
 from crownwatch.scan import scan_paths
 from crownwatch.scan.cli import run
-from crownwatch.scan.report import dumps_sarif, print_table, to_json, write_table
+from crownwatch.scan.report import print_table, to_json, write_table
 from crownwatch.scan.scanner import scan_bytes
 
 from .pkw import SHELL, P

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from crownwatch.outputs.sarif import dumps_sarif
 from crownwatch.scan.budget import Budget, Limits
-from crownwatch.scan.report import dumps_sarif, print_table, to_json, write_table
+from crownwatch.scan.report import print_table, to_json, write_table
 from crownwatch.scan.scanner import scan_bytes
 
 from .conftest import FIXTURES

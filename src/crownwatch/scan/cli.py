@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from . import scan_paths
-from .report import dumps_sarif, to_json, write_table
+from .report import to_json, write_table
 
 
 def exit_code(results) -> int:
@@ -34,6 +34,8 @@ def run(
     if fmt == "json":
         sys.stdout.write(to_json(results) + "\n")
     elif fmt == "sarif":
+        from crownwatch.outputs.sarif import dumps_sarif
+
         sys.stdout.write(dumps_sarif(results) + "\n")
     else:
         write_table(results)

@@ -89,7 +89,7 @@ def scan_zip(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                 res.add(sev, k, detail)
             continue
         ctx.member()
-        target = res if container else ctx.add_result(ScanResult(f"{vpath}!{e.name}"))
+        target = res if container else ctx.add_result(ScanResult.member_of(vpath, e.name))
         for sev, k, detail in e.issues:
             target.add(sev, k, detail)
         if e.method not in (0, 8, 12, 14, 9) or e.data_offset < 0:
@@ -204,7 +204,7 @@ def _scan_container_member(zr, e, head, mkind, lname, kind, vpath, ctx, res, dep
         return  # tensor bytes / weights
     # anything else that is a format of its own: a nested artifact, reported separately
     mark = len(ctx.results)
-    sub = ctx.add_result(ScanResult(f"{vpath}!{e.name}"))
+    sub = ctx.add_result(ScanResult.member_of(vpath, e.name))
     content = _read(zr, e, ctx, sub)
     if content is None:
         return
@@ -242,7 +242,7 @@ def scan_tar(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                         "medium", "archive.too_many_members", "more members than the scan limit"
                     )
                     break
-                sub = ScanResult(f"{vpath}!{ti.name}")
+                sub = ScanResult.member_of(vpath, ti.name)
                 for sev, kind, detail in archives.check_member_name(ti.name):
                     sub.add(sev, kind, detail)
                 if ti.issym() or ti.islnk():
@@ -328,7 +328,7 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
             for sev, kind, detail in archives.check_member_name(fname):
                 res.add(sev, kind, detail)
             ctx.spend(len(content))
-            sub = ctx.add_result(ScanResult(f"{vpath}!{fname}"))
+            sub = ctx.add_result(ScanResult.member_of(vpath, fname))
             scan_data(content, sub.path, ctx, sub, depth + 1, fname)
         return
     try:
@@ -370,7 +370,7 @@ def scan_7z(data, vpath: str, ctx, res: ScanResult, depth: int) -> None:
                 bio.seek(0)
                 content = bio.read()
                 ctx.spend(len(content))
-                sub = ctx.add_result(ScanResult(f"{vpath}!{fname}"))
+                sub = ctx.add_result(ScanResult.member_of(vpath, fname))
                 scan_data(content, sub.path, ctx, sub, depth + 1, fname)
     except Exception as exc:  # py7zr raises many types on hostile input
         res.error = True

@@ -1,9 +1,8 @@
-"""Output shapes for scan results: terminal table, JSON array, SARIF 2.1.0.
+"""Output shapes for scan results: terminal table, JSON array (SARIF 2.1.0 is built in
+:mod:`crownwatch.outputs.sarif`).
 
 The JSON array is the contract of docs/interfaces.md: one element per file or archive member,
-``{"path", "format", "verdict", "issues": [{"severity", "kind", "detail"}]}``. SARIF has one
-rule per issue kind (so code-scanning UIs group them) and one result per issue; ``info``
-issues are left out of SARIF (they are notes about the file, not problems).
+``{"path", "format", "verdict", "issues": [{"severity", "kind", "detail"}]}``.
 
 Everything a scanned file controls - global names, member and file names, directory names,
 metadata, details quoting them - is hostile text. In the table it is rendered as inert
@@ -15,20 +14,13 @@ verdict coloured on a terminal): it needs neither Rich nor its per-cell layout, 
 longer than the scan itself on a folder of small files. JSON and SARIF are
 ASCII-only (``ensure_ascii``) and carry no lone surrogates (file names that are not UTF-8,
 pickle strings decoded with ``surrogatepass``), so strict parsers accept them whatever the
-bytes; SARIF's ``artifactLocation.uri`` is a percent-encoded URI reference.
+bytes.
 """
 
 from __future__ import annotations
 
 from .result import ScanResult, severity_rank
 
-SARIF_LEVEL = {
-    "critical": "error",
-    "high": "error",
-    "medium": "warning",
-    "low": "note",
-    "info": "note",
-}
 VERDICT_STYLE = {
     "malicious": "bold red",
     "suspicious": "yellow",
@@ -54,87 +46,21 @@ def inert(value):
     return safe(clean_text(value), one_line=True)
 
 
-def _clean(obj):
+def clean_json(obj):
+    """``obj`` with every string passed through :func:`clean_text` (keys included)."""
     if isinstance(obj, str):
         return clean_text(obj)
     if isinstance(obj, dict):
-        return {_clean(k): _clean(v) for k, v in obj.items()}
+        return {clean_json(k): clean_json(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [clean_json(v) for v in obj]
     return obj
 
 
 def to_json(results: list[ScanResult]) -> str:
     import json
 
-    return json.dumps(_clean([r.to_dict() for r in results]), indent=2, ensure_ascii=True)
-
-
-def dumps_sarif(results: list[ScanResult]) -> str:
-    import json
-
-    return json.dumps(_clean(to_sarif(results)), indent=2, ensure_ascii=True)
-
-
-def _uri(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(clean_text(path).replace("\\", "/"), safe="/:._-~")
-
-
-def to_sarif(results: list[ScanResult]) -> dict:
-    from .. import __version__
-
-    rules: dict[str, dict] = {}
-    out = []
-    for r in results:
-        for i in r.issues:
-            if i.severity == "info":
-                continue
-            rule = rules.setdefault(
-                i.kind,
-                {
-                    "id": i.kind,
-                    "name": i.kind.replace(".", "_"),
-                    "shortDescription": {"text": i.kind.replace(".", ": ").replace("_", " ")},
-                    "defaultConfiguration": {"level": SARIF_LEVEL[i.severity]},
-                    "properties": {"security-severity": "0"},
-                },
-            )
-            sev_score = {"critical": "9.8", "high": "8.0", "medium": "5.0", "low": "2.0"}[
-                i.severity
-            ]
-            if float(sev_score) > float(rule["properties"]["security-severity"]):
-                rule["properties"]["security-severity"] = sev_score
-                rule["defaultConfiguration"]["level"] = SARIF_LEVEL[i.severity]
-            file_part, _, member = r.path.partition("!")
-            res = {
-                "ruleId": i.kind,
-                "level": SARIF_LEVEL[i.severity],
-                "message": {"text": i.detail},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(file_part)}}}],
-                "properties": {"severity": i.severity, "verdict": r.verdict, "format": r.format},
-            }
-            if member:
-                res["locations"][0]["logicalLocations"] = [{"name": member, "kind": "member"}]
-            out.append(res)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "crownwatch-scan",
-                        "version": __version__,
-                        "informationUri": "https://github.com/crownwatch/crownwatch",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": out,
-            }
-        ],
-    }
+    return json.dumps(clean_json([r.to_dict() for r in results]), indent=2, ensure_ascii=True)
 
 
 def print_table(results: list[ScanResult], console=None) -> None:

@@ -76,7 +76,7 @@ class Issue:
 
 
 class ScanResult:
-    __slots__ = ("path", "format", "issues", "error", "sha256")
+    __slots__ = ("path", "format", "issues", "error", "sha256", "member")
 
     def __init__(
         self,
@@ -85,6 +85,7 @@ class ScanResult:
         issues: list[Issue] | None = None,
         error: bool = False,
         sha256: str | None = None,
+        member: str | None = None,
     ):
         self.path = path
         self.format = format
@@ -92,9 +93,21 @@ class ScanResult:
         self.error = error
         # Not part of the JSON contract; used for findings evidence.
         self.sha256 = sha256
+        # An archive member's own name inside its container (``path`` is the container's path
+        # + ``!`` + this); None for a file. Member names may hold ``!`` themselves, so the
+        # nesting cannot be read back from ``path`` (SARIF needs it for nested artifacts).
+        self.member = member
+
+    @classmethod
+    def member_of(cls, container: str, name: str) -> ScanResult:
+        """The result of member ``name`` of the archive whose result path is ``container``."""
+        return cls(f"{container}!{name}", member=name)
 
     def __reduce__(self):
-        return (ScanResult, (self.path, self.format, self.issues, self.error, self.sha256))
+        return (
+            ScanResult,
+            (self.path, self.format, self.issues, self.error, self.sha256, self.member),
+        )
 
     def __repr__(self) -> str:
         return f"ScanResult({self.path!r}, {self.format!r}, verdict={self.verdict!r}, issues={len(self.issues)})"

@@ -329,7 +329,7 @@ def _polyglot_zip(data, vpath, ctx, res, depth) -> None:
         from .containers import scan_zip
 
         ctx.member()
-        sub = ctx.add_result(ScanResult(vpath + "!<zip>"))
+        sub = ctx.add_result(ScanResult.member_of(vpath, "<zip>"))
         scan_zip(data, sub.path, ctx, sub, depth + 1)
 
 
