@@ -17,7 +17,7 @@ import pytest
 from crownwatch.findings import FindingStore
 from crownwatch.incidents import run as run_incidents
 from crownwatch.outputs.report import write_report
-from tests.conftest import hunt
+from tests.conftest import demo_findings
 
 CHROMIUM = os.environ.get("CROWNWATCH_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -50,16 +50,10 @@ def _browser_or_fail():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    """A small simulated week hunted on the real engine, plus a brute force against an
-    account whose name is markup — what a hostile log can put in a finding."""
-    from crownwatch.lake import Lake
-    from crownwatch.simulate.identity import generate_identity
-
+    """The demo's findings and incidents (tests/fixtures/demo), plus a brute force
+    against an account whose name is markup — what a hostile log can put in a finding."""
     tmp = tmp_path_factory.mktemp("report")
-    generate_identity(tmp / "logs", seed=7, users=80, days=3)
-    lake = Lake(tmp / "lake")
-    logs = [p for p in (tmp / "logs").rglob("*") if p.is_file() and p.name != "truth.json"]
-    found = hunt(lake, *logs)
+    root = tmp / "lake"
     hostile = {
         "id": "cw-hostile0000000001",
         "detection": "identity.brute_force",
@@ -71,9 +65,9 @@ def report(tmp_path_factory) -> Path:
         "entities": {"user": [HOSTILE_USER], "src_ip": ["203.0.113.250"]},
         "evidence": {"user_agents": [HOSTILE_UA], "raw_records": [f"okta.jsonl#{HOSTILE_USER}"]},
     }
-    FindingStore(lake.root).upsert([*found, hostile])
-    assert run_incidents(lake.root)
-    return write_report(lake.root, tmp / "report.html")
+    FindingStore(root).upsert([*demo_findings(), hostile])
+    assert run_incidents(root)
+    return write_report(root, tmp / "report.html")
 
 
 def test_report_renders_offline_and_log_markup_stays_text(report):
