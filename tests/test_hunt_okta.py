@@ -120,12 +120,14 @@ def test_stix_bundle_is_valid_stix(tmp_path):
     lake = tmp_path / "lake"
     write(tmp_path / "d.jsonl", spray("203.0.113.9", T0))
     run("hunt", tmp_path / "d.jsonl", "--lake", lake, "--format", "json")
-    bundle = stix2.parse(
-        run("findings", "--lake", lake, "--format", "stix").stdout, allow_custom=True
-    )
+    from crownwatch.outputs.stix import EXTENSION_ID, IDENTITY_ID
+
+    # no allow_custom: crownwatch's own properties travel in a STIX extension
+    bundle = stix2.parse(run("findings", "--lake", lake, "--format", "stix").stdout)
     kinds = sorted({o.type for o in bundle.objects})
     assert kinds == [
         "attack-pattern",
+        "extension-definition",
         "identity",
         "ipv4-addr",
         "observed-data",
@@ -133,4 +135,7 @@ def test_stix_bundle_is_valid_stix(tmp_path):
         "user-account",
     ]
     (sighting,) = [o for o in bundle.objects if o.type == "sighting"]
-    assert sighting.x_crownwatch_detection == "identity.password_spray"
+    assert sighting.extensions[EXTENSION_ID]["detection"] == "identity.password_spray"
+    assert sighting.where_sighted_refs == [IDENTITY_ID]
+    # MITRE's published id for T1110.003, not one crownwatch made up
+    assert sighting.sighting_of_ref == "attack-pattern--692074ae-bb62-4a5e-a735-02cb6bde458c"

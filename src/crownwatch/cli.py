@@ -301,15 +301,17 @@ def findings(
     """List stored findings."""
     from crownwatch.findings import to_ocsf
 
-    stored = _stored(_lake(lake, must_exist=True), detection, min_severity)
+    lk = _lake(lake, must_exist=True)
+    stored = _stored(lk, detection, min_severity)
     if fmt == FindingsFmt.json:
         _print_json(stored)
     elif fmt == FindingsFmt.ocsf:
         _print_json([to_ocsf(f, __version__) for f in stored])
     elif fmt == FindingsFmt.stix:
-        from crownwatch.stix import to_stix_bundle
+        from crownwatch.findings import FindingStore
+        from crownwatch.outputs.stix import findings_bundle
 
-        print(to_stix_bundle(stored))
+        print(findings_bundle(stored, FindingStore(lk.root).versions()))
     else:
         _render().findings_table(stored, _stdout())
 
@@ -361,9 +363,17 @@ def incidents(
 
         _print_json([to_ocsf_incident(i, __version__) for i in stored])
     elif fmt == IncidentsFmt.stix:
-        from crownwatch.incidents.export import to_stix_bundle
+        from crownwatch.findings import FindingStore
+        from crownwatch.outputs.stix import incidents_bundle
 
-        print(to_stix_bundle(stored, _stored(_lake(lake))))
+        print(
+            incidents_bundle(
+                stored,
+                _stored(_lake(lake)),
+                IncidentStore(root).versions(),
+                FindingStore(root).versions(),
+            )
+        )
     else:
         _render().incidents_table(stored, _stdout())
 

@@ -66,6 +66,14 @@ SEVERITY_ORDER_SQL = (
 )
 
 
+# A re-run that finds the same thing again leaves updated_at alone: it is the time the
+# finding last changed (the STIX export's `modified`), not the time it was last seen.
+_UNCHANGED = " AND ".join(
+    f"findings.{c} IS NOT DISTINCT FROM excluded.{c}"
+    for c in ("title", "severity", "first_seen", "last_seen", "entities", "attack", "evidence")
+)
+
+
 class StoreBusy(Exception):
     """Another crownwatch process held the findings store for longer than we wait."""
 
@@ -162,7 +170,12 @@ class FindingStore:
                        title = excluded.title, severity = excluded.severity,
                        first_seen = excluded.first_seen, last_seen = excluded.last_seen,
                        entities = excluded.entities, attack = excluded.attack,
-                       evidence = excluded.evidence, updated_at = excluded.updated_at""",
+                       evidence = excluded.evidence,
+                       updated_at = CASE WHEN """
+                + _UNCHANGED
+                + """ THEN findings.updated_at
+                           ELSE greatest(excluded.updated_at,
+                                         findings.updated_at + INTERVAL 1 MILLISECOND) END""",
                 rows,
             )
         finally:
@@ -205,6 +218,20 @@ class FindingStore:
             out.append(f)
         return out
 
+    def versions(self) -> dict[str, tuple[datetime, datetime]]:
+        """Every finding's (first stored, last changed) time, in UTC: when crownwatch first
+        recorded it and when its content or triage last changed."""
+        if not self.path.exists():
+            return {}
+        con = self._connect(read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT id, epoch_ms(created_at), epoch_ms(updated_at) FROM findings"
+            ).fetchall()
+        finally:
+            con.close()
+        return {r[0]: (_from_epoch_ms(r[1]), _from_epoch_ms(r[2])) for r in rows}
+
     def set_status(self, finding_id: str, status: str, note: str | None = None) -> bool:
         """Triage a finding by its id or a unique prefix of it (see :meth:`resolve`)."""
         if status not in STATUSES:
@@ -216,12 +243,26 @@ class FindingStore:
         con = self._connect()
         try:
             rows = con.execute(
-                "UPDATE findings SET status = ?, note = coalesce(?, note), updated_at = ? WHERE id = ? RETURNING id",
-                [status, note, datetime.now(UTC), finding_id],
+                "UPDATE findings SET status = ?, note = coalesce(?, note), "
+                + _TRIAGE_UPDATED_AT
+                + " WHERE id = ? RETURNING id",
+                [status, note, status, note, note, datetime.now(UTC), finding_id],
             ).fetchall()
         finally:
             con.close()
         return bool(rows)
+
+
+#: SET clause for a triage UPDATE: updated_at moves (strictly forward) only when the
+#: status or the note really changes. Parameters: status, note, note, now.
+_TRIAGE_UPDATED_AT = (
+    "updated_at = CASE WHEN status IS DISTINCT FROM ? OR (? IS NOT NULL AND note IS DISTINCT FROM ?) "
+    "THEN greatest(?, updated_at + INTERVAL 1 MILLISECOND) ELSE updated_at END"
+)
+
+
+def _from_epoch_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def to_ocsf(f: dict, product_version: str) -> dict:

@@ -1,63 +1,93 @@
-"""MITRE ATT&CK and MITRE ATLAS: which framework an id belongs to, and the names,
-tactics and links of the techniques crownwatch's detections and scanner raise.
+"""MITRE ATT&CK and MITRE ATLAS: which framework an id belongs to, and each technique
+crownwatch raises as MITRE publishes it — name, tactic, page and STIX object id.
 
-Exports that want more than a bare id (OCSF's ``attacks``) read this. Names are those
-of the framework versions below (ATT&CK Enterprise v18.1; ATLAS 5.2.0, the release that
-still names these techniques as 4.9.0 renamed them, "ML" → "AI"). An id not listed
-here is still exported, by id alone: a name we are not sure of is worse than none.
+The table is ``mitre.toml`` beside this module; its header says which ATT&CK and ATLAS
+releases every row was read from. OCSF's ``attacks`` take names and tactics from it; a
+STIX export takes MITRE's own attack-pattern ids, so a platform merges crownwatch's
+sightings into the objects it already holds from MITRE's feeds. An id not listed is
+still exported, by id alone: a name we are not sure of is worse than none.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
-ATTACK_VERSION = "18.1"
+# The releases the table was read from (mitre.toml, [sources]): ATT&CK's ids and names
+# from Enterprise v17; ATLAS's from its data of November 2025 (release 5.2.0, the one
+# whose names say "AI" where 4.8 said "ML").
+ATTACK_VERSION = "17"
 ATLAS_VERSION = "5.2.0"
 
 _ATTACK_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 _ATLAS_ID = re.compile(r"^AML\.T\d{4}(\.\d{3})?$")
+#: what an ATT&CK or ATLAS technique id looks like (T1110, T1110.003, AML.T0024.002)
+TECHNIQUE_ID = re.compile(r"^(?:T\d{4}(?:\.\d{3})?|AML\.T\d{4}(?:\.\d{3})?)$")
 
-TACTICS = {
-    "TA0001": "Initial Access",
-    "TA0006": "Credential Access",
-    "TA0009": "Collection",
-    "TA0010": "Exfiltration",
-    "TA0040": "Impact",
-    "AML.TA0001": "AI Attack Staging",
-    "AML.TA0004": "Initial Access",
-    "AML.TA0005": "Execution",
-    "AML.TA0010": "Exfiltration",
-    "AML.TA0011": "Impact",
-}
 
-# id -> (name, the tactic crownwatch sees it under). A technique under several tactics
-# gets the one the detection observes: Valid Accounts (T1078) is also Persistence,
-# Privilege Escalation and Defense Evasion in ATT&CK, but crownwatch raises it for the
-# attacker signing in with a stolen credential — Initial Access.
-TECHNIQUES: dict[str, tuple[str, str]] = {
-    "T1078": ("Valid Accounts", "TA0001"),
-    "T1078.004": ("Cloud Accounts", "TA0001"),
-    "T1110": ("Brute Force", "TA0006"),
-    "T1110.001": ("Password Guessing", "TA0006"),
-    "T1110.003": ("Password Spraying", "TA0006"),
-    "T1110.004": ("Credential Stuffing", "TA0006"),
-    "T1195": ("Supply Chain Compromise", "TA0001"),
-    "T1195.002": ("Compromise Software Supply Chain", "TA0001"),
-    "T1485": ("Data Destruction", "TA0040"),
-    "T1530": ("Data from Cloud Storage", "TA0009"),
-    "T1537": ("Transfer Data to Cloud Account", "TA0010"),
-    "T1552": ("Unsecured Credentials", "TA0006"),
-    "T1552.005": ("Cloud Instance Metadata API", "TA0006"),
-    "T1567": ("Exfiltration Over Web Service", "TA0010"),
-    "AML.T0005": ("Create Proxy AI Model", "AML.TA0001"),
-    "AML.T0010": ("AI Supply Chain Compromise", "AML.TA0004"),
-    "AML.T0011": ("User Execution", "AML.TA0005"),
-    "AML.T0011.000": ("Unsafe AI Artifacts", "AML.TA0005"),
-    "AML.T0024": ("Exfiltration via AI Inference API", "AML.TA0010"),
-    "AML.T0024.002": ("Extract AI Model", "AML.TA0010"),
-    "AML.T0048": ("External Harms", "AML.TA0011"),
-    "AML.T0048.004": ("AI Intellectual Property Theft", "AML.TA0011"),
-}
+@dataclass(frozen=True)
+class Technique:
+    tid: str
+    stix_id: str
+    name: str
+    url: str
+    created: str
+    modified: str
+    #: the tactic crownwatch raises it under (a technique under several tactics gets the
+    #: one the detection observes: Valid Accounts is Initial Access here), or None
+    tactic: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The ``source_name`` MITRE gives the technique's external reference."""
+        return source_name(self.tid)
+
+
+@cache
+def _table() -> dict:
+    return tomllib.loads(resources.files("crownwatch").joinpath("mitre.toml").read_text("utf-8"))
+
+
+@cache
+def techniques() -> dict[str, Technique]:
+    return {
+        tid: Technique(
+            tid,
+            row["id"],
+            row["name"],
+            row["url"],
+            row["created"],
+            row["modified"],
+            row.get("tactic"),
+        )
+        for tid, row in _table()["techniques"].items()
+    }
+
+
+def technique(tid: str) -> Technique | None:
+    """MITRE's published technique ``tid``; None when the table does not have it."""
+    return techniques().get(tid)
+
+
+def tactic_name(tactic: str) -> str | None:
+    return _table()["tactics"].get(tactic)
+
+
+def sources() -> dict:
+    """Where the table's rows were read from (repository, commit, release), per source."""
+    return _table()["sources"]
+
+
+def attack_identity() -> dict:
+    """The identity MITRE's ATT&CK objects name as their creator, as published."""
+    return dict(sources()["attack"]["identity"])
+
+
+def source_name(tid: str) -> str:
+    return "mitre-atlas" if tid.startswith("AML.") else "mitre-attack"
 
 
 def framework(tid: str) -> str | None:

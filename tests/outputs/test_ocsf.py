@@ -234,17 +234,17 @@ def test_sub_techniques_atlas_and_attack_are_told_apart():
         "technique": {
             "uid": "T1110",
             "name": "Brute Force",
-            "src_url": "https://attack.mitre.org/versions/v18/techniques/T1110/",
+            "src_url": "https://attack.mitre.org/versions/v17/techniques/T1110/",
         },
         "sub_technique": {
             "uid": "T1110.003",
             "name": "Password Spraying",
-            "src_url": "https://attack.mitre.org/versions/v18/techniques/T1110/003/",
+            "src_url": "https://attack.mitre.org/versions/v17/techniques/T1110/003/",
         },
         "tactic": {
             "uid": "TA0006",
             "name": "Credential Access",
-            "src_url": "https://attack.mitre.org/versions/v18/tactics/TA0006/",
+            "src_url": "https://attack.mitre.org/versions/v17/tactics/TA0006/",
         },
     }
     assert cloud["technique"]["uid"] == "T1530" and "sub_technique" not in cloud
@@ -260,7 +260,7 @@ def test_sub_techniques_atlas_and_attack_are_told_apart():
     # an id we have no name for is exported by id alone
     assert unknown["technique"] == {
         "uid": "T1999",
-        "src_url": "https://attack.mitre.org/versions/v18/techniques/T1999/",
+        "src_url": "https://attack.mitre.org/versions/v17/techniques/T1999/",
     }
     assert "name" not in unknown["sub_technique"] and "tactic" not in unknown
 
@@ -278,13 +278,13 @@ def test_every_technique_a_detection_raises_has_its_name_and_tactic():
     for det in all_detections():
         for tid in det.meta.attack:
             assert mitre.framework(tid), (det.id, tid)
-            assert tid in mitre.TECHNIQUES, (det.id, tid)
-            parent = mitre.parent(tid)
-            assert parent is None or parent in mitre.TECHNIQUES, (det.id, parent)
-    assert all(tactic in mitre.TACTICS for _, tactic in mitre.TECHNIQUES.values())
+            known = mitre.technique(tid) or mitre.technique(mitre.parent(tid) or "")
+            assert known and known.tactic, (det.id, tid)
+    with_tactic = [t for t in mitre.techniques().values() if t.tactic]
+    assert with_tactic and all(mitre.tactic_name(t.tactic) for t in with_tactic)
     assert all(
-        mitre.framework(tid) == ("atlas" if tactic.startswith("AML.") else "attack")
-        for tid, (_, tactic) in mitre.TECHNIQUES.items()
+        mitre.framework(t.tid) == ("atlas" if t.tactic.startswith("AML.") else "attack")
+        for t in with_tactic
     )
 
 

@@ -13,7 +13,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crownwatch.findings import SEVERITY_ORDER_SQL, STATUSES, FindingStore
+from crownwatch.findings import (
+    _TRIAGE_UPDATED_AT,
+    SEVERITY_ORDER_SQL,
+    STATUSES,
+    FindingStore,
+    _from_epoch_ms,
+)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -57,9 +63,12 @@ class IncidentStore:
         try:
             con.execute("BEGIN TRANSACTION")
             old = con.execute(
-                "SELECT id, findings, status, note, created_at FROM incidents"
+                "SELECT id, findings, status, note, created_at, doc, updated_at FROM incidents"
             ).fetchall()
             prev = {r[0]: (set(json.loads(r[1])), r[2], r[3], r[4]) for r in old}
+            # an incident derived again unchanged keeps its updated_at: that is the time it
+            # last changed (the STIX export's `modified`), not the time of the last run
+            unchanged_since = {r[0]: (r[5], r[6]) for r in old}
             taken: set[str] = set()
             rows = []
             for inc in incidents:
@@ -70,6 +79,11 @@ class IncidentStore:
                     _, inc["status"], note, created = prev[carried]
                     if note:
                         inc["note"] = note
+                doc = json.dumps(inc, default=str)
+                updated = now
+                before = unchanged_since.get(inc["id"])
+                if before and _content(before[0]) == _content(doc):
+                    updated = before[1]
                 rows.append(
                     (
                         inc["id"],
@@ -78,11 +92,11 @@ class IncidentStore:
                         inc["first_seen"],
                         inc["last_seen"],
                         json.dumps(inc["findings"]),
-                        json.dumps(inc, default=str),
+                        doc,
                         inc["status"],
                         inc.get("note"),
                         created,
-                        now,
+                        updated,
                     )
                 )
             con.execute("DELETE FROM incidents")
@@ -145,6 +159,21 @@ class IncidentStore:
             raise ValueError(f"{incident_id!r} matches more than one incident; give more of the id")
         return hits[0][0] if hits else None
 
+    def versions(self) -> dict[str, tuple[datetime, datetime]]:
+        """Every incident's (created, last changed) time, in UTC."""
+        if not self.path.exists():
+            return {}
+        con = self._findings._connect(read_only=True)
+        try:
+            if not self._has_table(con):
+                return {}
+            rows = con.execute(
+                "SELECT id, epoch_ms(created_at), epoch_ms(updated_at) FROM incidents"
+            ).fetchall()
+        finally:
+            con.close()
+        return {r[0]: (_from_epoch_ms(r[1]), _from_epoch_ms(r[2])) for r in rows}
+
     def set_status(self, incident_id: str, status: str, note: str | None = None) -> bool:
         """Triage an incident by its id or a unique prefix of it."""
         if status not in STATUSES:
@@ -155,13 +184,22 @@ class IncidentStore:
         con = self._connect()
         try:
             rows = con.execute(
-                "UPDATE incidents SET status = ?, note = coalesce(?, note), updated_at = ? "
-                "WHERE id = ? RETURNING id",
-                [status, note, datetime.now(UTC), resolved],
+                "UPDATE incidents SET status = ?, note = coalesce(?, note), "
+                + _TRIAGE_UPDATED_AT
+                + " WHERE id = ? RETURNING id",
+                [status, note, status, note, note, datetime.now(UTC), resolved],
             ).fetchall()
         finally:
             con.close()
         return bool(rows)
+
+
+def _content(doc: str) -> str:
+    """An incident's derived content, without the triage (which moves updated_at itself)."""
+    d = json.loads(doc)
+    d.pop("status", None)
+    d.pop("note", None)
+    return json.dumps(d, sort_keys=True)
 
 
 def _carry(inc: dict, prev: dict, taken: set[str]) -> str | None:

@@ -257,13 +257,12 @@ def _attacks(ids: list[str]) -> tuple[list[dict], list[str]]:
         attack["technique"] = _mitre_entity(parent or tid)
         if parent:
             attack["sub_technique"] = _mitre_entity(tid)
-        known = mitre.TECHNIQUES.get(tid) or mitre.TECHNIQUES.get(parent or "")
-        if known:
-            tactic = known[1]
+        known = mitre.technique(tid) or mitre.technique(parent or "")
+        if known and known.tactic:
             attack["tactic"] = {
-                "uid": tactic,
-                "name": mitre.TACTICS[tactic],
-                "src_url": mitre.url(tactic),
+                "uid": known.tactic,
+                "name": mitre.tactic_name(known.tactic),
+                "src_url": mitre.url(known.tactic),
             }
         out.append(attack)
     return out, unknown
@@ -271,8 +270,8 @@ def _attacks(ids: list[str]) -> tuple[list[dict], list[str]]:
 
 def _mitre_entity(mitre_id: str) -> dict:
     entity = {"uid": mitre_id, "src_url": mitre.url(mitre_id)}
-    if mitre_id in mitre.TECHNIQUES:
-        entity["name"] = mitre.TECHNIQUES[mitre_id][0]
+    if known := mitre.technique(mitre_id):
+        entity["name"] = known.name
     return entity
 
 
