@@ -165,13 +165,28 @@ class Engine:
         return result.to_pylist()
 
 
+SPARK_LOG4J2 = Path(__file__).with_name("spark_log4j2.properties")
+
+
 def spark_session():
-    """A local Spark session tuned for a laptop-sized run (override with SPARK_MASTER)."""
+    """A local Spark session tuned for a laptop-sized run (override with SPARK_MASTER).
+
+    Quiet on the terminal: no console progress bars (they would draw over crownwatch's
+    own progress on stderr) and Spark's log at ERROR (:data:`SPARK_LOG4J2`) unless
+    ``SPARK_CONF_DIR`` names the user's own logging set-up. Both only take effect when
+    this call starts the JVM; neither changes what a query returns."""
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if not os.environ.get("SPARK_CONF_DIR"):
+        # the driver JVM is started by this call, so the option reaches its command line
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={SPARK_LOG4J2.as_uri()}"
+        )
     return (
-        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+        builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
         .appName("crownwatch")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))
