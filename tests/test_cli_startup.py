@@ -74,10 +74,18 @@ def test_help_loads_no_data_stack():
     modules, proc = _modules_after("--help")
     assert proc.returncode == 0, proc.stderr
     assert "scan" in proc.stdout and "hunt" in proc.stdout
+    assert "--install-completion" in proc.stdout  # shell completion costs no import
     assert _heavy(modules, also=("pydantic",)) == []
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "sarif"])
+def test_version_loads_no_data_stack():
+    modules, proc = _modules_after("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("crownwatch ")
+    assert _heavy(modules, also=("pydantic", "rich")) == []
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "sarif"])
 def test_scan_through_typer_loads_no_data_stack(tmp_path, fmt):
     # Typer itself validates parameters with pydantic; the data stack stays out
     (tmp_path / "weights.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0], "step": 3}, protocol=4))
@@ -120,7 +128,7 @@ def _tree(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "sarif"])
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "sarif"])
 def test_console_script_scan_loads_neither_typer_nor_the_data_stack(tmp_path, fmt):
     d = _tree(tmp_path)
     modules, proc = _script("scan", str(d), "--format", fmt)
@@ -140,6 +148,7 @@ def test_console_script_scan_prints_what_the_typer_command_prints(tmp_path):
         ["scan", str(d), "--format", "json"],
         ["scan", "-f", "sarif", str(d / "sub"), str(d / "weights.pkl")],
         ["scan", "--format=json", str(d), "--workers", "1"],
+        ["scan", str(d), "-f", "jsonl"],
         ["scan", str(d / "missing.pt"), "--format", "json"],
     ):
         _, proc = _script(*args)
@@ -185,6 +194,7 @@ def test_parse_scan_reads_only_the_plain_forms():
         None,
     )
     assert parse_scan(["-"]) == (["-"], "table", None, None)
+    assert parse_scan(["a", "-f", "jsonl"]) == (["a"], "jsonl", None, None)
     for args in (
         [],
         ["--help"],

@@ -100,11 +100,14 @@ def test_findings_formats_and_triage_survives_rerun(tmp_path):
     assert (ocsf["activity_id"], ocsf["status_id"], ocsf["status_detail"]) == (2, 2, "escalated")
     table = run("findings", "--lake", lake).stdout
     assert "identity.password_spray" in table
-    # a table-mode run points to the incidents it derived; JSON mode prints only JSON
+    # a run points to the incidents it derived, on stderr: stdout holds only the findings
+    # (only JSON in JSON mode), and --quiet drops the pointer
     told = CliRunner().invoke(app, ["detect", "--lake", str(lake)])
-    assert "1 incident in the lake" in told.output
-    quiet = CliRunner().invoke(app, ["detect", "--lake", str(lake), "--format", "json"])
-    assert "incident" not in quiet.output
+    assert "1 incident in the lake" in told.stderr
+    as_json = CliRunner().invoke(app, ["detect", "--lake", str(lake), "--format", "json"])
+    assert "1 incident in the lake" in as_json.stderr and json.loads(as_json.stdout)
+    quiet = CliRunner().invoke(app, ["detect", "--lake", str(lake), "-f", "json", "--quiet"])
+    assert "incident" not in quiet.stderr and json.loads(quiet.stdout)
 
 
 def test_missing_path_is_a_clear_error(tmp_path):

@@ -4,7 +4,7 @@ Every command goes through the Typer app in :mod:`crownwatch.cli`, except the pl
 of ``crownwatch scan``: Typer costs ~50 ms to import and validates each parameter with
 pydantic (~100 ms more), several times what scanning a folder of small checkpoints takes,
 and ``scan`` runs in pre-commit hooks and CI gates over and over. So ``main`` reads
-``scan PATH... [--format/-f table|json|sarif] [--lake DIR] [--workers N]`` itself and calls
+``scan PATH... [--format/-f table|json|jsonl|sarif] [--lake DIR] [--workers N]`` itself and calls
 the same :func:`crownwatch.scan.cli.run` as the Typer command. Anything else - ``--help``,
 an unknown or malformed option, ``--``, no path, a bad value - goes to Typer, so help texts
 and usage errors (exit 2) stay Typer's.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-_FORMATS = ("table", "json", "sarif")
+_FORMATS = ("table", "json", "jsonl", "sarif")
 _OPTS = {"--format": "--format", "-f": "--format", "--lake": "--lake", "--workers": "--workers"}
 
 

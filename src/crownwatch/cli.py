@@ -3,11 +3,19 @@
 Exit codes: 0 success (hunt/detect: whatever was found), 1 a detection failed (the
 others' findings are still printed and stored), 2 usage or input error;
 ``scan`` follows docs/interfaces.md (0 clean, 1 malicious/suspicious, 2 unscannable).
+
+Conventions every command keeps (docs/interfaces.md): results on stdout, progress and
+summaries on stderr (``--quiet`` silences those, never an error); an option with a fixed
+set of values is an enum, so ``--help`` lists the values and a bad one is a usage error
+(exit 2) that names them; ``--format jsonl`` is one JSON object per line wherever
+``--format json`` prints an array; a command that reads a lake refuses one that is not
+there rather than printing an empty result.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -15,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from crownwatch import __version__
+from crownwatch.window import TimeWindow, parse_time
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +38,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Find and explain attacks on your AI crown jewels in the logs you already have.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion; Typer builds them from this module's
+    # options without importing any command's dependencies
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 _err: Console | None = None
@@ -45,9 +56,19 @@ def _stderr() -> Console:
     return _err
 
 
-# Detections that raised during this invocation: hunt/detect print what the others
-# found and then exit 1, so a script notices a broken detection.
-_failed_detections: list = []
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"crownwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit"
+    ),
+) -> None:
+    pass
 
 
 class Fmt(StrEnum):
@@ -55,9 +76,18 @@ class Fmt(StrEnum):
     json = "json"
 
 
+class RunFmt(StrEnum):
+    """hunt, ingest, detect: ``jsonl`` is ``json``'s array, one element per line."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
 class FindingsFmt(StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     ocsf = "ocsf"
     stix = "stix"
 
@@ -65,6 +95,7 @@ class FindingsFmt(StrEnum):
 class IncidentsFmt(StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     ocsf = "ocsf"
     stix = "stix"
 
@@ -72,6 +103,7 @@ class IncidentsFmt(StrEnum):
 class ScanFmt(StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     sarif = "sarif"
 
 
@@ -80,11 +112,53 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
+# The next three repeat tuples of crownwatch.detections.contract / crownwatch.findings /
+# crownwatch.enrichment.feeds, which import what the CLI must not load to print --help;
+# tests/test_cli_conventions.py checks they agree.
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class TriageStatus(StrEnum):
+    new = "new"
+    triaged = "triaged"
+    escalated = "escalated"
+    false_positive = "false_positive"
+    closed = "closed"
+
+
+class FeedName(StrEnum):
+    aws = "aws"
+    gcp = "gcp"
+    azure = "azure"
+
+
+class AssetsFmt(StrEnum):
+    toml = "toml"
+    json = "json"
+    table = "table"
+
+
 LakeOpt = typer.Option(
     None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]"
 )
 ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
 EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
+QuietOpt = typer.Option(
+    False,
+    "--quiet",
+    "-q",
+    help="No progress or summary on stderr (results still on stdout, errors on stderr)",
+)
+OnlyOpt = typer.Option(
+    None,
+    "--only",
+    help="Run only these detections or families (repeatable; `crownwatch detections list`)",
+)
+MinSeverityOpt = typer.Option(None, "--min-severity", help="Leave out anything less severe")
 SyslogYearOpt = typer.Option(
     None,
     "--syslog-year",
@@ -93,6 +167,33 @@ SyslogYearOpt = typer.Option(
     help="Year of the first line of classic syslog files, whose stamps have none "
     "[default: $CROWNWATCH_SYSLOG_YEAR, else inferred so no line is later than the file]",
 )
+
+
+_TIME_HELP = (
+    "ISO-8601 date or time (a bare date is midnight; no offset means UTC), e.g. "
+    "2026-03-01 or 2026-03-01T10:00:00+02:00"
+)
+
+
+def _time_option(name: str, what: str):
+    return typer.Option(
+        None, name, parser=_parse_time, metavar="TIME", help=f"{what}: {_TIME_HELP}"
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _window(since: datetime | None, until: datetime | None) -> TimeWindow | None:
+    try:
+        window = TimeWindow(since, until)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--until'") from None
+    return None if window.open else window
 
 
 def _syslog_year(year: int | None) -> None:
@@ -137,13 +238,45 @@ def _fail(label: str, detail: object, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+# What a directory holds once crownwatch has written a lake into it (crownwatch.lake's
+# layout, the findings store, feeds update's feeds).
+_LAKE_MARKS = ("tables", "manifest.jsonl", "findings.duckdb", "feeds")
+
+
 def _lake(lake: Path | None, must_exist: bool = False) -> Lake:
+    """The lake; with ``must_exist`` (commands that only read one) exit 2 when it is not
+    there, or is a directory crownwatch never wrote — an empty result would read as
+    "nothing found" when the path was wrong."""
     from crownwatch.lake import Lake, default_lake
 
     lk = Lake(lake if lake is not None else default_lake())
     if must_exist and not lk.root.is_dir():
         _fail("no lake", f"{lk.root} does not exist (ingest or hunt creates it)")
+    if must_exist and not any((lk.root / m).exists() for m in _LAKE_MARKS):
+        _fail(
+            "no lake",
+            f"{lk.root} holds no crownwatch lake (no tables, findings or feeds; "
+            "ingest or hunt creates one)",
+        )
     return lk
+
+
+def _check_only(only: list[str] | None) -> None:
+    """Every ``--only`` value names a detection or a family of them: a typo must not
+    turn into a run of nothing that exits 0."""
+    if not only:
+        return
+    from crownwatch.detections import all_detections
+
+    ids = [d.id for d in all_detections()]
+    unknown = [o for o in only if not any(i == o or i.startswith(o + ".") for i in ids)]
+    if unknown:
+        raise typer.BadParameter(
+            f"no detection or family {', '.join(map(repr, unknown))}; "
+            "`crownwatch detections list` shows the ids (a family is the part before "
+            "the dot, e.g. identity)",
+            param_hint="'--only'",
+        )
 
 
 def _config(path: Path | None) -> dict:
@@ -175,8 +308,16 @@ def _ingest_failed(results: list) -> bool:
 
 
 def _detect(
-    lake: Lake, config: dict, engine: EngineName, only: list[str] | None, quiet: bool
-) -> list[dict]:
+    lake: Lake,
+    config: dict,
+    engine: EngineName,
+    only: list[str] | None,
+    quiet: bool,
+    window: TimeWindow | None = None,
+) -> tuple[list[dict], list]:
+    """Run and store the detections; ``(findings, failed detections)``. The failures
+    are this call's own (returned, never kept in the module: the CLI may be invoked
+    many times in one process), and the caller exits 1 when there are any."""
     import duckdb
 
     from crownwatch import render
@@ -184,7 +325,7 @@ def _detect(
     from crownwatch.engine import Engine
     from crownwatch.findings import FindingStore, StoreBusy
 
-    eng = Engine(lake, engine.value)
+    eng = Engine(lake, engine.value, window=window)
     errors: list = []
     try:
         findings = render.detect_with_progress(
@@ -199,14 +340,13 @@ def _detect(
                 f"{n} incident{'s' if n != 1 else ''} in the lake: `crownwatch incidents`, "
                 "`crownwatch report -o report.html`",
                 markup=False,
+                soft_wrap=True,
             )
     except ValueError as exc:
         _fail("configuration error", exc)
     except (OSError, duckdb.IOException, StoreBusy) as exc:
         _fail("cannot write the lake", exc)
-    # this invocation's failures only (the CLI may be invoked many times in one process)
-    _failed_detections[:] = errors
-    return findings
+    return findings, errors
 
 
 def _derive_incidents(lake: Lake, config: dict) -> list[dict]:
@@ -221,31 +361,26 @@ def hunt(
     paths: list[Path] = typer.Argument(
         ..., help="Log files or directories (format sniffed per file; .gz ok)"
     ),
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    fmt: RunFmt = typer.Option(RunFmt.table, "--format", "-f"),
     lake: Path | None = LakeOpt,
     config: Path | None = ConfigOpt,
     engine: EngineName = EngineOpt,
-    only: list[str] | None = typer.Option(
-        None, "--only", help="Run only these detections or families"
-    ),
+    only: list[str] | None = OnlyOpt,
     syslog_year: int | None = SyslogYearOpt,
+    quiet: bool = QuietOpt,
 ):
     """Ingest every file under PATHS, run all detections, print the findings."""
     _syslog_year(syslog_year)
+    _check_only(only)  # before the ingest, which may take a while
     conf = _config(config)
     lk = _lake(lake)
-    quiet = fmt == Fmt.json
     results = _ingest(lk, paths, quiet)
     if not quiet:
         _render().ingest_summary(results, _stderr())
-    _detect(lk, conf, engine, only, quiet)
+    _, failed = _detect(lk, conf, engine, only, quiet)
 
-    stored = _stored(lk)
-    if fmt == Fmt.json:
-        _print_json(stored)
-    else:
-        _render().findings_table(stored, _stdout())
-    if _failed_detections:
+    _print_findings(_stored(lk), fmt)
+    if failed:
         raise typer.Exit(1)
     if _ingest_failed(results):
         raise typer.Exit(2)
@@ -255,19 +390,20 @@ def hunt(
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Log files or directories"),
     lake: Path | None = LakeOpt,
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    fmt: RunFmt = typer.Option(RunFmt.table, "--format", "-f"),
     syslog_year: int | None = SyslogYearOpt,
+    quiet: bool = QuietOpt,
 ):
     """Ingest only; prints per-source counts (read, rows, quarantined)."""
     _syslog_year(syslog_year)
     lk = _lake(lake)
-    results = _ingest(lk, paths, quiet=fmt == Fmt.json)
-    if fmt == Fmt.json:
+    results = _ingest(lk, paths, quiet)
+    if fmt == RunFmt.table:
+        _render().ingest_summary(results, _stdout())
+    else:
         from dataclasses import asdict
 
-        _print_json([asdict(r) for r in results])
-    else:
-        _render().ingest_summary(results, _stdout())
+        _print_rows([asdict(r) for r in results], fmt)
     if _ingest_failed(results):
         raise typer.Exit(2)
 
@@ -277,17 +413,22 @@ def detect(
     lake: Path | None = LakeOpt,
     config: Path | None = ConfigOpt,
     engine: EngineName = EngineOpt,
-    only: list[str] | None = typer.Option(None, "--only"),
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    only: list[str] | None = OnlyOpt,
+    fmt: RunFmt = typer.Option(RunFmt.table, "--format", "-f"),
+    since: datetime | None = _time_option("--since", "Read only events at or after"),
+    until: datetime | None = _time_option("--until", "Read only events before"),
+    quiet: bool = QuietOpt,
 ):
-    """Run detections over what is in the lake and store the findings."""
+    """Run detections over what is in the lake and store the findings.
+
+    With --since/--until the detections read only the events inside the window (on
+    either engine); what they find is stored like any other run's findings."""
+    window = _window(since, until)
+    _check_only(only)
     lk = _lake(lake, must_exist=True)
-    found = _detect(lk, _config(config), engine, only, quiet=fmt == Fmt.json)
-    if fmt == Fmt.json:
-        _print_json(found)
-    else:
-        _render().findings_table(found, _stdout())
-    if _failed_detections:
+    found, failed = _detect(lk, _config(config), engine, only, quiet, window)
+    _print_findings(found, fmt)
+    if failed:
         raise typer.Exit(1)
 
 
@@ -296,15 +437,24 @@ def findings(
     fmt: FindingsFmt = typer.Option(FindingsFmt.table, "--format", "-f"),
     lake: Path | None = LakeOpt,
     detection: str | None = typer.Option(None, "--detection", help="Only this detection or family"),
-    min_severity: str | None = typer.Option(None, "--min-severity"),
+    min_severity: Severity | None = MinSeverityOpt,
+    since: datetime | None = _time_option("--since", "Only findings still seen at or after"),
+    until: datetime | None = _time_option("--until", "Only findings first seen before"),
 ):
-    """List stored findings."""
+    """List stored findings.
+
+    --since/--until keep the findings whose time range (first_seen to last_seen)
+    overlaps the window: an attack that began before --since and went on inside it is
+    kept."""
     from crownwatch.findings import to_ocsf
 
+    window = _window(since, until)
     lk = _lake(lake, must_exist=True)
     stored = _stored(lk, detection, min_severity)
-    if fmt == FindingsFmt.json:
-        _print_json(stored)
+    if window is not None:
+        stored = [f for f in stored if window.overlaps(f["first_seen"], f["last_seen"])]
+    if fmt in (FindingsFmt.json, FindingsFmt.jsonl):
+        _print_rows(stored, fmt)
     elif fmt == FindingsFmt.ocsf:
         _print_json([to_ocsf(f, __version__) for f in stored])
     elif fmt == FindingsFmt.stix:
@@ -321,7 +471,7 @@ def triage(
     finding_id: str = typer.Argument(
         ..., metavar="ID", help="A finding (cw-…) or incident (ci-…) id, or a unique prefix"
     ),
-    status: str = typer.Option(..., "--status", help="new|triaged|escalated|false_positive|closed"),
+    status: TriageStatus = typer.Option(..., "--status"),
     note: str | None = typer.Option(None, "--note"),
     lake: Path | None = LakeOpt,
 ):
@@ -334,7 +484,7 @@ def triage(
     is_incident = finding_id.strip().lower().startswith("ci-")
     store = IncidentStore(root) if is_incident else FindingStore(root)
     try:
-        ok = store.set_status(finding_id, status, note)
+        ok = store.set_status(finding_id, status.value, note)
     except (ValueError, StoreBusy) as exc:
         _fail("triage", exc)
     if not ok:
@@ -345,7 +495,7 @@ def triage(
 def incidents(
     fmt: IncidentsFmt = typer.Option(IncidentsFmt.table, "--format", "-f"),
     lake: Path | None = LakeOpt,
-    min_severity: str | None = typer.Option(None, "--min-severity"),
+    min_severity: Severity | None = MinSeverityOpt,
 ):
     """List the stored incidents: findings grouped into intrusions, in kill-chain order."""
     from crownwatch.findings import StoreBusy
@@ -353,11 +503,11 @@ def incidents(
 
     root = _lake(lake, must_exist=True).root
     try:
-        stored = IncidentStore(root).all(min_severity)
+        stored = IncidentStore(root).all(min_severity.value if min_severity else None)
     except StoreBusy as exc:
         _fail("incidents", exc)
-    if fmt == IncidentsFmt.json:
-        _print_json(stored)
+    if fmt in (IncidentsFmt.json, IncidentsFmt.jsonl):
+        _print_rows(stored, fmt)
     elif fmt == IncidentsFmt.ocsf:
         from crownwatch.incidents.export import to_ocsf_incident
 
@@ -395,11 +545,11 @@ def report(
     _stderr().print(safe_text(f"report: {path}"))
 
 
-def _stored(lake: Lake, detection: str | None = None, min_severity: str | None = None) -> list:
+def _stored(lake: Lake, detection: str | None = None, min_severity: Severity | None = None) -> list:
     from crownwatch.findings import FindingStore, StoreBusy
 
     try:
-        return FindingStore(lake.root).all(detection, min_severity)
+        return FindingStore(lake.root).all(detection, min_severity.value if min_severity else None)
     except StoreBusy as exc:
         _fail("findings", exc)
 
@@ -426,7 +576,10 @@ def demo(
     seed: int = typer.Option(7, "--seed"),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ):
-    """Generate a realistic simulated campaign, hunt it, show the result."""
+    """Generate a realistic simulated campaign, hunt it, show the result.
+
+    Starts from empty folders: --out and --lake are deleted first, but only when demo
+    made them (a .crownwatch-demo file inside) or they are empty; anything else exits 2."""
     from crownwatch.demo import run_demo
 
     raise typer.Exit(run_demo(out, lake, seed, fmt.value))
@@ -441,12 +594,12 @@ app.add_typer(assets_app, name="assets")
 @assets_app.command("suggest")
 def assets_suggest(
     lake: Path | None = LakeOpt,
-    fmt: str = typer.Option("toml", "--format", "-f", help="toml|json|table"),
+    fmt: AssetsFmt = typer.Option(AssetsFmt.toml, "--format", "-f"),
 ):
     """Propose crown jewels (model weights, datasets, chip designs) from what the logs show."""
     from crownwatch.assets_cli import suggest_cmd
 
-    raise typer.Exit(suggest_cmd(str(_lake(lake).root), fmt))
+    raise typer.Exit(suggest_cmd(str(_lake(lake, must_exist=True).root), fmt.value))
 
 
 @assets_app.command("list")
@@ -474,7 +627,7 @@ def feeds_update(
     url: list[str] | None = typer.Option(
         None, "--url", help="NAME=URL: fetch a feed from a mirror (aws, gcp, azure)"
     ),
-    only: list[str] | None = typer.Option(None, "--only", help="Only these feeds"),
+    only: list[FeedName] | None = typer.Option(None, "--only", help="Only these feeds"),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds per download"),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ):
@@ -482,7 +635,8 @@ def feeds_update(
     <lake>/feeds/<name>/<date>.json. Exit 2 if one could not be fetched or read."""
     from crownwatch.enrichment.cli import update_cmd
 
-    raise typer.Exit(update_cmd(_lake(lake).root, from_dir, url, only, timeout, fmt.value))
+    names = [o.value for o in only] if only else None
+    raise typer.Exit(update_cmd(_lake(lake).root, from_dir, url, names, timeout, fmt.value))
 
 
 @feeds_app.command("list")
@@ -533,6 +687,24 @@ def _print_json(obj) -> None:
     import json
 
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def _print_rows(rows: list, fmt: str) -> None:
+    """``json``: one array; ``jsonl``: one compact object per line. ASCII-escaped, so a
+    log value holding a newline or U+2028 cannot split a record across lines."""
+    if fmt != "jsonl":
+        _print_json(rows)
+        return
+    import json
+
+    sys.stdout.writelines(json.dumps(r, default=str) + "\n" for r in rows)
+
+
+def _print_findings(found: list[dict], fmt: RunFmt) -> None:
+    if fmt == RunFmt.table:
+        _render().findings_table(found, _stdout())
+    else:
+        _print_rows(found, fmt)
 
 
 if __name__ == "__main__":  # pragma: no cover

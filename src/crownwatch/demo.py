@@ -6,6 +6,12 @@ spraying, stuffing, brute force, a sprayed account that gets in) with the benign
 look-alikes that trip naive rules (a password-rotation morning behind the office
 NAT, a service account with a stale password, a traveller). Other families add
 their own scenarios when their simulators are present.
+
+``demo`` starts from empty folders, so it deletes ``--out`` and ``--lake`` — but only
+folders it made itself (:data:`MARKER` inside), or empty ones. Anything else is refused
+(exit 2) rather than deleted: there is no ``--force``, because a flag that deletes any
+folder named to it is one typo away from someone's home directory; deleting a folder
+by hand is one command.
 """
 
 from __future__ import annotations
@@ -54,13 +60,58 @@ def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]
     return truths, config
 
 
+MARKER = ".crownwatch-demo"
+
+
+class DemoRefused(Exception):
+    """A folder ``demo`` was asked to write into holds something it did not make."""
+
+
+def _refusal(path: Path, option: str) -> str | None:
+    """Why ``demo`` may not empty ``path``, or None when it may."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return f"{option} {path} is not a folder (demo only deletes folders it made)"
+    if path.is_dir() and not (path / MARKER).is_file() and any(path.iterdir()):
+        return (
+            f"{option} {path} is not empty and was not made by crownwatch demo (no {MARKER} "
+            "in it); demo will not delete it: choose another folder, or delete it yourself"
+        )
+    return None
+
+
+def prepare_dirs(out: Path, lake_dir: Path | None) -> Lake:
+    """Empty ``out`` and the lake for a fresh run, each marked as demo's own; raises
+    :class:`DemoRefused` — before deleting anything — if either is not demo's to delete."""
+    lake = Lake(lake_dir if lake_dir is not None else out / "lake")
+    if lake_dir is not None:
+        o, lk = out.resolve(), lake.root.resolve()
+        if lk == o or lk in o.parents:
+            raise DemoRefused(f"--lake {lake.root} must not be --out {out} or a folder above it")
+    why = [_refusal(out, "--out")]
+    if lake_dir is not None:
+        why.append(_refusal(lake.root, "--lake"))
+    why = [w for w in why if w]
+    if why:
+        raise DemoRefused("; ".join(why))
+    for path in (out, lake.root):
+        if path.exists():
+            shutil.rmtree(path)
+    for path in (out, lake.root):
+        path.mkdir(parents=True, exist_ok=True)
+        (path / MARKER).write_text(
+            "Made by `crownwatch demo`, which deletes and rewrites this folder on its next run.\n"
+        )
+    return lake
+
+
 def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
     console = Console(stderr=fmt == "json")
-    if out.exists():
-        shutil.rmtree(out)
-    lake = Lake(lake_dir if lake_dir is not None else out / "lake")
-    if lake.root.exists():
-        shutil.rmtree(lake.root)
+    progress = Console(stderr=True)  # progress bars on stderr whatever the format
+    try:
+        lake = prepare_dirs(out, lake_dir)
+    except DemoRefused as exc:
+        progress.print(Text("demo: ", style="bold red") + safe(str(exc)))
+        return 2
     console.print(
         Text("1. Simulating", style="bold") + safe(f" an AI lab under attack into {out} …")
     )
@@ -71,9 +122,9 @@ def run_demo(out: Path, lake_dir: Path | None, seed: int, fmt: str) -> int:
     )
     # the simulators' answer keys and registry sit beside the logs; they are not logs
     logs = [f for f in iter_files(logs) if f.name not in ("truth.json", "crownwatch.toml")]
-    results = render.ingest_with_progress(lake, logs, console, quiet=False)
+    results = render.ingest_with_progress(lake, logs, progress, quiet=False)
     render.ingest_summary(results, console)
-    found = render.detect_with_progress(Engine(lake), config, None, console, False, run_detections)
+    found = render.detect_with_progress(Engine(lake), config, None, progress, False, run_detections)
     FindingStore(lake.root).upsert(found)
     stored = FindingStore(lake.root).all()
     incidents = run_incidents(lake.root, config)

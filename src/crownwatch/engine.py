@@ -20,18 +20,25 @@ import pyarrow as pa
 
 from crownwatch.lake import Lake
 from crownwatch.tables import SCHEMAS
+from crownwatch.window import TimeWindow
 
 ENGINES = ("duckdb", "spark")
 
 
 class Engine:
-    """Tables of one lake on one backend; ``execute`` returns plain Python rows."""
+    """Tables of one lake on one backend; ``execute`` returns plain Python rows.
 
-    def __init__(self, lake: Lake, name: str = "duckdb"):
+    ``window`` (``detect --since/--until``) restricts every event table to the events
+    whose ``time`` falls inside it. It is applied here, where a table is opened, so each
+    detection, the enrichment views built on the tables and the shared intermediates all
+    see the same events on either engine, and no detection has to know about it."""
+
+    def __init__(self, lake: Lake, name: str = "duckdb", window: TimeWindow | None = None):
         if name not in ENGINES:
             raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
         self.lake = lake
         self.name = name
+        self.window = window if window is not None and not window.open else None
         self._tables: dict[str, ibis.Table] = {}
         self._scratch: Path | None = None  # this run's intermediates kept on disk
         self._materialised = 0
@@ -75,6 +82,9 @@ class Engine:
                         for f in schema
                     ]
                 )
+                if self.window is not None and "time" in t.columns:
+                    # pushed down to the Parquet scan: row groups outside are not read
+                    t = t.filter(self.window.predicate(t.time))
             else:
                 t = ibis.memtable(schema.empty_table())
             self._tables[name] = t
@@ -155,13 +165,28 @@ class Engine:
         return result.to_pylist()
 
 
+SPARK_LOG4J2 = Path(__file__).with_name("spark_log4j2.properties")
+
+
 def spark_session():
-    """A local Spark session tuned for a laptop-sized run (override with SPARK_MASTER)."""
+    """A local Spark session tuned for a laptop-sized run (override with SPARK_MASTER).
+
+    Quiet on the terminal: no console progress bars (they would draw over crownwatch's
+    own progress on stderr) and Spark's log at ERROR (:data:`SPARK_LOG4J2`) unless
+    ``SPARK_CONF_DIR`` names the user's own logging set-up. Both only take effect when
+    this call starts the JVM; neither changes what a query returns."""
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if not os.environ.get("SPARK_CONF_DIR"):
+        # the driver JVM is started by this call, so the option reaches its command line
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={SPARK_LOG4J2.as_uri()}"
+        )
     return (
-        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+        builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
         .appName("crownwatch")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from . import scan_paths
-from .report import to_json, write_table
+from .report import to_json, to_jsonl, write_table
 
 
 def exit_code(results) -> int:
@@ -33,6 +33,8 @@ def run(
     results = scan_paths(list(paths), workers=workers)
     if fmt == "json":
         sys.stdout.write(to_json(results) + "\n")
+    elif fmt == "jsonl":
+        sys.stdout.write(to_jsonl(results))
     elif fmt == "sarif":
         from crownwatch.outputs.sarif import dumps_sarif
 
@@ -48,7 +50,7 @@ def run(
     return exit_code(results)
 
 
-USAGE = "usage: python -m crownwatch.scan PATH... [--format table|json|sarif] [--lake DIR] [--workers N]"
+USAGE = "usage: python -m crownwatch.scan PATH... [--format table|json|jsonl|sarif] [--lake DIR] [--workers N]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             opts[key] = val
         else:
             paths.append(a)
-    if not paths or opts["--format"] not in ("table", "json", "sarif"):
+    if not paths or opts["--format"] not in ("table", "json", "jsonl", "sarif"):
         print(USAGE, file=sys.stderr)
         return 2
     workers = int(opts["--workers"]) if opts["--workers"] else None

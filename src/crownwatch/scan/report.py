@@ -63,6 +63,15 @@ def to_json(results: list[ScanResult]) -> str:
     return json.dumps(clean_json([r.to_dict() for r in results]), indent=2, ensure_ascii=True)
 
 
+def to_jsonl(results: list[ScanResult]) -> str:
+    """``to_json``'s elements, one compact object per line (empty for no results)."""
+    import json
+
+    return "".join(
+        json.dumps(d, ensure_ascii=True) + "\n" for d in clean_json([r.to_dict() for r in results])
+    )
+
+
 def print_table(results: list[ScanResult], console=None) -> None:
     import sys
 
