@@ -36,18 +36,6 @@ NAMESPACE = uuid.UUID("6f0c1b9e-3c59-4d8a-9a57-0d8f1c2b7e41")
 DATE = "2026-12-05"
 AUTHOR = "crownwatch"
 
-# ATT&CK tactic of each technique crownwatch's exported rules carry (Sigma tags
-# appendix v2.1: tactics are hyphenated, techniques lower-case t-numbers)
-_TACTICS = {
-    "T1110": ("credential-access",),
-    "T1078": ("defense-evasion", "persistence", "privilege-escalation", "initial-access"),
-    "T1552": ("credential-access",),
-    "T1537": ("exfiltration",),
-    "T1567": ("exfiltration",),
-    "T1485": ("impact",),
-    "T1530": ("collection",),
-}
-
 #: detections no Sigma rule can honestly stand for, and why
 NOT_EXPRESSIBLE: dict[str, str] = {
     "identity.credential_stuffing": (
@@ -99,15 +87,21 @@ def rule_id(detection: str, *part: str) -> str:
 
 
 def tags(attack: Iterable[str]) -> list[str]:
-    """Sigma ``attack.*`` tags for ATT&CK ids (ATLAS ids have no Sigma namespace)."""
+    """Sigma ``attack.*`` tags for ATT&CK ids: the tactic crownwatch observes each under
+    (:mod:`crownwatch.mitre`; the Sigma tags appendix hyphenates it:
+    ``attack.credential-access``), then the techniques (``attack.t1110.003``). ATLAS ids
+    have no Sigma namespace."""
+    from crownwatch import mitre
+
     tactics: list[str] = []
     techniques: list[str] = []
     for t in attack:
-        if not t.startswith("T"):
+        if mitre.framework(t) != "attack":
             continue
-        for tactic in _TACTICS.get(t.split(".")[0], ()):
-            if f"attack.{tactic}" not in tactics:
-                tactics.append(f"attack.{tactic}")
+        known = mitre.technique(t) or mitre.technique(mitre.parent(t) or t)
+        name = mitre.tactic_name(known.tactic) if known and known.tactic else None
+        if name and f"attack.{name.lower().replace(' ', '-')}" not in tactics:
+            tactics.append(f"attack.{name.lower().replace(' ', '-')}")
         techniques.append(f"attack.{t.lower()}")
     return tactics + techniques
 
