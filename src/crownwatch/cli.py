@@ -677,6 +677,9 @@ def detections_show(
     raise typer.Exit(show_cmd(detection_id, fmt.value))
 
 
+app.add_typer(__import__("crownwatch.sigma.cli", fromlist=["app"]).app, name="sigma")
+
+
 @app.command()
 def version():
     """Print the version."""

@@ -288,6 +288,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             e.displayMessage AS status_detail,
             e.securityContext.isProxy AS is_proxy,
             e.authenticationContext.externalSessionId AS session_uid,
+            e.eventType AS event_type,
             e.uuid AS raw_id, raw_offset
         {good} AND e.eventType IN ({_AUTH_LIST})"""
     )

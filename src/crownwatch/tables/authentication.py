@@ -147,6 +147,10 @@ SCHEMA = pa.schema(
         # who acted, when that is not the account signed in to (Windows 4648's subject:
         # the logged-on user who typed another account's credentials), as an identity key
         pa.field("actor_user", pa.string()),
+        # the vendor's own name for the event where the columns above do not keep it
+        # (Okta's eventType: user.session.start, user.authentication.sso…), for Sigma
+        # rules written against it (crownwatch.sigma); NULL for the other sources
+        pa.field("event_type", pa.string()),
         *PROVENANCE,
     ]
 )
