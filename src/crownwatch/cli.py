@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from crownwatch import __version__
+from crownwatch.lake_cli import lake_app
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(lake_app, name="lake")
 _err: Console | None = None
 
 

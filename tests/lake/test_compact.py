@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 
@@ -283,3 +284,27 @@ def test_the_writer_lock_excludes_other_processes_and_is_re_entrant(tmp_path):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released
     finally:
         os.close(fd)
+
+
+def test_the_cli_compacts_reports_and_refuses_what_is_not_there(small_lake, tmp_path):
+    from typer.testing import CliRunner
+
+    from crownwatch.cli import app
+
+    def run(*args):
+        r = CliRunner().invoke(app, ["lake", "compact", *map(str, args)])
+        return r.exit_code, r.stdout, r.stderr
+
+    before = census(small_lake)
+    code, out, _ = run("--lake", small_lake.root)
+    assert code == 0 and census(small_lake) == before
+    line = next(ln.split() for ln in out.splitlines() if ln.startswith("api_activity"))
+    assert line[1:5] == ["2", "8", "->", "2"]  # days, files before -> after
+    code, out, err = run("--lake", small_lake.root, "--format", "json")
+    assert code == 0 and json.loads(out)["partitions"] == []
+    code, out, err = run("--lake", small_lake.root)
+    assert code == 0 and "nothing to compact" in err
+    code, _, err = run("--lake", tmp_path / "none")
+    assert code == 2 and "no lake at" in err
+    code, _, err = run("--lake", small_lake.root, "--table", "nope")
+    assert code == 2 and "api_activity" in err
