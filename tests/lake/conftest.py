@@ -17,7 +17,7 @@ FILES = 4
 DAYS = ("2026-03-01", "2026-03-02")
 
 
-def cloudtrail_file(path: Path, i: int) -> Path:
+def cloudtrail_file(path: Path, i: int, days: tuple[str, ...] = DAYS) -> Path:
     who = {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "userName": "alice"}
     recs = [
         {
@@ -30,7 +30,7 @@ def cloudtrail_file(path: Path, i: int) -> Path:
             "userIdentity": who,
             "requestParameters": {"bucketName": "models", "key": f"w/shard-{i}-{j}.bin"},
         }
-        for day in DAYS
+        for day in days
         for j in range(3)
     ]
     recs.append(
@@ -51,10 +51,12 @@ def cloudtrail_file(path: Path, i: int) -> Path:
     return path
 
 
-def make_logs(folder: Path, start: int = 0, count: int = FILES) -> Path:
+def make_logs(
+    folder: Path, start: int = 0, count: int = FILES, days: tuple[str, ...] = DAYS
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(start, start + count):
-        cloudtrail_file(folder / f"ct{i}.json", i)
+        cloudtrail_file(folder / f"ct{i}.json", i, days)
     return folder
 
 
