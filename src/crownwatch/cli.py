@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from crownwatch import __version__
+from crownwatch.lake_cli import lake_app
+from crownwatch.sigma.cli import app as sigma_app
 from crownwatch.window import TimeWindow, parse_time
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(lake_app, name="lake")
+app.add_typer(sigma_app, name="sigma")
 _err: Console | None = None
 
 
@@ -675,9 +679,6 @@ def detections_show(
     from crownwatch.detections_cli import show_cmd
 
     raise typer.Exit(show_cmd(detection_id, fmt.value))
-
-
-app.add_typer(__import__("crownwatch.sigma.cli", fromlist=["app"]).app, name="sigma")
 
 
 @app.command()

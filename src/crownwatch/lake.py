@@ -7,10 +7,16 @@ Layout (readable by DuckDB, Spark, Athena/Trino and pandas alike)::
     <lake>/findings.duckdb     the findings store (see crownwatch.findings)
     <lake>/.spill/             DuckDB's scratch space when a job outgrows memory, and the
                                members of an archive being read (transient)
+    <lake>/.compact/           a partition being compacted (transient, see lake_compact)
+    <lake>/.lock               the writer lock: one ingest or compaction at a time
 
 ``<file-key>`` is the content key of the input file's bytes, so re-ingesting the same
 content — under any name — adds nothing, and a crash half-way through a file is
-repaired by the next run (its partial Parquet files are replaced).
+repaired by the next run (its partial Parquet files are replaced). Compaction
+(:mod:`crownwatch.lake_compact`; at the end of an ingest once a partition holds more
+than ``CROWNWATCH_COMPACT_AFTER`` small files, and ``crownwatch lake compact``) merges
+the files of committed inputs into ``compacted-<id>.parquet``; it never takes the files
+of an input the manifest does not list, so that repair still finds them by name.
 
 An archive (zip, tar, 7z: :mod:`crownwatch.sources.archives`) is read member by
 member, each member ingested as a file of its own under the name
@@ -44,6 +50,9 @@ from crownwatch.tables import SCHEMAS
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 DEFAULT_LAKE = ".crownwatch"
+
+# the writer locks this process holds: lake root -> [file descriptor, depth]
+_LOCKS: dict[Path, list[int]] = {}
 
 _DUCK_TYPES = {
     pa.string(): "VARCHAR",
@@ -190,6 +199,41 @@ class Lake:
         self.root = Path(root) if root is not None else default_lake()
         self.tables_dir = self.root / "tables"
         self.manifest_path = self.root / "manifest.jsonl"
+        #: what the automatic compaction at the end of the last ingest did: a
+        #: :class:`crownwatch.lake_compact.Report`, the error it stopped at, or None
+        self.compaction = None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the lake's writer lock (``<lake>/.lock``) — one ingest or compaction at
+        a time; another process waits for it. Re-entrant within the process, released
+        by the system if the process dies. (No lock where the system has no ``flock``:
+        Windows.)"""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not a Unix
+            yield
+            return
+        key = self.root.resolve()
+        if key in _LOCKS:
+            _LOCKS[key][1] += 1
+            try:
+                yield
+            finally:
+                _LOCKS[key][1] -= 1
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LakeError(f"cannot lock the lake at {self.root}: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _LOCKS[key] = [fd, 1]
+            yield
+        finally:
+            _LOCKS.pop(key, None)
+            os.close(fd)  # and with it the lock
 
     # -- reading ------------------------------------------------------------------
 
@@ -233,6 +277,15 @@ class Lake:
                 raise PermissionError(f"{self.tables_dir}: not writable")
         except OSError as exc:
             raise LakeError(f"cannot write the lake at {self.root}: {exc}") from exc
+        with self.writing():
+            results = self._ingest_locked(paths, on_file)
+            self._compact_after_ingest()
+        return results
+
+    def _ingest_locked(self, paths, on_file) -> list[FileResult]:
+        from crownwatch import lake_compact
+
+        lake_compact.recover(self)  # a compaction a crash interrupted, before writing
         seen = self.manifest()
         archives.clean_scratch(self.spill_dir)
         con = self.connect()
@@ -264,6 +317,20 @@ class Lake:
         finally:
             con.close()
         return results
+
+    def _compact_after_ingest(self) -> None:
+        """Compact the partitions holding more than ``CROWNWATCH_COMPACT_AFTER`` small
+        files. Its failure (a full disk) fails no ingest: the rows are in, in their
+        small files, and :attr:`compaction` says what stopped it."""
+        from crownwatch import lake_compact
+
+        self.compaction = None
+        try:
+            after = lake_compact.auto_after()
+            if after > 0:
+                self.compaction = lake_compact.compact(self, min_files=after + 1)
+        except (ValueError, OSError, duckdb.Error, lake_compact.CompactError) as exc:
+            self.compaction = exc
 
     @property
     def spill_dir(self) -> Path:
