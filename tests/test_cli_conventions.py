@@ -151,6 +151,16 @@ def test_help_lists_the_choices():
     assert "table|json|jsonl|ocsf|stix" in r.stdout
 
 
+@pytest.mark.parametrize(
+    "cmd", [["findings"], ["lake", "ddl"], ["sigma", "run"], ["ingest"]], ids=" ".join
+)
+def test_help_shows_where_the_lake_is_by_default(cmd):
+    # Rich reads "[default: …]" as markup and drops it unless escaped
+    res = _run(*cmd, "--help", env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]" in res.stdout
+
+
 def test_the_cli_choices_are_the_librarys():
     from crownwatch import cli
     from crownwatch.detections.contract import SEVERITIES

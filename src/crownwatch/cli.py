@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from crownwatch import __version__
+from crownwatch.cli_options import LakeOpt
 from crownwatch.lake_cli import lake_app
 from crownwatch.sigma.cli import app as sigma_app
 from crownwatch.window import TimeWindow, parse_time
@@ -146,9 +147,6 @@ class AssetsFmt(StrEnum):
     table = "table"
 
 
-LakeOpt = typer.Option(
-    None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]"
-)
 ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
 EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
 QuietOpt = typer.Option(
@@ -169,7 +167,7 @@ SyslogYearOpt = typer.Option(
     min=1970,
     max=2200,
     help="Year of the first line of classic syslog files, whose stamps have none "
-    "[default: $CROWNWATCH_SYSLOG_YEAR, else inferred so no line is later than the file]",
+    "\\[default: $CROWNWATCH_SYSLOG_YEAR, else inferred so no line is later than the file]",
 )
 
 

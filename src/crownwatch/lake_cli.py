@@ -15,16 +15,15 @@ from typing import NoReturn
 
 import typer
 
+from crownwatch.cli_options import LakeOpt
+
 lake_app = typer.Typer(
     help="The lake's Parquet tables: compact their files, and define them for Athena, "
     "Spark and DuckDB.",
     no_args_is_help=True,
 )
 
-_LakeOpt = typer.Option(
-    None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]"
-)
-_TableOpt = typer.Option(None, "--table", help="Only this table [default: every table]")
+_TableOpt = typer.Option(None, "--table", help="Only this table \\[default: every table]")
 
 
 class Dialect(StrEnum):
@@ -67,7 +66,7 @@ def _tables(table: str | None):
 
 @lake_app.command("compact")
 def compact(
-    lake: Path | None = _LakeOpt,
+    lake: Path | None = LakeOpt,
     table: str | None = _TableOpt,
     target_mb: int = typer.Option(
         256, "--target-mb", min=1, help="Size to aim each compacted file at, in MB"
@@ -118,9 +117,9 @@ def ddl(
         None,
         "--location",
         help="URI of the folder holding the tables (<location>/<table>/day=…/) "
-        "[default: the lake's own tables/ folder; required for athena: s3://BUCKET/PREFIX]",
+        "\\[default: the lake's own tables/ folder; required for athena: s3://BUCKET/PREFIX]",
     ),
-    lake: Path | None = _LakeOpt,
+    lake: Path | None = LakeOpt,
 ):
     """Print CREATE TABLE (Athena, Spark SQL) or CREATE VIEW (DuckDB) statements that
     read the lake's Parquet tables in place, typed from the tables' schemas."""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from crownwatch.cli_options import LakeOpt
+
 app = typer.Typer(
     help="Sigma rules in and out: export crownwatch's detections as Sigma rules, or run "
     "your own Sigma rules over the lake.",
@@ -42,9 +44,7 @@ def run(
         "directories to ingest first (as `crownwatch ingest` takes them); without logs "
         "the rules run over what the lake holds",
     ),
-    lake: Path | None = typer.Option(
-        None, "--lake", help="Lake directory [default: $CROWNWATCH_LAKE or ./.crownwatch]"
-    ),
+    lake: Path | None = LakeOpt,
     config: Path | None = typer.Option(
         None, "--config", help="crownwatch.toml (for the incidents derived afterwards)"
     ),
