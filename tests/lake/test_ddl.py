@@ -282,14 +282,17 @@ def test_the_spark_tables_read_the_real_lake(odd_lake, tmp_path):
     assert code == 0
     spark = spark_session()
     spark.sparkContext.setLogLevel("ERROR")
-    # a database of its own: the engine's temp views of the same names shadow
-    # unqualified tables in a shared session
+    # a database of its own, the statements qualified with it: the engine's temp views
+    # of the same names shadow unqualified tables in a shared session
     db = "cw_lake_ddl_test"
     spark.sql(f"CREATE DATABASE {db} LOCATION '{tmp_path / 'warehouse'}'")
     try:
         spark.catalog.setCurrentDatabase(db)
         for stmt in out.split(";\n"):
             sql = "\n".join(ln for ln in stmt.splitlines() if not ln.startswith("--")).strip()
+            # qualified: an unqualified MSCK resolves a temp view of the same name first
+            sql = sql.replace("TABLE IF NOT EXISTS ", f"TABLE IF NOT EXISTS {db}.")
+            sql = sql.replace("MSCK REPAIR TABLE ", f"MSCK REPAIR TABLE {db}.")
             if sql:
                 spark.sql(sql)
         counts = _counts(odd_lake)
