@@ -344,6 +344,8 @@ class _Stages:
 
 # A first record that is an audit record: try the audit fast path, not the sign-in one.
 _AUDIT_HEAD = re.compile(r'"activityDateTime"\s*:|"category"\s*:\s*"AuditLogs"')
+# A first record that is a Log Analytics row: neither fast path would take the file.
+_LA_HEAD = re.compile(r'"TimeGenerated"\s*:')
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
@@ -353,7 +355,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
     wrapped = shippers.looks_wrapped(head, VENDOR)
     if h.startswith("[") or key:
         st = _read(reader, read_document(reader, path, key), wrapped)
-    elif (bare := None if wrapped else _bare(reader, path, h)) is not None:
+    elif (bare := None if wrapped or _LA_HEAD.search(h) else _bare(reader, path, h)) is not None:
         st = bare
     else:
         try:
