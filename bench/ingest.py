@@ -1,5 +1,5 @@
 """Ingest benchmark, every source (issue 15): ``crownwatch ingest`` as the command a
-user runs, beside a same-fields DuckDB floor, for each of the nine sources of the
+user runs, beside a same-fields DuckDB floor, for each of the ten sources of the
 bench table.
 
     python -m bench ingest                           # every source, 1M records, 3 pairs
@@ -17,6 +17,8 @@ source      layout and generator
 =========== ==================================================================
 okta        System Log JSON lines, ``simulate.bulk`` (``fmt="okta"``)
 entra       Graph ``signIn`` JSON lines (the fixture ``graph_signins.jsonl``)
+entra_audit diagnostic-settings ``AuditLogs`` records, JSON lines as a storage account
+            archives them (the records of the fixture ``diagnostic_auditlogs.json``)
 cloudtrail  bare events one per line (CloudTrail Lake / CloudWatch Logs export),
             records of the fixtures ``console_signins.json`` and
             ``s3_and_management.json``
@@ -43,7 +45,8 @@ normalisation, no day partitions:
 
 * JSON sources: ``read_json(format='newline_delimited', columns=<the source's own
   STRUCTURE>)`` (Okta ``STRUCTURE``, Entra ``GRAPH``, CloudTrail ``STRUCTURE``, Windows
-  ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``) with
+  ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``, Entra
+  audit ``entra_audit.STRUCTURE``) with
   the record's time cast to ``TIMESTAMPTZ``;
 * S3 access: ``read_csv`` splitting the 27 space-separated, quoted fields (the bracketed
   time is two), the time parsed, status and byte counts typed;
@@ -80,7 +83,15 @@ from pathlib import Path
 import duckdb
 
 from bench._util import crownwatch_script, print_table, run_process
-from crownwatch.sources import cloudtrail, entra, gcs_audit, llm_gateway, okta, windows_security
+from crownwatch.sources import (
+    cloudtrail,
+    entra,
+    entra_audit,
+    gcs_audit,
+    llm_gateway,
+    okta,
+    windows_security,
+)
 from crownwatch.sources.azure_blob import DIAG_STRUCTURE
 from crownwatch.sources.reader import _duck_type
 
@@ -167,6 +178,11 @@ def _ct_records() -> list[str]:
         doc = json.loads((FIXTURES / "cloudtrail" / name).read_text())
         out += [json.dumps(r, separators=(",", ":")) for r in doc["Records"]]
     return out
+
+
+def _entra_audit_records() -> list[str]:
+    doc = json.loads((FIXTURES / "entra" / "diagnostic_auditlogs.json").read_text())
+    return [json.dumps(r, separators=(",", ":")) for r in doc["records"]]
 
 
 def _storage_records(sub: str, out: Path) -> list[str]:
@@ -317,6 +333,15 @@ SOURCES = [
         ),
         json_floor(entra.GRAPH, "createdDateTime"),
         1900,
+    ),
+    Source(
+        "entra_audit",
+        "entra_auditlogs_{n}.json",
+        # the batch's audit records (its sign-in and its record without a result are
+        # left out: the data set is one category, as a storage account archives it)
+        _templated(lambda out: _entra_audit_records(), "time", "properties.result"),
+        json_floor(entra_audit.STRUCTURE, "time"),
+        2100,
     ),
     Source(
         "cloudtrail",

@@ -81,6 +81,8 @@ SEEDS: dict[str, bytes] = {
     "okta_page": (FIXTURES / "okta" / "api_page.json").read_bytes(),
     "entra_graph": (FIXTURES / "entra" / "graph_signins.json").read_bytes(),
     "entra_signinlogs": (FIXTURES / "entra" / "signinlogs_export.jsonl").read_bytes(),
+    "entra_audit_diag": (FIXTURES / "entra" / "diagnostic_auditlogs.json").read_bytes(),
+    "entra_audit_la": (FIXTURES / "entra" / "auditlogs_export.jsonl").read_bytes(),
     "cloudtrail_doc": (FIXTURES / "cloudtrail" / "s3_and_management.json").read_bytes(),
     "cloudtrail_logstash": (FIXTURES / "shipped" / "cloudtrail_logstash.jsonl").read_bytes(),
     "sshd": (FIXTURES / "linux" / "auth.log").read_bytes(),

@@ -48,7 +48,7 @@ def test_sniff_entra_not_okta_not_cloudtrail(tmp_path):
     assert not entra.sniff((FIXTURES / "cloudtrail" / "console_signins.json").read_text()[:4096])
     assert sniff(FIXTURES / "cloudtrail" / "console_signins.json") is cloudtrail
     assert not okta.sniff(GRAPH.read_text()[:4096])
-    # a Graph directoryAudits page is not sign-ins
+    # a Graph directoryAudits page is Entra's too: its audit records (test_entra_audit.py)
     audits = {
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits",
         "value": [
@@ -61,7 +61,7 @@ def test_sniff_entra_not_okta_not_cloudtrail(tmp_path):
             }
         ],
     }
-    assert not entra.sniff(json.dumps(audits))
+    assert entra.sniff(json.dumps(audits)) and not okta.sniff(json.dumps(audits))
 
 
 EXPECTED = {

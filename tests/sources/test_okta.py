@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import zlib
 
@@ -25,6 +26,16 @@ def q(lake, table, cols):
     return duckdb.sql(
         f"SELECT {cols} FROM read_parquet('{lake.table_glob(table)}') ORDER BY raw_offset"
     ).fetchall()
+
+
+def _records() -> list[dict]:
+    out = []
+    for line in LOG.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return [r for r in out if isinstance(r, dict)]
 
 
 def test_sniff_from_content_not_name(tmp_path):
@@ -81,6 +92,40 @@ def test_fields_and_provenance(lake):
             WHERE reason = 'unknown_user'"""
     ).fetchall()[0]
     assert uid is None
+
+
+def test_admin_events_name_actor_and_target_by_identity_key(lake, tmp_path):
+    """Who acted on whom, as keys that join authentication.user: a helpdesk admin
+    resets a user's factors; the system acts on nobody's behalf."""
+    create = next(r for r in _records() if r["eventType"] == "user.lifecycle.create")
+    reset = dict(
+        create,
+        uuid="7c1e0b2a-d3c1-11ee-8c2a-6b3f1d2e4a99",
+        eventType="user.mfa.factor.reset_all",
+        displayMessage="Reset all factors for user",
+        target=[
+            {
+                "id": "00u9z8y7x6w5v4u3t2s1",
+                "type": "User",
+                "alternateId": "Bob.Smith@northwind-ai.com",
+                "displayName": "Bob Smith",
+                "detailEntry": None,
+            }
+        ],
+    )
+    system = dict(
+        reset,
+        uuid="7c1e0b2a-d3c1-11ee-8c2a-6b3f1d2e4a98",
+        actor={"id": "0oa1", "type": "SystemPrincipal", "alternateId": "system@okta.com"},
+    )
+    f = tmp_path / "admin.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in (create, reset, system)))
+    lake.ingest([f])
+    assert q(lake, "api_activity", "api_operation, actor_user, target_user, target_type") == [
+        ("user.lifecycle.create", "admin", None, None),
+        ("user.mfa.factor.reset_all", "admin", "bob.smith", "User"),
+        ("user.mfa.factor.reset_all", None, "bob.smith", "User"),
+    ]
 
 
 def test_bad_lines_are_quarantined_and_counts_add_up(lake):

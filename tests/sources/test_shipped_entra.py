@@ -1,9 +1,9 @@
 """Microsoft Entra ID as it is archived and shipped: diagnostic-settings records of
-every category (sign-ins read, the rest *skipped*, never quarantined), sign-ins whose
-``properties`` lack ``createdDateTime`` read by the record's ``time``, files that start
-with an ``AuditLogs`` record still sniffed as Entra, Log Analytics exports of other
-tables, Graph sign-ins through Splunk HEC — and a password spray hidden among audit
-records found beside its benign twin.
+every category (sign-ins and audit records read, the rest *skipped*, never
+quarantined), sign-ins whose ``properties`` lack ``createdDateTime`` read by the
+record's ``time``, files that start with an ``AuditLogs`` record, Log Analytics exports
+of other tables, Graph sign-ins through Splunk HEC — and a password spray hidden among
+audit records found beside its benign twin.
 
 Fixtures: ``tests/fixtures/shipped/`` (README there); the unwrapped reference is
 ``tests/fixtures/entra``.
@@ -47,19 +47,24 @@ def test_every_category_is_read_or_skipped_never_quarantined(lake):
     assert '"category": "AuditLogs"' in DIAG.read_text().splitlines()[0]
     assert sniff(DIAG) is entra  # the first record is an audit record, not a sign-in
     (res,) = lake.ingest([DIAG])
-    # 1 audit + 5 sign-ins + service principal, managed identity, provisioning, risky
-    # user + 1 bad sign-in
+    # 1 audit + 5 sign-ins read; service principal, managed identity, provisioning,
+    # risky user skipped; 1 bad sign-in
     assert (res.source, res.read, res.routed_rows, res.skipped, res.quarantined) == (
         "entra",
         11,
-        5,
-        5,
+        6,
+        4,
         1,
     )
+    assert res.rows == {"authentication": 5, "api_activity": 1}
     assert res.read == res.routed_rows + res.skipped + res.quarantined
     assert q(lake, "quarantine", "raw_offset, reason") == [(11, "unparseable createdDateTime")]
-    # the sign-in categories are read, and only they
+    # the user sign-in categories are read as sign-ins, and only they
     assert [r[0] for r in q(lake, "authentication", "raw_offset")] == [2, 3, 4, 5, 6]
+    # the AuditLogs record (Microsoft's example: result 0, initiatedBy {}) as an API call
+    assert q(lake, "api_activity", "raw_offset, api_operation, status, principal, raw_id") == [
+        (1, "Update policy", "success", "MS-PIM", "Directory_VNXV4_28148892")
+    ]
     services = {r[0] for r in q(lake, "authentication", "service")}
     assert "nw-train-orchestrator" not in services  # the workload identity's sign-ins
 
@@ -79,10 +84,10 @@ def test_well_formed_archive_quarantines_nothing(lake, tmp_path):
     f = tmp_path / "PT1H.json"
     f.write_text("".join(DIAG.read_text().splitlines(keepends=True)[:-1]))
     (res,) = lake.ingest([f])
-    assert (res.read, res.routed_rows, res.skipped, res.quarantined) == (10, 5, 5, 0)
+    assert (res.read, res.routed_rows, res.skipped, res.quarantined) == (10, 6, 4, 0)
 
 
-def test_a_file_of_audit_records_only_is_entras_and_all_skipped(lake, tmp_path):
+def test_a_file_of_audit_records_only_is_entras_and_read(lake, tmp_path):
     audit = json.loads(DIAG.read_text().splitlines()[0])
     f = tmp_path / "PT1H.json"
     f.write_text(json.dumps({"records": [audit, dict(audit, time="2026-03-05T11:58:00Z")]}))
@@ -91,13 +96,14 @@ def test_a_file_of_audit_records_only_is_entras_and_all_skipped(lake, tmp_path):
     assert (res.source, res.read, res.skipped, res.routed_rows, res.quarantined) == (
         "entra",
         2,
+        0,
         2,
         0,
-        0,
     )
+    assert res.rows["api_activity"] == 2
 
 
-def test_log_analytics_tables_that_are_not_user_sign_ins_are_skipped(lake, tmp_path):
+def test_log_analytics_tables_that_are_not_user_sign_ins_or_audits_are_skipped(lake, tmp_path):
     la = json.loads((FIXTURES / "entra" / "SigninLogs.json").read_text())
     keep = la[0]
     other = [
@@ -116,8 +122,9 @@ def test_log_analytics_tables_that_are_not_user_sign_ins_are_skipped(lake, tmp_p
     f.write_text(json.dumps(other + [keep]))
     assert sniff(f) is entra
     (res,) = lake.ingest([f])
-    assert (res.read, res.skipped, res.routed_rows, res.quarantined) == (4, 3, 1, 0)
-    # an audit-only export is still claimed (and skipped), not left unrecognised
+    assert (res.read, res.skipped, res.routed_rows, res.quarantined) == (4, 2, 2, 0)
+    assert q(lake, "api_activity", "api_operation, status") == [("Add user", "success")]
+    # an audit-only export is claimed, not left unrecognised
     audit = tmp_path / "AuditLogs.json"
     audit.write_text(json.dumps([other[2]]))
     assert sniff(audit) is entra

@@ -1,4 +1,8 @@
-"""Microsoft Entra ID sign-in logs, in the shapes people actually export and ship them:
+"""Microsoft Entra ID sign-in and audit logs, in the shapes people actually export and
+ship them. Sign-ins are read here; audit records (Graph ``directoryAudit``, the
+``AuditLogs`` category and table) by :mod:`crownwatch.sources.entra_audit`, into
+``api_activity`` — one file may hold both, and every record is told apart on its own.
+Sign-in shapes:
 
 * **Microsoft Graph** ``signIn`` resources (camelCase): the ``GET
   /auditLogs/signIns`` page ``{"@odata.context": …, "value": [...]}`` (v1.0 or beta),
@@ -20,21 +24,24 @@
 **Categories.** A diagnostic-settings archive holds every category the tenant sends,
 and a Log Analytics export may hold any Entra table. Read: ``SignInLogs``,
 ``NonInteractiveUserSignInLogs`` and ``ADFSSignInLogs`` (tables ``SigninLogs``,
-``AADNonInteractiveUserSignInLogs``, ``ADFSSignInLogs``) — a person signing in.
-**Skipped** (counted in ``skipped``, not stored, never quarantined): everything else —
-``AuditLogs``, ``ProvisioningLogs``, ``RiskyUsers``, ``UserRiskEvents``, … — and,
+``AADNonInteractiveUserSignInLogs``, ``ADFSSignInLogs``) — a person signing in — into
+``authentication``; ``AuditLogs`` (table ``AuditLogs``, Graph ``directoryAudit``) into
+``api_activity``. **Skipped** (counted in ``skipped``, not stored, never quarantined):
+everything else — ``ProvisioningLogs``, ``RiskyUsers``, ``UserRiskEvents``, … — and,
 deliberately, ``ServicePrincipalSignInLogs`` and ``ManagedIdentitySignInLogs`` (and
 Graph beta sign-ins whose ``signInEventTypes`` are only ``servicePrincipal`` /
 ``managedIdentity``): a workload identity has no user, ``authentication`` is a
 person's sign-in attempt and every identity detection keys on the person, and the
 managed-identity stream is the tenant's largest — reading it would bury the people.
 Watching workload credentials (a leaked client secret, 7000215 failures) needs a
-detection of its own and is left for one. A file whose first record is an audit
-record is still Entra's: the sniff knows every Entra category, the ``Microsoft.aadiam``
-resource id of diagnostic records and the Entra Log Analytics table names.
+detection of its own and is left for one. The sniff knows every Entra category, the
+``Microsoft.aadiam`` resource id of diagnostic records, the Entra Log Analytics table
+names and the Graph ``signIn`` and ``directoryAudit`` objects.
 
 Each record is told apart on its own (a PascalCase row has ``TimeGenerated`` or
-``ResultType``), so a file that mixes them loses nothing.
+``ResultType``; an audit record is ``AuditLogs`` by its category or table, or a Graph
+object with ``activityDateTime`` / ``activityDisplayName``), so a file that mixes them
+loses nothing.
 
 **Error code → ``reason``** (``status.errorCode`` / ``ResultType``; the code is
 always kept verbatim in ``status_code``):
@@ -76,11 +83,12 @@ stay visible; ``session_uid`` the ``correlationId``; ``raw_id`` the sign-in ``id
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from crownwatch.sources import shippers
+from crownwatch.sources import entra_audit, shippers
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, _duck_type, head_text
@@ -301,7 +309,9 @@ def sniff(head: str) -> bool:
     if h[:1] not in "[{":
         return False
     h = shippers.unescaped(h)  # inside Splunk's _raw or a HEC string event
-    if re.search(r'"@odata\.context"\s*:\s*"[^"]*auditLogs/signIns', h, re.IGNORECASE):
+    if re.search(
+        r'"@odata\.context"\s*:\s*"[^"]*auditLogs/(?:signIns|directoryAudits)', h, re.IGNORECASE
+    ):
         return True
     if re.search(r'"resourceId"\s*:\s*"/tenants/[^"]*/providers/microsoft\.aadiam"', h, re.I):
         return True  # diagnostic-settings records, whatever their category
@@ -311,7 +321,31 @@ def sniff(head: str) -> bool:
         return True
     if '"createdDateTime"' in h and '"userPrincipalName"' in h:
         return '"appDisplayName"' in h or '"ipAddress"' in h or '"clientAppUsed"' in h
+    if '"activityDisplayName"' in h:  # Graph directoryAudit
+        return any(k in h for k in ('"activityDateTime"', '"initiatedBy"', '"loggedByService"'))
+    if '"ActivityDisplayName"' in h:  # a Log Analytics AuditLogs row without its "Type"
+        return any(k in h for k in ('"InitiatedBy"', '"TargetResources"', '"LoggedByService"'))
     return '"TimeGenerated"' in h and '"ResultType"' in h and '"UserPrincipalName"' in h
+
+
+@dataclass
+class _Stages:
+    """A file's records, parsed once each into the stage of their kind."""
+
+    graph: str  # Graph signIn (and diagnostic-settings sign-ins, unwrapped)
+    la: str  # Log Analytics sign-in rows
+    audit: str  # Graph directoryAudit and diagnostic-settings AuditLogs records
+    audit_la: str  # Log Analytics AuditLogs rows
+    skipped: int = 0
+
+    def all(self) -> tuple[str, ...]:
+        return (self.graph, self.la, self.audit, self.audit_la)
+
+
+# A first record that is an audit record: try the audit fast path, not the sign-in one.
+_AUDIT_HEAD = re.compile(r'"activityDateTime"\s*:|"category"\s*:\s*"AuditLogs"')
+# A first record that is a Log Analytics row: neither fast path would take the file.
+_LA_HEAD = re.compile(r'"TimeGenerated"\s*:')
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
@@ -320,27 +354,33 @@ def parse(reader: Reader, path: Path) -> Parsed:
     key = (_envelope_key(h) if h.startswith("{") else None) or shippers.document_key(h)
     wrapped = shippers.looks_wrapped(head, VENDOR)
     if h.startswith("[") or key:
-        graph, la, skipped = _read(reader, read_document(reader, path, key), wrapped)
-    elif (bare := None if wrapped else _bare_graph(reader, path)) is not None:
-        graph, la, skipped = bare, _empty_stage(reader, LOGANALYTICS), 0
+        st = _read(reader, read_document(reader, path, key), wrapped)
+    elif (bare := None if wrapped or _LA_HEAD.search(h) else _bare(reader, path, h)) is not None:
+        st = bare
     else:
         try:
-            graph, la, skipped = _read(reader, reader.lines(path), wrapped)
+            st = _read(reader, reader.lines(path), wrapped)
         except duckdb.Error:
             # DuckDB's fast line reader refused the file (truncated gzip, odd bytes)
-            graph, la, skipped = _read(reader, reader.materialise_lines(path), wrapped)
-    # Both SELECTs come from one template, so their columns line up for UNION ALL.
-    auth = reader.con.sql(_auth_select(graph, GRAPH_COLUMNS)).union(
-        reader.con.sql(_auth_select(la, LA_COLUMNS, _LA_DERIVED))
+            st = _read(reader, reader.materialise_lines(path), wrapped)
+    # Each pair of SELECTs comes from one template, so their columns line up for UNION ALL.
+    auth = reader.con.sql(_auth_select(st.graph, GRAPH_COLUMNS)).union(
+        reader.con.sql(_auth_select(st.la, LA_COLUMNS, _LA_DERIVED))
     )
-    quarantine = reader.quarantine(graph, NAME, path, "e.id").union(
-        reader.quarantine(la, NAME, path, "e.Id")
+    api = reader.con.sql(entra_audit.api_select(st.audit, entra_audit.GRAPH_COLUMNS)).union(
+        reader.con.sql(entra_audit.api_select(st.audit_la, entra_audit.LA_COLUMNS))
+    )
+    quarantine = (
+        reader.quarantine(st.graph, NAME, path, "e.id")
+        .union(reader.quarantine(st.la, NAME, path, "e.Id"))
+        .union(reader.quarantine(st.audit, NAME, path, entra_audit.GRAPH_COLUMNS["raw_id"]))
+        .union(reader.quarantine(st.audit_la, NAME, path, "e.Id"))
     )
     return Parsed(
-        records=reader.count(graph) + reader.count(la) + skipped,
-        routed={"authentication": auth},
+        records=sum(reader.count(t) for t in st.all()) + st.skipped,
+        routed={"authentication": auth, "api_activity": api},
         quarantine=quarantine,
-        skipped=skipped,
+        skipped=st.skipped,
     )
 
 
@@ -373,6 +413,47 @@ def _bare_graph(reader: Reader, path: Path) -> str | None:
     return reader._stage_json_clean(path, _BARE_GRAPH, _BARE_GRAPH_REJECT)
 
 
+# The audit records' fast path, the same way: Graph directoryAudit objects and
+# diagnostic-settings AuditLogs records share one structure, so a storage-account
+# AuditLogs archive or a directoryAudits export is one typed read. Any sign-in, Log
+# Analytics row or other category rejects, and the file goes the line-by-line way.
+_BARE_AUDIT = {
+    **entra_audit.STRUCTURE,
+    "category": "VARCHAR",
+    "createdDateTime": "VARCHAR",
+    "TimeGenerated": "VARCHAR",
+}
+_BARE_AUDIT_REJECT = f"""CASE
+    WHEN e.createdDateTime IS NOT NULL OR e.TimeGenerated IS NOT NULL THEN 'not an audit record'
+    WHEN e.properties IS NOT NULL AND coalesce(lower(e.category), '') <> 'auditlogs'
+        THEN 'not an audit record'
+    ELSE ({entra_audit.GRAPH_REJECT}) END"""
+
+
+def _bare(reader: Reader, path: Path, head: str) -> _Stages | None:
+    """The stages of a clean JSON-lines file of one kind (sign-ins, or audit records,
+    as its first record says), or None: the file is read line by line instead."""
+    if _AUDIT_HEAD.search(head):
+        audit = reader._stage_json_clean(path, _BARE_AUDIT, _BARE_AUDIT_REJECT)
+        if audit is None:
+            return None
+        return _Stages(
+            _empty_stage(reader, GRAPH),
+            _empty_stage(reader, LOGANALYTICS),
+            audit,
+            _empty_stage(reader, entra_audit.LOGANALYTICS),
+        )
+    graph = _bare_graph(reader, path)
+    if graph is None:
+        return None
+    return _Stages(
+        graph,
+        _empty_stage(reader, LOGANALYTICS),
+        _empty_stage(reader, entra_audit.STRUCTURE),
+        _empty_stage(reader, entra_audit.LOGANALYTICS),
+    )
+
+
 def _empty_stage(reader: Reader, structure: dict) -> str:
     name = reader.name("stage")
     reader.con.execute(
@@ -383,30 +464,39 @@ def _empty_stage(reader: Reader, structure: dict) -> str:
     return name
 
 
-def _read(reader: Reader, records: str, wrapped: bool) -> tuple[str, str, int]:
+def _read(reader: Reader, records: str, wrapped: bool) -> _Stages:
     """:func:`_stages`, peeled when the head showed envelopes or the rejects of a
     bare read hold some (see :mod:`crownwatch.sources.shippers`)."""
-    graph, la, skipped = _stages(reader, records, wrapped)
-    if not wrapped and any(shippers.rejects_look_wrapped(reader, s, VENDOR) for s in (graph, la)):
-        reader.con.execute(f"DROP TABLE {graph}")
-        reader.con.execute(f"DROP TABLE {la}")
-        graph, la, skipped = _stages(reader, records, True)
-    return graph, la, skipped
+    st = _stages(reader, records, wrapped)
+    if not wrapped and any(shippers.rejects_look_wrapped(reader, s, VENDOR) for s in st.all()):
+        for s in st.all():
+            reader.con.execute(f"DROP TABLE {s}")
+        st = _stages(reader, records, True)
+    return st
 
 
-def _stages(reader: Reader, records: str, wrapped: bool) -> tuple[str, str, int]:
-    """The Graph and Log Analytics stages of a record table, and how many records
-    were skipped (categories no table models, Splunk control rows)."""
+# The stage of each kind of record: (its rows in _classify's table, structure, rejects).
+_KINDS = {
+    "graph": ("NOT la AND NOT audit", GRAPH, GRAPH_REJECT),
+    "la": ("la AND NOT audit", LOGANALYTICS, LA_REJECT),
+    "audit": ("NOT la AND audit", entra_audit.STRUCTURE, entra_audit.GRAPH_REJECT),
+    "audit_la": ("la AND audit", entra_audit.LOGANALYTICS, entra_audit.LA_REJECT),
+}
+
+
+def _stages(reader: Reader, records: str, wrapped: bool) -> _Stages:
+    """The four stages of a record table, and how many records were skipped
+    (categories no table models, Splunk control rows)."""
     peeled = shippers.peel(records, VENDOR) if wrapped else shippers.bare(records)
     cls = _classify(reader, peeled)
     cols = "raw_offset, text, original, why, skip, label"
-    la, la_skipped = shippers.stage(
-        reader, f"(SELECT {cols} FROM {cls} WHERE la)", LOGANALYTICS, LA_REJECT
-    )
-    graph, graph_skipped = shippers.stage(
-        reader, f"(SELECT {cols} FROM {cls} WHERE NOT la)", GRAPH, GRAPH_REJECT
-    )
-    return graph, la, la_skipped + graph_skipped
+    stages, skipped = {}, 0
+    for kind, (where, structure, reject) in _KINDS.items():
+        stages[kind], n = shippers.stage(
+            reader, f"(SELECT {cols} FROM {cls} WHERE {where})", structure, reject
+        )
+        skipped += n
+    return _Stages(**stages, skipped=skipped)
 
 
 def _envelope_key(head: str) -> str | None:
@@ -432,17 +522,23 @@ _KEYS = (
     "$.TimeGenerated",  # 9
     "$.ResultType",  # 10
     "$.signInEventTypes",  # 11 Graph beta signIn
+    "$.activityDateTime",  # 12 Graph directoryAudit
+    "$.activityDisplayName",  # 13
+    "$.ActivityDisplayName",  # 14 Log Analytics AuditLogs row
 )
 
 
 def _classify(reader: Reader, peeled: str) -> str:
-    """One pass over the peeled records: unwrap diagnostic-settings envelopes, tag
-    each record as a Log Analytics row (``la``) or a Graph object, and mark the
-    records of categories no table models (``skip``).
+    """One pass over the peeled records: tag each record as a Log Analytics row
+    (``la``) or a Graph object, as an audit record (``audit``) or a sign-in, unwrap
+    the diagnostic-settings envelopes of sign-ins, and mark the records of categories
+    no table models (``skip``).
 
     A diagnostic-settings sign-in whose ``properties`` lack ``createdDateTime`` (or
     ``status.errorCode``) is read with the record's own ``time`` (``resultType``): the
-    envelope states the same facts."""
+    envelope states the same facts. A diagnostic-settings audit record stays whole:
+    its stage reads envelope and ``properties`` together (see
+    :mod:`crownwatch.sources.entra_audit`)."""
     name = reader.name("entra_records")
     paths = "[" + ", ".join(f"'{p}'" for p in _KEYS) + "]"
     read_cats = ", ".join(f"'{c}'" for c in READ_CATEGORIES)
@@ -463,11 +559,20 @@ def _classify(reader: Reader, peeled: str) -> str:
                 CASE WHEN json_type(k[8]) = 'VARCHAR' THEN lower(k[8] ->> '$') END AS la_category
             FROM r
         ), d AS (
-            SELECT *, NOT diag AND (k[9] IS NOT NULL OR k[10] IS NOT NULL) AS la
+            SELECT *,
+                NOT diag AND (k[9] IS NOT NULL OR k[10] IS NOT NULL OR k[14] IS NOT NULL) AS la
             FROM c
+        ), a AS (
+            SELECT *, coalesce(CASE
+                WHEN diag THEN category = 'auditlogs'
+                WHEN la THEN (CASE WHEN la_type IS NOT NULL THEN la_type = 'AuditLogs'
+                                   ELSE k[14] IS NOT NULL END)
+                ELSE k[12] IS NOT NULL OR k[13] IS NOT NULL OR category = 'auditlogs' END,
+                false) AS audit
+            FROM d
         )
         SELECT raw_offset,
-            CASE WHEN diag THEN CAST(json_merge_patch(k[1],
+            CASE WHEN diag AND NOT audit THEN CAST(json_merge_patch(k[1],
                     CASE WHEN coalesce(json_type(k[4]), 'NULL') = 'NULL' AND json_type(k[3]) = 'VARCHAR'
                          THEN json_object('createdDateTime', k[3]) ELSE '{{}}' END,
                     CASE WHEN coalesce(json_type(k[5]), 'NULL') = 'NULL'
@@ -475,9 +580,10 @@ def _classify(reader: Reader, peeled: str) -> str:
                          THEN json_object('status', json_object('errorCode', k[6])) ELSE '{{}}' END)
                  AS VARCHAR)
                  ELSE text END AS text,
-            CASE WHEN diag THEN coalesce(original, text) ELSE original END AS original,
-            why, label, la,
+            CASE WHEN diag AND NOT audit THEN coalesce(original, text) ELSE original END AS original,
+            why, label, la, audit,
             skip OR CASE
+                WHEN audit THEN false
                 WHEN diag THEN category NOT IN ({read_cats})
                 WHEN la AND la_type IS NOT NULL THEN la_type NOT IN ({read_types})
                 WHEN la AND la_category IS NOT NULL THEN la_category NOT IN ({read_cats})
@@ -486,6 +592,6 @@ def _classify(reader: Reader, peeled: str) -> str:
                          AND NOT list_has_any(from_json(k[11], '["VARCHAR"]'),
                                               ['interactiveUser', 'nonInteractiveUser'])
                 ELSE false END AS skip
-        FROM d"""
+        FROM a"""
     )
     return name

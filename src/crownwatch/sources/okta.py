@@ -25,7 +25,9 @@ Every shape is mapped into the one stage below, so the same normalising SELECTs 
 them all.
 
 Sign-in events go to ``authentication``; every other System Log event (admin and
-lifecycle activity) goes to ``api_activity`` so no record is dropped.
+lifecycle activity) goes to ``api_activity`` so no record is dropped, with the acting
+person (``actor.type`` ``User``) and the first ``User`` target as identity keys
+(``actor_user``, ``target_user``: who reset whose factors) and the first target's type.
 
 Outcome mapping (Okta ``outcome.result`` / ``outcome.reason``):
 
@@ -47,7 +49,7 @@ from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
-from crownwatch.tables.authentication import identity_columns
+from crownwatch.tables.authentication import identity_columns, identity_key
 
 NAME = "okta"
 
@@ -300,7 +302,11 @@ def parse(reader: Reader, path: Path) -> Parsed:
             e.client.ipAddress AS src_ip, e.securityContext.asNumber AS src_asn,
             e.client.geographicalContext.country AS src_country,
             e.client.userAgent.rawUserAgent AS user_agent,
-            e.target[1].alternateId AS resource,
+            e.target[1].alternateId AS resource, e.target[1].type AS target_type,
+            {identity_key("CASE WHEN e.actor.type = 'User' THEN e.actor.alternateId END")}
+                AS actor_user,
+            {identity_key("list_filter(e.target, lambda t: t.type = 'User')[1].alternateId")}
+                AS target_user,
             CASE WHEN upper(e.outcome.result) IN ('SUCCESS', 'ALLOW') THEN 'success'
                  ELSE 'failure' END AS status,
             e.outcome.reason AS error_code,

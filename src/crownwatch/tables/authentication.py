@@ -75,6 +75,19 @@ PASSWORD_CORRECT = ("success", "mfa_required", "ca_blocked")
 _NAME = "nullif(nullif(trim({x}), ''), '-')"
 
 
+def identity_key(name_sql: str, verbatim_when: str | None = None) -> str:
+    """The ``"user"`` key of :func:`identity_columns` alone, as one SQL expression: for
+    tables that name a person beside other columns (``api_activity``'s ``actor_user``
+    and ``target_user``) and must join ``authentication`` by the same rule."""
+    raw = _NAME.format(x=name_sql)
+    # after the last backslash, up to the first @ — split_part, not a regex: the
+    # backtracking pattern cost ~2 s per million sign-ins at ingest
+    key = f"lower(nullif(split_part(split_part({raw}, '\\', -1), '@', 1), ''))"
+    if verbatim_when:
+        key = f"CASE WHEN {verbatim_when} THEN lower({raw}) ELSE {key} END"
+    return key
+
+
 def identity_columns(
     name_sql: str, domain_sql: str | None = None, verbatim_when: str | None = None
 ) -> str:
@@ -85,11 +98,7 @@ def identity_columns(
     it stands: for names that are not a person's directory name (CloudTrail's
     ``root@<account>``, one root user per AWS account, not a login called root)."""
     raw = _NAME.format(x=name_sql)
-    # after the last backslash, up to the first @ — split_part, not a regex: the
-    # backtracking pattern cost ~2 s per million sign-ins at ingest
-    key = f"lower(nullif(split_part(split_part({raw}, '\\', -1), '@', 1), ''))"
-    if verbatim_when:
-        key = f"CASE WHEN {verbatim_when} THEN lower({raw}) ELSE {key} END"
+    key = identity_key(name_sql, verbatim_when)
     parsed_domain = (
         f"CASE WHEN contains({raw}, '\\') THEN nullif(split_part({raw}, '\\', 1), '') "
         f"WHEN contains({raw}, '@') THEN nullif(split_part({raw}, '@', -1), '') END"
