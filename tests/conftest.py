@@ -61,3 +61,11 @@ def demo_lake(tmp_path) -> Path:
     FindingStore(root).upsert(demo_findings())
     run_incidents(root)
     return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs two workers), every Spark test goes to the
+    same worker, so one JVM serves them all as in a serial run."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))

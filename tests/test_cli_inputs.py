@@ -18,7 +18,8 @@ def test_markup_in_a_missing_path_is_printed_not_parsed(tmp_path):
     bad = tmp_path / "dir" / "[/]x.jsonl"
     r = _run("ingest", bad, "--lake", tmp_path / "lake")
     assert r.exit_code == 2
-    assert "[/]x.jsonl" in r.output and "Traceback" not in r.output
+    # the console wraps a long path where it likes: compare without the line breaks
+    assert "[/]x.jsonl" in r.output.replace("\n", "") and "Traceback" not in r.output
 
 
 def test_markup_in_a_finding_id_is_printed_not_parsed(tmp_path):
