@@ -268,6 +268,11 @@ def _unified(block: Block, fast: bool, records: str) -> str:
 # -- the fast way ---------------------------------------------------------------------------
 
 
+# Lines the fast way takes: well inside the CSV reader's limit (a Zeek record is a few
+# hundred bytes), so that it can never refuse the file half-way through the write.
+_LONGEST = MAX_LINE // 2
+
+
 @dataclass(frozen=True)
 class _Scanned:
     lines: int  # lines in the file, a last one without its newline included
@@ -295,10 +300,10 @@ def _scan(path: Path) -> _Scanned | None:
             if first < 0:
                 run += len(chunk)
             else:
-                if run + first > MAX_LINE:
+                if run + first > _LONGEST:
                     return None
                 run = len(chunk) - last_nl - 1
-            if run > MAX_LINE:
+            if run > _LONGEST:
                 return None
             prev = chunk[-1:]
             tail = chunk[-65536:] if len(chunk) >= 65536 else (tail + chunk)[-65536:]
