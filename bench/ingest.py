@@ -1,5 +1,5 @@
 """Ingest benchmark, every source (issue 15): ``crownwatch ingest`` as the command a
-user runs, beside a same-fields DuckDB floor, for each of the ten sources of the
+user runs, beside a same-fields DuckDB floor, for each source of the
 bench table.
 
     python -m bench ingest                           # every source, 1M records, 3 pairs
@@ -28,6 +28,10 @@ s3_access   S3 server access logs, 8 files in a folder, ``simulate.storage.write
 gcs         Cloud Audit Log entries, JSON lines (``simulate.storage`` data_access)
 azure       StorageBlobLogs diagnostic records, JSON lines (``simulate.storage``)
 gateway     LLM gateway requests, JSON lines, ``simulate.inference.generate_inference_bulk``
+zeek_conn   Zeek ``conn.log``, TSV with its ``#`` header (the default fields), written
+            by DuckDB (:func:`make_zeek_conn`)
+vpc_flow    VPC Flow Logs, default v2 format with its S3 header line, written by DuckDB
+            (:func:`make_vpc_flow`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -52,7 +56,12 @@ normalisation, no day partitions:
   time is two), the time parsed, status and byte counts typed;
 * sshd: the lines (``read_csv``), the syslog header (stamp, host, program, pid, message)
   and the OpenSSH verdict (result, method, user, address, port) cut out with
-  ``regexp_extract``, the time parsed and the numbers typed.
+  ``regexp_extract``, the time parsed and the numbers typed;
+* Zeek conn: ``read_csv`` splitting the tab-separated fields (``comment='#'`` for the
+  header, ``nullstr='-'``), the fields the source reads typed as it types them (epoch
+  ``ts`` to a time, ports INTEGER, duration DOUBLE, counts BIGINT, T/F booleans);
+* VPC flow: ``read_csv`` splitting the 14 space-separated fields under the header,
+  ``-`` as NULL, start/end to times and the numbers typed.
 
 *crownwatch.* ``crownwatch ingest <file or folder> --lake <fresh dir>``: the installed
 console script a user runs, with no setting (the default memory bound), a whole process
@@ -90,6 +99,7 @@ from crownwatch.sources import (
     gcs_audit,
     llm_gateway,
     okta,
+    vpc_flow,
     windows_security,
 )
 from crownwatch.sources.azure_blob import DIAG_STRUCTURE
@@ -238,6 +248,143 @@ def make_gateway(path: Path, n: int, out: Path) -> None:
     generate_inference_bulk(path, n)
 
 
+# Zeek's conn.log header, default fields (Zeek 6/7 without policy scripts)
+ZEEK_CONN_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+]
+ZEEK_CONN_TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "string",
+    "interval",
+    "count",
+    "count",
+    "string",
+    "bool",
+    "bool",
+    "count",
+    "string",
+    "count",
+    "count",
+    "count",
+    "count",
+    "set[string]",
+]
+
+
+def _with_header(path: Path, header: str, body_sql: str, footer: str = "") -> None:
+    """``header``, then the lines DuckDB writes for ``body_sql`` (one VARCHAR column),
+    then ``footer``: the body is written by DuckDB's COPY, no Python per record."""
+    body = path.with_name(path.name + ".body")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(
+        f"""COPY ({body_sql}) TO {_q(str(body))}
+            (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"""
+    )
+    con.close()
+    with open(path, "wb") as out:
+        out.write(header.encode())
+        with open(body, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 24)
+        out.write(footer.encode())
+    body.unlink()
+
+
+def make_zeek_conn(path: Path, n: int, out: Path) -> None:
+    """A sensor's conn.log over 14 days: 1,000 internal hosts (10.x), 5,000 outside
+    addresses, a fifth DNS to the resolver (lateral), web and TLS outbound, a tenth
+    unanswered (S0, unset duration and bytes), some rejected."""
+    tab = "\t"
+    header = (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#path\tconn\n#open\t2026-03-01-00-00-00\n"
+        f"#fields\t{tab.join(ZEEK_CONN_FIELDS)}\n#types\t{tab.join(ZEEK_CONN_TYPES)}\n"
+    )
+    body = f"""
+        WITH r AS (SELECT i, hash(i, 7) AS h FROM range({n}) t(i)),
+        k AS (SELECT i, h, (h >> 30) % 5 = 0 AS dns, (h >> 26) % 10 = 0 AS s0,
+                     (h >> 25) % 13 = 0 AS rej, (h >> 28) % 3 = 0 AS web FROM r)
+        SELECT concat_ws(chr(9),
+            printf('%.6f', {START} + i * {SPAN_S}.0 / {n} + (h % 1000000) / 1e6),
+            'C' || substr(md5(i::VARCHAR), 1, 17),
+            '10.' || (h % 4)::VARCHAR || '.' || ((h >> 4) % 250)::VARCHAR || '.'
+                || ((h >> 12) % 250 + 1)::VARCHAR,
+            (32768 + (h >> 20) % 28000)::VARCHAR,
+            CASE WHEN dns THEN '10.0.0.2' ELSE ((h >> 33) % 5000 // 25 + 11)::VARCHAR || '.'
+                || ((h >> 33) % 25 * 9)::VARCHAR || '.' || ((h >> 41) % 256)::VARCHAR || '.'
+                || ((h >> 33) % 250 + 1)::VARCHAR END,
+            CASE WHEN dns THEN '53' WHEN web THEN '80' ELSE '443' END,
+            CASE WHEN dns THEN 'udp' ELSE 'tcp' END,
+            CASE WHEN s0 OR rej THEN '-' WHEN dns THEN 'dns' WHEN web THEN 'http' ELSE 'ssl' END,
+            CASE WHEN s0 THEN '-' ELSE printf('%.6f', (h % 100000) / 1000.0) END,
+            CASE WHEN s0 THEN '-' WHEN rej THEN '0' ELSE ((h >> 10) % 5000)::VARCHAR END,
+            CASE WHEN s0 THEN '-' WHEN rej THEN '0' ELSE ((h >> 14) % 90000)::VARCHAR END,
+            CASE WHEN s0 THEN 'S0' WHEN rej THEN 'REJ' ELSE 'SF' END,
+            'T', CASE WHEN dns THEN 'T' ELSE 'F' END, '0',
+            CASE WHEN s0 THEN 'S' WHEN rej THEN 'Sr' WHEN dns THEN 'Dd' ELSE 'ShADadFf' END,
+            ((h >> 5) % 40 + 1)::VARCHAR, ((h >> 6) % 9000)::VARCHAR,
+            CASE WHEN s0 THEN '0' ELSE ((h >> 7) % 60 + 1)::VARCHAR END,
+            CASE WHEN s0 THEN '0' ELSE ((h >> 8) % 90000)::VARCHAR END,
+            '(empty)') AS line
+        FROM k"""
+    _with_header(path, header, body, "#close\t2026-03-15-00-00-00\n")
+
+
+VPC_FIELDS = list(vpc_flow.DEFAULT)
+
+
+def make_vpc_flow(path: Path, n: int, out: Path) -> None:
+    """Default-format records under their S3 header: 200 interfaces of one account,
+    TCP and UDP both ways, a twentieth rejected, one in a hundred NODATA."""
+    body = f"""
+        WITH r AS (SELECT i, hash(i, 13) AS h FROM range({n}) t(i)),
+        k AS (SELECT i, h, (h >> 40) % 100 = 0 AS nodata,
+                     ({START} + i * {SPAN_S} // {n})::BIGINT AS t0 FROM r)
+        SELECT CASE WHEN nodata THEN concat_ws(' ', '2', '123456789012',
+                    'eni-' || lpad(printf('%x', (h >> 3) % 200), 17, '0'),
+                    '-', '-', '-', '-', '-', '-', '-', t0::VARCHAR, (t0 + 60)::VARCHAR, '-', 'NODATA')
+            ELSE concat_ws(' ', '2', '123456789012',
+                'eni-' || lpad(printf('%x', (h >> 3) % 200), 17, '0'),
+                '10.' || (h % 4)::VARCHAR || '.' || ((h >> 4) % 250)::VARCHAR || '.'
+                    || ((h >> 12) % 250 + 1)::VARCHAR,
+                ((h >> 33) % 200 + 11)::VARCHAR || '.' || ((h >> 41) % 256)::VARCHAR || '.'
+                    || ((h >> 49) % 256)::VARCHAR || '.' || ((h >> 57) % 250 + 1)::VARCHAR,
+                (32768 + (h >> 20) % 28000)::VARCHAR,
+                CASE WHEN (h >> 30) % 4 = 0 THEN '53' ELSE '443' END,
+                CASE WHEN (h >> 30) % 4 = 0 THEN '17' ELSE '6' END,
+                ((h >> 5) % 400 + 1)::VARCHAR, ((h >> 6) % 900000 + 40)::VARCHAR,
+                t0::VARCHAR, (t0 + 1 + (h >> 9) % 59)::VARCHAR,
+                CASE WHEN (h >> 29) % 20 = 0 THEN 'REJECT' ELSE 'ACCEPT' END, 'OK') END AS line
+        FROM k"""
+    _with_header(path, " ".join(VPC_FIELDS) + "\n", body)
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -307,6 +454,34 @@ def sshd_floor(src: str, out: str) -> str:
                nullif(v.user, '') AS "user", nullif(v.ip, '') AS ip,
                try_cast(v.port AS INTEGER) AS port
         FROM v) TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def zeek_floor(src: str, out: str) -> str:
+    cols = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in ZEEK_CONN_FIELDS) + "}"
+    return f"""COPY (
+        SELECT to_timestamp(try_cast(ts AS DOUBLE)) AS time, uid,
+            "id.orig_h" AS orig_h, try_cast("id.orig_p" AS INTEGER) AS orig_p,
+            "id.resp_h" AS resp_h, try_cast("id.resp_p" AS INTEGER) AS resp_p,
+            proto, service, try_cast(duration AS DOUBLE) AS duration,
+            try_cast(orig_bytes AS BIGINT) AS orig_bytes, try_cast(resp_bytes AS BIGINT) AS resp_bytes,
+            conn_state, local_orig = 'T' AS local_orig, local_resp = 'T' AS local_resp, history,
+            try_cast(orig_pkts AS BIGINT) AS orig_pkts, try_cast(resp_pkts AS BIGINT) AS resp_pkts
+        FROM read_csv({_q(src)}, columns={cols}, header=false, delim='\t', quote='', escape='',
+                      comment='#', nullstr='-', auto_detect=false))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def vpc_floor(src: str, out: str) -> str:
+    cols = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in VPC_FIELDS) + "}"
+    return f"""COPY (
+        SELECT "account-id" AS account, "interface-id" AS interface, srcaddr, dstaddr,
+            try_cast(srcport AS INTEGER) AS srcport, try_cast(dstport AS INTEGER) AS dstport,
+            try_cast(protocol AS INTEGER) AS protocol, try_cast(packets AS BIGINT) AS packets,
+            try_cast(bytes AS BIGINT) AS bytes, to_timestamp(try_cast(start AS BIGINT)) AS start,
+            to_timestamp(try_cast("end" AS BIGINT)) AS "end", action, "log-status" AS status
+        FROM read_csv({_q(src)}, columns={cols}, header=true, delim=' ', quote='', escape='',
+                      nullstr='-', auto_detect=false))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
 # -- the sources --------------------------------------------------------------------------
@@ -380,6 +555,8 @@ SOURCES = [
         json_floor(llm_gateway.STRUCTURE, "timestamp"),
         700,
     ),
+    Source("zeek_conn", "zeek_conn_{n}.log", make_zeek_conn, zeek_floor, 135),
+    Source("vpc_flow", "vpcflow_{n}.log", make_vpc_flow, vpc_floor, 110),
 ]
 
 

@@ -95,6 +95,10 @@ SEEDS: dict[str, bytes] = {
     "gcs_audit": (EXFIL / "gcs_audit_logging.jsonl").read_bytes(),
     "azure_blob": (EXFIL / "azure_storagebloblogs.json").read_bytes(),
     "llm_gateway": GATEWAY,
+    "zeek_tsv": (FIXTURES / "zeek" / "conn_malformed.log").read_bytes(),
+    "zeek_json": (FIXTURES / "zeek" / "zeek_stream.log").read_bytes(),
+    "vpc_flow": (FIXTURES / "vpcflow" / "custom_v5_s3.log").read_bytes(),
+    "vpc_cloudwatch": (FIXTURES / "vpcflow" / "cloudwatch_get_log_events.json").read_bytes(),
 }
 
 
@@ -137,7 +141,13 @@ def mutated(draw, seed: bytes) -> bytes:
 
 def _lake_rows(lake: Lake, raw_source: str) -> int:
     total = 0
-    for table in ("authentication", "api_activity", "llm_request", "network_activity"):
+    for table in (
+        "authentication",
+        "api_activity",
+        "llm_request",
+        "network_activity",
+        "network_names",
+    ):
         files = lake.table_files(table)
         if files:
             total += duckdb.sql(

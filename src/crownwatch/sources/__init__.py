@@ -22,6 +22,8 @@ SOURCE_MODULES = (
     "entra",
     "okta",
     "windows_security",
+    "zeek",
+    "vpc_flow",
     "journald",
     "linux_auth",
     "s3_access",

@@ -16,6 +16,7 @@ from crownwatch.tables import (
     authentication,
     llm_request,
     network_activity,
+    network_names,
     quarantine,
 )
 
@@ -23,6 +24,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "authentication": authentication.SCHEMA,
     "api_activity": api_activity.SCHEMA,
     "network_activity": network_activity.SCHEMA,
+    "network_names": network_names.SCHEMA,
     "llm_request": llm_request.SCHEMA,
     "quarantine": quarantine.SCHEMA,
 }
