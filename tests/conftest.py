@@ -64,8 +64,11 @@ def demo_lake(tmp_path) -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test`` runs two workers), every Spark test goes to the
-    same worker, so one JVM serves them all as in a serial run."""
+    """Under pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``) a test
+    file runs on one worker, so its module fixtures (a hunted lake) are built once; every
+    file with a Spark test goes to the same worker, so one JVM serves them all as in a
+    serial run."""
+    spark_files = {item.path for item in items if item.get_closest_marker("spark")}
     for item in items:
-        if item.get_closest_marker("spark"):
-            item.add_marker(pytest.mark.xdist_group("spark"))
+        group = "spark" if item.path in spark_files else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
