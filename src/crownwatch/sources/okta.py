@@ -47,7 +47,6 @@ from pathlib import Path
 
 from crownwatch.sources import shippers
 from crownwatch.sources.base import Parsed
-from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader, head_text
 from crownwatch.tables.authentication import identity_columns, identity_key
 
@@ -249,25 +248,7 @@ def sniff(head: str) -> bool:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     head = head_text(path, 4096)
-    h = head.lstrip()
-    wrapped = shippers.looks_wrapped(head, VENDOR)
-    key = shippers.document_key(h)
-    skipped = 0
-    if h.startswith("[") or key:
-        stage, skipped = shippers.stage_records(
-            reader, read_document(reader, path, key), VENDOR, STRUCTURE, REJECT, wrapped=wrapped
-        )
-    elif wrapped:
-        stage, skipped = shippers.stage_lines(reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True)
-    else:
-        # bare System Log lines: the reader's fast typed read, unless the rejects
-        # show the file held envelopes after its head
-        stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
-        if shippers.rejects_look_wrapped(reader, stage, VENDOR):
-            reader.con.execute(f"DROP TABLE {stage}")
-            stage, skipped = shippers.stage_lines(
-                reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True
-            )
+    stage, skipped = shippers.stage_json_file(reader, path, head, VENDOR, STRUCTURE, REJECT)
     good = f"FROM {stage} WHERE _reject IS NULL"
     auth = reader.con.sql(
         f"""SELECT

@@ -394,6 +394,31 @@ def stage_lines(
         return stage_records(reader, records, vendor, structure, reject_sql, wrapped=wrapped)
 
 
+def stage_json_file(
+    reader: Reader, path: Path, head: str, vendor: Vendor, structure: dict, reject_sql: str
+) -> tuple[str, int]:
+    """The stage of a JSON source's file, whichever way it arrived: one document (an
+    array, or records under a key such as ``Records``/``value``/``hits``), JSON lines
+    whose head shows a shipper's envelopes, or bare vendor lines — read by the fast
+    typed path and read again peeled if its rejects show envelopes after the head.
+    Returns ``(stage, skipped)``."""
+    from crownwatch.sources.cloudtrail import read_document  # cloudtrail imports this module
+
+    h = head.lstrip()
+    wrapped = looks_wrapped(head, vendor)
+    key = document_key(h)
+    if h.startswith("[") or key:
+        records = read_document(reader, path, key)
+        return stage_records(reader, records, vendor, structure, reject_sql, wrapped=wrapped)
+    if wrapped:
+        return stage_lines(reader, path, vendor, structure, reject_sql, wrapped=True)
+    stage_name = reader.stage_json_lines(path, structure, reject_sql)
+    if rejects_look_wrapped(reader, stage_name, vendor):
+        reader.con.execute(f"DROP TABLE {stage_name}")
+        return stage_lines(reader, path, vendor, structure, reject_sql, wrapped=True)
+    return stage_name, 0
+
+
 def dynamic(col: str) -> str:
     """SQL for a SIEM ``dynamic`` / JSON-string column as JSON: the object or array
     itself, or the one a string holds; anything else NULL (never an error)."""

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from crownwatch.sources import shippers, zeek
 from crownwatch.sources.base import Parsed
-from crownwatch.sources.cloudtrail import read_document
 from crownwatch.sources.reader import Reader
 
 _V = "VARCHAR"
@@ -171,23 +170,7 @@ VENDOR = shippers.Vendor(time_field="ts", shapes=(_MESSAGE,))
 
 
 def parse(reader: Reader, path: Path, head: str) -> Parsed:
-    h = head.lstrip()
-    wrapped = shippers.looks_wrapped(head, VENDOR)
-    key = shippers.document_key(h)
-    skipped = 0
-    if h.startswith("[") or key:
-        stage, skipped = shippers.stage_records(
-            reader, read_document(reader, path, key), VENDOR, STRUCTURE, REJECT, wrapped=wrapped
-        )
-    elif wrapped:
-        stage, skipped = shippers.stage_lines(reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True)
-    else:
-        stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
-        if shippers.rejects_look_wrapped(reader, stage, VENDOR):
-            reader.con.execute(f"DROP TABLE {stage}")
-            stage, skipped = shippers.stage_lines(
-                reader, path, VENDOR, STRUCTURE, REJECT, wrapped=True
-            )
+    stage, skipped = shippers.stage_json_file(reader, path, head, VENDOR, STRUCTURE, REJECT)
     held = reader.name("zeek")
     reader.con.execute(f"CREATE OR REPLACE TEMP TABLE {held} AS SELECT * FROM {unified(stage)}")
     parsed = zeek.relations(reader, held, path)
