@@ -69,8 +69,6 @@ worse score:
 
 from __future__ import annotations
 
-import ipaddress
-
 import ibis
 
 from crownwatch.assets import registry_for
@@ -79,7 +77,7 @@ from crownwatch.detections._time import DAY, HOUR, day_number, epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.detections.network._beacon_stats import bimodal_top2, longest_run, spread
-from crownwatch.enrichment.ip import cidr_match_expr
+from crownwatch.detections.network._common import ip_in, name_in, split_hosts
 
 META = Meta(
     id="network.beaconing",
@@ -137,32 +135,6 @@ NAME_TYPES = ("sni", "http_host")
 BINS = 24
 
 
-def _split(entries: list[str]) -> tuple[list[str], list[str]]:
-    """(CIDRs, DNS names, lower case) of a list of either."""
-    cidrs, names = [], []
-    for e in entries:
-        e = str(e).strip()
-        try:
-            cidrs.append(str(ipaddress.ip_network(e, strict=False)))
-        except ValueError:
-            if e:
-                names.append(e.lower().rstrip("."))
-    return cidrs, names
-
-
-def _name_in(name: ibis.Value, names: list[str]) -> ibis.Value:
-    if not names:
-        return ibis.literal(False)
-    cond = name.isin(names)
-    for n in names:
-        cond = cond | name.endswith("." + n)
-    return cond.fill_null(False)
-
-
-def _ip_in(ip: ibis.Value, cidrs: list[str]) -> ibis.Value:
-    return cidr_match_expr(ip, cidrs) if cidrs else ibis.literal(False)
-
-
 def _connections(t: Tables, p: Params, known: list[str]) -> ibis.Table:
     """Connections with their pair: ``target`` (the server name, else the address) and
     ``kind``; services ignored or known are gone."""
@@ -196,9 +168,9 @@ def _connections(t: Tables, p: Params, known: list[str]) -> ibis.Table:
         day=day_number(c.time),
         ts=epoch_s(c.time),
     )
-    cidrs, dns = _split(known)
+    cidrs, dns = split_hosts(known)
     if cidrs or dns:
-        c = c.filter(~(_ip_in(c.dst_ip, cidrs) | _name_in(c.name, dns)))
+        c = c.filter(~(ip_in(c.dst_ip, cidrs) | name_in(c.name, dns)))
     return c
 
 
@@ -297,11 +269,11 @@ def _scores(j: ibis.Table, p: Params) -> ibis.Table:
 
 def _findings(j: ibis.Table, reg, p: Params) -> ibis.Table:
     hosts = [h for a in reg.assets for h in getattr(a, "hosts", [])]
-    cidrs, names = _split(hosts)
+    cidrs, names = split_hosts(hosts)
     jewel = (
-        _ip_in(j.src_ip, cidrs)
-        | _name_in(j.target, names)
-        | (j.kind == "ip") & _ip_in(j.target, cidrs)
+        ip_in(j.src_ip, cidrs)
+        | name_in(j.target, names)
+        | (j.kind == "ip") & ip_in(j.target, cidrs)
     )
     level = ibis.cases((j.score >= p.high_score, 2), (j.score >= p.medium_score, 1), else_=0)
     level = level + ibis.ifelse(jewel, 1, 0)
