@@ -215,6 +215,10 @@ class Asset(BaseModel):
     expected_readers: list[str] = []
     sensitivity: Sensitivity = "high"
     description: str = ""
+    # Machines the asset lives on or is worked on from (training nodes, the file server
+    # of a chip team): CIDRs or host names. Network detections rank traffic of these
+    # hosts higher (network.beaconing).
+    hosts: list[str] = []
 
     @field_validator("locations")
     @classmethod
@@ -248,6 +252,10 @@ class Organisation(BaseModel):
     # Address ranges of our own egress (VPN concentrators, office NAT), IPv4 or IPv6
     # CIDRs — never "a new place" either (crownwatch.enrichment.places.own_network).
     own_cidrs: list[str] = []
+    # Services our machines call on a schedule by design (update mirrors, monitoring
+    # intake, time servers): CIDRs or DNS names (a name covers its subdomains). Periodic
+    # traffic to them is not a beacon (network.beaconing).
+    known_services: list[str] = []
 
     @field_validator("identity_map")
     @classmethod
