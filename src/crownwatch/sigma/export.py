@@ -69,6 +69,11 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "joins identity findings to cloud data access through the identity links (user to "
         "principal) and both sides' history: a join across sources and findings"
     ),
+    "persistence.mfa_after_compromise": (
+        "an MFA change judged by the identity findings it follows (compromise of that "
+        "person within a window) and by the person's sign-in history before the attack "
+        "(spray addresses, hosting networks new to them): findings and history, not events"
+    ),
     "inference.distillation_account": (
         "scores accounts on features of their prompts (templating, reasoning elicitation, "
         "capability targeting) against the population: statistics over an inference "
