@@ -37,8 +37,10 @@ COMPROMISE_DETECTIONS = ["identity.success_after_spray", "identity.new_geo_after
 
 def changes(api: ibis.Table, operations: list[str]) -> ibis.Table:
     """Successful ``api_activity`` rows whose operation is one of ``operations``, with
-    ``ts`` (epoch seconds) and ``ref`` (the raw record)."""
-    ev = api.filter(api.api_operation.isin(list(operations)) & (api.status == "success"))
+    ``ts`` (epoch seconds) and ``ref`` (the raw record). Names are compared trimmed:
+    Entra logs some activities with a trailing space, verbatim in the table."""
+    ops = [o.strip() for o in operations]
+    ev = api.filter(api.api_operation.strip().isin(ops) & (api.status == "success"))
     return ev.mutate(ts=epoch_s(ev.time), ref=raw_ref(ev))
 
 
@@ -107,3 +109,23 @@ def judged(t: Tables, p: Params, ev: ibis.Table) -> ibis.Table:
         & (e.ts <= comp.c_last + int(p.window_hours) * 3600),
     )
     return j.drop("c_user", "c_last")
+
+
+def severity(g: ibis.Table) -> ibis.Value:
+    """``critical`` from a spray address, or after compromise evidence from a hosting or
+    proxy network; ``high`` after compromise evidence; ``medium`` otherwise (a hosting
+    or proxy network new to a person nobody attacked)."""
+    return ibis.cases(
+        (g.from_spray_ip | (g.compromise & g.from_infrastructure), "critical"),
+        (g.compromise, "high"),
+        else_="medium",
+    )
+
+
+def reasons(row: dict) -> list[str]:
+    """Why a change counts, for the evidence and the title."""
+    return sorted(
+        {f"compromise:{d}" for d in row["compromise_detections"]}
+        | ({"spray_address"} if row["from_spray_ip"] else set())
+        | ({"hosting_or_proxy_network"} if row["from_infrastructure"] else set())
+    )

@@ -45,7 +45,13 @@ import ibis
 from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import empty_lists
-from crownwatch.detections.persistence._common import COMPROMISE_DETECTIONS, changes, judged
+from crownwatch.detections.persistence._common import (
+    COMPROMISE_DETECTIONS,
+    changes,
+    judged,
+    reasons,
+    severity,
+)
 
 META = Meta(
     id="persistence.mfa_after_compromise",
@@ -123,18 +129,13 @@ def query(t: Tables, p: Params) -> ibis.Table:
         raw_refs=j.ref.collect(),
     )
     g = g.filter(g.compromise | g.from_spray_ip | g.from_infrastructure)
-    severity = ibis.cases(
-        (g.from_spray_ip | (g.compromise & g.from_infrastructure), "critical"),
-        (g.compromise, "high"),
-        else_="medium",
-    )
     return g.select(
         key=g.subject,
         first_seen=g.first_seen,
         last_seen=g.last_seen,
         entity_user=g.subject,
         entity_src_ip=g.src_ips,
-        severity=severity,
+        severity=severity(g),
         operations=g.operations,
         actors=g.actors,
         by_someone_else=g.by_someone_else,
@@ -170,11 +171,7 @@ LISTS = (
 def postprocess(rows: list[dict], p: Params) -> list[dict]:
     rows = empty_lists(rows, LISTS)
     for r in rows:
-        r["reasons"] = sorted(
-            {f"compromise:{d}" for d in r["compromise_detections"]}
-            | ({"spray_address"} if r["from_spray_ip"] else set())
-            | ({"hosting_or_proxy_network"} if r["from_infrastructure"] else set())
-        )
+        r["reasons"] = reasons(r)
     return rows
 
 
