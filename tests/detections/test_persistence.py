@@ -28,3 +28,18 @@ def test_spray_success_then_mfa_enrolment_is_one_incident(tmp_path):
         "persistence.mfa_after_compromise",
     } <= members
     assert "persistence" in inc["stages"]
+
+
+def test_the_change_window_decides_for_a_change_nobody_attacked_made(tmp_path):
+    """The admin's identity provider, quiet inside the window, is a medium finding once the
+    organisation's window is another day."""
+    det = get("persistence.trust_opened")
+    sc = next(s for s in scenarios_of(det) if s.name.startswith("admin_adds_identity_provider"))
+    lake, config = build_lake(tmp_path, [sc])
+    config["detections"] = {det.id: {"change_window_days": [6, 7]}}
+    found = run_detections(Engine(lake), config, only=[det.id])
+    [f] = found
+    assert f["severity"] == "medium"
+    assert f["evidence"]["operation"] == "system.idp.lifecycle.create"
+    assert f["evidence"]["reasons"] == ["outside_change_window"]
+    assert f["evidence"]["target_type"] == "IdentityProvider"

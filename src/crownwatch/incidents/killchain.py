@@ -62,6 +62,7 @@ _BY_TECHNIQUE = {
     "T1136": "persistence",
     "T1505": "persistence",
     "T1556": "persistence",  # an MFA factor of the attacker's own (T1556.006)
+    "T1484": "persistence",  # a trust to the attacker's identity provider (T1484.002)
     # reading the crown jewels
     "T1530": "collection",
     "T1213": "collection",

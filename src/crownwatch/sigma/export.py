@@ -79,6 +79,11 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "person within a window) and by the person's sign-in history before the attack "
         "(spray addresses, hosting networks new to them): findings and history, not events"
     ),
+    "persistence.trust_opened": (
+        "a trust change judged by the identity findings it follows and the actor's history, "
+        "a role policy's accounts compared with the organisation's own, and a change window: "
+        "findings, history and the registry"
+    ),
     "inference.distillation_account": (
         "scores accounts on features of their prompts (templating, reasoning elicitation, "
         "capability targeting) against the population: statistics over an inference "

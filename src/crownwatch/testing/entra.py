@@ -28,9 +28,17 @@ def prop(name: str, old, new) -> dict:
     return {"displayName": name, "oldValue": enc(old), "newValue": enc(new)}
 
 
-def target(name: str, type_: str, upn: str | None = None, props: list | None = None) -> dict:
+def target(
+    name: str,
+    type_: str,
+    upn: str | None = None,
+    props: list | None = None,
+    *,
+    object_id: bool = True,
+) -> dict:
+    """A target resource; a domain has no object id (``object_id=False``: ``null``)."""
     return {
-        "id": _uuid("target", name, type_),
+        "id": _uuid("target", name, type_) if object_id else None,
         "displayName": name,
         "type": type_,
         "userPrincipalName": upn,
