@@ -122,6 +122,20 @@ META = Meta(
 )
 
 
+def strike_own(text: ibis.Value, own_accounts) -> ibis.Value:
+    """A role policy's text with the organisation's own accounts struck out: what is
+    left of an account in it is someone else's."""
+    left = text.fill_null("")
+    for acct in own_accounts:
+        left = left.replace(str(acct), "")
+    return left
+
+
+def names_someone(policy_left: ibis.Value) -> ibis.Value:
+    """Whether a struck-out policy still names an AWS account, or anyone (``*``)."""
+    return policy_left.re_search(_ACCOUNT) | policy_left.re_search(_ANYONE)
+
+
 def query(t: Tables, p: Params) -> ibis.Table:
     reg = registry_for(t, p)
     ev = changes(t.api_activity, p.operations)
@@ -131,13 +145,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
     ev = ev.mutate(subject=ev.actor_user.coalesce(ev.l_user)).drop("l_user", "l_principal")
     ev = ev.mutate(operation=ev.api_operation.strip())
 
-    # A role trust counts only when its policy names someone outside: strike the
-    # organisation's own accounts out of the text and look for any account left.
-    policy = ev.request_parameters.fill_null("")
-    for acct in reg.organisation.own_accounts:
-        policy = policy.replace(str(acct), "")
-    outside = policy.re_search(_ACCOUNT) | policy.re_search(_ANYONE)
-    ev = ev.filter(~ev.operation.isin(ROLE_TRUST_OPS) | outside).mutate(policy_left=policy)
+    policy = strike_own(ev.request_parameters, reg.organisation.own_accounts)
+    ev = ev.filter(~ev.operation.isin(ROLE_TRUST_OPS) | names_someone(policy))
+    ev = ev.mutate(policy_left=policy)
 
     j = judged(t, p, ev)
     j = j.mutate(compromise=j.c_id.notnull())
