@@ -1,16 +1,19 @@
 """Scenarios of ``persistence.mfa_after_compromise``, each with its own staff, office
 history and (where there is one) spray. Attacks: the spray guesses a password and the
-attacker enrols an authenticator from the network they signed in from (critical);
+attacker enrols an authenticator from the network they signed in from (critical); the
+same in Entra, after the Okta guess (Okta federates Microsoft 365: one identity key);
 an authenticator enrolled from the spraying address itself, no sign-in logged
-(critical). Look-alikes: the helpdesk resets a user's factors and the user enrols
-again, all from the office, nobody attacked; a sprayed user (not compromised) enrols a
-new phone from the office the morning after."""
+(critical). Look-alikes: the helpdesk resets a user's factors (Okta) or registers a
+phone for one (Entra) and the user enrols again, all from the office, nobody attacked;
+a sprayed user (not compromised) enrols a new phone from the office the morning
+after."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from crownwatch.detections.contract import Scenario
+from crownwatch.testing import entra
 from crownwatch.testing.okta import (
     DAY,
     HOUR,
@@ -22,6 +25,7 @@ from crownwatch.testing.okta import (
     factor_change,
     fail,
     history,
+    jsonl,
     staff,
     success,
     system_log,
@@ -81,6 +85,68 @@ def sprayed_user_new_phone() -> list[dict]:
     return ev
 
 
+def security_info(when: datetime, who: str, actor: str, ip: str, activity: str, why: str) -> dict:
+    """An Entra "… registered security info" audit for ``who`` (Okta federates M365: the
+    same identity key in both)."""
+    upn = f"{who}@northwind-ai.com"
+    return entra.audit(
+        when,
+        activity,
+        f"{actor}@northwind-ai.com",
+        ip,
+        [entra.target(upn.split("@")[0], "User", upn)],
+        service="Authentication Methods",
+        category="UserManagement",
+        operation="Add",
+        reason=why,
+    )
+
+
+def okta_guess_entra_authenticator() -> dict[str, str]:
+    t0 = T0 + 12 * DAY
+    ev = sprayed_office(t0, "pe", spray_net(34))
+    ev += success(t0 + 3 * HOUR, "pe002", ATTACKER)
+    audit = security_info(
+        t0 + 3 * HOUR + 4 * MIN,
+        "pe002",
+        "pe002",
+        ATTACKER.ip,
+        "User registered security info",
+        "User registered Authenticator App with Notification and Code",
+    )
+    return {
+        "okta/mfa_entra_authenticator.jsonl": jsonl(ev),
+        "entra/mfa_entra_authenticator.jsonl": entra.jsonl([audit]),
+    }
+
+
+def entra_helpdesk() -> dict[str, str]:
+    t0 = T0 + 12 * DAY
+    ev = history(["pf001", "helpdesk.lee"], t0, net=OFFICE)
+    audit = security_info(
+        t0 + 2 * HOUR,
+        "pf001",
+        "helpdesk.lee",
+        OFFICE.ip,
+        "Admin registered security info",
+        "Admin registered phone method for user",
+    )
+    return {
+        "okta/mfa_entra_helpdesk.jsonl": jsonl(ev),
+        "entra/mfa_entra_helpdesk.jsonl": entra.jsonl([audit]),
+    }
+
+
+def _entra(found: list[dict]) -> None:
+    [f] = found
+    assert f["severity"] == "critical"
+    ev = f["evidence"]
+    assert ev["operations"] == ["User registered security info"]
+    assert ev["sources"] == ["entra"]
+    assert "compromise:identity.success_after_spray" in ev["reasons"]
+    assert ev["status_details"] == ["User registered Authenticator App with Notification and Code"]
+
+
 def _guessed(found: list[dict]) -> None:
     [f] = found
     assert f["severity"] == "critical"
@@ -121,6 +187,20 @@ SCENARIOS = [
         system_log("mfa_from_spray_address", enrolled_from_spray_address),
         entities={"user": ("pb007",)},
         expect=_spray_address,
+        also=("identity",),
+    ),
+    Scenario(
+        "okta_password_guessed_then_entra_authenticator_registered",
+        "attack",
+        okta_guess_entra_authenticator,
+        entities={"user": ("pe002",)},
+        expect=_entra,
+        also=("identity",),
+    ),
+    Scenario(
+        "entra_helpdesk_registers_a_phone_nobody_attacked",
+        "benign",
+        entra_helpdesk,
         also=("identity",),
     ),
     Scenario(
