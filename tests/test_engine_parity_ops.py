@@ -522,3 +522,38 @@ def test_row_number_with_tie_breakers(engines):
         return r.filter(r._r < 4)
 
     same(engines, build)
+
+
+def test_role_policy_outside_accounts_and_trimmed_activity_names(engines):
+    """``persistence.trust_opened`` strikes the own accounts out of a role policy logged
+    as an escaped JSON string and looks for any account (or ``*``) left; the family
+    compares activity names trimmed (Entra logs one with a trailing space)."""
+    from crownwatch.detections.persistence import trust_opened as to
+
+    policies = [
+        '{"roleName":"r","policyDocument":"{\\"Principal\\":{\\"AWS\\":[\\"arn:aws:iam::111122223333:root\\",\\"arn:aws:iam::999988887777:root\\"]}}"}',
+        '{"roleName":"r","policyDocument":"{\\"Principal\\":{\\"AWS\\":\\"111122223333\\"}}"}',
+        '{"roleName":"r","policyDocument":"{\\"Principal\\":{\\"AWS\\":\\"999988887777\\"}}"}',
+        '{"roleName":"r","policyDocument":"{\\"Principal\\": {\\"AWS\\": \\"*\\"}}"}',
+        '{"roleName":"r","policyDocument":"{\\"Principal\\":{\\"Service\\":\\"ec2.amazonaws.com\\"}}"}',
+        None,
+    ]
+    names = ["Update application – Certificates and secrets management ", " x", "y", None, "", "z"]
+    t = table(
+        p=pa.array(policies, pa.string()),
+        n=pa.array(names, pa.string()),
+    )
+
+    def build():
+        left = to.strike_own(t.p, ["111122223333", "northwind-ml-prod"])
+        return t.select("p", left=left, someone=to.names_someone(left), name=t.n.strip())
+
+    rows = same(engines, build)
+    assert [r["someone"] for r in sorted(rows, key=lambda r: policies.index(r["p"]))] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]

@@ -61,6 +61,8 @@ _BY_TECHNIQUE = {
     "T1098": "persistence",
     "T1136": "persistence",
     "T1505": "persistence",
+    "T1556": "persistence",  # an MFA factor of the attacker's own (T1556.006)
+    "T1484": "persistence",  # a trust to the attacker's identity provider (T1484.002)
     # reading the crown jewels
     "T1530": "collection",
     "T1213": "collection",

@@ -69,6 +69,21 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "joins identity findings to cloud data access through the identity links (user to "
         "principal) and both sides' history: a join across sources and findings"
     ),
+    "persistence.credentials_minted": (
+        "a credential created by a person with compromise evidence (identity findings) or "
+        "from ground new to them, the cloud caller mapped to its person through the "
+        "identity links: findings, history and a join across sources"
+    ),
+    "persistence.mfa_after_compromise": (
+        "an MFA change judged by the identity findings it follows (compromise of that "
+        "person within a window) and by the person's sign-in history before the attack "
+        "(spray addresses, hosting networks new to them): findings and history, not events"
+    ),
+    "persistence.trust_opened": (
+        "a trust change judged by the identity findings it follows and the actor's history, "
+        "a role policy's accounts compared with the organisation's own, and a change window: "
+        "findings, history and the registry"
+    ),
     "inference.distillation_account": (
         "scores accounts on features of their prompts (templating, reasoning elicitation, "
         "capability targeting) against the population: statistics over an inference "

@@ -334,3 +334,50 @@ def system_log(name: str, build: Callable[[], list[dict]]) -> Callable[[], dict[
     """A scenario's ``logs``: the events ``build()`` returns as one System Log export,
     ``okta/<name>.jsonl``."""
     return lambda: {f"okta/{name}.jsonl": jsonl(build())}
+
+
+# Okta's factor lifecycle events (the System Log event-type catalogue): the person whose
+# factors changed is the ``User`` target; the actor is that person enrolling, or an
+# admin resetting on their behalf. The factor rides in debugData.
+FACTOR_EVENTS = {
+    "user.mfa.factor.activate": ("Activate factor or authenticator", "core.user.factor.activate"),
+    "user.mfa.factor.update": ("Update factor or authenticator", None),
+    "user.mfa.factor.reset_all": ("Reset all factors for user", "core.user.factor.reset_all"),
+}
+
+
+def factor_change(
+    when: datetime,
+    user: str,
+    net: Net,
+    event_type: str = "user.mfa.factor.activate",
+    *,
+    actor: str | None = None,
+    factor: str = "OKTA_VERIFY_PUSH",
+) -> list[dict]:
+    """A factor enrolled, updated or reset for ``user``, by ``actor`` (the user)."""
+    display, legacy = FACTOR_EVENTS[event_type]
+    login = _login(user)
+    ev = event(
+        when,
+        event_type,
+        actor or user,
+        net,
+        "SUCCESS",
+        None,
+        display=display,
+        legacy=legacy,
+        target=[
+            {
+                "id": user_id(login),
+                "type": "User",
+                "alternateId": login,
+                "displayName": login.split("@")[0].replace(".", " ").title(),
+                "detailEntry": None,
+            }
+        ],
+        uri="/api/v1/users/" + user_id(login) + "/factors",
+    )
+    ev["debugContext"]["debugData"]["factor"] = factor
+    ev["authenticationContext"]["externalSessionId"] = "102" + _hash("sess", login, net.ip)[:17]
+    return [ev]
