@@ -84,6 +84,15 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "a role policy's accounts compared with the organisation's own, and a change window: "
         "findings, history and the registry"
     ),
+    "network.beaconing": (
+        "RITA's beacon score per pair and day — Bowley skew and MAD of the gaps and sizes, an "
+        "hourly histogram — is statistics over a pair's connections; Sigma counts events"
+    ),
+    "network.long_connection": (
+        "the summed duration of a pair's connections over a day needs a value_sum correlation, "
+        "which neither Sigma backend here converts, and its allow-list matches CIDRs and "
+        "domain suffixes from the registry"
+    ),
     "inference.distillation_account": (
         "scores accounts on features of their prompts (templating, reasoning elicitation, "
         "capability targeting) against the population: statistics over an inference "

@@ -175,11 +175,14 @@ def query(t: Tables, p: Params) -> ibis.Table:
         from_spray_ip=j.from_spray_ip.any(),
         from_infrastructure=j.from_infrastructure.any(),
         raw_refs=j.ref.collect(),
+        event_id=j.raw_id.max(),
     )
     attacker = g.compromise | g.from_spray_ip | g.from_infrastructure
     g = g.filter(attacker | ~g.operation.isin(CONSENT_OPS))
     return g.select(
-        key=g.ref,
+        # the vendor's own event id (CloudTrail eventID, Entra audit id, Okta uuid): the
+        # same change is the same finding whichever file or folder it was read from
+        key=g.source.concat(":", g.event_id.coalesce(g.ref)),
         first_seen=g.first_seen,
         last_seen=g.first_seen,
         entity_user=g.subject,
