@@ -296,6 +296,9 @@ def test_cli_exit_2_on_a_bad_database(world, tmp_path):
         assert not isinstance(r.exception, EnrichmentError)
 
 
+# slow: a Spark session over the whole enrichment view (the operations it is built from
+# are compared on both engines in tests/test_engine_parity_ops.py by default)
+@pytest.mark.slow
 @pytest.mark.spark
 @pytest.mark.skipif(not HAS_SPARK, reason="PySpark and a Java runtime are needed")
 def test_spark_gives_the_same_view(world):
