@@ -111,6 +111,10 @@ def spark_engine(shared_lake):
     return engine
 
 
+# slow (`make test-slow`): Spark plans and runs every stage of every detection, a minute
+# or two on 2 cores; the default run compares the operations detections are built from
+# on both engines in seconds (tests/test_engine_parity_ops.py).
+@pytest.mark.slow
 @pytest.mark.spark
 @pytest.mark.skipif(not HAS_SPARK, reason="PySpark and a Java runtime are needed for Spark")
 def test_spark_raises_the_same_findings(shared_lake, spark_engine):

@@ -294,6 +294,7 @@ def test_cli_errors_exit_2_with_the_reason(tmp_path, pristine_lake):
     assert f"LOCATION '{BASE}/api_activity/'" in out and f"'{DAYS[0]},NOW'" in out
 
 
+@pytest.mark.slow  # a Spark session reading the lake through the DDL (~20 s)
 @pytest.mark.spark
 @pytest.mark.skipif(not HAS_SPARK, reason="needs PySpark and Java")
 def test_the_spark_tables_read_the_real_lake(odd_lake, tmp_path):
