@@ -129,3 +129,21 @@ def reasons(row: dict) -> list[str]:
         | ({"spray_address"} if row["from_spray_ip"] else set())
         | ({"hosting_or_proxy_network"} if row["from_infrastructure"] else set())
     )
+
+
+def judgement(j: ibis.Table) -> dict[str, ibis.Value]:
+    """The aggregates every per-person persistence finding keeps of :func:`judged` rows:
+    the compromise findings it follows, the attacker's marks, the changes and their raw
+    records (``**judgement(j)`` inside a ``group_by("subject").aggregate``)."""
+    compromise = j.c_id.notnull()
+    return {
+        "compromise_findings": j.c_id.collect(),
+        "compromise_detections": j.c_detection.collect(),
+        "compromise_first_ts": j.c_first.min(),
+        "first_change_after_compromise_ts": j.ts.min(where=compromise),
+        "compromise": compromise.any(),
+        "from_spray_ip": j.from_spray_ip.any(),
+        "from_infrastructure": j.from_infrastructure.any(),
+        "changes": j.ref.nunique(),
+        "raw_refs": j.ref.collect(),
+    }

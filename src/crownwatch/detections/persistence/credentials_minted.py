@@ -51,6 +51,7 @@ from crownwatch.detections.persistence._common import (
     COMPROMISE_DETECTIONS,
     changes,
     judged,
+    judgement,
     reasons,
     severity,
 )
@@ -114,7 +115,6 @@ def query(t: Tables, p: Params) -> ibis.Table:
     ev = ev.mutate(subject=ev.actor_user.coalesce(ev.l_user)).drop("l_user", "l_principal")
     ev = ev.filter(ev.subject.notnull())
     j = judged(t, p, ev)
-    j = j.mutate(compromise=j.c_id.notnull())
     g = j.group_by("subject").aggregate(
         first_seen=j.time.min(),
         last_seen=j.time.max(),
@@ -128,15 +128,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         accounts=j.account.collect(),
         src_ips=j.src_ip.collect(),
         as_orgs=j.as_org.collect(),
-        compromise_findings=j.c_id.collect(),
-        compromise_detections=j.c_detection.collect(),
-        compromise_first_ts=j.c_first.min(),
-        first_change_after_compromise_ts=j.ts.min(where=j.compromise),
-        compromise=j.compromise.any(),
-        from_spray_ip=j.from_spray_ip.any(),
-        from_infrastructure=j.from_infrastructure.any(),
-        changes=j.ref.nunique(),
-        raw_refs=j.ref.collect(),
+        **judgement(j),
     )
     g = g.filter(g.compromise | g.from_spray_ip | g.from_infrastructure)
     return g.select(
