@@ -228,18 +228,21 @@ def test_without_configuration_no_range_join(world):
     assert rows["10.1.2.3"]["src_network"] == "private"
 
 
-def test_cached_ranges_rebuilt_only_when_the_database_changes(world, tmp_path):
-    lake, _, d = world
+def test_cached_ranges_rebuilt_only_when_the_database_changes(tmp_path):
+    # a lake of its own: the cache is keyed by content, and the module's shared lake may
+    # already hold this database's table from a test that ran earlier on the worker
+    root = tmp_path / "lake"
+    root.mkdir()
     db = write_asn_db(tmp_path / "asn.mmdb")
     config = {"enrichment": {"asn_db": str(db), "cloud_feeds": False}}
-    first = Enrichment.prepare(lake.root, config).ranges
-    assert len(first) == 1 and first[0].built and first[0].path.parent == lake.root / "enrichment"
-    again = Enrichment.prepare(lake.root, config).ranges
+    first = Enrichment.prepare(root, config).ranges
+    assert len(first) == 1 and first[0].built and first[0].path.parent == root / "enrichment"
+    again = Enrichment.prepare(root, config).ranges
     assert again[0].path == first[0].path and not again[0].built
     # a new release of the file (other content) is walked again, the old table dropped
     write_ipinfo_lite(db)
     os.utime(db, ns=(1, 1))
-    third = Enrichment.prepare(lake.root, config).ranges
+    third = Enrichment.prepare(root, config).ranges
     assert third[0].built and third[0].path != first[0].path
     assert not first[0].path.exists()
 
