@@ -41,6 +41,8 @@ def by_detection(findings: list[dict], detection: str) -> list[dict]:
 
 
 DEMO_FINDINGS = FIXTURES / "demo" / "findings.json"
+# the incidents the demo's findings chain into: one per planted intrusion (README)
+DEMO_INCIDENTS = 15
 
 
 def demo_findings() -> list[dict]:

@@ -22,7 +22,7 @@ from crownwatch import __version__
 from crownwatch.cli import app
 from crownwatch.findings import FindingStore
 from crownwatch.lake import Lake
-from tests.conftest import FIXTURES, HAS_SPARK
+from tests.conftest import DEMO_INCIDENTS, FIXTURES, HAS_SPARK
 
 SPRAY_LOG = FIXTURES / "linux" / "spray_auth.log"  # 2026-03-03 03:00:00 to 03:03:43 UTC
 SPRAY = "identity.password_spray"
@@ -249,7 +249,7 @@ def test_findings_jsonl_is_the_json_array_one_object_per_line(store):
 def test_incidents_jsonl_is_the_json_array_one_object_per_line(demo_lake):
     as_json = json.loads(_run("incidents", "--lake", demo_lake, "-f", "json").stdout)
     r = _run("incidents", "--lake", demo_lake, "-f", "jsonl")
-    assert r.exit_code == 0 and len(as_json) == 14
+    assert r.exit_code == 0 and len(as_json) == DEMO_INCIDENTS
     assert _lines(r.stdout) == as_json
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from crownwatch.demo import run_demo
 from crownwatch.findings import FindingStore
-from tests.conftest import demo_findings
+from tests.conftest import DEMO_INCIDENTS, demo_findings
 
 
 def _comparable(findings: list[dict]) -> list[tuple]:
@@ -25,4 +25,4 @@ def test_demo_lake_holds_the_demo_findings_and_their_incidents(demo_lake):
 
     stored = FindingStore(demo_lake).all()
     assert _comparable(stored) == _comparable(demo_findings())
-    assert len(IncidentStore(demo_lake).all()) == 14
+    assert len(IncidentStore(demo_lake).all()) == DEMO_INCIDENTS

@@ -4,8 +4,10 @@ The simulated organisation is an AI lab whose identity providers, cloud trail an
 hosts are under a MURKY-PANDA-style campaign (single-source and low-and-slow
 spraying, stuffing, brute force, a sprayed account that gets in) with the benign
 look-alikes that trip naive rules (a password-rotation morning behind the office
-NAT, a service account with a stale password, a traveller). Other families add
-their own scenarios when their simulators are present.
+NAT, a service account with a stale password, a traveller), the access key the
+sprayed account mints for itself, the storage thefts, the API distillers and an
+implant beaconing from a training node — each family's simulator with its own
+look-alikes and its part of the organisation's configuration (merged).
 
 ``demo`` starts from empty folders, so it deletes ``--out`` and ``--lake`` — but only
 folders it made itself (:data:`MARKER` inside), or empty ones. Anything else is refused
@@ -45,6 +47,7 @@ def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]
     optional = (
         ("crownwatch.simulate.storage", "generate_storage", "storage"),
         ("crownwatch.simulate.inference", "generate_inference", "inference"),
+        ("crownwatch.simulate.network", "generate_network", "network"),
     )
     for module, func, sub in optional:
         try:
@@ -54,10 +57,24 @@ def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]
         result = getattr(mod, func)(out / sub, seed=seed)
         if "truth" in result:  # {"files", "truth", "config"}
             if result.get("config"):
-                config = load_config(result["config"])
+                config = merge_configs(config, load_config(result["config"]))
             result = result["truth"]
         truths.append(result)
     return truths, config
+
+
+def merge_configs(base: dict, more: dict) -> dict:
+    """One organisation's configuration from each simulator's part: tables merge,
+    lists (assets, known services, own accounts) join, a scalar of ``more`` wins."""
+    out = dict(base)
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_configs(out[key], value)
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + [v for v in value if v not in out[key]]
+        else:
+            out[key] = value
+    return out
 
 
 MARKER = ".crownwatch-demo"

@@ -19,6 +19,7 @@ from crownwatch.tables.authentication import user_key
 _ENTITY_KEYS = {
     "users": "user",
     "src_ips": "src_ip",
+    "dst_ips": "dst_ip",
     "accounts": "account",
     "principals": "principal",
     "assets": "asset",

@@ -14,7 +14,7 @@ from crownwatch import mitre
 from crownwatch.cli import app
 from crownwatch.findings import STATUSES
 from crownwatch.outputs.ocsf import SCHEMA_VERSION, detection_finding, incident_finding
-from tests.conftest import demo_findings
+from tests.conftest import DEMO_INCIDENTS, demo_findings
 from tests.outputs.ocsf_schema import VERSION, check
 
 # Recommended attributes crownwatch leaves out, and why (docs/interfaces.md, "OCSF").
@@ -59,7 +59,7 @@ def cli(*args) -> str:
 def test_every_demo_export_is_valid_ocsf_before_and_after_triage(demo_lake):
     findings = json.loads(cli("findings", "--format", "ocsf", "--lake", demo_lake))
     incidents = json.loads(cli("incidents", "--format", "ocsf", "--lake", demo_lake))
-    assert len(findings) == len(demo_findings()) and len(incidents) == 14
+    assert len(findings) == len(demo_findings()) and len(incidents) == DEMO_INCIDENTS
     for event in findings + incidents:
         assert_valid(event)
         assert event["metadata"]["version"] == SCHEMA_VERSION == VERSION

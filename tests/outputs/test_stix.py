@@ -24,7 +24,7 @@ from crownwatch.outputs.stix import (
     findings_bundle,
     sdo_id,
 )
-from tests.conftest import demo_findings
+from tests.conftest import DEMO_INCIDENTS, demo_findings
 
 SCHEMA = json.loads(
     (Path(mitre.__file__).parent / "outputs" / EXTENSION_SCHEMA).read_text(encoding="utf-8")
@@ -98,7 +98,7 @@ def test_every_demo_export_is_strict_stix_21_and_stable(demo_lake, tmp_path):
         assert objs[EXTENSION_ID]["created_by_ref"] == IDENTITY_ID
         if kind == "incidents":
             groupings = [o for o in objs.values() if o["type"] == "grouping"]
-            assert len(groupings) == 14
+            assert len(groupings) == DEMO_INCIDENTS
             assert all(r in objs for g in groupings for r in g["object_refs"])
     # exporting an unchanged lake again gives the same bytes (timestamps included), and
     # so does a re-run that finds the same things again

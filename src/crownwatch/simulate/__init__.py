@@ -8,7 +8,11 @@
   with the same kind of spray embedded, for benchmarks;
 * :func:`generate_org_wide_spray` — the same ordinary week with the crown jewels read
   as usual and one campaign: every account sprayed, one compromised, the weights
-  copied (how much of what is raised is the attack: ``evaluate.attack_precision``).
+  copied (how much of what is raised is the attack: ``evaluate.attack_precision``);
+* ``simulate.storage``, ``simulate.inference``, ``simulate.network`` — the crown
+  jewels' storage logs, the inference API's gateway and a day of Zeek logs at the
+  egress, each with its planted attacks, look-alikes, ``truth.json`` and its part of
+  the organisation's ``crownwatch.toml``.
 """
 
 from crownwatch.simulate.bulk import generate_identity_bulk

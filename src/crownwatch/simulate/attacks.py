@@ -30,9 +30,10 @@ new-country-after-spray        T1078        a sprayed user signs in from a first
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from crownwatch.simulate.population import FIRST, LAST, Net
+from crownwatch.simulate.population import FIRST, LAST, Net, User
 from crownwatch.simulate.truth import Item
 from crownwatch.simulate.world import World
 
@@ -84,7 +85,18 @@ def _stranger_names(w: World, n: int, taken: set[str]) -> list[str]:
     return out
 
 
-def plant(w: World) -> None:
+@dataclass(frozen=True)
+class Foothold:
+    """Where the way in ended: the sprayed account that got in, the network it signed
+    in from and when — what the next step of the intrusion (:mod:`.persistence`)
+    starts from."""
+
+    user: User
+    net: Net
+    at: datetime
+
+
+def plant(w: World) -> Foothold:
     rng = w.rng
     org = w.org
     book = org.book
@@ -467,6 +479,7 @@ def plant(w: World) -> None:
             related=["spray-okta-vps"],
         )
     )
+    foothold = Foothold(victim, later, t + timedelta(minutes=9))
 
     # -- 5b. sprayed Entra passwords used elsewhere: MFA wall and CA block -----------
     ent_victims = dtargets[:2] if len(dtargets) >= 2 else users[:2]
@@ -552,3 +565,4 @@ def plant(w: World) -> None:
             details={"country": nc_net.country, "asn": nc_net.asn},
         )
     )
+    return foothold

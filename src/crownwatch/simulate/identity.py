@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crownwatch.simulate import attacks, baseline
+from crownwatch.simulate import attacks, baseline, persistence
 from crownwatch.simulate import truth as truth_mod
 from crownwatch.simulate.formats import cloudtrail, entra, linux_auth, okta, windows
 from crownwatch.simulate.world import World
@@ -57,7 +57,7 @@ def build_world(
     baseline.background(w, plan)
     baseline.benign(w, plan)
     if attacks_on:
-        attacks.plant(w)
+        persistence.plant(w, attacks.plant(w))
     w.signins.sort(key=lambda e: e.time)
     w.calls.sort(key=lambda c: c.time)
     return w
@@ -148,6 +148,7 @@ def write_world(
                 wr("cloudtrail"),
                 w.org.aws_account,
                 compress=gzip_cloudtrail,
+                call_files=w.call_files,
             ),
         )
     if "linux_auth" in formats:
@@ -201,9 +202,14 @@ def make_truth(
     for ev in emitted:
         if ev.tag:
             tagged.setdefault(ev.tag, []).append(ev)
+    calls: dict[str, list] = {}
+    for c in w.calls:
+        if c.tag and id(c) in w.call_files:
+            calls.setdefault(c.tag, []).append(c)
     items_att, items_ben = [], []
     for item in w.items.values():
         item.fill(tagged.get(item.id, []), files_of)
+        item.fill_calls(calls.get(item.id, []), w.call_files)
         (items_att if item.malicious else items_ben).append(truth_mod.as_dict(item))
     org = w.org
     return {

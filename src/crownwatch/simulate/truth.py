@@ -48,7 +48,7 @@ class Item:
     files: list[str] = field(default_factory=list)
     first_seen: str | None = None
     last_seen: str | None = None
-    events: int = 0  # sign-in attempts
+    events: int = 0  # sign-in attempts, or API calls for an item made of calls
     outcomes: dict[str, int] = field(default_factory=dict)
     asns: list[int] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
@@ -68,6 +68,18 @@ class Item:
         self.outcomes = dict(sorted(Counter(e.outcome for e in events).items()))
         self.asns = sorted({e.asn for e in events if e.asn})
         self.countries = sorted({e.country for e in events if e.country})
+
+    def fill_calls(self, calls: list, files_of: dict[int, str]) -> None:
+        """The observed fields of an item made of API calls (CloudTrail) rather than
+        sign-ins; who and from where are set where the item is planted (a call's
+        principal is a session or IAM user, not the person the truth names)."""
+        if not calls:
+            return
+        ts = sorted(c.time for c in calls)
+        self.first_seen, self.last_seen = iso_s(ts[0]), iso_s(ts[-1])
+        self.events = len(calls)
+        self.systems = ["aws"]
+        self.files = sorted({files_of[id(c)] for c in calls if id(c) in files_of})
 
 
 def truth_user(ev) -> str:

@@ -29,6 +29,7 @@ class World:
         self.end = self.start + timedelta(days=days)
         self.signins: list[SignIn] = []
         self.calls: list[ApiCall] = []
+        self.call_files: dict[int, str] = {}  # id(call) -> the file it was written to
         self.items: dict[str, Item] = {}
         self.skip_first: set[tuple[str, str, int]] = set()  # (system, login, day)
         self._vpn_pool = 0

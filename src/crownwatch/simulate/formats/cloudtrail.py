@@ -215,8 +215,10 @@ def write(
     acct: str,
     *,
     compress: bool = True,
+    call_files: dict[int, str] | None = None,
 ) -> dict[str, tuple[list[SignIn], int]]:
-    """One file per hour that has events (a real trail delivers every ~5 minutes)."""
+    """One file per hour that has events (a real trail delivers every ~5 minutes).
+    ``call_files``, when given, receives each call's file (by ``id``) for the truth."""
     ids: dict[str, str] = {}
     hours: dict = defaultdict(list)
     for ev in signins:
@@ -225,7 +227,7 @@ def write(
         )
     for c in calls:
         hours[c.time.replace(minute=0, second=0, microsecond=0)].append(
-            (c.time, None, api_record(c, rng, acct, ids))
+            (c.time, c, api_record(c, rng, acct, ids))
         )
     out: dict[str, tuple[list[SignIn], int]] = {}
     for hour in sorted(hours):
@@ -243,5 +245,7 @@ def write(
             path.write_bytes(gzip.compress(data, compresslevel=6, mtime=deliver.timestamp()))
         else:
             path.write_bytes(data)
-        out[rel] = ([e for _t, e, _r in items if e is not None], len(items))
+        out[rel] = ([e for _t, e, _r in items if isinstance(e, SignIn)], len(items))
+        if call_files is not None:
+            call_files.update((id(e), rel) for _t, e, _r in items if isinstance(e, ApiCall))
     return out
