@@ -18,7 +18,11 @@
 ``api_activity.resource`` — ``s3://bucket/key``, ``gs://bucket/object``,
 ``azure://account/container/blob`` (the ``https://acct.blob.core.windows.net/…``,
 ``abfss://container@acct.dfs.core.windows.net/…`` and ``arn:aws:s3:::bucket/…`` spellings
-are accepted too), ``hf://org/repo`` for Hugging Face repos — and matched as *prefixes*,
+are accepted too), ``hf://org/repo`` for Hugging Face repos, ``github://org/repo`` for
+source repositories (``https://github.com/org/repo`` and ``git@github.com:org/repo.git``
+are accepted; lower case, as GitHub's names are case-insensitive and its audit log
+writes ``repo`` as ``org/name``; a repository location names that repository only, and
+``github://org/*`` every repository of the org) — and the others matched as *prefixes*,
 exactly like the object stores treat them (``s3://b/llm`` covers ``s3://b/llm-v2/…``;
 end it with ``/`` to mean one folder). A location with ``*``, ``?`` or ``[`` is a glob
 (``//filer/chips/**/*.gds``, ``s3://b/*/weights/*.safetensors``); ``*`` crosses ``/``.
@@ -111,7 +115,7 @@ class Location(BaseModel):
     model_config = ConfigDict(frozen=True)
     raw: str
     canonical: str
-    scheme: str  # s3 | gs | azure | hf | file
+    scheme: str  # s3 | gs | azure | hf | github | file
     bucket: str | None = None
     is_glob: bool = False
 
@@ -158,6 +162,11 @@ _AZ_HTTPS = re.compile(
 )
 _AZ_ABFS = re.compile(r"^abfss?://([^@/]+)@([a-z0-9]{3,24})\.dfs\.core\.windows\.net/?(.*)$", re.I)
 _S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([^/]+)/?(.*)$")
+_GITHUB = re.compile(
+    r"^(?:https?://(?:www\.)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"([^/\s]+)/([^/\s]+?)(?:\.git)?/?$",
+    re.I,
+)
 
 
 def parse_location(raw: str) -> Location:
@@ -171,15 +180,19 @@ def parse_location(raw: str) -> Location:
         s = f"azure://{m.group(1).lower()}/{m.group(2)}"
     elif m := _AZ_ABFS.match(s):
         s = f"azure://{m.group(2).lower()}/{m.group(1)}/{m.group(3)}"
+    elif m := _GITHUB.match(s):
+        s = f"github://{m.group(1)}/{m.group(2)}"
+    if s.lower().startswith("github://"):
+        s = s.lower().rstrip("/")
     is_glob = any(c in s for c in "*?[")
     if "://" in s:
         scheme, rest = s.split("://", 1)
         scheme = scheme.lower()
-        if scheme not in ("s3", "gs", "azure", "hf", "file"):
+        if scheme not in ("s3", "gs", "azure", "hf", "github", "file"):
             raise ValueError(
                 f"unsupported location {raw!r}: use s3://bucket/prefix, gs://bucket/prefix, "
                 "https://account.blob.core.windows.net/container/prefix, azure://account/container/prefix, "
-                "hf://org/repo or a file-share path/glob"
+                "hf://org/repo, github://org/repo or a file-share path/glob"
             )
         bucket, _, path = rest.partition("/")
         if not bucket:

@@ -63,6 +63,7 @@ ATHENA_NAMES = {
     pa.float64(): "double",
     pa.bool_(): "boolean",
     pa.timestamp("us", tz="UTC"): "timestamp",
+    pa.date32(): "date",
 }
 
 

@@ -14,10 +14,14 @@ import pyarrow as pa
 from crownwatch.tables import (
     api_activity,
     authentication,
+    device_items,
+    devices,
     llm_request,
     network_activity,
     network_names,
     quarantine,
+    repo_activity,
+    workforce,
 )
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -26,6 +30,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     "network_activity": network_activity.SCHEMA,
     "network_names": network_names.SCHEMA,
     "llm_request": llm_request.SCHEMA,
+    "repo_activity": repo_activity.SCHEMA,
+    "workforce": workforce.SCHEMA,
+    "devices": devices.SCHEMA,
+    "device_items": device_items.SCHEMA,
     "quarantine": quarantine.SCHEMA,
 }
 
