@@ -39,7 +39,10 @@ def test_example_registry_parses():
         ("abfss://c@acct.dfs.core.windows.net/p", "azure://acct/c/p"),
         ("hf://org/repo", "hf://org/repo"),
         ("github://Northwind-AI/Frontier-Train/", "github://northwind-ai/frontier-train"),
-        ("https://github.com/Northwind-AI/frontier-train.git", "github://northwind-ai/frontier-train"),
+        (
+            "https://github.com/Northwind-AI/frontier-train.git",
+            "github://northwind-ai/frontier-train",
+        ),
         ("git@github.com:northwind-ai/npu-rtl.git", "github://northwind-ai/npu-rtl"),
         ("github://northwind-ai/*", "github://northwind-ai/*"),
         ("\\\\filer\\share\\x", "//filer/share/x"),
