@@ -386,13 +386,15 @@ def tag_repos(t: ibis.Table, reg: Registry) -> ibis.Table:
     repository's name says nothing of what it holds."""
     pairs = [(a, loc) for a, loc in reg.locations() if loc.scheme == "github"]
     res = ibis.literal("github://").concat(t.repo.lower())
-    asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
     if not pairs:
-        asset = ibis.null("string")
+        return t.mutate(
+            asset=ibis.null("string"),
+            asset_kind=ibis.null("string"),
+            asset_sensitivity=ibis.null("string"),
+        )
+    asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
     t = t.mutate(asset=asset)
     by_name = {a.name: a for a, _ in pairs}
-    if not by_name:
-        return t.mutate(asset_kind=ibis.null("string"), asset_sensitivity=ibis.null("string"))
     kind = ibis.cases(
         *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
     )
