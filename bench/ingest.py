@@ -35,6 +35,10 @@ vpc_flow    VPC Flow Logs, default v2 format with its S3 header line, written by
 github      GitHub audit-log stream JSON lines, the events of the fixture
             ``audit_stream.jsonl`` repeated with epoch-ms times, ids and addresses per
             row (:func:`make_github`)
+osquery     ``osqueryd.results.log``: differential ``added`` lines (USB devices, Windows
+            programs, macOS apps), snapshots (3 USB devices, ``system_info``) and a
+            ``processes`` line (skipped), records of ``crownwatch.testing.osquery`` with
+            their host and time varied by DuckDB (:func:`make_osquery`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -55,6 +59,7 @@ normalisation, no day partitions:
   ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``, Entra
   audit ``entra_audit.STRUCTURE``, GitHub ``github_audit.STRUCTURE``) with
   the record's time cast to ``TIMESTAMPTZ`` (GitHub's epoch-ms ``@timestamp`` converted);
+  osquery's ``STRUCTURE`` the same way, its epoch ``unixTime`` through ``to_timestamp``;
 * S3 access: ``read_csv`` splitting the 27 space-separated, quoted fields (the bracketed
   time is two), the time parsed, status and byte counts typed;
 * sshd: the lines (``read_csv``), the syslog header (stamp, host, program, pid, message)
@@ -103,6 +108,7 @@ from crownwatch.sources import (
     github_audit,
     llm_gateway,
     okta,
+    osquery,
     vpc_flow,
     windows_security,
 )
@@ -419,6 +425,76 @@ def make_github(path: Path, n: int, out: Path) -> None:
     con.close()
 
 
+def make_osquery(path: Path, n: int, out: Path) -> None:
+    """A fleet's results log over 14 days: 2,000 hosts, each line one of ten record
+    templates, host names and times filled in by DuckDB."""
+    from datetime import UTC, datetime
+
+    from crownwatch.testing import osquery as oq
+
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    h = "@@host@@"  # json.dumps would escape a control character
+    recs = [
+        oq.usb_added(t, h, "1d6b", "0104", vendor="Linux Foundation", model="Composite Gadget"),
+        oq.usb_added(t, h, "046d", "c52b", vendor="Logitech, Inc.", model="Unifying Receiver"),
+        oq.usb_added(t, h, "1050", "0407", vendor="Yubico", model="YubiKey OTP+FIDO+CCID"),
+        oq.program_added(t, h, "AnyDesk", version="ad 8.0.8", publisher="AnyDesk Software GmbH"),
+        oq.program_added(t, h, "Slack", version="4.38.125", publisher="Slack Technologies Inc."),
+        oq.program_added(t, h, "Zoom", version="6.0.2", publisher="Zoom Video Communications"),
+        oq.program_added(t, h, "RustDesk", version="1.3.2", publisher="", platform="darwin"),
+        oq.snapshot(
+            t,
+            h,
+            "usb_devices",
+            [
+                oq.usb_row("05ac", "8007", vendor="Apple Inc.", model="Root Hub Simulation"),
+                oq.usb_row("1d6b", "0104", vendor="TinyPilot", model="Composite Gadget"),
+                oq.usb_row("1050", "0407", vendor="Yubico", model="YubiKey"),
+            ],
+        ),
+        oq.snapshot(t, h, "system_info", [oq.system_info_row(h, "PF3ABCDE")]),
+        {
+            **oq.usb_added(t, h, "0", "0"),
+            "name": "processes",
+            "columns": {"name": "sshd", "path": "/usr/sbin/sshd", "pid": "812", "uid": "0"},
+        },
+    ]
+    t0 = int(t.timestamp())
+    cal = oq.calendar_time(t)
+    tmpl = [
+        oq.jsonl([r])
+        .strip()
+        .replace(str(t0), "\x02T")
+        .replace(cal, "\x02C")
+        .replace(oq.host_uuid(h), "\x02U")
+        for r in recs
+    ]
+    k = len(tmpl)
+    body = f"""
+        WITH r AS (
+            SELECT i, 'lt-' || lpad((hash(i, 7) % 2000)::VARCHAR, 4, '0') AS host,
+                   {START} + i * {SPAN_S} // {n} AS unix FROM range({n}) t(i)
+        ), c AS (SELECT *, to_timestamp(unix) AS ts FROM r)
+        SELECT replace(replace(replace(replace($tl[1 + i % {k}],
+            chr(2) || 'T', unix::VARCHAR),
+            chr(2) || 'C', strftime(ts, '%a %b ') || lpad(day(ts)::VARCHAR, 2, ' ')
+                           || strftime(ts, ' %H:%M:%S %Y UTC')),
+            chr(2) || 'U', upper(md5(host)[1:8] || '-' || md5(host)[9:12] || '-5'
+                                 || md5(host)[14:16] || '-8' || md5(host)[18:20] || '-'
+                                 || md5(host)[21:32])),
+            '@@host@@', host) AS line
+        FROM c"""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"""COPY ({body}) TO {_q(str(path))}
+            (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')""",
+        {"tl": tmpl},
+    )
+    con.close()
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -459,6 +535,13 @@ def github_floor(src: str, out: str) -> str:
             to_timestamp(try_cast("@timestamp" AS DOUBLE) / 1000) AS "@timestamp")
         FROM read_json({_q(src)}, format='newline_delimited',
                        columns={_columns(github_audit.STRUCTURE)}, maximum_object_size=16777216))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def osquery_floor(src: str, out: str) -> str:
+    return f"""COPY (SELECT * REPLACE (to_timestamp(try_cast(unixTime AS DOUBLE)) AS unixTime)
+        FROM read_json({_q(src)}, format='newline_delimited', columns={_columns(osquery.STRUCTURE)},
+                       maximum_object_size=16777216))
         TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
@@ -600,6 +683,7 @@ SOURCES = [
     Source("zeek_conn", "zeek_conn_{n}.log", make_zeek_conn, zeek_floor, 135),
     Source("vpc_flow", "vpcflow_{n}.log", make_vpc_flow, vpc_floor, 110),
     Source("github", "github_audit_{n}.jsonl", make_github, github_floor, 620),
+    Source("osquery", "osquery_results_{n}.log", make_osquery, osquery_floor, 900),
 ]
 
 

@@ -100,6 +100,8 @@ SEEDS: dict[str, bytes] = {
     "vpc_flow": (FIXTURES / "vpcflow" / "custom_v5_s3.log").read_bytes(),
     "vpc_cloudwatch": (FIXTURES / "vpcflow" / "cloudwatch_get_log_events.json").read_bytes(),
     "github": (FIXTURES / "github" / "audit_stream.jsonl").read_bytes(),
+    "osquery_differential": (FIXTURES / "osquery" / "osqueryd.results.log").read_bytes(),
+    "osquery_snapshot": (FIXTURES / "osquery" / "snapshot.log").read_bytes(),
 }
 
 
@@ -149,6 +151,8 @@ def _lake_rows(lake: Lake, raw_source: str) -> int:
         "network_activity",
         "network_names",
         "repo_activity",
+        "devices",
+        "device_items",
     ):
         files = lake.table_files(table)
         if files:

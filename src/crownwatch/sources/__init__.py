@@ -21,6 +21,7 @@ SOURCE_MODULES = (
     "cloudtrail",
     "entra",
     "okta",
+    "osquery",
     "windows_security",
     "zeek",
     "vpc_flow",
