@@ -34,6 +34,8 @@ SOURCE_MODULES = (
     "llm_gateway",
     "otel_genai",
     "litellm",
+    "jamf",
+    "intune",
 )
 
 
