@@ -102,6 +102,11 @@ SEEDS: dict[str, bytes] = {
     "github": (FIXTURES / "github" / "audit_stream.jsonl").read_bytes(),
     "osquery_differential": (FIXTURES / "osquery" / "osqueryd.results.log").read_bytes(),
     "osquery_snapshot": (FIXTURES / "osquery" / "snapshot.log").read_bytes(),
+    "jamf_page": (FIXTURES / "jamf" / "computers_inventory.json").read_bytes(),
+    "jamf_csv": (FIXTURES / "jamf" / "advanced_search.csv").read_bytes(),
+    "intune_csv": (FIXTURES / "intune" / "devices_with_inventory.csv").read_bytes(),
+    "intune_graph": (FIXTURES / "intune" / "managed_devices.json").read_bytes(),
+    "intune_apps": (FIXTURES / "intune" / "app_inv_raw_data.csv").read_bytes(),
 }
 
 
