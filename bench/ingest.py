@@ -39,6 +39,10 @@ osquery     ``osqueryd.results.log``: differential ``added`` lines (USB devices,
             programs, macOS apps), snapshots (3 USB devices, ``system_info``) and a
             ``processes`` line (skipped), records of ``crownwatch.testing.osquery`` with
             their host and time varied by DuckDB (:func:`make_osquery`)
+jamf        Jamf Pro ``computers-inventory`` results as JSON lines (a sync job's form), the
+            fixture ``computers_inventory.json``'s two Macs with 3 and 1 applications
+intune      the Intune All devices export (``DevicesWithInventory`` CSV, 43 quoted
+            columns), written by DuckDB (:func:`make_intune`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -69,7 +73,11 @@ normalisation, no day partitions:
   header, ``nullstr='-'``), the fields the source reads typed as it types them (epoch
   ``ts`` to a time, ports INTEGER, duration DOUBLE, counts BIGINT, T/F booleans);
 * VPC flow: ``read_csv`` splitting the 14 space-separated fields under the header,
-  ``-`` as NULL, start/end to times and the numbers typed.
+  ``-`` as NULL, start/end to times and the numbers typed;
+* Jamf: ``read_json`` with the source's ``STRUCTURE`` (applications as a nested list,
+  not unnested into rows), ``general.lastContactTime`` cast to ``TIMESTAMPTZ``;
+* Intune: ``read_csv`` of the export (header, quoted fields), the ten columns the source
+  reads, check-in and enrolment times cast.
 
 *crownwatch.* ``crownwatch ingest <file or folder> --lake <fresh dir>``: the installed
 console script a user runs, with no setting (the default memory bound), a whole process
@@ -106,6 +114,7 @@ from crownwatch.sources import (
     entra_audit,
     gcs_audit,
     github_audit,
+    jamf,
     llm_gateway,
     okta,
     osquery,
@@ -495,6 +504,57 @@ def make_osquery(path: Path, n: int, out: Path) -> None:
     con.close()
 
 
+def _jamf_records(out: Path) -> list[str]:
+    doc = json.loads((FIXTURES / "jamf" / "computers_inventory.json").read_text())
+    # the two Macs whose times are all ISO with "Z" (the templates re-time those)
+    return [json.dumps(r, separators=(",", ":")) for r in doc["results"][0:3:2]]
+
+
+INTUNE_HEADER = (
+    (FIXTURES / "intune" / "devices_with_inventory.csv")
+    .read_text(encoding="utf-8-sig")
+    .split("\n", 1)[0]
+    .rstrip("\r")
+)
+
+
+def make_intune(path: Path, n: int, out: Path) -> None:
+    """The All devices export of ``n`` devices: a fifth Macs, a tenth personal, check-ins
+    over 14 days in the export's ``2026-03-04 09:12:33.0000000`` form."""
+    mac = "h % 5 = 0"
+    uuid = (
+        "substr(m, 1, 8) || '-' || substr(m, 9, 4) || '-4' || substr(m, 14, 3) || '-8'"
+        " || substr(m, 18, 3) || '-' || substr(m, 21, 12)"
+    )
+    values = {
+        "Device ID": uuid,
+        "Device name": "'NW-LT-' || lpad(i::VARCHAR, 7, '0')",
+        "Enrollment date": f"strftime(to_timestamp({START} - 17280000 + h % 10000000),"
+        " '%Y-%m-%d %H:%M:%S') || '.0000000'",
+        "Last check-in": f"strftime(to_timestamp({START} + i * {SPAN_S}.0 / {n}),"
+        " '%Y-%m-%d %H:%M:%S') || '.0000000'",
+        "Microsoft Entra Device ID": uuid.replace("m,", "md5(m),"),
+        "OS version": f"CASE WHEN {mac} THEN '14.4.1' ELSE '10.0.22631.3447' END",
+        "Microsoft Entra registered": "'Yes'",
+        "Serial number": "upper(substr(m, 5, 10))",
+        "Manufacturer": f"CASE WHEN {mac} THEN 'Apple' ELSE 'Dell Inc.' END",
+        "Model": f"CASE WHEN {mac} THEN 'MacBookPro18,3' ELSE 'Latitude 7440' END",
+        "EAS activated": "'No'",
+        "Primary user UPN": "'user' || (h % 20000)::VARCHAR || '@northwind-ai.com'",
+        "Primary user email address": "'user' || (h % 20000)::VARCHAR || '@northwind-ai.com'",
+        "Compliance": "'Compliant'",
+        "Managed by": "'Intune'",
+        "Ownership": "CASE WHEN h % 10 = 0 THEN 'Personal' ELSE 'Corporate' END",
+        "OS": f"CASE WHEN {mac} THEN 'macOS' ELSE 'Windows' END",
+    }
+    names = INTUNE_HEADER.strip('"').split('","')
+    cols = ", ".join(values.get(c, "''") for c in names)
+    body = f"""
+        WITH r AS (SELECT i, hash(i, 17) AS h, md5(i::VARCHAR) AS m FROM range({n}) t(i))
+        SELECT '"' || concat_ws('","', {cols}) || '"' AS line FROM r"""
+    _with_header(path, "\ufeff" + INTUNE_HEADER + "\n", body)
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -609,6 +669,24 @@ def vpc_floor(src: str, out: str) -> str:
         TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
+def jamf_floor(src: str, out: str) -> str:
+    return f"""COPY (SELECT *, try_cast(general.lastContactTime AS TIMESTAMPTZ) AS time
+        FROM read_json({_q(src)}, format='newline_delimited', columns={_columns(jamf.STRUCTURE)},
+                       maximum_object_size=16777216))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def intune_floor(src: str, out: str) -> str:
+    return f"""COPY (
+        SELECT "Device ID" AS id, "Device name" AS name, "Serial number" AS serial,
+            try_cast("Last check-in" AS TIMESTAMPTZ) AS time,
+            try_cast("Enrollment date" AS TIMESTAMPTZ) AS enrolled, "OS" AS os,
+            "OS version" AS os_version, "Primary user UPN" AS upn,
+            "Primary user email address" AS email, "Ownership" AS ownership
+        FROM read_csv({_q(src)}, header=true, all_varchar=true, quote='"', delim=','))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
 # -- the sources --------------------------------------------------------------------------
 
 
@@ -684,6 +762,14 @@ SOURCES = [
     Source("vpc_flow", "vpcflow_{n}.log", make_vpc_flow, vpc_floor, 110),
     Source("github", "github_audit_{n}.jsonl", make_github, github_floor, 620),
     Source("osquery", "osquery_results_{n}.log", make_osquery, osquery_floor, 900),
+    Source(
+        "jamf",
+        "jamf_inventory_{n}.jsonl",
+        lambda path, n, out: repeat_templates(path, _jamf_records(out), n),
+        jamf_floor,
+        2600,
+    ),
+    Source("intune", "intune_devices_{n}.csv", make_intune, intune_floor, 560),
 ]
 
 
