@@ -9,6 +9,8 @@ Layout (readable by DuckDB, Spark, Athena/Trino and pandas alike)::
                                members of an archive being read (transient)
     <lake>/.compact/           a partition being compacted (transient, see lake_compact)
     <lake>/.lock               the writer lock: one ingest or compaction at a time
+    <lake>/.secret/hash_salt   the salt private identifiers are hashed under (made on
+                               first use, mode 0600: see crownwatch.lake_secret)
 
 ``<file-key>`` is the content key of the input file's bytes, so re-ingesting the same
 content — under any name — adds nothing, and a crash half-way through a file is
@@ -60,6 +62,7 @@ _DUCK_TYPES = {
     pa.int32(): "INTEGER",
     pa.float64(): "DOUBLE",
     pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
 }
 
 
@@ -411,7 +414,7 @@ class Lake:
                 con, path, key, "unrecognised", "no source recognises this format", name=name
             )
         else:
-            reader = Reader(con)
+            reader = Reader(con, self.root)
             try:
                 res = self._write_parsed(
                     con, path, key, mod.NAME, mod.parse(reader, path), name=name

@@ -119,8 +119,11 @@ def _sql_str(value: str) -> str:
 class Reader:
     """Owns one DuckDB connection and the temp tables for the file being parsed."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, lake_root: Path | None = None):
         self.con = con
+        #: the lake being written, for sources that need what lives with it (the
+        #: hash salt of :mod:`crownwatch.lake_secret`); None outside a lake
+        self.lake_root = lake_root
         self._n = itertools.count()
 
     def name(self, prefix: str) -> str:
