@@ -107,6 +107,8 @@ SEEDS: dict[str, bytes] = {
     "intune_csv": (FIXTURES / "intune" / "devices_with_inventory.csv").read_bytes(),
     "intune_graph": (FIXTURES / "intune" / "managed_devices.json").read_bytes(),
     "intune_apps": (FIXTURES / "intune" / "app_inv_raw_data.csv").read_bytes(),
+    "hr_roster": (FIXTURES / "hr" / "workday_workers.csv").read_bytes(),
+    "hr_roster_malformed": (FIXTURES / "hr" / "malformed.csv").read_bytes(),
 }
 
 
@@ -158,6 +160,7 @@ def _lake_rows(lake: Lake, raw_source: str) -> int:
         "repo_activity",
         "devices",
         "device_items",
+        "workforce",
     ):
         files = lake.table_files(table)
         if files:

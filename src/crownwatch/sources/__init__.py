@@ -36,6 +36,7 @@ SOURCE_MODULES = (
     "litellm",
     "jamf",
     "intune",
+    "hr_roster",
 )
 
 
