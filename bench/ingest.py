@@ -43,6 +43,9 @@ jamf        Jamf Pro ``computers-inventory`` results as JSON lines (a sync job's
             fixture ``computers_inventory.json``'s two Macs with 3 and 1 applications
 intune      the Intune All devices export (``DevicesWithInventory`` CSV, 43 quoted
             columns), written by DuckDB (:func:`make_intune`)
+hr_roster   a Workday worker report (``testing.hr`` columns, LF line ends, each home
+            address a quoted two-line value, managers by name), written by DuckDB
+            (:func:`make_hr_roster`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -77,7 +80,10 @@ normalisation, no day partitions:
 * Jamf: ``read_json`` with the source's ``STRUCTURE`` (applications as a nested list,
   not unnested into rows), ``general.lastContactTime`` cast to ``TIMESTAMPTZ``;
 * Intune: ``read_csv`` of the export (header, quoted fields), the ten columns the source
-  reads, check-in and enrolment times cast.
+  reads, check-in and enrolment times cast;
+* HR roster: ``read_csv`` of the report's 18 quoted columns (multi-line values included),
+  the dates parsed, the e-mail lower-cased, and the four private values normalised and
+  hashed with ``sha256(salt || '|' || value)`` as the source does.
 
 *crownwatch.* ``crownwatch ingest <file or folder> --lake <fresh dir>``: the installed
 console script a user runs, with no setting (the default memory bound), a whole process
@@ -555,6 +561,66 @@ def make_intune(path: Path, n: int, out: Path) -> None:
     _with_header(path, "\ufeff" + INTUNE_HEADER + "\n", body)
 
 
+HR_COLUMNS = [
+    "Employee ID",
+    "Worker",
+    "Email - Work",
+    "Hire Date",
+    "Termination Date",
+    "Worker Type",
+    "Employee Type",
+    "Contingent Worker Type",
+    "Contingent Worker Supplier",
+    "Supervisory Organization",
+    "Manager",
+    "Location",
+    "Location Address - Country",
+    "Time Zone",
+    "Phone - Personal",
+    "Email - Home",
+    "Primary Home Address",
+    "Payment Election - Account Number",
+]
+
+
+def make_hr_roster(path: Path, n: int, out: Path) -> None:
+    """A Workday worker report of ``n`` workers: a seventh contingent (contractors of
+    40 firms), a fifth remote, a tenth terminated, every eighth a manager named by the
+    seven after, phones, home e-mails, addresses and accounts drawn from pools so that
+    some are shared (as the workforce detections look for)."""
+    body = path.with_name(path.name + ".body")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(
+        f"""COPY (
+            WITH r AS (SELECT i, hash(i, 17) AS h FROM range({n}) t(i))
+            SELECT (100000 + i)::VARCHAR, 'Worker ' || i, 'worker' || i || '@northwind-ai.com',
+                strftime(DATE '2015-01-01' + (h % 4000)::INTEGER, '%m/%d/%Y'),
+                CASE WHEN h % 10 = 0
+                     THEN strftime(DATE '2026-01-01' + (h % 300)::INTEGER, '%m/%d/%Y') END,
+                CASE WHEN h % 7 = 0 THEN 'Contingent Worker' ELSE 'Employee' END,
+                CASE WHEN h % 7 = 0 THEN NULL WHEN h % 23 = 0 THEN 'Intern' ELSE 'Regular' END,
+                CASE WHEN h % 7 = 0 THEN 'Contractor' END,
+                CASE WHEN h % 7 = 0 THEN 'Firm ' || (h % 40) END,
+                'Org ' || (h % 200), 'Worker ' || (i // 8 * 8),
+                CASE WHEN h % 5 = 0 THEN 'Remote - US' ELSE 'Austin, TX' END,
+                'United States of America', 'America/Chicago',
+                '+1 (512) 555-' || lpad((h % 10000)::VARCHAR, 4, '0'),
+                'p' || (h % 500000) || '@mail.example',
+                ((h >> 8) % 9000)::VARCHAR || ' Elm St' || chr(10) || 'Austin, TX 787'
+                    || lpad(((h >> 20) % 100)::VARCHAR, 2, '0'),
+                lpad(((h >> 4) % 1000000000)::VARCHAR, 12, '0')
+            FROM r
+        ) TO {_q(str(body))} (FORMAT csv, HEADER false)"""
+    )
+    con.close()
+    with open(path, "wb") as fh:
+        fh.write(",".join(HR_COLUMNS).encode() + b"\n")
+        with open(body, "rb") as rows:
+            shutil.copyfileobj(rows, fh, 1 << 24)
+    body.unlink()
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -687,6 +753,40 @@ def intune_floor(src: str, out: str) -> str:
         TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
+HR_SALT = "bench-salt"
+
+
+def hr_floor(src: str, out: str) -> str:
+    cols = "{" + ", ".join(f"{_q(c)}: 'VARCHAR'" for c in HR_COLUMNS) + "}"
+    salt = _q(HR_SALT + "|")
+
+    def hashed(norm: str) -> str:
+        return f"CASE WHEN nullif({norm}, '') IS NOT NULL THEN sha256({salt} || {norm}) END"
+
+    phone = (
+        "CASE WHEN starts_with(\"Phone - Personal\", '+') THEN '+' ELSE '' END"
+        " || regexp_replace(\"Phone - Personal\", '[^0-9]', '', 'g')"
+    )
+    address = "trim(regexp_replace(lower(\"Primary Home Address\"), '[\\s[:punct:]]+', ' ', 'g'))"
+    payroll = (
+        "upper(regexp_replace(\"Payment Election - Account Number\", '[^A-Za-z0-9]', '', 'g'))"
+    )
+    return f"""COPY (
+        SELECT "Employee ID" AS employee_id, lower("Email - Work") AS email, "Worker" AS name,
+            try_strptime("Hire Date", '%m/%d/%Y')::DATE AS start_date,
+            try_strptime("Termination Date", '%m/%d/%Y')::DATE AS end_date,
+            "Worker Type", "Employee Type", "Contingent Worker Type",
+            "Contingent Worker Supplier" AS firm, "Supervisory Organization" AS department,
+            "Manager" AS manager, "Location" AS location,
+            "Location Address - Country" AS country, "Time Zone" AS timezone,
+            {hashed(phone)} AS phone_hash,
+            {hashed('lower("Email - Home")')} AS personal_email_hash,
+            {hashed(payroll)} AS payroll_hash, {hashed(address)} AS address_hash
+        FROM read_csv({_q(src)}, columns={cols}, header=true, delim=',', quote='"', escape='"',
+                      auto_detect=false))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
 # -- the sources --------------------------------------------------------------------------
 
 
@@ -770,6 +870,7 @@ SOURCES = [
         2600,
     ),
     Source("intune", "intune_devices_{n}.csv", make_intune, intune_floor, 560),
+    Source("hr_roster", "hr_roster_{n}.csv", make_hr_roster, hr_floor, 330),
 ]
 
 
