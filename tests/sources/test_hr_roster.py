@@ -211,7 +211,12 @@ def test_sniffed_from_content_and_steals_nothing(tmp_path):
         "payroll.csv": "Employee ID,Hire Date,Salary\n1,2024-01-01,100\n",
         "words.txt": "email employee_id start_date\n",  # no delimiter: not a CSV header
         "json.jsonl": '{"work_email": "a@b.c", "employee_id": 1}\n',
+        # prose and Markdown that name the columns (this directory's README does)
+        "notes.md": "| layout | `Employee #`, `Work Email`, `Hire Date` |\n",
+        "prose.txt": "A roster has a Work Email, an Employee ID, a Hire Date and more: "
+        "all of them named in its header, which the source reads, Work Email first.\n",
     }
+    assert sniff(HR / "README.md") is not hr_roster
     for name, text in not_rosters.items():
         (tmp_path / name).write_text(text)
         assert sniff(tmp_path / name) is not hr_roster, name
@@ -654,6 +659,43 @@ def test_generic_semicolon_export_every_column(ingested):
     lake, files, _, salt = ingested
     p = files["generic_semicolon.csv"]
     _check(rows(lake, p), GENERIC, salt, AS_OF, p)  # time from its as_of column
+
+
+def test_home_city_in_clear_from_split_or_formatted_addresses(ingested):
+    lake, files, _, _ = ingested
+    home = {
+        name: {r["employee_id"]: r["home_city"] for r in rows(lake, files[name]).values()}
+        for name in ("workday_workers.csv", "bamboohr_report.csv", "generic_semicolon.csv")
+    }
+    assert home == {
+        "workday_workers.csv": {
+            "21001": "Austin, TX",  # the formatted address's last line, ZIP taken out
+            "21007": "Norfolk, VA",
+            "21008": "Norfolk, VA",
+            "21012": None,
+            "21015": "London",  # one line: what follows the street, postcode out
+            "C-3020": None,
+        },
+        "bamboohr_report.csv": {  # City and State
+            "104": "Denver, CO",
+            "117": None,
+            "118": "Denver, CO",
+            "121": None,
+            "130": None,
+        },
+        "generic_semicolon.csv": {
+            "E-501": "Oslo",
+            "E-502": None,
+            "E-503": None,
+            "E-504": None,
+            "E-505": None,
+        },
+    }
+    # the same city from each writer layout
+    for layout in ("workday", "bamboohr", "generic"):
+        got = {r["employee_id"]: r["home_city"] for r in rows(lake, files[layout]).values()}
+        assert got["7001"] == "San Francisco, CA" and got["7010"] == "Jacksonville, FL", layout
+        assert got["7020"] is None
 
 
 def test_malformed_file_keeps_its_good_rows(ingested):

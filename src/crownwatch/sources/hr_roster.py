@@ -57,7 +57,9 @@ lake's own ``.secret/hash_salt``), after normalising: phone — digits only, a l
 ``+`` kept; personal e-mail — trimmed, lower case; payroll account — letters and
 digits only, upper case; home address — the address column, or the split columns
 (line 1, line 2, city, state, postal code) joined, lower case, punctuation and
-whitespace runs made one space. No raw value reaches the lake: a quarantined row keeps
+whitespace runs made one space. The home address's city and region are kept in clear as
+``home_city`` (``Denver, CO``: the City and State columns, else the formatted address's
+city line or what follows the street, postal codes and house numbers taken out). No raw value reaches the lake: a quarantined row keeps
 its reason and the row with every private column (those above, and any other phone,
 address, bank, birth or national-id column) written ``<redacted>`` — every field, when
 the row has another number of fields than the header (its values have shifted, no one
@@ -97,6 +99,7 @@ DELIMITERS = (",", ";", "\t")
 HEADER_SEARCH = 16  # records looked at for the header (as far as sniffing looks)
 MAX_SPAN = 100  # lines one record may span before its open quote counts as stray
 REDACTED = "<redacted>"
+MAX_NAME = 64  # characters a column name may have
 
 # Aliases per field, in order of preference, as header keys (see header_key).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -394,7 +397,8 @@ def read_header(text: str) -> Header | None:
     """The roster header ``text`` is, or None: a delimited line naming a work e-mail
     column and an employee id or start date column."""
     text = text.lstrip("\ufeff")
-    if not text.strip() or text.lstrip()[:1] in "{[#<":
+    # not JSON, XML, a comment or Markdown (a README listing these very column names)
+    if not text.strip() or text.lstrip()[:1] in "{[#<|*>-`":
         return None
     delimiter = _delimiter(text.split("\n", 1)[0])
     if delimiter is None:
@@ -403,6 +407,8 @@ def read_header(text: str) -> Header | None:
         names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (csv.Error, StopIteration):
         return None
+    if any(len(n) > MAX_NAME for n in names):
+        return None  # a sentence, not a column name
     keys = [header_key(n) for n in names]
     columns: dict[str, int] = {}
     for field, aliases in ALIASES.items():
@@ -759,6 +765,9 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
             {_hash("lower(c_personal_email)")} AS personal_email_hash,
             {_hash(payroll)} AS payroll_hash,
             {_hash(address)} AS address_hash,
+            nullif(concat_ws(', ', c_address_city, c_address_state), '') AS home_split,
+            list_filter(list_transform(string_split(c_address, chr(10)), lambda x: trim(x)),
+                        lambda x: x <> '') AS home_lines,
             coalesce({_as_of("c_as_of")}, to_timestamp($mtime)) AS time
         FROM u
     )
@@ -766,6 +775,7 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
         employment_type, firm, department, manager_raw, location, country_raw,
         {loc_country} AS location_country, timezone, remote,
         phone_hash, personal_email_hash, payroll_hash, address_hash, time,
+        home_split, home_lines,
         NOT marker AND raw_offset > {header_at} AND text = $header_text AS _skip,
         CASE
             WHEN marker THEN substr(text, 2)
@@ -785,8 +795,29 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
     FROM w"""
 
 
+def _city(address: str) -> str:
+    """The city and region of ``address`` in clear: postal codes, house and flat
+    numbers (every word holding a digit) and unit words taken out, ``Austin, TX 78751``
+    → ``Austin, TX``, ``London SE1 4YH`` → ``London``, ``0155 Oslo`` → ``Oslo``."""
+    x = (
+        f"regexp_replace({address}, "
+        "'(?i)\\b(apt|apartment|suite|ste|unit|floor|room)\\b\\.?|#?\\S*[0-9]\\S*', '', 'g')"
+    )
+    x = f"regexp_replace(regexp_replace({x}, '\\s+', ' ', 'g'), '\\s*,[\\s,]*', ', ', 'g')"
+    return f"nullif(trim({x}, ' ,'), '')"
+
+
 def _rows_sql(stage: str, countries: str) -> str:
     user = identity_key("email")
+    # where the home address names its city: the split City / State columns; else the
+    # formatted address's last line (the one before, when the last names a country:
+    # "…\nAustin, TX 78751\nUnited States of America"); else, on one line, what follows
+    # the street ("12 Elm St, Austin, TX 78701")
+    home = """coalesce(g.home_split, CASE
+        WHEN len(g.home_lines) >= 3 AND hc._cc_code IS NOT NULL THEN g.home_lines[-2]
+        WHEN len(g.home_lines) >= 2 THEN g.home_lines[-1]
+        WHEN contains(g.home_lines[1], ',')
+            THEN substr(g.home_lines[1], strpos(g.home_lines[1], ',') + 1) END)"""
     return f"""
     WITH g AS (SELECT *, {user} AS "user" FROM {stage} WHERE _reject IS NULL AND NOT _skip),
     ids AS (
@@ -803,9 +834,11 @@ def _rows_sql(stage: str, countries: str) -> str:
              ELSE coalesce(ids.u, names.u) END AS manager,
         g.location, coalesce(cc._cc_code, lc._cc_code) AS country, g.timezone, g.remote,
         g.phone_hash, g.personal_email_hash, g.payroll_hash, g.address_hash,
+        {_city(home)} AS home_city,
         g.raw_offset, g.employee_id AS raw_id
     FROM g
     LEFT JOIN ids ON g.manager_raw = ids.k
     LEFT JOIN names ON lower(g.manager_raw) = names.k
     LEFT JOIN {countries} cc ON cc._cc_key = ({_country_key("g.country_raw")})
-    LEFT JOIN {countries} lc ON lc._cc_key = ({_country_key("g.location_country")})"""
+    LEFT JOIN {countries} lc ON lc._cc_key = ({_country_key("g.location_country")})
+    LEFT JOIN {countries} hc ON hc._cc_key = ({_country_key("g.home_lines[-1]")})"""
