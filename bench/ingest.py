@@ -32,6 +32,9 @@ zeek_conn   Zeek ``conn.log``, TSV with its ``#`` header (the default fields), w
             by DuckDB (:func:`make_zeek_conn`)
 vpc_flow    VPC Flow Logs, default v2 format with its S3 header line, written by DuckDB
             (:func:`make_vpc_flow`)
+github      GitHub audit-log stream JSON lines, the events of the fixture
+            ``audit_stream.jsonl`` repeated with epoch-ms times, ids and addresses per
+            row (:func:`make_github`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -50,8 +53,8 @@ normalisation, no day partitions:
 * JSON sources: ``read_json(format='newline_delimited', columns=<the source's own
   STRUCTURE>)`` (Okta ``STRUCTURE``, Entra ``GRAPH``, CloudTrail ``STRUCTURE``, Windows
   ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``, Entra
-  audit ``entra_audit.STRUCTURE``) with
-  the record's time cast to ``TIMESTAMPTZ``;
+  audit ``entra_audit.STRUCTURE``, GitHub ``github_audit.STRUCTURE``) with
+  the record's time cast to ``TIMESTAMPTZ`` (GitHub's epoch-ms ``@timestamp`` converted);
 * S3 access: ``read_csv`` splitting the 27 space-separated, quoted fields (the bracketed
   time is two), the time parsed, status and byte counts typed;
 * sshd: the lines (``read_csv``), the syslog header (stamp, host, program, pid, message)
@@ -97,6 +100,7 @@ from crownwatch.sources import (
     entra,
     entra_audit,
     gcs_audit,
+    github_audit,
     llm_gateway,
     okta,
     vpc_flow,
@@ -385,6 +389,36 @@ def make_vpc_flow(path: Path, n: int, out: Path) -> None:
     _with_header(path, " ".join(VPC_FIELDS) + "\n", body)
 
 
+def make_github(path: Path, n: int, out: Path) -> None:
+    """The fixture's streamed events (Git events, downloads, token and key creation,
+    collaborator changes) cycled ``n`` times, each with its own epoch-ms time (14 days,
+    in order), ``_document_id`` and IPv4 address — written by DuckDB."""
+    lines = _jsonl(FIXTURES / "github" / "audit_stream.jsonl")
+    tmpl = []
+    for ln in lines:
+        ln = re.sub(r'("(?:@timestamp|created_at)":)\d+', "\\1\x02T", ln)
+        ln = re.sub(r'("_document_id":")[^"]*', "\\1\x02D", ln)
+        tmpl.append(_IP.sub("\x02I", ln))
+    k = len(tmpl)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(
+        f"""COPY (
+            WITH r AS (SELECT i, hash(i, 13) AS h FROM range({n}) t(i))
+            SELECT replace(replace(replace($tl[1 + i % {k}],
+                chr(2) || 'T', ({START}000 + i * {SPAN_S}000 // {n} + h % 1000)::VARCHAR),
+                chr(2) || 'D', substr(to_base64(unhex(md5(i::VARCHAR))), 1, 22)),
+                chr(2) || 'I', (11 + (h >> 8) % 5000 % 200)::VARCHAR || '.'
+                               || ((h >> 8) % 5000 // 200 * 7 % 256)::VARCHAR || '.'
+                               || ((h >> 8) % 5000 % 97)::VARCHAR || '.'
+                               || (1 + (h >> 8) % 5000 % 250)::VARCHAR) AS line
+            FROM r
+        ) TO {_q(str(path))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')""",
+        {"tl": tmpl},
+    )
+    con.close()
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -418,6 +452,14 @@ _S3_TYPED = {
     "c13": "try_cast(c13 AS BIGINT) AS total_time",
     "c14": "try_cast(c14 AS BIGINT) AS turnaround",
 }
+
+
+def github_floor(src: str, out: str) -> str:
+    return f"""COPY (SELECT * REPLACE (
+            to_timestamp(try_cast("@timestamp" AS DOUBLE) / 1000) AS "@timestamp")
+        FROM read_json({_q(src)}, format='newline_delimited',
+                       columns={_columns(github_audit.STRUCTURE)}, maximum_object_size=16777216))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
 def s3_floor(src: str, out: str) -> str:
@@ -557,6 +599,7 @@ SOURCES = [
     ),
     Source("zeek_conn", "zeek_conn_{n}.log", make_zeek_conn, zeek_floor, 135),
     Source("vpc_flow", "vpcflow_{n}.log", make_vpc_flow, vpc_floor, 110),
+    Source("github", "github_audit_{n}.jsonl", make_github, github_floor, 620),
 ]
 
 

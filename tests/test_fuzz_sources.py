@@ -99,6 +99,7 @@ SEEDS: dict[str, bytes] = {
     "zeek_json": (FIXTURES / "zeek" / "zeek_stream.log").read_bytes(),
     "vpc_flow": (FIXTURES / "vpcflow" / "custom_v5_s3.log").read_bytes(),
     "vpc_cloudwatch": (FIXTURES / "vpcflow" / "cloudwatch_get_log_events.json").read_bytes(),
+    "github": (FIXTURES / "github" / "audit_stream.jsonl").read_bytes(),
 }
 
 
@@ -147,6 +148,7 @@ def _lake_rows(lake: Lake, raw_source: str) -> int:
         "llm_request",
         "network_activity",
         "network_names",
+        "repo_activity",
     ):
         files = lake.table_files(table)
         if files:

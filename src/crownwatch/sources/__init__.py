@@ -29,6 +29,7 @@ SOURCE_MODULES = (
     "s3_access",
     "gcs_audit",
     "azure_blob",
+    "github_audit",
     "llm_gateway",
     "otel_genai",
     "litellm",
