@@ -115,7 +115,11 @@ def load_supply_chain(config: dict[str, Any] | None) -> SupplyChain:
             if loc[:1] == ["vendors"] and len(loc) > 1 and isinstance(loc[1], int):
                 i = loc[1]
                 vendors = section.get("vendors", []) if isinstance(section, dict) else []
-                firm = vendors[i].get("firm") if i < len(vendors) and isinstance(vendors[i], dict) else None
+                firm = (
+                    vendors[i].get("firm")
+                    if i < len(vendors) and isinstance(vendors[i], dict)
+                    else None
+                )
                 where += f" vendors #{i + 1}" + (f" ({firm})" if firm else "")
                 loc = loc[2:]
             if loc:
@@ -176,9 +180,13 @@ def _outsiders(t: Tables, sc: SupplyChain) -> ibis.Table:
     acct = a.group_by("login").aggregate(sso=a.sso.max())
 
     vendors = [(i, v) for i, v in enumerate(sc.vendors) if v.github_logins]
-    idx = ibis.cases(
-        *[(acct.login.re_search(v.regex), i) for i, v in vendors], else_=ibis.null("int64")
-    ) if vendors else ibis.null("int64")
+    idx = (
+        ibis.cases(
+            *[(acct.login.re_search(v.regex), i) for i, v in vendors], else_=ibis.null("int64")
+        )
+        if vendors
+        else ibis.null("int64")
+    )
     acct = acct.mutate(v_idx=idx)
 
     def per_vendor(value, dtype: str) -> ibis.Value:
@@ -186,7 +194,10 @@ def _outsiders(t: Tables, sc: SupplyChain) -> ibis.Table:
             return ibis.null(dtype)
         return ibis.cases(
             *[
-                (acct.v_idx == i, ibis.literal(value(v), dtype) if value(v) is not None else ibis.null(dtype))
+                (
+                    acct.v_idx == i,
+                    ibis.literal(value(v), dtype) if value(v) is not None else ibis.null(dtype),
+                )
                 for i, v in vendors
             ],
             else_=ibis.null(dtype),

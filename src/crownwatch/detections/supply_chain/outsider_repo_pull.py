@@ -141,7 +141,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         (ra.action == "repo.add_member") & ra.target_user.notnull() & ra.repo.notnull()
     )
     grants = grants.select(
-        g_login=grants.target_user.lower(), g_repo=grants.repo.lower(), g_day=day_number(grants.time)
+        g_login=grants.target_user.lower(),
+        g_repo=grants.repo.lower(),
+        g_day=day_number(grants.time),
     ).distinct()
 
     jewels = tagged(t, pulls, reg)
@@ -177,7 +179,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
 
     j = jewels.mutate(cc=jewels.actor_country.upper())
     j = j.join(firm_day0, "firm_key")
-    j = j.left_join(fi, (j.firm_key == fi.fi_firm) & (j.actor_ip == fi.fi_ip) & (j.day == fi.fi_day))
+    j = j.left_join(
+        fi, (j.firm_key == fi.fi_firm) & (j.actor_ip == fi.fi_ip) & (j.day == fi.fi_day)
+    )
     j = j.left_join(fc, (j.firm_key == fc.fc_firm) & (j.cc == fc.fc_cc) & (j.day == fc.fc_day))
     nr = lrd.select(n_login=lrd.login, n_repo=lrd.repo, n_day=lrd.day, new_to_firm=lrd.new_to_firm)
     j = j.left_join(nr, (j.login == nr.n_login) & (j.repo == nr.n_repo) & (j.day == nr.n_day))
@@ -191,7 +195,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
             & (j.fi_prev.isnull() | (j.fi_prev < j.day - lookback))
         ),
         _new_cc=(
-            judged & j.cc.notnull() & ~j._own & (j.fc_prev.isnull() | (j.fc_prev < j.day - lookback))
+            judged
+            & j.cc.notnull()
+            & ~j._own
+            & (j.fc_prev.isnull() | (j.fc_prev < j.day - lookback))
         ),
     )
 
@@ -211,7 +218,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
     per = per.rename(b_firm="firm_key", b_login="login", b_day="day", b_n="n")
     busy = daily.left_join(
         per,
-        (daily.firm_key == per.b_firm) & (per.b_day < daily.day) & (per.b_day >= daily.day - lookback),
+        (daily.firm_key == per.b_firm)
+        & (per.b_day < daily.day)
+        & (per.b_day >= daily.day - lookback),
     )
     busy = busy.group_by(keys).aggregate(busiest=busy.b_n.max().fill_null(0))
     daily = daily.join(busy, keys)

@@ -191,7 +191,17 @@ def query(t: Tables, p: Params) -> ibis.Table:
         & (same.fill_null(False) | (unnamed & new_cred & by_kind.fill_null(False))),
     )
     uses = uses.select(
-        "c_id", "c_ts", "u_login", "u_time", "u_ts", "u_ref", "u_action", "u_repo", "u_ip", "u_cc", "u_own"
+        "c_id",
+        "c_ts",
+        "u_login",
+        "u_time",
+        "u_ts",
+        "u_ref",
+        "u_action",
+        "u_repo",
+        "u_ip",
+        "u_cc",
+        "u_own",
     )
     uses = uses.left_join(
         first_ip, (uses.u_login == first_ip.h_login) & (uses.u_ip == first_ip.h_ip)
@@ -239,9 +249,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         last_seen=ibis.greatest(r.c_time, r.last_use.coalesce(r.c_time)),
         entity_user=r.c_login,
         entity_src_ip=ibis.array([r.c_ip]).concat(r.new_use_ips.fill_null(_NONE)),
-        severity=ibis.ifelse(
-            both | r.c_new_cc | r.used_new_cc | r.outsider, "high", "medium"
-        ),
+        severity=ibis.ifelse(both | r.c_new_cc | r.used_new_cc | r.outsider, "high", "medium"),
         credential_kind=r.c_kind,
         action=r.c_action,
         token_id=r.c_token_id,
