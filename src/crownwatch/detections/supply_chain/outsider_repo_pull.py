@@ -123,8 +123,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     ra = t.repo_activity
     ev = ra.filter(ra.actor.notnull()).mutate(login=ra.actor.lower())
     ev = ev.join(o, "login")
-    ev = ev.mutate(day=day_number(ev.time), src_ip=ev.actor_ip)
-    ev = ev.mutate(_own=own_network(ev, reg))
+    ev = ev.mutate(day=day_number(ev.time))
 
     firm_day0 = ev.group_by("firm_key").aggregate(firm_day0=ev.day.min())
 
@@ -177,7 +176,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
     fc = with_previous_day(fc, ["firm_key", "cc"])
     fc = fc.rename(fc_firm="firm_key", fc_cc="cc", fc_day="day", fc_prev="prev_day")
 
-    j = jewels.mutate(cc=jewels.actor_country.upper())
+    j = jewels.mutate(cc=jewels.actor_country.upper(), src_ip=jewels.actor_ip)
+    j = j.mutate(_own=own_network(j, reg))
     j = j.join(firm_day0, "firm_key")
     j = j.left_join(
         fi, (j.firm_key == fi.fi_firm) & (j.actor_ip == fi.fi_ip) & (j.day == fi.fi_day)

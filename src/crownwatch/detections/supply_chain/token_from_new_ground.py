@@ -106,13 +106,14 @@ def query(t: Tables, p: Params) -> ibis.Table:
         login=ev.actor.lower(),
         ts=epoch_s(ev.time),
         ref=raw_ref(ev),
-        src_ip=ev.actor_ip,
         cred=ev.token_id.coalesce(ev.hashed_token),
         cc=ev.actor_country.upper(),
     )
-    ev = ev.mutate(_own=own_network(ev, reg))
 
+    # "our own network" is a regex per row: judged on the creations and their uses only
     cre = ev.filter(ev.action.isin(token_actions + key_actions))
+    cre = cre.mutate(src_ip=cre.actor_ip)
+    cre = cre.mutate(_own=own_network(cre, reg))
     cre = cre.select(
         c_login=cre.login,
         c_time=cre.time,
@@ -163,7 +164,6 @@ def query(t: Tables, p: Params) -> ibis.Table:
         u_repo=ev.repo,
         u_ip=ev.actor_ip,
         u_cc=ev.cc,
-        u_own=ev._own,
         u_token_id=ev.token_id,
         u_hashed=ev.hashed_token,
         u_cred=ev.cred,
@@ -201,8 +201,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         "u_repo",
         "u_ip",
         "u_cc",
-        "u_own",
     )
+    uses = uses.mutate(src_ip=uses.u_ip)
+    uses = uses.mutate(u_own=own_network(uses, reg))
     uses = uses.left_join(
         first_ip, (uses.u_login == first_ip.h_login) & (uses.u_ip == first_ip.h_ip)
     )
