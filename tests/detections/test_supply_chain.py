@@ -5,7 +5,9 @@ built as the tables hold them and run on DuckDB directly (no lake)."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import ibis
@@ -66,6 +68,9 @@ ASSETS = [{"name": "code", "kind": "source_code", "locations": ["github://acme/*
 
 
 def test_vendor_config_is_validated_with_where_and_why():
+    with open(Path(__file__).resolve().parents[2] / "crownwatch.example.toml", "rb") as fh:
+        example = load_supply_chain(tomllib.load(fh))
+    assert example.vendors[0].firm == "Acme Dev"
     ok = load_supply_chain(
         {
             "supply_chain": {
