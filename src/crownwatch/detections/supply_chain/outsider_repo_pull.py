@@ -341,7 +341,6 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
 def title(row: dict, p: Params) -> str:
     why = ", ".join(r.replace("_", " ") for r in sorted(x for x in (row["reasons"] or []) if x))
     firm = f" ({row['firm']})" if row.get("firm") else ""
-    return (
-        f"outsider {row['entity_user']}{firm} pulled {row['jewel_repos']} crown-jewel "
-        f"repositories: {why}"
-    )
+    n = row["jewel_repos"]
+    what = "crown-jewel repository" if n == 1 else "crown-jewel repositories"
+    return f"outsider {row['entity_user']}{firm} pulled {n} {what}: {why}"

@@ -136,7 +136,8 @@ def _orbit(found: list[dict]) -> None:
     ev_ = f["evidence"]
     assert f["severity"] == "critical"
     assert ev_["side"] == "after" and ev_["contract_end"] == "2026-04-09"
-    assert ev_["sign_ins"] == 1 and ev_["repo_events"] == 1 and ev_["jewel_pulls"] == 1
+    # the Okta session start and the SSO into the app it opened, and the clone
+    assert ev_["sign_ins"] == 2 and ev_["repo_events"] == 1 and ev_["jewel_pulls"] == 1
     assert ev_["employee_id"] == "CW-7101" and ev_["firm"] == "Orbit Labs"
     assert ev_["basis"] == ["roster"] and ev_["outsider_kind"] == "contractor"
 
