@@ -223,3 +223,25 @@ def test_contract_grace_day_and_an_open_end():
     [r] = _run("supply_chain.vendor_outside_contract", _tables(events, cfg))
     assert r["person"] == "u-dev"
     assert (r["side"], r["days_beyond"], r["events"], r["severity"]) == ("after", 2, 1, "high")
+
+
+def test_sso_identity_links_a_login_to_the_roster_when_the_log_carries_it():
+    # repo_activity gains actor_user (the SAML identity of an SSO org) in a later version;
+    # until then the link is the login itself
+    schema = repo_activity.SCHEMA.append(pa.field("actor_user", pa.string()))
+    events = [{**_ev(1, "git.clone", "octo-77", "x"), "actor_user": "dokafor"}]
+    roster = [
+        {
+            "time": T0,
+            "source": "hr_roster",
+            "employee_id": "9",
+            "user": "dokafor",
+            "employment_type": "vendor",
+            "firm": "Orbit",
+        }
+    ]
+    t = _tables(events, {}, roster)
+    t.repo_activity = _table(schema, events)
+    [row] = CON.to_pyarrow(outsiders(t)).to_pylist()
+    assert (row["login"], row["person"], row["outsider_kind"]) == ("octo-77", "dokafor", "vendor")
+    assert CON.to_pyarrow(outsiders(_tables(events, {}, roster))).to_pylist() == []
