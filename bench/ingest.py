@@ -35,6 +35,14 @@ vpc_flow    VPC Flow Logs, default v2 format with its S3 header line, written by
 github      GitHub audit-log stream JSON lines, the events of the fixture
             ``audit_stream.jsonl`` repeated with epoch-ms times, ids and addresses per
             row (:func:`make_github`)
+osquery     ``osqueryd.results.log``: differential ``added`` lines (USB devices, Windows
+            programs, macOS apps), snapshots (3 USB devices, ``system_info``) and a
+            ``processes`` line (skipped), records of ``crownwatch.testing.osquery`` with
+            their host and time varied by DuckDB (:func:`make_osquery`)
+jamf        Jamf Pro ``computers-inventory`` results as JSON lines (a sync job's form), the
+            fixture ``computers_inventory.json``'s two Macs with 3 and 1 applications
+intune      the Intune All devices export (``DevicesWithInventory`` CSV, 43 quoted
+            columns), written by DuckDB (:func:`make_intune`)
 =========== ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
@@ -55,6 +63,7 @@ normalisation, no day partitions:
   ``STRUCTURE``, GCS ``STRUCTURE``, Azure ``DIAG_STRUCTURE``, gateway ``STRUCTURE``, Entra
   audit ``entra_audit.STRUCTURE``, GitHub ``github_audit.STRUCTURE``) with
   the record's time cast to ``TIMESTAMPTZ`` (GitHub's epoch-ms ``@timestamp`` converted);
+  osquery's ``STRUCTURE`` the same way, its epoch ``unixTime`` through ``to_timestamp``;
 * S3 access: ``read_csv`` splitting the 27 space-separated, quoted fields (the bracketed
   time is two), the time parsed, status and byte counts typed;
 * sshd: the lines (``read_csv``), the syslog header (stamp, host, program, pid, message)
@@ -64,7 +73,11 @@ normalisation, no day partitions:
   header, ``nullstr='-'``), the fields the source reads typed as it types them (epoch
   ``ts`` to a time, ports INTEGER, duration DOUBLE, counts BIGINT, T/F booleans);
 * VPC flow: ``read_csv`` splitting the 14 space-separated fields under the header,
-  ``-`` as NULL, start/end to times and the numbers typed.
+  ``-`` as NULL, start/end to times and the numbers typed;
+* Jamf: ``read_json`` with the source's ``STRUCTURE`` (applications as a nested list,
+  not unnested into rows), ``general.lastContactTime`` cast to ``TIMESTAMPTZ``;
+* Intune: ``read_csv`` of the export (header, quoted fields), the ten columns the source
+  reads, check-in and enrolment times cast.
 
 *crownwatch.* ``crownwatch ingest <file or folder> --lake <fresh dir>``: the installed
 console script a user runs, with no setting (the default memory bound), a whole process
@@ -101,8 +114,10 @@ from crownwatch.sources import (
     entra_audit,
     gcs_audit,
     github_audit,
+    jamf,
     llm_gateway,
     okta,
+    osquery,
     vpc_flow,
     windows_security,
 )
@@ -419,6 +434,127 @@ def make_github(path: Path, n: int, out: Path) -> None:
     con.close()
 
 
+def make_osquery(path: Path, n: int, out: Path) -> None:
+    """A fleet's results log over 14 days: 2,000 hosts, each line one of ten record
+    templates, host names and times filled in by DuckDB."""
+    from datetime import UTC, datetime
+
+    from crownwatch.testing import osquery as oq
+
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    h = "@@host@@"  # json.dumps would escape a control character
+    recs = [
+        oq.usb_added(t, h, "1d6b", "0104", vendor="Linux Foundation", model="Composite Gadget"),
+        oq.usb_added(t, h, "046d", "c52b", vendor="Logitech, Inc.", model="Unifying Receiver"),
+        oq.usb_added(t, h, "1050", "0407", vendor="Yubico", model="YubiKey OTP+FIDO+CCID"),
+        oq.program_added(t, h, "AnyDesk", version="ad 8.0.8", publisher="AnyDesk Software GmbH"),
+        oq.program_added(t, h, "Slack", version="4.38.125", publisher="Slack Technologies Inc."),
+        oq.program_added(t, h, "Zoom", version="6.0.2", publisher="Zoom Video Communications"),
+        oq.program_added(t, h, "RustDesk", version="1.3.2", publisher="", platform="darwin"),
+        oq.snapshot(
+            t,
+            h,
+            "usb_devices",
+            [
+                oq.usb_row("05ac", "8007", vendor="Apple Inc.", model="Root Hub Simulation"),
+                oq.usb_row("1d6b", "0104", vendor="TinyPilot", model="Composite Gadget"),
+                oq.usb_row("1050", "0407", vendor="Yubico", model="YubiKey"),
+            ],
+        ),
+        oq.snapshot(t, h, "system_info", [oq.system_info_row(h, "PF3ABCDE")]),
+        {
+            **oq.usb_added(t, h, "0", "0"),
+            "name": "processes",
+            "columns": {"name": "sshd", "path": "/usr/sbin/sshd", "pid": "812", "uid": "0"},
+        },
+    ]
+    t0 = int(t.timestamp())
+    cal = oq.calendar_time(t)
+    tmpl = [
+        oq.jsonl([r])
+        .strip()
+        .replace(str(t0), "\x02T")
+        .replace(cal, "\x02C")
+        .replace(oq.host_uuid(h), "\x02U")
+        for r in recs
+    ]
+    k = len(tmpl)
+    body = f"""
+        WITH r AS (
+            SELECT i, 'lt-' || lpad((hash(i, 7) % 2000)::VARCHAR, 4, '0') AS host,
+                   {START} + i * {SPAN_S} // {n} AS unix FROM range({n}) t(i)
+        ), c AS (SELECT *, to_timestamp(unix) AS ts FROM r)
+        SELECT replace(replace(replace(replace($tl[1 + i % {k}],
+            chr(2) || 'T', unix::VARCHAR),
+            chr(2) || 'C', strftime(ts, '%a %b ') || lpad(day(ts)::VARCHAR, 2, ' ')
+                           || strftime(ts, ' %H:%M:%S %Y UTC')),
+            chr(2) || 'U', upper(md5(host)[1:8] || '-' || md5(host)[9:12] || '-5'
+                                 || md5(host)[14:16] || '-8' || md5(host)[18:20] || '-'
+                                 || md5(host)[21:32])),
+            '@@host@@', host) AS line
+        FROM c"""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"""COPY ({body}) TO {_q(str(path))}
+            (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')""",
+        {"tl": tmpl},
+    )
+    con.close()
+
+
+def _jamf_records(out: Path) -> list[str]:
+    doc = json.loads((FIXTURES / "jamf" / "computers_inventory.json").read_text())
+    # the two Macs whose times are all ISO with "Z" (the templates re-time those)
+    return [json.dumps(r, separators=(",", ":")) for r in doc["results"][0:3:2]]
+
+
+INTUNE_HEADER = (
+    (FIXTURES / "intune" / "devices_with_inventory.csv")
+    .read_text(encoding="utf-8-sig")
+    .split("\n", 1)[0]
+    .rstrip("\r")
+)
+
+
+def make_intune(path: Path, n: int, out: Path) -> None:
+    """The All devices export of ``n`` devices: a fifth Macs, a tenth personal, check-ins
+    over 14 days in the export's ``2026-03-04 09:12:33.0000000`` form."""
+    mac = "h % 5 = 0"
+    uuid = (
+        "substr(m, 1, 8) || '-' || substr(m, 9, 4) || '-4' || substr(m, 14, 3) || '-8'"
+        " || substr(m, 18, 3) || '-' || substr(m, 21, 12)"
+    )
+    values = {
+        "Device ID": uuid,
+        "Device name": "'NW-LT-' || lpad(i::VARCHAR, 7, '0')",
+        "Enrollment date": f"strftime(to_timestamp({START} - 17280000 + h % 10000000),"
+        " '%Y-%m-%d %H:%M:%S') || '.0000000'",
+        "Last check-in": f"strftime(to_timestamp({START} + i * {SPAN_S}.0 / {n}),"
+        " '%Y-%m-%d %H:%M:%S') || '.0000000'",
+        "Microsoft Entra Device ID": uuid.replace("m,", "md5(m),"),
+        "OS version": f"CASE WHEN {mac} THEN '14.4.1' ELSE '10.0.22631.3447' END",
+        "Microsoft Entra registered": "'Yes'",
+        "Serial number": "upper(substr(m, 5, 10))",
+        "Manufacturer": f"CASE WHEN {mac} THEN 'Apple' ELSE 'Dell Inc.' END",
+        "Model": f"CASE WHEN {mac} THEN 'MacBookPro18,3' ELSE 'Latitude 7440' END",
+        "EAS activated": "'No'",
+        "Primary user UPN": "'user' || (h % 20000)::VARCHAR || '@northwind-ai.com'",
+        "Primary user email address": "'user' || (h % 20000)::VARCHAR || '@northwind-ai.com'",
+        "Compliance": "'Compliant'",
+        "Managed by": "'Intune'",
+        "Ownership": "CASE WHEN h % 10 = 0 THEN 'Personal' ELSE 'Corporate' END",
+        "OS": f"CASE WHEN {mac} THEN 'macOS' ELSE 'Windows' END",
+    }
+    names = INTUNE_HEADER.strip('"').split('","')
+    cols = ", ".join(values.get(c, "''") for c in names)
+    body = f"""
+        WITH r AS (SELECT i, hash(i, 17) AS h, md5(i::VARCHAR) AS m FROM range({n}) t(i))
+        SELECT '"' || concat_ws('","', {cols}) || '"' AS line FROM r"""
+    _with_header(path, "\ufeff" + INTUNE_HEADER + "\n", body)
+
+
 def _templated(records: Callable[[Path], list[str]], time_key: str, required: str | None = None):
     def make(path: Path, n: int, out: Path) -> None:
         repeat_templates(path, _valid(records(out), time_key, required), n)
@@ -459,6 +595,13 @@ def github_floor(src: str, out: str) -> str:
             to_timestamp(try_cast("@timestamp" AS DOUBLE) / 1000) AS "@timestamp")
         FROM read_json({_q(src)}, format='newline_delimited',
                        columns={_columns(github_audit.STRUCTURE)}, maximum_object_size=16777216))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def osquery_floor(src: str, out: str) -> str:
+    return f"""COPY (SELECT * REPLACE (to_timestamp(try_cast(unixTime AS DOUBLE)) AS unixTime)
+        FROM read_json({_q(src)}, format='newline_delimited', columns={_columns(osquery.STRUCTURE)},
+                       maximum_object_size=16777216))
         TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
@@ -523,6 +666,24 @@ def vpc_floor(src: str, out: str) -> str:
             to_timestamp(try_cast("end" AS BIGINT)) AS "end", action, "log-status" AS status
         FROM read_csv({_q(src)}, columns={cols}, header=true, delim=' ', quote='', escape='',
                       nullstr='-', auto_detect=false))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def jamf_floor(src: str, out: str) -> str:
+    return f"""COPY (SELECT *, try_cast(general.lastContactTime AS TIMESTAMPTZ) AS time
+        FROM read_json({_q(src)}, format='newline_delimited', columns={_columns(jamf.STRUCTURE)},
+                       maximum_object_size=16777216))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def intune_floor(src: str, out: str) -> str:
+    return f"""COPY (
+        SELECT "Device ID" AS id, "Device name" AS name, "Serial number" AS serial,
+            try_cast("Last check-in" AS TIMESTAMPTZ) AS time,
+            try_cast("Enrollment date" AS TIMESTAMPTZ) AS enrolled, "OS" AS os,
+            "OS version" AS os_version, "Primary user UPN" AS upn,
+            "Primary user email address" AS email, "Ownership" AS ownership
+        FROM read_csv({_q(src)}, header=true, all_varchar=true, quote='"', delim=','))
         TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
@@ -600,6 +761,15 @@ SOURCES = [
     Source("zeek_conn", "zeek_conn_{n}.log", make_zeek_conn, zeek_floor, 135),
     Source("vpc_flow", "vpcflow_{n}.log", make_vpc_flow, vpc_floor, 110),
     Source("github", "github_audit_{n}.jsonl", make_github, github_floor, 620),
+    Source("osquery", "osquery_results_{n}.log", make_osquery, osquery_floor, 900),
+    Source(
+        "jamf",
+        "jamf_inventory_{n}.jsonl",
+        lambda path, n, out: repeat_templates(path, _jamf_records(out), n),
+        jamf_floor,
+        2600,
+    ),
+    Source("intune", "intune_devices_{n}.csv", make_intune, intune_floor, 560),
 ]
 
 

@@ -100,6 +100,13 @@ SEEDS: dict[str, bytes] = {
     "vpc_flow": (FIXTURES / "vpcflow" / "custom_v5_s3.log").read_bytes(),
     "vpc_cloudwatch": (FIXTURES / "vpcflow" / "cloudwatch_get_log_events.json").read_bytes(),
     "github": (FIXTURES / "github" / "audit_stream.jsonl").read_bytes(),
+    "osquery_differential": (FIXTURES / "osquery" / "osqueryd.results.log").read_bytes(),
+    "osquery_snapshot": (FIXTURES / "osquery" / "snapshot.log").read_bytes(),
+    "jamf_page": (FIXTURES / "jamf" / "computers_inventory.json").read_bytes(),
+    "jamf_csv": (FIXTURES / "jamf" / "advanced_search.csv").read_bytes(),
+    "intune_csv": (FIXTURES / "intune" / "devices_with_inventory.csv").read_bytes(),
+    "intune_graph": (FIXTURES / "intune" / "managed_devices.json").read_bytes(),
+    "intune_apps": (FIXTURES / "intune" / "app_inv_raw_data.csv").read_bytes(),
 }
 
 
@@ -149,6 +156,8 @@ def _lake_rows(lake: Lake, raw_source: str) -> int:
         "network_activity",
         "network_names",
         "repo_activity",
+        "devices",
+        "device_items",
     ):
         files = lake.table_files(table)
         if files:

@@ -373,7 +373,35 @@ def registry_for(t: Any = None, p: Any = None) -> Registry:
 def _match(resource: ibis.Value, loc: Location) -> ibis.Value:
     if loc.is_glob:
         return resource.re_search(loc.regex)
+    if loc.scheme == "github" and not loc.canonical.endswith("/"):
+        # a repository is one repository: github://org/app must not cover org/app-docs
+        return resource.lower() == loc.canonical
     return resource.startswith(loc.canonical)
+
+
+def tag_repos(t: ibis.Table, reg: Registry) -> ibis.Table:
+    """``t`` (with ``repo``: ``org/name`` as the code platform's audit log writes it)
+    with ``asset``, ``asset_kind`` and ``asset_sensitivity`` from the registry's
+    ``github://`` locations — NULL off the registry. No file-type fallback: a
+    repository's name says nothing of what it holds."""
+    pairs = [(a, loc) for a, loc in reg.locations() if loc.scheme == "github"]
+    res = ibis.literal("github://").concat(t.repo.lower())
+    if not pairs:
+        return t.mutate(
+            asset=ibis.null("string"),
+            asset_kind=ibis.null("string"),
+            asset_sensitivity=ibis.null("string"),
+        )
+    asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
+    t = t.mutate(asset=asset)
+    by_name = {a.name: a for a, _ in pairs}
+    kind = ibis.cases(
+        *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
+    )
+    sens = ibis.cases(
+        *[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string")
+    )
+    return t.mutate(asset_kind=kind, asset_sensitivity=sens)
 
 
 def _ext_kind(resource: ibis.Value) -> ibis.Value:

@@ -531,6 +531,27 @@ def incidents(
 
 
 @app.command()
+def workforce(
+    fmt: IncidentsFmt = typer.Option(IncidentsFmt.table, "--format", "-f"),
+    lake: Path | None = LakeOpt,
+):
+    """Per employee: the workforce-integrity and trusted-outsider signals raised, with
+    their evidence — a list for a reviewer, never a verdict."""
+    from crownwatch.outputs.workforce import roster_of, summarise
+
+    lk = _lake(lake, must_exist=True)
+    rows = summarise(_stored(lk), roster_of(lk.root))
+    if fmt in (IncidentsFmt.json, IncidentsFmt.jsonl):
+        _print_rows(rows, fmt)
+    elif fmt in (IncidentsFmt.ocsf, IncidentsFmt.stix):
+        _fail(
+            "workforce", "--format ocsf/stix: export the findings themselves (crownwatch findings)"
+        )
+    else:
+        _render().workforce_table(rows, _stdout())
+
+
+@app.command()
 def report(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write"),
     lake: Path | None = LakeOpt,

@@ -172,3 +172,37 @@ def incidents_table(incidents: list[dict], console: Console) -> None:
             what,
         )
     console.print(table)
+
+
+def workforce_table(rows: list[dict], console: Console) -> None:
+    """Per person: how many signals, the worst, and each signal's title."""
+    if not rows:
+        console.print("No workforce or trusted-outsider signals.")
+        return
+    table = Table(
+        title=f"{len(rows)} people with workforce or trusted-outsider signals (signals, not verdicts)",
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("person", no_wrap=True)
+    table.add_column("signals", justify="right")
+    table.add_column("what was seen", overflow="fold", ratio=1)
+    for r in rows:
+        who = safe(r["person"])
+        roster = r.get("roster") or {}
+        if roster:
+            facts = [roster.get("employment_type"), roster.get("location")]
+            if roster.get("start_date"):
+                facts.append("since " + str(roster["start_date"]))
+            who.append("\n")
+            who.append_text(Text(safe(" · ".join(str(x) for x in facts if x)).plain, style="dim"))
+        what = Text()
+        for i, f in enumerate(r["findings"]):
+            if i:
+                what.append("\n")
+            what.append(f["severity"], style=SEV_STYLE.get(f["severity"], ""))
+            what.append(" ")
+            what.append_text(safe(f["title"]))
+            what.append_text(Text(safe(f"  ({f['id']})").plain, style="dim"))
+        table.add_row(who, str(r["signals"]), what)
+    console.print(table)

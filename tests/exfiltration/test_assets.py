@@ -105,3 +105,30 @@ def test_matching_is_one_engine_expression_most_specific_first():
     # the SQL is one CASE, not a per-row Python loop
     sql = ibis.to_sql(tag_assets(t, reg), dialect="duckdb")
     assert "CASE" in sql and "STARTS_WITH" in sql.upper()
+
+
+def test_repositories_match_one_repository_or_a_glob():
+    import ibis
+    import pyarrow as pa
+
+    from crownwatch.assets import tag_repos
+
+    reg = load_registry(
+        {
+            "assets": [
+                {"name": "train", "kind": "source_code", "locations": ["github://Org/train"]},
+                {"name": "rtl", "kind": "chip_design", "locations": ["github://org/npu-*"]},
+                {"name": "w", "kind": "model_weights", "locations": ["s3://org/train"]},
+            ]
+        }
+    )
+    repos = ["org/train", "org/train-docs", "Org/NPU-rtl", "other/train"]
+    t = ibis.memtable(pa.table({"repo": repos}))
+    got = tag_repos(t, reg).to_pyarrow().to_pylist()
+    assert [(r["asset"], r["asset_kind"]) for r in got] == [
+        ("train", "source_code"),
+        (None, None),
+        ("rtl", "chip_design"),
+        (None, None),
+    ]
+    assert tag_repos(t, load_registry({})).to_pyarrow()["asset"].null_count == 4

@@ -109,7 +109,14 @@ WRITER_EVENTS = [
         access_type=gh.PAT_FINE_GRAINED,
         token_id="48213377",
     ),
-    gh.event(T0, "git.clone", "dev-sam", repo="acme/tools", access_type=gh.SSH_KEY),
+    gh.event(
+        T0,
+        "git.clone",
+        "dev-sam",
+        repo="acme/tools",
+        access_type=gh.SSH_KEY,
+        sso_identity="Sam.Dev@Northwind-AI.com",
+    ),
     gh.event(
         T0,
         "org.add_outside_collaborator",
@@ -326,6 +333,13 @@ def test_writer_output_reads_back(ingested):
         ("public_key.create", "vendor-kim", "2001:db8::7", "US", "northwind-ai", None, None,
          None, None, False, None, "vendor-kim", None, T0),
     ]  # fmt: skip
+    # the SSO identity behind a login is the person: actor_user
+    assert rows(lake, extra["written"], cols="actor, actor_user") == [
+        ("vendor-kim", None),
+        ("dev-sam", "sam.dev"),
+        ("ada-admin", None),
+        ("vendor-kim", None),
+    ]
     assert rows(lake, extra["written_page"], cols="action, actor, repo") == [
         r[:2] + (r[5],) for r in got
     ]

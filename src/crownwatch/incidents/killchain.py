@@ -46,12 +46,14 @@ _BY_TECHNIQUE = {
     "T1595": "reconnaissance",
     "AML.T0000": "reconnaissance",
     "AML.T0006": "reconnaissance",
+    "T1585": "reconnaissance",  # personas built to be hired (closest stage: preparation)
     # getting in: guessing, replaying or exploiting
     "T1110": "initial_access",
     "T1190": "initial_access",
     "T1133": "initial_access",
     "T1566": "initial_access",
     "T1199": "initial_access",
+    "T1200": "initial_access",  # a KVM plugged into the corporate laptop
     "T1621": "valid_accounts",
     # signed in as someone: a stolen password, a workload's credentials
     "T1078": "valid_accounts",
@@ -63,6 +65,7 @@ _BY_TECHNIQUE = {
     "T1505": "persistence",
     "T1556": "persistence",  # an MFA factor of the attacker's own (T1556.006)
     "T1484": "persistence",  # a trust to the attacker's identity provider (T1484.002)
+    "T1219": "persistence",  # a remote-control tool that keeps the laptop reachable
     # reading the crown jewels
     "T1530": "collection",
     "T1213": "collection",

@@ -21,6 +21,7 @@ SOURCE_MODULES = (
     "cloudtrail",
     "entra",
     "okta",
+    "osquery",
     "windows_security",
     "zeek",
     "vpc_flow",
@@ -33,6 +34,8 @@ SOURCE_MODULES = (
     "llm_gateway",
     "otel_genai",
     "litellm",
+    "jamf",
+    "intune",
 )
 
 

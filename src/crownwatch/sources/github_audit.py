@@ -29,7 +29,10 @@ GitHub login lower-cased — ``org`` and ``repo`` lower case, ``repo`` always
 (private *or* internal), so it stays NULL; ``transport`` is
 ``transport_protocol_name`` (or ``http``/``ssh`` from the numeric
 ``transport_protocol``); ``token_id`` is NULL where GitHub wrote ``0`` (no token id:
-a GitHub App token, an SSH key); empty strings are NULL.
+a GitHub App token, an SSH key); ``actor_user`` is the identity key of
+``external_identity_nameid`` — the SAML/SCIM identity (an e-mail) an organisation
+with SSO links to the login, how a login joins the person on the roster and in the
+sign-in logs; empty strings are NULL.
 
 Quarantined, with the reason: a record that is not a JSON object, one with no usable
 time (neither ``@timestamp`` nor ``created_at``, or one that is no time), one without
@@ -72,6 +75,7 @@ STRUCTURE = {
     "transport_protocol_name": "VARCHAR",
     "transport_protocol": "VARCHAR",
     "user": "VARCHAR",
+    "external_identity_nameid": "VARCHAR",
 }
 
 
@@ -211,6 +215,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             {identity_key("e.user")} AS target_user,
             {_text("e.business")} AS business,
             {_text("e._document_id")} AS event_id,
+            {identity_key(_text("e.external_identity_nameid"))} AS actor_user,
             {_text("e._document_id")} AS raw_id, raw_offset
         FROM {stage} WHERE _reject IS NULL"""
     )

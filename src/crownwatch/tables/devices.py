@@ -22,9 +22,11 @@ column              meaning
 ``user``            identity key of the assigned / primary user
 ``os``              ``Windows`` | ``macOS`` | ``Linux`` …
 ``os_version``
-``last_ip``         the address the device last reported from — Jamf's ``Last
-                    Reported IP Address`` (the public address the Jamf server saw);
-                    NULL where the export has none (Intune)
+``last_ip``         the public address the device last checked in from — of
+                    Jamf's two, ``IP Address`` (``lastIpAddress``: what the Jamf
+                    server saw) and ``Reported IP Address`` (``lastReportedIp``: the
+                    Mac's own interface, usually a home LAN address), the one that
+                    is public; NULL where the export has none (Intune)
 ``enrolled_time``   when the device enrolled in management
 ``ownership``       ``corporate`` | ``personal``
 ==================  ============================================================

@@ -35,6 +35,10 @@ column                     meaning
                            member whose key this is), lower case
 ``business``               the enterprise
 ``event_id``               ``_document_id``
+``actor_user``             the person behind the login: the identity key of
+                           ``external_identity_nameid`` (the SAML / SCIM identity
+                           an organisation with SSO links to each login); NULL
+                           without SSO
 =========================  ===================================================
 """
 
@@ -65,6 +69,7 @@ SCHEMA = pa.schema(
         pa.field("target_user", pa.string()),
         pa.field("business", pa.string()),
         pa.field("event_id", pa.string()),
+        pa.field("actor_user", pa.string()),
         *PROVENANCE,
     ]
 )

@@ -41,6 +41,9 @@ column              meaning
 ``personal_email_hash``
 ``payroll_hash``    hashed payroll account (bank account / IBAN)
 ``address_hash``    hashed home address
+``home_city``       the home address's city and region in clear (``Denver, CO``) —
+                    where a remote worker claims to live (``location`` says only
+                    ``Remote - US``); the street stays hashed
 ==================  ============================================================
 """
 
@@ -72,6 +75,7 @@ SCHEMA = pa.schema(
         pa.field("personal_email_hash", pa.string()),
         pa.field("payroll_hash", pa.string()),
         pa.field("address_hash", pa.string()),
+        pa.field("home_city", pa.string()),
         *PROVENANCE,
     ]
 )

@@ -82,6 +82,7 @@ def event(
     user: str | None = None,
     org: str = ORG,
     visibility: str = "private",
+    sso_identity: str | None = None,
 ) -> dict:
     """One streamed audit event.
 
@@ -92,7 +93,9 @@ def event(
     ``access_type`` is ``programmatic_access_type`` (:data:`PAT_CLASSIC`,
     :data:`SSH_KEY` …); with it, ``hashed_token`` defaults to a hash stable per actor
     and credential type and ``token_id`` to 0. ``transport`` defaults, for Git events,
-    to ``ssh`` with a key and ``http`` otherwise."""
+    to ``ssh`` with a key and ``http`` otherwise. ``sso_identity`` is the SAML/SCIM
+    identity (an e-mail) GitHub writes as ``external_identity_nameid`` for an
+    organisation with SSO."""
     ms = int(ts.astimezone(UTC).timestamp() * 1000)
     is_git = action.startswith("git.")
     full_repo = None
@@ -119,6 +122,9 @@ def event(
     out["created_at"] = ms
     if is_git:
         out["external_id"] = ""
+    if sso_identity is not None:
+        out["external_identity_nameid"] = sso_identity
+        out["external_identity_username"] = sso_identity
     if access_type is not None:
         out["hashed_token"] = hashed_token or token_hash(f"{actor}:{access_type}")
     elif hashed_token is not None:
