@@ -471,40 +471,6 @@ def expected_reader(t: ibis.Table, reg: Registry) -> ibis.Value:
     return ibis.cases(*reader_cases, else_=False) if reader_cases else ibis.literal(False)
 
 
-def tag_repos(t: ibis.Table, reg: Registry) -> ibis.Table:
-    """``t`` (a ``repo_activity``-shaped table: ``repo`` is ``org/name``) with ``asset``,
-    ``asset_kind`` and ``asset_sensitivity`` of the repository — NULL off the registry.
-
-    Unlike the object-store prefixes, a ``github://org/repo`` location names that
-    repository only (``frontier-train`` does not cover ``frontier-train-docs``);
-    ``github://org/*`` covers every repository of the org. A repository named by its own
-    location wins over an org-wide one. Call it on distinct repositories and join back
-    where rows are many: the org globs are regexes."""
-    pairs = [(a, loc) for a, loc in reg.locations() if loc.scheme == "github"]
-    if not pairs:
-        return t.mutate(
-            asset=ibis.null("string"),
-            asset_kind=ibis.null("string"),
-            asset_sensitivity=ibis.null("string"),
-        )
-    url = ibis.literal("github://").concat(t.repo.lower())
-    cases = [
-        (url.re_search(loc.regex) if loc.is_glob else url == loc.canonical, a.name)
-        for a, loc in pairs
-    ]
-    t = t.mutate(asset=ibis.cases(*cases, else_=ibis.null("string")))
-    by_name = {a.name: a for a, _ in pairs}
-    return t.mutate(
-        asset_kind=ibis.cases(
-            *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
-        ),
-        asset_sensitivity=ibis.cases(
-            *[(t.asset == n, a.sensitivity) for n, a in by_name.items()],
-            else_=ibis.null("string"),
-        ),
-    )
-
-
 def bucket_assets(t: ibis.Table, reg: Registry) -> ibis.Table:
     """``t`` with ``asset`` set when the row's *bucket* (``scheme://bucket``) holds any
     location of an asset — for bucket-level changes (policy, ACL, replication) that

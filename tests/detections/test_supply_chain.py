@@ -193,7 +193,7 @@ def test_spree_threshold_is_the_firms_busiest_day_times_the_factor():
         events += [_ev(d, "git.clone", f"{firm}-ci", r) for d in range(5) for r in repos[:2]]
         events += [_ev(5 + i / 100, "git.clone", f"{firm}-dev", r) for i, r in enumerate(repos[:n])]
     found = {
-        f["entity_user"]: f for f in _run("supply_chain.outsider_repo_pull", _tables(events, cfg))
+        f["login"]: f for f in _run("supply_chain.outsider_repo_pull", _tables(events, cfg))
     }
     # 6 repositories = 3 x the busiest day (2): new ones, but not more than the threshold
     v = found["v-dev"]
@@ -225,11 +225,12 @@ def test_contract_grace_day_and_an_open_end():
     assert (r["side"], r["days_beyond"], r["events"], r["severity"]) == ("after", 2, 1, "high")
 
 
-def test_sso_identity_links_a_login_to_the_roster_when_the_log_carries_it():
-    # repo_activity gains actor_user (the SAML identity of an SSO org) in a later version;
-    # until then the link is the login itself
-    schema = repo_activity.SCHEMA.append(pa.field("actor_user", pa.string()))
-    events = [{**_ev(1, "git.clone", "octo-77", "x"), "actor_user": "dokafor"}]
+def test_sso_identity_links_a_login_to_the_roster():
+    # repo_activity.actor_user: the SAML identity behind a login in an SSO org
+    events = [
+        {**_ev(1, "git.clone", "octo-77", "x"), "actor_user": "dokafor"},
+        _ev(1, "git.clone", "octo-88", "x"),
+    ]
     roster = [
         {
             "time": T0,
@@ -240,8 +241,5 @@ def test_sso_identity_links_a_login_to_the_roster_when_the_log_carries_it():
             "firm": "Orbit",
         }
     ]
-    t = _tables(events, {}, roster)
-    t.repo_activity = _table(schema, events)
-    [row] = CON.to_pyarrow(outsiders(t)).to_pylist()
+    [row] = CON.to_pyarrow(outsiders(_tables(events, {}, roster))).to_pylist()
     assert (row["login"], row["person"], row["outsider_kind"]) == ("octo-77", "dokafor", "vendor")
-    assert CON.to_pyarrow(outsiders(_tables(events, {}, roster))).to_pylist() == []

@@ -116,7 +116,14 @@ def query(t: Tables, p: Params) -> ibis.Table:
     lookback = int(p.lookback_days)
     o = outsiders(t)
     o = o.select(
-        "login", "firm", "firm_key", "outsider_kind", "via_config", "via_roster", "via_collaborator"
+        "login",
+        "person",
+        "firm",
+        "firm_key",
+        "outsider_kind",
+        "via_config",
+        "via_roster",
+        "via_collaborator",
     )
 
     # every audit event of an outsider: the firm's history of days, repositories, places
@@ -239,6 +246,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
 
     d = j.semi_join(hits, keys)
     details = d.group_by(keys).aggregate(
+        person=d.person.max(),
         firm=d.firm.max(),
         outsider_kind=d.outsider_kind.max(),
         via_config=d.via_config.any(),
@@ -284,7 +292,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         key=out.login.concat("|", out.day.cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
-        entity_user=out.login,
+        # the login, and the person behind it where the roster or SSO names one
+        entity_user=ibis.array([out.login, out.person]),
         entity_src_ip=out.src_ips,
         entity_asset=out.assets,
         severity=ibis.cases(
@@ -293,6 +302,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
             else_="medium",
         ),
         reasons=reasons,
+        login=out.login,
         firm=out.firm,
         outsider_kind=out.outsider_kind,
         basis=basis(out),
@@ -343,4 +353,4 @@ def title(row: dict, p: Params) -> str:
     firm = f" ({row['firm']})" if row.get("firm") else ""
     n = row["jewel_repos"]
     what = "crown-jewel repository" if n == 1 else "crown-jewel repositories"
-    return f"outsider {row['entity_user']}{firm} pulled {n} {what}: {why}"
+    return f"outsider {row['login']}{firm} pulled {n} {what}: {why}"

@@ -127,6 +127,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         c_ip=cre.actor_ip,
         c_cc=cre.cc,
         c_own=cre._own,
+        c_sso=cre.actor_user if "actor_user" in cre.columns else ibis.null("string"),
     )
 
     # the account's history: when it first used each address, country and credential
@@ -239,7 +240,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     r = r.left_join(known, r.c_id == known.kn_id).drop("kn_id")
 
     o = outsiders(t)
-    o = o.select(o_login=o.login, firm=o.firm, outsider_kind=o.outsider_kind)
+    o = o.select(o_login=o.login, o_person=o.person, firm=o.firm, outsider_kind=o.outsider_kind)
     r = r.left_join(o, r.c_login == o.o_login)
     r = r.mutate(outsider=r.o_login.notnull()).drop("o_login")
 
@@ -248,7 +249,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         key=r.c_login.concat("|", r.c_id),
         first_seen=r.c_time,
         last_seen=ibis.greatest(r.c_time, r.last_use.coalesce(r.c_time)),
-        entity_user=r.c_login,
+        # the login, and the person behind it where the roster or SSO names one
+        entity_user=ibis.array([r.c_login, r.o_person.coalesce(r.c_sso)]),
+        login=r.c_login,
         entity_src_ip=ibis.array([r.c_ip]).concat(r.new_use_ips.fill_null(_NONE)),
         severity=ibis.ifelse(both | r.c_new_cc | r.used_new_cc | r.outsider, "high", "medium"),
         credential_kind=r.c_kind,
@@ -296,4 +299,4 @@ def title(row: dict, p: Params) -> str:
     if row["used_from_new_address"]:
         ips = ", ".join(sorted(set(row["new_use_ips"]))) or "a new country"
         where.append(f"used from {ips}")
-    return f"{row['entity_user']}'s new {what} " + " and ".join(where)
+    return f"{row['login']}'s new {what} " + " and ".join(where)

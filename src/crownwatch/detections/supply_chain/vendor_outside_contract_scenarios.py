@@ -4,7 +4,7 @@ Attacks: Quill Labs' contract (``quill-*`` in ``[supply_chain]``) ended on 10 Ap
 its developer's login keeps fetching the RL code from the firm's office every day after
 (critical: crown-jewel pulls after the end). A contractor on the HR roster whose last
 day was 9 April signs in through Okta on the 14th and clones the data pipeline with the
-GitHub login that is their company handle (critical). Look-alikes: Pike Systems'
+GitHub login single sign-on ties to them (critical). Look-alikes: Pike Systems'
 developer working inside its window, its CI's last run the night after the last day
 (inside ``grace_days``); a roster contractor who started on the first day of the logs
 signs in and clones every day.
@@ -80,11 +80,10 @@ def contractor_after_end() -> dict[str, str]:
         timezone="Europe/Warsaw",
         remote=True,
     )
-    gh = [
-        ev(day(d, 9), "git.fetch", "dokafor", repo="ml-data", ip=ORBIT_IP, country="PL")
-        for d in range(4)
-    ]
-    gh.append(ev(day(8, 10), "git.clone", "dokafor", repo="ml-data", ip=ORBIT_IP, country="PL"))
+    # the GitHub login is no company handle: SSO names the person behind it
+    sso = {"ip": ORBIT_IP, "country": "PL", "sso_identity": "dokafor@northwind-ai.com"}
+    gh = [ev(day(d, 9), "git.fetch", "okafor-dev", repo="ml-data", **sso) for d in range(4)]
+    gh.append(ev(day(8, 10), "git.clone", "okafor-dev", repo="ml-data", **sso))
     okta = success(day(8, 9.5), "dokafor@northwind-ai.com", ORBIT)
     return {
         "hr/orbit_roster.csv": roster(dok),
@@ -159,7 +158,7 @@ SCENARIOS = [
         "roster_contractor_signs_in_and_clones_after_the_last_day",
         "attack",
         contractor_after_end,
-        entities={"user": ("dokafor",), "src_ip": (ORBIT_IP,)},
+        entities={"user": ("okafor-dev", "dokafor"), "src_ip": (ORBIT_IP,)},
         expect=_orbit,
         config=config(),
     ),
