@@ -192,9 +192,7 @@ def test_spree_threshold_is_the_firms_busiest_day_times_the_factor():
     for firm, n in (("v", 6), ("w", 7), ("x", 2)):
         events += [_ev(d, "git.clone", f"{firm}-ci", r) for d in range(5) for r in repos[:2]]
         events += [_ev(5 + i / 100, "git.clone", f"{firm}-dev", r) for i, r in enumerate(repos[:n])]
-    found = {
-        f["login"]: f for f in _run("supply_chain.outsider_repo_pull", _tables(events, cfg))
-    }
+    found = {f["login"]: f for f in _run("supply_chain.outsider_repo_pull", _tables(events, cfg))}
     # 6 repositories = 3 x the busiest day (2): new ones, but not more than the threshold
     v = found["v-dev"]
     assert (v["jewel_repos"], v["firm_busiest_day"], v["spree_threshold"]) == (6, 2, 6)
