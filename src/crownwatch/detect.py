@@ -22,7 +22,15 @@ from crownwatch.engine import Engine
 
 # Families run in this order so a later family can build on an earlier one's
 # findings (crown-jewel access by a principal that was sprayed).
-FAMILY_ORDER = ("identity", "persistence", "workforce", "inference", "exfiltration", "scan")
+FAMILY_ORDER = (
+    "identity",
+    "persistence",
+    "workforce",
+    "supply_chain",
+    "inference",
+    "exfiltration",
+    "scan",
+)
 
 _FINDING_ENTITY_SCHEMA = pa.schema(
     [

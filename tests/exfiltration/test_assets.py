@@ -20,7 +20,13 @@ def test_example_registry_parses():
         conf = tomllib.load(fh)
     reg = load_registry(conf)
     names = [a.name for a in reg.assets]
-    assert names == ["frontier-weights", "pretrain-corpus", "npu-v2-tapeout", "hub-private-models"]
+    assert names == [
+        "frontier-weights",
+        "pretrain-corpus",
+        "npu-v2-tapeout",
+        "hub-private-models",
+        "frontier-train-code",
+    ]
     assert "111122223333" in reg.organisation.own_accounts
     corpus = reg.get("pretrain-corpus")
     assert [loc.canonical for loc in corpus.parsed] == [

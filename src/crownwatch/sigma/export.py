@@ -84,6 +84,20 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "a role policy's accounts compared with the organisation's own, and a change window: "
         "findings, history and the registry"
     ),
+    "supply_chain.outsider_repo_pull": (
+        "an outsider's pulls of crown-jewel repositories against the firm's history of "
+        "repositories, addresses and busiest day: who is an outsider (configuration, roster, "
+        "collaborator grants), the registry and a per-firm baseline"
+    ),
+    "supply_chain.token_from_new_ground": (
+        "a token or key creation joined to its later uses and to the addresses the account "
+        "used before it: per-account history and a join of events"
+    ),
+    "supply_chain.vendor_outside_contract": (
+        "activity compared with each outsider's contract dates from the configuration or "
+        "the HR roster, sign-ins joined to the person behind a GitHub login: a join across "
+        "sources"
+    ),
     "network.beaconing": (
         "RITA's beacon score per pair and day — Bowley skew and MAD of the gaps and sizes, an "
         "hourly histogram — is statistics over a pair's connections; Sigma counts events"

@@ -44,13 +44,18 @@ def merged_logs(scenarios: Iterable[Scenario]) -> dict[str, str | bytes]:
 
 def merged_config(scenarios: Iterable[Scenario]) -> dict[str, Any]:
     """The scenarios' crownwatch.toml sections together: ``[organisation]`` lists are
-    joined, ``[[assets]]`` kept once by name (the same name must mean the same asset)."""
+    joined, ``[[assets]]`` kept once by name (the same name must mean the same asset),
+    ``[supply_chain] vendors`` kept once by firm (likewise)."""
     org: dict[str, Any] = {}
     assets: dict[str, Mapping] = {}
+    vendors: dict[str, Mapping] = {}
     for sc in scenarios:
-        unknown = set(sc.config) - {"organisation", "assets"}
+        unknown = set(sc.config) - {"organisation", "assets", "supply_chain"}
         if unknown:
             raise ValueError(f"{sc.name}: config sections {sorted(unknown)} not supported")
+        for v in sc.config.get("supply_chain", {}).get("vendors", []):
+            if vendors.setdefault(v["firm"], v) != v:
+                raise ValueError(f"{sc.name}: vendor {v['firm']!r} differs from another scenario's")
         for k, v in sc.config.get("organisation", {}).items():
             if isinstance(v, list | tuple):
                 org[k] = list(dict.fromkeys([*org.get(k, []), *v]))
@@ -64,6 +69,8 @@ def merged_config(scenarios: Iterable[Scenario]) -> dict[str, Any]:
         config["organisation"] = org
     if assets:
         config["assets"] = list(assets.values())
+    if vendors:
+        config["supply_chain"] = {"vendors": list(vendors.values())}
     return config
 
 
