@@ -98,6 +98,34 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "the HR roster, sign-ins joined to the person behind a GitHub login: a join across "
         "sources"
     ),
+    "workforce.shared_identifiers": (
+        "hashed identifiers compared across people's current HR roster rows: a group-by over "
+        "a snapshot table Sigma has no log source for"
+    ),
+    "workforce.laptop_farm": (
+        "device check-ins and sign-ins joined to the HR roster's claimed homes, people "
+        "counted per address: a join across sources and a distinct count of a joined field"
+    ),
+    "workforce.remote_control_tool": (
+        "device inventory items joined to the device's person and the roster's remote flag, "
+        "with allow-lists per person: a join Sigma cannot express"
+    ),
+    "workforce.vpn_signin": (
+        "sign-ins of roster people since their start date, as a share of all their sign-ins: "
+        "a join to the roster and a ratio"
+    ),
+    "workforce.location_contradiction": (
+        "days away from the roster's claimed country as a share of all sign-in days: a join "
+        "to the roster and a ratio of distinct counts"
+    ),
+    "workforce.far_timezone_hours": (
+        "a fit of a person's hour-of-day histogram against UTC offsets, compared with the "
+        "roster's time zone: statistics and a join"
+    ),
+    "workforce.new_hire_bulk_pull": (
+        "crown jewels copied in a person's first weeks (roster start date) against a "
+        "percentile of everyone else's: a join, a window per person and a peer statistic"
+    ),
     "network.beaconing": (
         "RITA's beacon score per pair and day — Bowley skew and MAD of the gaps and sizes, an "
         "hourly histogram — is statistics over a pair's connections; Sigma counts events"
