@@ -87,7 +87,7 @@ def people_signins(t: Tables) -> ibis.Table:
         r_start=r.start_date,
         r_end=r.end_date,
         r_type=r.employment_type,
-        r_location=r.location,
+        r_location=r.claimed_place,
         r_country=r.country,
         r_timezone=r.timezone,
         r_remote=r.remote,

@@ -9,7 +9,8 @@ ranges, ``[organisation] own_asns`` / ``own_cidrs``) and outside hosting and pro
 networks (those are the VPN detection's). One finding per address used by at least
 ``min_people`` people who claim at least ``min_claimed_places`` different places on
 the roster (a remote worker's home city, else their time zone, else the work location:
-:func:`crownwatch.detections.workforce._common.claimed_place`). ``prefix_v4 = 24`` groups IPv4 addresses by /24 instead (a
+:func:`crownwatch.detections.workforce._common.claimed_place`). ``prefix_v4 = 24``
+groups IPv4 addresses by /24 instead (a
 residential line whose address the ISP rotates inside a small range).
 
 **Why.** The FBI's 2025 advisory and Mandiant's 2024 reporting describe facilitators

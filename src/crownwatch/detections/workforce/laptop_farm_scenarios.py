@@ -136,7 +136,7 @@ def _attack(found: list[dict]) -> None:
     [f] = found
     ev = f["evidence"]
     assert ev["address"] == FARM.ip and ev["people_count"] == 3
-    assert len(ev["claimed_locations"]) == 3  # three homes (or zones) claimed
+    assert sorted(ev["claimed_locations"]) == ["Austin, TX", "Denver, CO", "Seattle, WA"]
     assert len(ev["devices"]) == 3 and ev["days"] >= 8
     assert {"jamf check-in", "okta sign-in"} <= set(ev["seen_by"])
     assert sorted(ev["remote_people"]) == ["lf.austin", "lf.denver", "lf.seattle"]

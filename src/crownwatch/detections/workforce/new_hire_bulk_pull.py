@@ -116,7 +116,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     c = _copies(t, p)
     ro = roster(t)
     ro = ro.select(
-        r_user=ro.user, start=ro.start_date, location=ro.location, kind=ro.employment_type
+        r_user=ro.user, start=ro.start_date, location=ro.claimed_place, kind=ro.employment_type
     )
     c = c.join(ro, c.person == ro.r_user)
     data_start = c.time.min().as_scalar()

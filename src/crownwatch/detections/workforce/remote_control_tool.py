@@ -124,7 +124,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     it = it.mutate(is_kvm=is_kvm, is_tool=is_tool)
     it = it.filter((it.is_kvm | it.is_tool) & ~_sanctioned(it, p))
     r = roster(t)
-    r = r.select(r_user=r.user, claimed=r.location, remote=r.remote, start=r.start_date)
+    r = r.select(r_user=r.user, claimed=r.claimed_place, remote=r.remote, start=r.start_date)
     it = it.left_join(r, it.person == r.r_user)
     if p.remote_only:
         it = it.filter(it.is_kvm | it.remote.fill_null(False))
