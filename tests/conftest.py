@@ -42,7 +42,7 @@ def by_detection(findings: list[dict], detection: str) -> list[dict]:
 
 DEMO_FINDINGS = FIXTURES / "demo" / "findings.json"
 # the incidents the demo's findings chain into: one per planted intrusion (README)
-DEMO_INCIDENTS = 15
+DEMO_INCIDENTS = 17
 
 
 def demo_findings() -> list[dict]:

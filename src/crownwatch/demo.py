@@ -48,6 +48,7 @@ def _simulate(out: Path, seed: int, console: Console) -> tuple[list[dict], dict]
         ("crownwatch.simulate.storage", "generate_storage", "storage"),
         ("crownwatch.simulate.inference", "generate_inference", "inference"),
         ("crownwatch.simulate.network", "generate_network", "network"),
+        ("crownwatch.simulate.workforce", "generate_workforce", "workforce"),
     )
     for module, func, sub in optional:
         try:
