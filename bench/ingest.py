@@ -129,6 +129,7 @@ from crownwatch.sources import (
 )
 from crownwatch.sources.azure_blob import DIAG_STRUCTURE
 from crownwatch.sources.reader import _duck_type
+from crownwatch.testing.hr import WORKDAY_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path("/work/main/bench/out/ingest")
@@ -561,26 +562,7 @@ def make_intune(path: Path, n: int, out: Path) -> None:
     _with_header(path, "\ufeff" + INTUNE_HEADER + "\n", body)
 
 
-HR_COLUMNS = [
-    "Employee ID",
-    "Worker",
-    "Email - Work",
-    "Hire Date",
-    "Termination Date",
-    "Worker Type",
-    "Employee Type",
-    "Contingent Worker Type",
-    "Contingent Worker Supplier",
-    "Supervisory Organization",
-    "Manager",
-    "Location",
-    "Location Address - Country",
-    "Time Zone",
-    "Phone - Personal",
-    "Email - Home",
-    "Primary Home Address",
-    "Payment Election - Account Number",
-]
+HR_COLUMNS = list(WORKDAY_COLUMNS)
 
 
 def make_hr_roster(path: Path, n: int, out: Path) -> None:

@@ -130,27 +130,31 @@ def _split_address(address: str | None) -> tuple[str, str, str, str]:
     return m.group(1), m.group(2), m.group(3).upper(), m.group(4)
 
 
+# the columns of a Workday worker report, in its order (the bench writes the same report)
+WORKDAY_COLUMNS = (
+    "Employee ID",
+    "Worker",
+    "Email - Work",
+    "Hire Date",
+    "Termination Date",
+    "Worker Type",
+    "Employee Type",
+    "Contingent Worker Type",
+    "Contingent Worker Supplier",
+    "Supervisory Organization",
+    "Manager",
+    "Location",
+    "Location Address - Country",
+    "Time Zone",
+    "Phone - Personal",
+    "Email - Home",
+    "Primary Home Address",
+    "Payment Election - Account Number",
+)
+
+
 def _workday(rows: list[dict], names: dict[str, str], as_of: datetime | None) -> list[list[str]]:
-    header = [
-        "Employee ID",
-        "Worker",
-        "Email - Work",
-        "Hire Date",
-        "Termination Date",
-        "Worker Type",
-        "Employee Type",
-        "Contingent Worker Type",
-        "Contingent Worker Supplier",
-        "Supervisory Organization",
-        "Manager",
-        "Location",
-        "Location Address - Country",
-        "Time Zone",
-        "Phone - Personal",
-        "Email - Home",
-        "Primary Home Address",
-        "Payment Election - Account Number",
-    ]
+    header = list(WORKDAY_COLUMNS)
     if as_of is not None:
         header.append("As of Date")
     out = [header]
