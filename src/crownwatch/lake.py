@@ -564,6 +564,11 @@ class Lake:
     ) -> FileResult:
         name = name or str(path)
         head = head_text(path, RECORD_LIMIT)
+        if status == "unrecognised":
+            from crownwatch.sources.hr_roster import withhold_private
+
+            # an export nobody could read may still be an HR file: never its values
+            head = withhold_private(head) or head
         rel = con.sql(
             "SELECT now() AS time, $source AS source, $reason AS reason, $record AS record,"
             " NULL::BIGINT AS raw_offset, NULL AS raw_id",

@@ -832,3 +832,29 @@ def test_no_private_value_reaches_the_lake(ingested):
         assert "@northwind-ai.com" in blob or table == "quarantine"
         for value in PLANTED:
             assert value not in blob, (table, value)
+
+
+def test_an_unreadable_roster_like_file_is_quarantined_without_its_values(tmp_path):
+    """A CSV no source recognises (no work e-mail column) whose header names private
+    columns: the quarantine shows the header, never a row."""
+    path = tmp_path / "payroll_export.csv"
+    path.write_text(
+        "Name,Mobile Phone,Bank Account #,Home Address\n"
+        "Ana Lee,+1 512 555 0199,DE89370400440532013000,12 Elm St\n"
+    )
+    lake = Lake(tmp_path / "lake")
+    [res] = lake.ingest([path])
+    assert res.status == "unrecognised" and res.quarantined == 1
+    [(record,)] = duckdb.sql(
+        f"SELECT record FROM read_parquet('{lake.table_glob('quarantine')}')"
+    ).fetchall()
+    assert record.startswith("Name,Mobile Phone,Bank Account #,Home Address\n")
+    assert "555 0199" not in record and "DE89" not in record and "values withheld" in record
+    # an ordinary unrecognised file still shows its head
+    other = tmp_path / "notes.txt"
+    other.write_text("just some notes\nnothing private here\n")
+    [res] = lake.ingest([other])
+    rows = duckdb.sql(
+        f"SELECT record FROM read_parquet('{lake.table_glob('quarantine')}') ORDER BY record"
+    ).fetchall()
+    assert ("just some notes\nnothing private here\n",) in rows

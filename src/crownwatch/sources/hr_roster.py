@@ -427,6 +427,25 @@ def read_header(text: str) -> Header | None:
     return Header(delimiter, tuple(names), columns, types, private)
 
 
+def withhold_private(head: str) -> str | None:
+    """For a file no source recognised: when its first line is a CSV header naming a
+    private column (a phone, an address, an account…), the header alone with a note —
+    what a quarantine record may show of a roster-like export it could not read — else
+    None (the head may be shown as it is)."""
+    first = next((ln for ln in head.lstrip("\ufeff").splitlines() if ln.strip()), "")
+    for delimiter in (",", ";", "\t"):
+        names = [n.strip().strip('"') for n in first.split(delimiter)]
+        if len(names) < 3:
+            continue
+        keys = [header_key(n) for n in names]
+        if any(k in _PRIVATE_KEYS or _PRIVATE_KEY.search(k) for k in keys):
+            return (
+                first[:2000] + "\n[values withheld: the header names private columns; the "
+                "file itself was not read]"
+            )
+    return None
+
+
 def sniff(head: str) -> bool:
     for line in head.lstrip("\ufeff").split("\n"):
         if line.strip():
