@@ -71,9 +71,10 @@ def test_parses_every_field_and_nullable_ones(tmp_path, lake):
             if k not in ("org_id", "billing_id", "max_tokens", "temperature")
         },
         _rec(request_id="req_3", org_id=None, billing_id=None, max_tokens=None, temperature=None),
+        _rec(request_id="req_4", tls_fingerprint="t13d1516h2_8daaf6152771_e5627efa2ab1"),
     ]
     res = lake.ingest([_write(tmp_path / "gw.jsonl", lines)])[0]
-    assert (res.read, res.routed_rows, res.quarantined) == (3, 3, 0)
+    assert (res.read, res.routed_rows, res.quarantined) == (4, 4, 0)
     rows = {r["request_id"]: r for r in _rows(lake)}
     r1 = rows["req_1"]
     assert r1["source"] == "llm_gateway" and r1["account_id"] == "acct_1"
@@ -84,6 +85,9 @@ def test_parses_every_field_and_nullable_ones(tmp_path, lake):
     assert r1["time"].isoformat() == "2026-03-01T10:00:00.123000+00:00"
     for rid in ("req_2", "req_3"):
         assert rows[rid]["billing_id"] is None and rows[rid]["gen_ai_request_max_tokens"] is None
+    # the client's TLS fingerprint where the gateway logs it (JA4 here), NULL elsewhere
+    assert rows["req_4"]["tls_fingerprint"] == "t13d1516h2_8daaf6152771_e5627efa2ab1"
+    assert r1["tls_fingerprint"] is None
 
 
 def test_prompt_features_and_bounded_sample(tmp_path, lake):

@@ -62,6 +62,7 @@ def test_otel_genai_spans(tmp_path, lake):
         _otel_attr("gen_ai.response.id", "chatcmpl-1"),
         _otel_attr("user.id", "acct_1"),
         _otel_attr("client.address", "198.51.100.9"),
+        _otel_attr("tls.client.ja3", "d4e5b18d6b55c71272893221c96ba240"),
     ]
     old_style = [_otel_attr("gen_ai.request.model", "m"), _otel_attr("enduser.id", "acct_2")]
     ev = [
@@ -101,6 +102,8 @@ def test_otel_genai_spans(tmp_path, lake):
     assert a["prompt_sample"] == "Prove that 17 is prime, step by step."
     assert a["time"].isoformat() == "2026-03-02T00:00:00+00:00"
     assert rows["acct_2"]["prompt_topic"] == "writing"
+    assert a["tls_fingerprint"] == "d4e5b18d6b55c71272893221c96ba240"
+    assert rows["acct_2"]["tls_fingerprint"] is None
     reasons = sorted(r["reason"] for r in _rows(lake, "quarantine"))
     assert reasons == [
         "malformed JSON",

@@ -465,6 +465,7 @@ STRUCTURE = {
     "status": "BIGINT",
     "response_id": "VARCHAR",
     "account_created_at": "VARCHAR",
+    "tls_fingerprint": "VARCHAR",
 }
 
 REJECT = f"""CASE
@@ -515,6 +516,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
                n_messages, n_user_turns, prompt_chars, {FEATURES},
                'chat' AS gen_ai_operation_name, e.response_id AS gen_ai_response_id,
                try_cast(e.account_created_at AS TIMESTAMPTZ) AS account_created,
+               nullif(trim(e.tls_fingerprint), '') AS tls_fingerprint,
                e.request_id AS raw_id, raw_offset
         FROM {with_features(base, "_u", "_sys", "_tools")}"""
     )

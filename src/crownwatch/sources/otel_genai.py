@@ -11,7 +11,8 @@ Attributes read (GenAI semantic conventions): ``gen_ai.request.model``,
 span events (``gen_ai.user.message`` / ``gen_ai.system.message`` with a ``content``
 attribute, ``gen_ai.content.prompt`` with ``gen_ai.prompt``). Identity from
 ``user.id`` (or the older ``enduser.id``), ``api_key.id`` where a gateway adds it,
-``client.address``, ``user_agent.original``.
+``client.address``, ``user_agent.original``; the client's TLS fingerprint from
+``tls.client.ja4`` (else ``tls.client.ja3``, the OTel TLS conventions).
 
 Prompt text: the same features, sketches and 200-character masked sample as
 :mod:`crownwatch.sources.llm_gateway` (see there); nothing else of it is kept.
@@ -146,6 +147,8 @@ def parse(reader: Reader, path: Path) -> Parsed:
                {FEATURES},
                {_attr("gen_ai.operation.name")} AS gen_ai_operation_name,
                {_attr("gen_ai.response.id")} AS gen_ai_response_id,
+               nullif(trim(coalesce({_attr("tls.client.ja4")}, {_attr("tls.client.ja3")})), '')
+                   AS tls_fingerprint,
                json_extract_string(span, '$.spanId') AS raw_id, raw_offset
         FROM {with_features("c", "_u", "_sys", "false")}"""
     )

@@ -54,6 +54,9 @@ SCHEMA = pa.schema(
         pa.field("gen_ai_response_id", pa.string()),
         pa.field("account_created", pa.timestamp("us", tz="UTC")),  # when the account opened
         pa.field("cost_usd", pa.float64()),  # spend, where the gateway logs it (LiteLLM)
+        # the client's TLS fingerprint (JA3 or JA4) where the gateway logs it: a client
+        # stack that does not match its user agent, shared by accounts that share nothing else
+        pa.field("tls_fingerprint", pa.string()),
         *PROVENANCE,
     ]
 )
