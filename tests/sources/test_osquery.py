@@ -187,10 +187,13 @@ def test_sniffed_by_content_and_steals_no_one(tmp_path, ingested):
     big = tmp_path / "big_snapshot.log"
     big.write_text(oq.jsonl([oq.snapshot(T, "h", "programs", rows)]))
     assert big.stat().st_size > 60_000 and sniff(big) is osquery
-    # the status log (no results) is not claimed
+    # the status log in JSON is osquery's: claimed, its lines skipped (no syslog reader
+    # takes it for something it is not)
     status = tmp_path / "osqueryd.INFO.log"
     status.write_text(_lines(MALFORMED)[8] + "\n")
-    assert sniff(status) is not osquery
+    assert sniff(status) is osquery
+    [res] = Lake(tmp_path / "status-lake").ingest([status])
+    assert (res.source, res.read, res.skipped, res.quarantined) == ("osquery", 1, 1, 0)
 
 
 # -- counting ---------------------------------------------------------------------------

@@ -317,6 +317,10 @@ def sniff(head: str) -> bool:
     u = shippers.unescaped(h)  # inside Splunk's _raw or a HEC string event
     if '"unixTime"' in u and any(k in u for k in ('"columns"', '"snapshot"', '"diffResults"')):
         return '"hostIdentifier"' in u or '"diffResults"' in u
+    # the status log in JSON (severity, filename, line, message): osquery's own, and read
+    # here as skipped records rather than left to a syslog reader that would misread it
+    if '"unixTime"' in u and '"hostIdentifier"' in u and '"severity"' in u and '"filename"' in u:
+        return True
     # Elastic's osquery integration / Filebeat module (ECS documents, hits)
     return '"osquery"' in u and '"host_identifier"' in u and '"unix_time"' in u
 
