@@ -89,7 +89,9 @@ class Meta:
     the people who read its findings.
 
     ``attack`` holds MITRE ATT&CK (``T…``) and ATLAS (``AML.T…``) ids; ``tables`` the
-    lake tables ``query`` reads (a detection whose tables are all empty is skipped);
+    lake tables ``query`` needs — the runner skips a detection when any of them is
+    empty, so a table it reads only when present (sign-ins beside device check-ins)
+    stays off the list and reads as an empty table of the right schema;
     ``params`` the defaults of every threshold, with the types configuration must keep;
     ``runbook`` one to three concrete response steps, in the order a responder takes
     them."""
