@@ -126,6 +126,10 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "crown jewels copied in a person's first weeks (roster start date) against a "
         "percentile of everyone else's: a join, a window per person and a peer statistic"
     ),
+    "inference.key_shift": (
+        "a change point per API key against its own earlier days and its tenant's other "
+        "keys: windowed baselines over a gateway log, which has no Sigma log source"
+    ),
     "network.beaconing": (
         "RITA's beacon score per pair and day — Bowley skew and MAD of the gaps and sizes, an "
         "hourly histogram — is statistics over a pair's connections; Sigma counts events"
