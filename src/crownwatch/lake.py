@@ -565,7 +565,7 @@ class Lake:
         name = name or str(path)
         head = head_text(path, RECORD_LIMIT)
         if status == "unrecognised":
-            from crownwatch.sources.hr_roster import withhold_private
+            from crownwatch.sources.private_columns import withhold_private
 
             # an export nobody could read may still be an HR file: never its values
             head = withhold_private(head) or head

@@ -57,3 +57,14 @@ def test_command_prints_the_summary_as_json(tmp_path):
     assert {r["person"] for r in rows} == {"a", "b", "c", "d", "vendor-bot"}
     table = CliRunner().invoke(app, ["workforce", "--lake", str(root)])
     assert table.exit_code == 0 and "signals, not verdicts" in table.stdout
+
+
+def test_log_values_in_the_table_are_text_not_markup(tmp_path):
+    root = tmp_path / "lake"
+    evil = "[bold red]x[/bold red]\x1b[31m"
+    f = _f("cw-9", "workforce.vpn_signin", "high", [evil])
+    f["title"] = f"{evil} signs in through [link=http://x]vpn[/link]"
+    FindingStore(root).upsert([f])
+    out = CliRunner().invoke(app, ["workforce", "--lake", str(root)]).stdout
+    assert "[bold red]x[/bold red]" in out and "[link=http://x]vpn[/link]" in out
+    assert "\x1b[31m" not in out

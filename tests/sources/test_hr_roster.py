@@ -858,3 +858,14 @@ def test_an_unreadable_roster_like_file_is_quarantined_without_its_values(tmp_pa
         f"SELECT record FROM read_parquet('{lake.table_glob('quarantine')}') ORDER BY record"
     ).fetchall()
     assert ("just some notes\nnothing private here\n",) in rows
+
+
+def test_every_alias_of_a_hashed_field_is_a_private_column():
+    """The roster's hashed fields and the lake's withholding rule are one rule
+    (sources/private_columns.py): none of the aliases escapes it."""
+    from crownwatch.sources.private_columns import is_private
+
+    for field in hr_roster._HASHED:
+        for alias in hr_roster.ALIASES[field]:
+            assert is_private(alias), (field, alias)
+    assert not is_private("emailwork") and not is_private("employeenumber")

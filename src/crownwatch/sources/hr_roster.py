@@ -89,6 +89,7 @@ import duckdb
 
 from crownwatch.lake_secret import hash_salt
 from crownwatch.sources.base import Parsed
+from crownwatch.sources.private_columns import header_key, is_private
 from crownwatch.sources.reader import Reader, _sql_str
 from crownwatch.tables.authentication import identity_key
 from crownwatch.tables.quarantine import RECORD_LIMIT
@@ -350,14 +351,9 @@ _ADDRESS_PARTS = (
     "address_postal",
 )
 _HASHED = ("phone", "personal_email", "payroll", "address", *_ADDRESS_PARTS)
-# Columns whose values a quarantine record must not show, whatever field they fed:
-# every alias of a hashed field, and anything else private an export may carry.
-_PRIVATE_KEY = re.compile(
-    r"phone|mobile|cell|fax|address|street|zip|postal|postcode|bank|iban|account|payroll|"
-    r"routing|sortcode|ssn|socialsecurity|nationalid|taxid|passport|birth|dob|salary|"
-    r"payrate|compensation|(?:home|personal|private).*email|email.*(?:home|personal|private)"
-)
-_PRIVATE_KEYS = frozenset(k for f in _HASHED for k in ALIASES[f]) | {"sin", "nin"}
+# Columns whose values a quarantine record must not show: every alias of a hashed field
+# and anything else private an export may carry (:mod:`.private_columns`; a test holds
+# the aliases to it).
 
 # US state and district abbreviations: "Austin, TX" is in the US (territories keep
 # their own ISO codes: "San Juan, PR" is PR).
@@ -368,12 +364,6 @@ US_STATES = tuple(
         "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY",
     )
 )
-
-
-def header_key(name: str) -> str:
-    """A column name as compared: lower case, ``#`` as "number", nothing but letters
-    and digits (``Email - Work`` → ``emailwork``, ``Employee #`` → ``employeenumber``)."""
-    return re.sub(r"[^a-z0-9]+", "", name.lower().replace("#", "number"))
 
 
 @dataclass(frozen=True)
@@ -420,30 +410,9 @@ def read_header(text: str) -> Header | None:
         return None
     types = tuple(keys.index(a) + 1 for a in ALIASES["employment_type"] if a in keys)
     private = tuple(
-        i
-        for i, k in enumerate(keys, start=1)
-        if k in _PRIVATE_KEYS or (_PRIVATE_KEY.search(k) and i != columns["email"])
+        i for i, k in enumerate(keys, start=1) if is_private(k) and i != columns["email"]
     )
     return Header(delimiter, tuple(names), columns, types, private)
-
-
-def withhold_private(head: str) -> str | None:
-    """For a file no source recognised: when its first line is a CSV header naming a
-    private column (a phone, an address, an account…), the header alone with a note —
-    what a quarantine record may show of a roster-like export it could not read — else
-    None (the head may be shown as it is)."""
-    first = next((ln for ln in head.lstrip("\ufeff").splitlines() if ln.strip()), "")
-    for delimiter in (",", ";", "\t"):
-        names = [n.strip().strip('"') for n in first.split(delimiter)]
-        if len(names) < 3:
-            continue
-        keys = [header_key(n) for n in names]
-        if any(k in _PRIVATE_KEYS or _PRIVATE_KEY.search(k) for k in keys):
-            return (
-                first[:2000] + "\n[values withheld: the header names private columns; the "
-                "file itself was not read]"
-            )
-    return None
 
 
 def sniff(head: str) -> bool:
