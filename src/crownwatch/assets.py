@@ -393,15 +393,7 @@ def tag_repos(t: ibis.Table, reg: Registry) -> ibis.Table:
             asset_sensitivity=ibis.null("string"),
         )
     asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
-    t = t.mutate(asset=asset)
-    by_name = {a.name: a for a, _ in pairs}
-    kind = ibis.cases(
-        *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
-    )
-    sens = ibis.cases(
-        *[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string")
-    )
-    return t.mutate(asset_kind=kind, asset_sensitivity=sens)
+    return _with_facts(t.mutate(asset=asset), [a for a, _ in pairs])
 
 
 def _ext_kind(resource: ibis.Value) -> ibis.Value:
@@ -447,16 +439,21 @@ def tag_assets(
         return t.mutate(expected_reader=ibis.literal(False)) if readers else t
     pairs = reg.locations()
     asset = ibis.cases(*[(_match(res, loc), a.name) for a, loc in pairs], else_=ibis.null("string"))
-    t = t.mutate(asset=asset)
-    by_name = {a.name: a for a in reg.assets}
+    t = _with_facts(t.mutate(asset=asset), reg.assets)
+    return t.mutate(expected_reader=expected_reader(t, reg)) if readers else t
+
+
+def _with_facts(t: ibis.Table, assets: Iterable[Asset]) -> ibis.Table:
+    """``t`` (with ``asset``, a name) with that asset's ``asset_kind`` and
+    ``asset_sensitivity``."""
+    by_name = {a.name: a for a in assets}
     kind = ibis.cases(
         *[(t.asset == n, a.kind) for n, a in by_name.items()], else_=ibis.null("string")
     )
     sens = ibis.cases(
         *[(t.asset == n, a.sensitivity) for n, a in by_name.items()], else_=ibis.null("string")
     )
-    t = t.mutate(asset_kind=kind, asset_sensitivity=sens)
-    return t.mutate(expected_reader=expected_reader(t, reg)) if readers else t
+    return t.mutate(asset_kind=kind, asset_sensitivity=sens)
 
 
 def expected_reader(t: ibis.Table, reg: Registry) -> ibis.Value:
