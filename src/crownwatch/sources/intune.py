@@ -257,16 +257,13 @@ def _parse_graph(reader: Reader, path: Path, head: str) -> Parsed:
         stage = reader.stage_json(records, STRUCTURE, REJECT)
     else:
         stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
-    good = f"FROM {stage} WHERE _reject IS NULL"
-    devices = reader.con.sql(f"SELECT {GRAPH_DEVICE_COLUMNS} {good}")
-    items = reader.con.sql(
-        f"""SELECT {GRAPH_ITEM_COLUMNS}
-            FROM (SELECT e, raw_offset, unnest(e.detectedApps) AS a {good})
-            WHERE nullif(trim(a.displayName), '') IS NOT NULL"""
-    )
-    return Parsed(
-        records=reader.count(stage),
-        routed={"devices": devices},
-        copies={"device_items": items},
-        quarantine=reader.quarantine(stage, NAME, path, "e.id"),
+    return mdm.devices_with_apps(
+        reader,
+        stage,
+        NAME,
+        path,
+        GRAPH_DEVICE_COLUMNS,
+        GRAPH_ITEM_COLUMNS,
+        "detectedApps",
+        "displayName",
     )

@@ -186,18 +186,8 @@ def parse(reader: Reader, path: Path) -> Parsed:
         stage = reader.stage_json_lines(path, STRUCTURE, REJECT)
     else:
         stage = reader.stage_json(_records(reader, path, head), STRUCTURE, REJECT)
-    good = f"FROM {stage} WHERE _reject IS NULL"
-    devices = reader.con.sql(f"SELECT {DEVICE_COLUMNS} {good}")
-    items = reader.con.sql(
-        f"""SELECT {ITEM_COLUMNS}
-            FROM (SELECT e, raw_offset, unnest(e.applications) AS a {good})
-            WHERE nullif(trim(a.name), '') IS NOT NULL"""
-    )
-    return Parsed(
-        records=reader.count(stage),
-        routed={"devices": devices},
-        copies={"device_items": items},
-        quarantine=reader.quarantine(stage, NAME, path, "e.id"),
+    return mdm.devices_with_apps(
+        reader, stage, NAME, path, DEVICE_COLUMNS, ITEM_COLUMNS, "applications", "name"
     )
 
 

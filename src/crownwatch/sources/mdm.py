@@ -5,6 +5,14 @@ constants only."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crownwatch.sources.base import Parsed
+
+if TYPE_CHECKING:
+    from crownwatch.sources.reader import Reader
+
 # Formats consoles write besides ISO 8601 (which a TIMESTAMPTZ cast reads, 7-digit
 # fractions and "+0000" offsets included): the Intune admin center's en-US export
 # ("3/4/2026 9:12:33 AM") and Jamf Pro's display form ("2026-03-04 at 9:12 AM").
@@ -80,3 +88,32 @@ def serial(x: str) -> str:
 
 def blank_null(x: str) -> str:
     return f"nullif(trim({x}), '')"
+
+
+def devices_with_apps(
+    reader: Reader,
+    stage: str,
+    source: str,
+    path: Path,
+    device_columns: str,
+    item_columns: str,
+    apps: str,
+    app_name: str,
+) -> Parsed:
+    """A staged JSON inventory (one device per record, ``e``) as the lake takes it: each
+    good record a ``devices`` row, each of its applications (the list ``e.<apps>``, an
+    element ``a`` with a non-blank ``a.<app_name>``) a ``device_items`` row — extra rows
+    of the device's record, so ``read = rows + quarantined`` still holds per device."""
+    good = f"FROM {stage} WHERE _reject IS NULL"
+    devices = reader.con.sql(f"SELECT {device_columns} {good}")
+    items = reader.con.sql(
+        f"""SELECT {item_columns}
+            FROM (SELECT e, raw_offset, unnest(e.{apps}) AS a {good})
+            WHERE nullif(trim(a.{app_name}), '') IS NOT NULL"""
+    )
+    return Parsed(
+        records=reader.count(stage),
+        routed={"devices": devices},
+        copies={"device_items": items},
+        quarantine=reader.quarantine(stage, source, path, "e.id"),
+    )
