@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crownwatch.assets import glob_to_regex, tag_repos
 from crownwatch.config import load_config
+from crownwatch.detections._roster import latest_rows
 from crownwatch.detections.contract import Tables, shared
 from crownwatch.detections.identity._common import raw_ref as raw_ref
 from crownwatch.tables.repo_activity import READ_ACTIONS
@@ -137,11 +138,7 @@ def supply_chain_for(t: Any) -> SupplyChain:
 
 def roster_latest(t: Tables) -> ibis.Table:
     """Each employee's row in the latest roster snapshot that lists them."""
-    w = t.workforce
-    w = w.filter(w.employee_id.notnull())
-    last = w.group_by(l_id=w.employee_id).aggregate(l_time=w.time.max())
-    w = w.join(last, (w.employee_id == last.l_id) & (w.time == last.l_time))
-    return w.drop("l_id", "l_time")
+    return latest_rows(t.workforce, "employee_id")
 
 
 def roster_outsiders(t: Tables) -> ibis.Table:

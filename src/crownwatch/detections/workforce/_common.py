@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._roster import latest_rows
 from crownwatch.detections.contract import Tables, shared
 from crownwatch.detections.identity._common import raw_ref
 
@@ -22,9 +23,9 @@ def roster(t: Tables) -> ibis.Table:
     """Each person's latest roster row, with ``ref`` (the raw record)."""
 
     def build() -> ibis.Table:
-        w = t.table("workforce")
-        w = w.filter(w.user.notnull())
-        order = [w.time.desc(), w.raw_source.desc(), w.raw_offset.desc()]
+        w = latest_rows(t.table("workforce"), "user")
+        # one row when a snapshot lists a person twice (a re-hire's two employee ids)
+        order = [w.raw_source.desc(), w.raw_offset.desc()]
         w = w.mutate(_rn=ibis.row_number().over(group_by=w.user, order_by=order))
         w = w.filter(w._rn == 0).drop("_rn")
         return w.mutate(ref=raw_ref(w), claimed_place=claimed_place(w))
