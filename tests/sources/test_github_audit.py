@@ -366,3 +366,12 @@ def test_odd_values_and_late_envelopes_keep_every_record(ingested):
         (44, "git.push", "late-hec", "US", len(gh.GIT_UA)),
         (45, "git.clone", "late-fb", "US", len(gh.GIT_UA)),
     ]
+
+
+def test_a_saml_organisations_event_names_the_person_behind_the_login(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    [res] = lake.ingest([D / "saml_org_stream.jsonl"])
+    assert (res.source, res.read, res.routed_rows) == ("github", 1, 1)
+    assert rows(lake, D / "saml_org_stream.jsonl", cols="actor, actor_user, repo") == [
+        ("dev-sam", "sam.dev", "northwind-ai/npu-rtl")
+    ]
