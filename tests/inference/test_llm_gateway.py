@@ -153,6 +153,21 @@ def test_prompt_features_and_bounded_sample(tmp_path, lake):
         "1"
     )
     assert ham <= 8 < far
+    # the exact hash tells the two apart where the sketches do not
+    assert rows["cot"]["prompt_hash"] != rows["cot2"]["prompt_hash"]
+    assert all(isinstance(r["prompt_hash"], int) for r in rows.values())
+
+
+def test_exact_prompt_hash_repeats_only_for_the_same_text(tmp_path, lake):
+    ask = "Implement a trie in Rust for a chess engine, without recursion."
+    lines = [
+        _rec(request_id=f"r{i}", messages=[{"role": "user", "content": c}])
+        for i, c in enumerate((ask, ask, ask + " ", ask.replace("Rust", "Go")))
+    ] + [_rec(request_id="sys", messages=[{"role": "system", "content": "be brief"}])]
+    lake.ingest([_write(tmp_path / "gw.jsonl", lines)])
+    h = {r["request_id"]: r["prompt_hash"] for r in _rows(lake)}
+    assert h["r0"] == h["r1"] and len({h["r0"], h["r2"], h["r3"]}) == 3
+    assert h["sys"] is None  # no user turn, nothing to hash
 
 
 def test_hostile_input_is_quarantined_and_counted(tmp_path, lake):

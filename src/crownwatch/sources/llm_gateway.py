@@ -20,6 +20,9 @@ sample — never the conversation:
   characters of the last user turn with literals masked (digit runs → ``0``,
   quoted strings → ``""``, whitespace squeezed). A data-generation template has a
   fixed head or tail around a varying slot, so one of the two repeats.
+* ``prompt_hash`` — hash of the whole last user turn, exactly: "the same prompt sent
+  twice" (SimHash equality is coarser — prompts that share a long scaffold and differ
+  in a few words collide).
 * ``system_hash`` — hash of the system prompt.
 * ``elicit_cot`` (asks for step-by-step / full reasoning / chain of thought),
   ``elicit_rubric`` (asks to grade, judge, score or compare answers), ``cap_code``,
@@ -147,6 +150,7 @@ FEATURES = ", ".join(
         "prompt_simhash",
         "prompt_skeleton",
         "prompt_skeleton_tail",
+        "prompt_hash",
         "system_hash",
         "prompt_sample",
         "elicit_cot",
@@ -205,6 +209,7 @@ def with_features(src: str, u: str, sys: str, tools: str) -> str:
             CASE WHEN {u} IS NOT NULL THEN (hash(left({head}, 64)) >> 1)::BIGINT END AS prompt_skeleton,
             CASE WHEN {u} IS NOT NULL THEN (hash(right({tail}, 64)) >> 1)::BIGINT END
                 AS prompt_skeleton_tail,
+            CASE WHEN {u} IS NOT NULL THEN (hash({u}) >> 1)::BIGINT END AS prompt_hash,
             CASE WHEN {sys} IS NOT NULL THEN (hash({sys}) >> 1)::BIGINT END AS system_hash,
             left({_digits_masked("_f_sample")}, {SAMPLE_CHARS}) AS prompt_sample,
             CASE WHEN {u} IS NULL THEN NULL

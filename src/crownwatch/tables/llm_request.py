@@ -57,6 +57,7 @@ SCHEMA = pa.schema(
         # the client's TLS fingerprint (JA3 or JA4) where the gateway logs it: a client
         # stack that does not match its user agent, shared by accounts that share nothing else
         pa.field("tls_fingerprint", pa.string()),
+        pa.field("prompt_hash", pa.int64()),  # hash of the whole last user turn (exact repeats)
         *PROVENANCE,
     ]
 )
