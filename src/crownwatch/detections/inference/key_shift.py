@@ -10,9 +10,17 @@ A day is *shifted* when the key has at least ``min_baseline_days`` earlier days 
 traffic in the ``baseline_days`` before it, sends at least ``min_requests`` requests
 and ``factor`` times its earlier daily mean, at least ``single_turn_share`` single-turn
 and ``benchmark_share`` capability-shaped, where its earlier days were at most
-``baseline_single_turn_share`` single-turn — and at most half of the tenant's keys
-shifted that day (a tenant moving its whole workload to a batch job is not one key
-going rogue). One finding per key with at least ``min_days`` shifted days.
+``baseline_single_turn_share`` single-turn — and at most half of the keys the tenant
+used in the window changed that day (a tenant moving its whole workload to a batch job
+is not one key going rogue). The first such day is the change point: it fixes the
+baseline, and every later day of that shape with ``factor`` times the baseline counts
+as shifted (a trailing mean would soon be inflated by the harvest itself). One finding
+per key with at least ``min_days`` shifted days.
+
+``baseline_single_turn_share`` is 0.8 because people chatting open a conversation with
+half or more of their requests (office workers' days measured 0.25–0.83 single-turn in
+the simulator's tenant, 0.62 on average); a key that was single-turn all along (a QA
+suite, a batch job) has no conversational past to depart from.
 
 **Why.** An insider's key (or one stolen from a customer) distils the model from
 inside a trusted tenant: the account's history is clean, its egress is the tenant's
@@ -63,7 +71,7 @@ META = Meta(
         "factor": 5.0,
         "single_turn_share": 0.9,
         "benchmark_share": 0.5,
-        "baseline_single_turn_share": 0.5,
+        "baseline_single_turn_share": 0.8,
         "min_days": 2,
     },
     runbook=(
@@ -109,28 +117,42 @@ def query(t: Tables, p: Params) -> ibis.Table:
         base_single=d.single_share.mean().over(w),
         base_days=d.n.count().over(w),
     )
-    d = d.mutate(
-        shifted=(d.base_days >= p.min_baseline_days)
-        & (d.n >= p.min_requests)
-        & (d.n >= d.base_n * p.factor)
+    # the shape of a harvest day, whatever came before
+    harvest = (
+        (d.n >= p.min_requests)
         & (d.single_share >= p.single_turn_share)
         & (d.shaped_share >= p.benchmark_share)
+    )
+    change = (
+        harvest
+        & (d.base_days >= p.min_baseline_days)
+        & (d.n >= d.base_n * p.factor)
         & (d.base_single <= p.baseline_single_turn_share)
     )
+    # a tenant's size is the keys it used in the whole window, not that day: one key
+    # turning on a Sunday, when nobody else works, is still one key of thirty
+    keys = r.group_by("tenant").aggregate(tenant_keys=r.api_key_id.nunique())
+    d = d.join(keys, "tenant").mutate(harvest=harvest, change=change)
     org = ibis.window(group_by=[d.tenant, d.day])
-    d = d.mutate(
-        tenant_keys=d.n.count().over(org),
-        tenant_shifted=d.shifted.cast("int64").sum().over(org),
+    d = d.mutate(tenant_changed=d.change.cast("int64").sum().over(org))
+    c = d.filter(d.change & (d.tenant_changed * 2 <= d.tenant_keys))
+    # the first change day fixes the baseline; later harvest days are measured against
+    # it, not against a trailing mean that the harvest itself has since inflated
+    at = c.group_by("api_key_id").aggregate(
+        change_day=c.day.min(),
+        daily_mean_before=c.base_n.argmin(c.day),
+        single_turn_before=c.base_single.argmin(c.day),
     )
-    s = d.filter(d.shifted & (d.tenant_shifted * 2 <= d.tenant_keys))
+    s = d.join(at, "api_key_id")
+    s = s.filter(s.harvest & (s.day >= s.change_day) & (s.n >= s.daily_mean_before * p.factor))
     g = s.group_by(["api_key_id", "tenant"]).aggregate(
         shifted_days=s.day.nunique(),
         first_seen=s.first.min(),
         last_seen=s.last.max(),
-        change_day=s.day.min().cast("string"),
+        change_day=s.change_day.min().cast("string"),
         requests_shifted=s.n.sum(),
-        daily_mean_before=s.base_n.min(),
-        single_turn_before=s.base_single.min(),
+        daily_mean_before=s.daily_mean_before.min(),
+        single_turn_before=s.single_turn_before.min(),
         single_turn_after=s.single_share.mean(),
         capability_share_after=s.shaped_share.mean(),
         tenant_keys=s.tenant_keys.max(),

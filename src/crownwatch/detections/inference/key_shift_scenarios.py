@@ -94,7 +94,8 @@ def _attack(found: list[dict]) -> None:
     [f] = found
     ev = f["evidence"]
     assert f["entities"]["api_key"] == ["ks_acme_2"] and ev["tenant"] == "org_ks_acme"
-    assert ev["change_day"] == "2026-03-10" and ev["shifted_days"] == 2  # then it is the norm
+    # every harvest day from the change on, each against the baseline before it
+    assert ev["change_day"] == "2026-03-10" and ev["shifted_days"] == DAYS - SHIFT
     assert ev["daily_mean_before"] == 30.0 and ev["single_turn_before"] == 0.0
     assert ev["single_turn_after"] == 1.0 and ev["capability_share_after"] == 1.0
     assert ev["tenant_keys"] == 4 and ev["raw_records"]
