@@ -38,7 +38,7 @@ from statistics import NormalDist
 import ibis
 import numpy as np
 
-from crownwatch.detections._time import epoch, hour_number
+from crownwatch.detections._time import day_number, epoch, hour_number
 from crownwatch.detections.contract import Params, Tables, shared
 
 # A model's cap is taken as the largest max_tokens any client asked of it in the
@@ -203,6 +203,17 @@ def _account_features(t: Tables, p: Params) -> ibis.Table:
         resampled=ibis.ifelse((sims.tmax > sims.tmin).fill_null(False), sims.c, 0).sum()
     )
 
+    # replays: requests whose exact prompt the account also sent on another day (a
+    # fixed suite run nightly); none where the lake has no exact prompt hash
+    rp = requests("prompt_hash", "time")
+    rp = rp.filter(rp.prompt_hash.notnull())
+    rp = rp.group_by([rp.account_id, rp.prompt_hash]).aggregate(
+        c=rp.count(), days=day_number(rp.time).nunique()
+    )
+    replays = rp.group_by(rp.account_id).aggregate(
+        replayed=ibis.ifelse(rp.days >= 2, rp.c, 0).sum()
+    )
+
     # templated: a single-turn prompt whose masked head or tail the account used
     # TEMPLATE_REPEATS+ times (counting every request with that head / tail)
     g = requests("prompt_skeleton", "prompt_skeleton_tail", "n_user_turns")
@@ -250,13 +261,14 @@ def _account_features(t: Tables, p: Params) -> ibis.Table:
         n_topics=tp.prompt_topic.nunique(),
     )
 
-    for part in (windows, resampled, templ, gaps, topics):
+    for part in (windows, resampled, replays, templ, gaps, topics):
         acc = acc.left_join(part, "account_id").drop("account_id_right")
     return acc.mutate(
         window_requests=acc.window_requests.fill_null(0),
         resample_share=acc.resampled.fill_null(0) / acc.requests,
         templated_share=acc.templated.fill_null(0) / acc.requests,
-    ).drop("resampled", "templated")
+        replay_share=acc.replayed.fill_null(0) / acc.requests,
+    ).drop("resampled", "templated", "replayed")
 
 
 def network_keys(t: Tables, p: Params) -> ibis.Table:
@@ -275,7 +287,29 @@ def network_keys(t: Tables, p: Params) -> ibis.Table:
     sk = sk.group_by(sk.account_id).aggregate(
         templates=sk.prompt_skeleton.cast("string").collect(distinct=True)
     )
-    return hours.left_join(sk, "account_id").drop("account_id_right")
+    # harvest-shaped requests (reasoning asked for, or a capability) and how many of
+    # them repeat, word for word, a prompt crowd_accounts or more accounts sent: a
+    # class sends one question set many times over; a harvest wants each answer once
+    # (a small task space or common cover questions repeat among a few accounts)
+    hv = t.llm_request
+    hv = hv.filter(
+        hv.account_id.notnull()
+        & hv.prompt_hash.notnull()
+        & (
+            hv.elicit_cot.fill_null(False)
+            | hv.cap_code.fill_null(False)
+            | hv.cap_math.fill_null(False)
+            | hv.cap_agentic.fill_null(False)
+        )
+    ).select("account_id", "prompt_hash")
+    owners = hv.group_by("prompt_hash").aggregate(owners=hv.account_id.nunique())
+    hv = hv.join(owners, "prompt_hash")
+    hv = hv.group_by("account_id").aggregate(
+        harvest_requests=hv.count(),
+        harvest_crowd=(hv.owners >= p.crowd_accounts).cast("int64").sum(),
+    )
+    out = hours.left_join(sk, "account_id").drop("account_id_right")
+    return out.left_join(hv, "account_id").drop("account_id_right")
 
 
 # -- scoring --------------------------------------------------------------------------
@@ -494,6 +528,7 @@ def is_distiller(sc: dict, row: dict, p: Params) -> bool:
         and g["harvest"] + g["targeting"] >= 2
         and len(sc["signals"]) >= p.min_signals
         and sc["score"] >= p.min_score
+        and (row.get("replay_share") or 0.0) <= p.max_replay_share
     )
 
 

@@ -32,6 +32,16 @@ with sample prompts (at most 200 characters, masked at ingest) and raw records.
 * A team running a public benchmark once (GSM8K "let's think step by step",
   HumanEval, on the new model the day it ships): harvest and targeting fire, but the
   run is one burst — under ``min_active_hours``.
+* A QA team re-running its fixed regression suite every night, at several
+  temperatures, on the new model within hours of release: harvest (the temperature
+  re-runs, "think step by step") and targeting fire, but most of its prompts are ones
+  it also sent, word for word, on another day (all of them once two nights are in
+  the window). A distiller wants new outputs and re-sends a prompt within the minute
+  it sweeps it. At most ``max_replay_share`` of the account's requests may repeat a
+  prompt of another day — set high, because a distiller drawing on a small task space
+  repeats itself over weeks (the simulator's two distillers: 0.31 and 0.65 over
+  twelve days). An attacker who pads its harvest with replays pays for them, and
+  the share is in the finding's evidence when it still fires.
 * Customers who legitimately generate synthetic data with permission: list their
   accounts in ``exclude_accounts``.
 
@@ -62,7 +72,7 @@ META = Meta(
     description="An account harvesting reasoning outputs at scale, aimed at a model's key capabilities.",
     false_positives=(
         "Batch pipelines (no harvest), coding assistants (multi-turn, no harvest), one-off "
-        "benchmark runs (min_active_hours); sanctioned synthetic-data customers (exclude_accounts)."
+        "benchmark runs (min_active_hours), nightly regression suites (max_replay_share); sanctioned synthetic-data customers (exclude_accounts)."
     ),
     references=(
         "https://atlas.mitre.org/techniques/AML.T0024.002",
@@ -79,6 +89,7 @@ META = Meta(
         "release_grace_hours": 6,
         "release_window_hours": 24,
         "min_cap_tokens": 2048,
+        "max_replay_share": 0.9,
         "exclude_accounts": [],
     },
     runbook=(
@@ -123,6 +134,7 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
                 "requests": row["requests"],
                 "output_tokens": row["out_tokens"],
                 "active_hours": row["active_hours"],
+                "replay_share": round(float(row.get("replay_share") or 0.0), 3),
                 "models": row["models"],
                 "topics": topic_mix(row),
                 "user_agents": row["user_agents"],

@@ -39,6 +39,13 @@ cannot see them; the network can.
 **False positives and how they are handled.** A startup with many accounts behind
 one office NAT sharing one billing id links into a cluster, and is left alone
 because its pooled traffic is ordinary (multi-turn, varied topics, no harvest).
+A university class — students opened together behind the campus NAT on one browser,
+working one homework set with "show your work" — links and pools to reasoning on
+maths and code; it is left alone because its questions are the same ones over and
+over: more than ``max_repeated_share`` of its harvest-shaped requests repeat, word
+for word, a prompt ``crowd_accounts`` or more accounts sent (a harvest wants each
+answer once; measured on the simulator's hydras, 0.35–0.52 of theirs are such crowd
+prompts — the common coding questions of their cover chat).
 Resellers and platforms that legitimately front many end-customers through one
 billing id: list the billing ids in ``exclude_billing``.
 
@@ -54,6 +61,7 @@ from datetime import datetime
 import ibis
 
 from crownwatch.detections.contract import Meta, Params, Tables
+from crownwatch.detections.inference._cohorts import UnionFind
 from crownwatch.detections.inference._features import (
     SignalTable,
     account_features,
@@ -88,6 +96,8 @@ META = Meta(
         "created_window_hours": 24,
         "sync_jaccard": 0.5,
         "template_min_uses": 3,
+        "max_repeated_share": 0.8,
+        "crowd_accounts": 10,
         "release_grace_hours": 6,
         "release_window_hours": 24,
         "min_cap_tokens": 2048,
@@ -114,23 +124,6 @@ def query(t: Tables, p: Params) -> ibis.Table:
     acc = account_features(t, p)
     keys = network_keys(t, p)
     return acc.left_join(keys, "account_id").drop("account_id_right")
-
-
-class _UnionFind:
-    def __init__(self):
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _pooled(members: list[dict]) -> dict:
@@ -216,7 +209,7 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
             values[("template", tpl)].add(a)
             keys_of[a].append(("template", tpl))
     order = {k: i for i, k in enumerate(values)}
-    uf = _UnionFind()
+    uf = UnionFind()
     tied = _corroboration(by_id, p)
     for (kind, _v), accts in values.items():
         # infrastructure joins accounts; a shared template only corroborates (common
@@ -294,6 +287,10 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
         g = sc["groups"]
         if not (g["harvest"] >= 1 and g["harvest"] + g["targeting"] >= 2):
             continue
+        asked = sum(m.get("harvest_requests") or 0 for m in members)
+        repeated = sum(m.get("harvest_crowd") or 0 for m in members) / asked if asked else 0.0
+        if repeated > p.max_repeated_share:
+            continue  # one question set asked over and over: a class, not a harvest
         member_scores = [score(m, pop, zmin) for m in members]
         alone_clean = sum(
             1
@@ -320,6 +317,7 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
                 if created_span_h is not None
                 else None,
                 "timing_sync": round(sync, 4),
+                "repeated_share": round(repeated, 4),
                 "score": sc["score"],
                 "signals": sc["signals"],
                 "requests": pooled["requests"],

@@ -1,0 +1,110 @@
+"""What the cohort detections share: accounts that act together without one account
+showing a harvest signal (``coverage_swarm``, ``fingerprint_network``).
+
+* :func:`template_families` — the prompt-template families each account uses: the
+  masked head or tail of its single-turn prompts (``prompt_skeleton`` /
+  ``prompt_skeleton_tail``, computed at ingest) used at least ``family_min_uses``
+  times. A prompt generator bolts the same scaffold onto every task; people do not.
+* :func:`family_stats` — per family, over the whole platform: how many accounts use
+  it, how many requests and distinct prompts it carries, how capability-shaped they
+  are. A harvest walks a task list (distinct prompts, capability-heavy); a class or a
+  QA suite repeats one (few distinct prompts).
+* :class:`UnionFind` — cohorts are the connected components of accounts linked by
+  shared values; linking by value (not by pair) keeps a value held by hundreds of
+  accounts linear.
+
+All three are computed in the engine (DuckDB or Spark) down to one row per account or
+per family, then joined in Python on those small tables.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from crownwatch.detections.contract import Params, Tables, shared
+
+
+def exact_prompts(t: Tables) -> ibis.Table:
+    """``(account_id, prompt)``: the hash of each request's whole last user turn — the
+    SimHash where a lake written before ``prompt_hash`` existed has none (coarser:
+    prompts sharing a long scaffold collide)."""
+    r = t.llm_request
+    r = r.select("account_id", prompt=r.prompt_hash.coalesce(r.prompt_simhash))
+    return r.filter(r.account_id.notnull() & r.prompt.notnull())
+
+
+def _single_turn(t: Tables) -> ibis.Table:
+    r = t.llm_request
+    r = r.filter(r.account_id.notnull() & (r.n_user_turns.fill_null(1) <= 1))
+    return r.mutate(
+        prompt=r.prompt_hash.coalesce(r.prompt_simhash),
+        capab=(
+            r.cap_code.fill_null(False)
+            | r.cap_math.fill_null(False)
+            | r.cap_agentic.fill_null(False)
+        ).cast("int64"),
+    )
+
+
+def _families(t: Tables, p: Params) -> ibis.Table:
+    r = _single_turn(t)
+    parts = []
+    for tag, col in (("h:", "prompt_skeleton"), ("t:", "prompt_skeleton_tail")):
+        q = r.filter(r[col].notnull())
+        q = q.mutate(family=ibis.literal(tag).concat(q[col].cast("string")))
+        parts.append(q.select("account_id", "family", "prompt", "capab"))
+    return parts[0].union(parts[1])
+
+
+def template_families(t: Tables, p: Params) -> ibis.Table:
+    """``(account_id, family, uses)``: the families an account used at least
+    ``family_min_uses`` times in single-turn prompts (family = ``h:<head hash>`` or
+    ``t:<tail hash>``)."""
+
+    def build():
+        f = _families(t, p)
+        f = f.group_by(["account_id", "family"]).aggregate(uses=f.count())
+        return f.filter(f.uses >= p.family_min_uses)
+
+    return shared(f"inference.template_families:{p.family_min_uses}", build)
+
+
+def family_stats(t: Tables, p: Params) -> ibis.Table:
+    """``(family, accounts, requests, prompts, capability_share)`` over the platform,
+    for the families some account uses at least ``family_min_uses`` times."""
+
+    def build():
+        used = template_families(t, p)
+        f = _families(t, p)
+        f = f.semi_join(used.select("family").distinct(), "family")
+        return f.group_by("family").aggregate(
+            accounts=f.account_id.nunique(),
+            requests=f.count(),
+            prompts=f.prompt.nunique(),
+            capability_share=f.capab.mean(),
+        )
+
+    return shared(f"inference.family_stats:{p.family_min_uses}", build)
+
+
+class UnionFind:
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[str]]:
+        out: dict[str, list[str]] = {}
+        for a in self.parent:
+            out.setdefault(self.find(a), []).append(a)
+        return [sorted(v) for v in out.values()]
