@@ -187,7 +187,12 @@ def table(rows: list[dict]) -> str:
 
 
 def evaluate(
-    seeds: list[int], accounts: int, days: int, workdir: Path, vary: bool = False
+    seeds: list[int],
+    accounts: int,
+    days: int,
+    workdir: Path,
+    vary: bool = False,
+    adaptive: bool = False,
 ) -> list[dict]:
     """Detection and false-positive rates on the realistic simulator, per seed
     (``vary``: each seed also draws its own attack style)."""
@@ -202,7 +207,12 @@ def evaluate(
         work = workdir / f"eval{seed}"
         shutil.rmtree(work, ignore_errors=True)
         truth = generate_inference(
-            work / "logs", seed=seed, accounts=accounts, days=days, vary_attacks=vary
+            work / "logs",
+            seed=seed,
+            accounts=accounts,
+            days=days,
+            vary_attacks=vary,
+            adaptive=adaptive,
         )
         lake = Lake(work / "lake")
         lake.ingest([work / "logs"])
@@ -213,6 +223,7 @@ def evaluate(
                 "requests": truth["requests"],
                 "findings": len(findings),
                 "style": _style(truth) if vary else None,
+                "adaptive_style": _adaptive_style(truth) if adaptive and vary else None,
                 **account_rates(findings, truth),
             }
         )
@@ -230,6 +241,19 @@ def _style(truth: dict) -> str:
         f"hydra of {h['hydra_members']} on {h['hydra_cards']} cards, {h['hydra_harvest']:.0%} harvest, "
         f"{len(h['hydra_shifts'])} shift(s)/day, {len(h['hydra_clients'])} client(s), "
         f"opened within {h['hydra_born_spread_h']:g} h"
+    )
+
+
+def _adaptive_style(truth: dict) -> str:
+    a = truth["adaptive_style"]
+    return (
+        f"swarm of {a['swarm_total']} opened over {a['swarm_span_days']} days "
+        f"({len(truth['attacks']['coverage_swarm']['accounts'])} in the window), "
+        f"{a['swarm_prompts'][0]}–{a['swarm_prompts'][1]} prompts each, {a['swarm_scaffolds']} "
+        f"scaffold(s) on {a['swarm_scaffold_share']:.0%}; insider key from day {a['insider_day']} at "
+        f"{a['insider_per_day'][0]}–{a['insider_per_day'][1]}/day; camouflaged hydra of "
+        f"{a['hydra_members']} in {a['hydra_prefixes']} /24s, {a['hydra_ua']} over a "
+        f"{a['hydra_tls']} TLS stack, template on {a['hydra_template_share']:.0%} of sessions"
     )
 
 
@@ -263,6 +287,8 @@ def eval_table(rows: list[dict]) -> str:
     for r in rows:
         if r.get("style"):
             lines.append(f"Seed {r['seed']} attack style: {r['style']}.")
+        if r.get("adaptive_style"):
+            lines.append(f"Seed {r['seed']} adaptive campaigns: {r['adaptive_style']}.")
     lines.append(
         f"Over all seeds: detection rate {tot_a[0]}/{tot_a[1]} = {tot_a[0] / tot_a[1]:.1%}, "
         f"false-positive rate {tot_b[0]}/{tot_b[1]} = {tot_b[0] / tot_b[1]:.2%} of benign accounts."
@@ -297,10 +323,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --evaluate: each seed draws its own attack style (AttackStyle.draw)",
     )
+    ap.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="with --evaluate: add the adaptive campaigns and their look-alikes "
+        "(simulate/inference_adaptive.py; use --days 12 so the insider key has a baseline)",
+    )
     args = ap.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cw-bench-inference-"))
     if args.evaluate:
-        rows = evaluate(args.seeds, args.accounts, args.days, workdir, args.vary_attacks)
+        rows = evaluate(
+            args.seeds, args.accounts, args.days, workdir, args.vary_attacks, args.adaptive
+        )
         print(eval_table(rows))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1, default=str))

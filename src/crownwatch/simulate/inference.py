@@ -344,7 +344,19 @@ class _Ids:
 
 
 class _Account:
-    __slots__ = ("id", "keys", "org", "billing", "ips", "ua", "tz", "created", "kind", "rate")
+    __slots__ = (
+        "id",
+        "keys",
+        "org",
+        "billing",
+        "ips",
+        "ua",
+        "tz",
+        "created",
+        "kind",
+        "rate",
+        "tls",
+    )
 
     def __init__(self, ids: _Ids, rng: random.Random, kind: str, created: datetime):
         self.id = ids.make("acct_")
@@ -357,6 +369,39 @@ class _Account:
         self.created = created
         self.kind = kind
         self.rate = 10.0
+        self.tls: str | None = None  # the client's JA4 when it is not its user agent's own
+
+
+# Illustrative JA4 fingerprints of the client stacks the simulated users run (the
+# format of FoxIO's JA4; the hashes are made up): a user agent's own stack, so that a
+# client lying about itself shows up as a pair nobody else presents.
+JA4 = {
+    "chrome": "t13d1516h2_8daaf6152771_02713d6af862",
+    "python": "t13d1812h1_85036bcba153_b0bc6f4b4d58",
+    "node": "t13d1713h2_5b57614c22b0_748f4c70de1c",
+    "go": "t13d1311h2_f57a46bbacb6_d6b8b1d0a5c4",
+    "curl": "t13d3112h2_e8f1e7e78f70_b26ce05bbdd6",
+}
+
+
+def tls_of(ua: str) -> str:
+    u = ua.lower()
+    if u.startswith("mozilla") or "cursor" in u:
+        return JA4["chrome"]
+    if "node" in u or "typescript" in u:
+        return JA4["node"]
+    if u.startswith("go-http"):
+        return JA4["go"]
+    if u.startswith("curl"):
+        return JA4["curl"]
+    return JA4["python"]
+
+
+def asn_of(ip: str) -> int:
+    """A made-up autonomous system per /19 of the simulated ranges (a residential
+    ISP announces a few large prefixes; 64496–65534 are private-use ASNs)."""
+    a, b, c, _ = (int(x) for x in ip.split("."))
+    return 64512 + (a * 7 + b * 3) % 97 * 8 + c // 32
 
 
 def _ip(rng: random.Random) -> str:
@@ -385,6 +430,9 @@ class _Writer:
         self.ids = ids
         self.release = release
         self.count = 0
+        # the gateway extensions an adaptive run writes (TLS fingerprint, source ASN);
+        # derived without drawing from rng, so the reference run's bytes do not move
+        self.extended = False
 
     def request(
         self,
@@ -421,6 +469,9 @@ class _Writer:
             "status": status,
             "account_created_at": _ts(acct.created),
         }
+        if self.extended:
+            rec["source_asn"] = asn_of(rec["source_ip"])
+            rec["tls_fingerprint"] = acct.tls or tls_of(acct.ua)
         if tools:
             rec["tools"] = [
                 {"type": "function", "function": {"name": "run_tests"}},
@@ -722,8 +773,14 @@ def generate_inference(
     days: int = 3,
     attacks: bool = True,
     vary_attacks: bool = False,
+    adaptive: bool = False,
 ) -> dict:
     """Write a realistic inference-API scenario under ``out_dir``; returns the truth.
+
+    ``adaptive`` adds the attackers who carry no single-account signal and the crowds
+    they hide among (:mod:`crownwatch.simulate.inference_adaptive`; a window of ten
+    days or more holds the insider key's baseline), and writes the gateway's
+    ``tls_fingerprint`` and ``source_asn`` extensions.
 
     ``vary_attacks`` draws the attackers' tradecraft from the seed (see
     :class:`AttackStyle`) instead of the reference style the detections were tuned
@@ -749,6 +806,7 @@ def generate_inference(
 
     with open(out_dir / "gateway.jsonl", "w") as fh:
         w = _Writer(fh, rng, ids, release)
+        w.extended = adaptive
 
         # -- ordinary customers ----------------------------------------------------
         n_benign = max(10, accounts - (60 if attacks else 35))
@@ -864,6 +922,13 @@ def generate_inference(
                 "attack": ["AML.T0024.002", "AML.T0005"],
                 "style": style.hydra_dict(),
             }
+        if adaptive:
+            from crownwatch.simulate.inference_adaptive import plant
+
+            more = plant(w, ids, START, days, accounts, seed, vary_attacks)
+            truth["attacks"].update(more["attacks"])
+            truth["benign_lookalikes"].update(more["benign_lookalikes"])
+            truth["adaptive_style"] = more["style"]
         n_requests = w.count
 
     _write_otel(out_dir / "otel_genai.json", rng)
