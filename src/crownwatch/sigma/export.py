@@ -130,6 +130,15 @@ NOT_EXPRESSIBLE: dict[str, str] = {
         "a change point per API key against its own earlier days and its tenant's other "
         "keys: windowed baselines over a gateway log, which has no Sigma log source"
     ),
+    "inference.coverage_swarm": (
+        "burner accounts linked by shared prompt scaffolds, scored on how their pooled prompts "
+        "tile a task list against the platform: graph components and population statistics "
+        "over a gateway log, which has no Sigma log source"
+    ),
+    "inference.fingerprint_network": (
+        "values weighted by their rarity among all accounts, linked two kinds at a time into "
+        "networks: graph clustering over a gateway log, which has no Sigma log source"
+    ),
     "network.beaconing": (
         "RITA's beacon score per pair and day — Bowley skew and MAD of the gaps and sizes, an "
         "hourly histogram — is statistics over a pair's connections; Sigma counts events"
