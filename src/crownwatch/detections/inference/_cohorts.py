@@ -56,33 +56,42 @@ def _families(t: Tables, p: Params) -> ibis.Table:
     return parts[0].union(parts[1])
 
 
+def _by_account(t: Tables, p: Params) -> ibis.Table:
+    """``(account_id, family, uses, capab)`` for every family an account used."""
+
+    def build():
+        f = _families(t, p)
+        return f.group_by(["account_id", "family"]).aggregate(uses=f.count(), capab=f.capab.sum())
+
+    return shared("inference.families_by_account", build)
+
+
 def template_families(t: Tables, p: Params) -> ibis.Table:
     """``(account_id, family, uses)``: the families an account used at least
     ``family_min_uses`` times in single-turn prompts (family = ``h:<head hash>`` or
     ``t:<tail hash>``)."""
-
-    def build():
-        f = _families(t, p)
-        f = f.group_by(["account_id", "family"]).aggregate(uses=f.count())
-        return f.filter(f.uses >= p.family_min_uses)
-
-    return shared(f"inference.template_families:{p.family_min_uses}", build)
+    f = _by_account(t, p)
+    return f.filter(f.uses >= p.family_min_uses).select("account_id", "family", "uses")
 
 
 def family_stats(t: Tables, p: Params) -> ibis.Table:
     """``(family, accounts, requests, prompts, capability_share)`` over the platform,
-    for the families some account uses at least ``family_min_uses`` times."""
+    for the families some account uses at least ``family_min_uses`` times and more
+    than one account uses at all (the only ones that can tie accounts)."""
 
     def build():
-        used = template_families(t, p)
-        f = _families(t, p)
-        f = f.semi_join(used.select("family").distinct(), "family")
-        return f.group_by("family").aggregate(
-            accounts=f.account_id.nunique(),
-            requests=f.count(),
-            prompts=f.prompt.nunique(),
-            capability_share=f.capab.mean(),
+        fa = _by_account(t, p)
+        per = fa.group_by("family").aggregate(
+            accounts=fa.count(),
+            requests=fa.uses.sum(),
+            capability_share=fa.capab.sum() / fa.uses.sum(),
+            top=fa.uses.max(),
         )
+        per = per.filter((per.accounts >= 2) & (per.top >= p.family_min_uses)).drop("top")
+        # distinct prompts need the requests again, only those of these families
+        f = _families(t, p).semi_join(per.select("family"), "family")
+        prompts = f.group_by("family").aggregate(prompts=f.prompt.nunique())
+        return per.join(prompts, "family")
 
     return shared(f"inference.family_stats:{p.family_min_uses}", build)
 

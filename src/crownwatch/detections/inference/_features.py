@@ -207,11 +207,12 @@ def _account_features(t: Tables, p: Params) -> ibis.Table:
     # fixed suite run nightly); none where the lake has no exact prompt hash
     rp = requests("prompt_hash", "time")
     rp = rp.filter(rp.prompt_hash.notnull())
+    rp = rp.mutate(day=day_number(rp.time))
     rp = rp.group_by([rp.account_id, rp.prompt_hash]).aggregate(
-        c=rp.count(), days=day_number(rp.time).nunique()
+        c=rp.count(), d0=rp.day.min(), d1=rp.day.max()
     )
     replays = rp.group_by(rp.account_id).aggregate(
-        replayed=ibis.ifelse(rp.days >= 2, rp.c, 0).sum()
+        replayed=ibis.ifelse(rp.d1 > rp.d0, rp.c, 0).sum()
     )
 
     # templated: a single-turn prompt whose masked head or tail the account used
@@ -302,11 +303,16 @@ def network_keys(t: Tables, p: Params) -> ibis.Table:
             | hv.cap_agentic.fill_null(False)
         )
     ).select("account_id", "prompt_hash")
-    owners = hv.group_by("prompt_hash").aggregate(owners=hv.account_id.nunique())
-    hv = hv.join(owners, "prompt_hash")
+    # only a prompt sent crowd_accounts times can have that many senders: counting
+    # first keeps the distinct count to the few prompts that repeat
+    often = hv.group_by("prompt_hash").aggregate(n=hv.count())
+    often = often.filter(often.n >= p.crowd_accounts).select("prompt_hash")
+    owners = hv.semi_join(often, "prompt_hash")
+    owners = owners.group_by("prompt_hash").aggregate(owners=owners.account_id.nunique())
+    hv = hv.left_join(owners, "prompt_hash").drop("prompt_hash_right")
     hv = hv.group_by("account_id").aggregate(
         harvest_requests=hv.count(),
-        harvest_crowd=(hv.owners >= p.crowd_accounts).cast("int64").sum(),
+        harvest_crowd=(hv.owners.fill_null(0) >= p.crowd_accounts).cast("int64").sum(),
     )
     out = hours.left_join(sk, "account_id").drop("account_id_right")
     return out.left_join(hv, "account_id").drop("account_id_right")

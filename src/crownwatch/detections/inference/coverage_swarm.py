@@ -18,6 +18,12 @@ least half of the accounts using it). A cohort is a finding when it has at least
   ``min_skew`` above the platform's (the mean over accounts with ``min_requests``
   or more, so that a few heavy batch keys do not set it).
 
+The families are the prompt's masked head and masked tail (``prompt_skeleton``,
+``prompt_skeleton_tail``: digits and quotes masked, 64 characters) — locality-sensitive
+hashing with two bands, matched exactly in the engine, so no pair of accounts is ever
+compared. SimHash bands are not used (a decision, not a measurement): they would join
+paraphrases, and with them the common phrasings every newcomer uses.
+
 **Why.** A rival lab that has read how distillation is caught sends no harvest
 signal at all: plain prompts, default settings, a few dozen per account, a thousand
 accounts opened over two months, each burnt after a few days. No account and no

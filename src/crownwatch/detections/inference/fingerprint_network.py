@@ -9,17 +9,19 @@ it uses (``_cohorts.template_families``). Each value is weighted by its rarity i
 the platform's own population, ``ln(accounts / accounts holding it)``; values held by
 more than ``max_link_accounts`` accounts (a campus NAT, a stock SDK) link nothing.
 
-Two accounts are **linked** when they share values of two different kinds whose
-weights add up to ``min_link_weight`` — computed by grouping accounts on each pair
-of their values (one key per pair of kinds), so a value held by a hundred accounts
-costs a hundred entries, not five thousand pairs. Linked accounts form components.
-A component is a finding when
+Accounts that share values of two different kinds whose weights add up to
+``min_link_weight`` form a **seed** when at least ``min_accounts`` of them do —
+grouped on each pair of values (one key per pair of kinds), so a value held by a
+hundred accounts costs a hundred entries, never five thousand pairs. A seed's *core*
+values are those held by at least ``core_share`` of it, at least half of whose
+holders are in it; its **members** are the accounts holding ``min_member_kinds`` kinds of
+core values (membership by kinds, not by a chain of pairwise links, which on a real
+platform percolates through chance co-locations into one giant component). Seeds
+whose members overlap by half are one network. A network is a finding when
 
-* it has at least ``min_accounts`` members after keeping only the members that hold
-  at least ``min_member_kinds`` kinds of its *core* values (held by at least
-  ``core_share`` of the members, and by more members than other accounts) — a
-  customer who happens to sit in one of the network's prefixes on the same SDK is
-  not a member;
+* it has at least ``min_accounts`` members — a customer who happens to sit in one of
+  the network's prefixes on the same SDK holds two kinds, not three, and a stock
+  client or a common prompt that some members also use is not a core value;
 * it is not one tenant: no org or billing id covers half of the members;
 * a template family used by at least ``core_share`` of the members carries a
   harvest: at most ``max_repeat_share`` of its requests repeat a prompt, at least
@@ -113,7 +115,8 @@ KINDS = ("prefix", "user_agent", "tls", "template")
 def query(t: Tables, p: Params) -> ibis.Table:
     acc = account_features(t, p)
     r = t.llm_request.select("account_id", "src_ip", "src_asn", "tls_fingerprint")
-    r = r.filter(r.account_id.notnull())
+    # an account's few distinct addresses, not its every request, go through the regexes
+    r = r.filter(r.account_id.notnull()).distinct()
     v4 = r.src_ip.re_extract(r"^([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}$", 1)
     v6 = r.src_ip.re_extract(r"^([0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4})", 1)
     net = ibis.cases(
@@ -172,8 +175,10 @@ def _values(row: dict) -> dict[str, set[str]]:
 def _ua_family(ua: str) -> str:
     """The product a user agent names, without its version: ``OpenAI/Python 1.12.0``
     → ``openai/python``; browsers → ``mozilla``."""
-    head = ua.split(" ", 1)[0] if not ua.lower().startswith("openai/python") else "openai/python"
-    return head.split("/", 1)[0].lower() if head.lower() != "openai/python" else head.lower()
+    u = ua.lower()
+    if u.startswith("openai/python"):  # the SDK names its language after a slash
+        return "openai/python"
+    return u.split(" ", 1)[0].split("/", 1)[0]
 
 
 def _mismatch(members: list[dict], rows: list[dict], mset: set[str]) -> dict | None:
