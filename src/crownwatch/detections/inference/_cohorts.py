@@ -96,6 +96,27 @@ def family_stats(t: Tables, p: Params) -> ibis.Table:
     return shared(f"inference.family_stats:{p.family_min_uses}", build)
 
 
+def crowd_evidence(members: list[dict]) -> dict:
+    """What every cohort finding says about its members: who (accounts and keys), when
+    (first and last request, first and last opening), how many cards, and sample
+    prompts and raw records (members' rows carry ``sample_capability``, ``ref_any``)."""
+    opened = sorted(m["account_created"] or m["first_seen"] for m in members)
+    return {
+        "first_seen": min(m["first_seen"] for m in members),
+        "last_seen": max(m["last_seen"] for m in members),
+        "entity_account": sorted(m["account_id"] for m in members),
+        "entity_api_key": sorted({k for m in members for k in (m.get("api_keys") or [])}),
+        "accounts": len(members),
+        "cards": len({b for m in members for b in (m.get("billing_ids") or [])}),
+        "opened_from": opened[0],
+        "opened_to": opened[-1],
+        "sample_prompts": sorted(
+            {m["sample_capability"] for m in members if m.get("sample_capability")}
+        )[:5],
+        "raw_refs": sorted({m["ref_any"] for m in members if m.get("ref_any")})[:10],
+    }
+
+
 class UnionFind:
     def __init__(self):
         self.parent: dict[str, str] = {}

@@ -67,6 +67,7 @@ from crownwatch.detections._time import DAY, epoch
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.inference._cohorts import (
     UnionFind,
+    crowd_evidence,
     exact_prompts,
     family_stats,
     template_families,
@@ -240,18 +241,11 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
             continue
         mset = {m["account_id"] for m in members}
         families = sorted(f for f, accts in users.items() if len(mset.intersection(accts)) >= 2)
-        opened = sorted(m["account_created"] or m["first_seen"] for m in members)
         lives = sorted((m["last_seen"] - m["first_seen"]).total_seconds() / DAY for m in members)
-        cards = {b for m in members for b in (m.get("billing_ids") or [])}
-        ips = {i for m in members for i in (m.get("src_ips") or [])}
         out.append(
             {
                 "key": "swarm:" + members[0]["account_id"],
-                "first_seen": min(m["first_seen"] for m in members),
-                "last_seen": max(m["last_seen"] for m in members),
-                "entity_account": sorted(mset),
-                "entity_api_key": sorted({k for m in members for k in (m.get("api_keys") or [])}),
-                "accounts": len(members),
+                **crowd_evidence(members),
                 "requests": pooled["requests"],
                 "distinct_prompts": pooled["prompts"],
                 "repeated_share": round(pooled["shared_share"], 4),
@@ -261,16 +255,9 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
                     k: round(pooled[f"{k}_share"], 3) for k in ("code", "math", "agentic")
                 },
                 "families": len(families),
-                "opened_from": opened[0],
-                "opened_to": opened[-1],
                 "median_life_days": round(lives[len(lives) // 2], 2),
-                "cards": len(cards),
-                "addresses": len(ips),
+                "addresses": len({i for m in members for i in (m.get("src_ips") or [])}),
                 "user_agents": sorted({u for m in members for u in (m.get("user_agents") or [])}),
-                "sample_prompts": sorted(
-                    {m["sample_capability"] for m in members if m.get("sample_capability")}
-                )[:5],
-                "raw_refs": sorted({m["ref_any"] for m in members if m.get("ref_any")})[:10],
             }
         )
     return out

@@ -61,7 +61,11 @@ from itertools import combinations
 import ibis
 
 from crownwatch.detections.contract import Meta, Params, Tables
-from crownwatch.detections.inference._cohorts import family_stats, template_families
+from crownwatch.detections.inference._cohorts import (
+    crowd_evidence,
+    family_stats,
+    template_families,
+)
 from crownwatch.detections.inference._features import account_features
 
 META = Meta(
@@ -334,29 +338,16 @@ def postprocess(rows: list[dict], p: Params) -> list[dict]:
             for k, v in sorted(core)
             if k != "template"
         ]
-        cards_used = {b for m in members for b in (m.get("billing_ids") or [])}
-        opened = sorted(m["account_created"] or m["first_seen"] for m in members)
         out.append(
             {
                 "key": "fingerprint:" + min(mset),
-                "first_seen": min(m["first_seen"] for m in members),
-                "last_seen": max(m["last_seen"] for m in members),
-                "entity_account": sorted(mset),
-                "entity_api_key": sorted({k for m in members for k in (m.get("api_keys") or [])}),
+                **crowd_evidence(members),
                 "severity": "critical" if lying else "high",
-                "accounts": len(members),
                 "link_kinds": kinds,
                 "core_values": core_values,
                 "ua_tls_mismatch": mismatch,
                 "template_harvest": harvest,
-                "cards": len(cards_used),
-                "opened_from": opened[0],
-                "opened_to": opened[-1],
                 "requests": sum(m["requests"] for m in members),
-                "sample_prompts": sorted(
-                    {m["sample_capability"] for m in members if m.get("sample_capability")}
-                )[:5],
-                "raw_refs": sorted({m["ref_any"] for m in members if m.get("ref_any")})[:10],
             }
         )
     return out
