@@ -3,7 +3,9 @@ card, no address, no opening time — but the same rare client, address prefixes
 one prompt template that carries a harvest (ATLAS AML.T0024.002).
 
 **What it looks for.** Per account, the values it cannot easily vary: the /24 (IPv4)
-or /48 (IPv6) prefixes it comes from, keyed with the ASN where the gateway logs it;
+or /48 (IPv6: the first three groups as written — an address compressed with ``::``
+inside them keys on its shorter form, since neither engine expands addresses the same
+way) prefixes it comes from, keyed with the ASN where the gateway logs it;
 its user-agent strings; its TLS fingerprints (JA3/JA4); the prompt-template families
 it uses (``_cohorts.template_families``). Each value is weighted by its rarity in
 the platform's own population, ``ln(accounts / accounts holding it)``; values held by
