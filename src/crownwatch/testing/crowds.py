@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from crownwatch.simulate.inference import JA4, asn_of, tls_of
+from crownwatch.simulate.inference import JA4, _ts, asn_of, tls_of
 from crownwatch.simulate.inference_adaptive import task
 
 DAY0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -25,10 +26,6 @@ CHAT = (
     "what's a good name for a golden retriever puppy",
     "How do I read a large file line by line in Python?",
 )
-
-
-def _ts(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def request(
@@ -96,10 +93,26 @@ def background(accounts: int = 800, days: int = 4) -> list[str]:
     return lines
 
 
+@cache
+def background_file() -> str:
+    """:func:`background` as the file every crowd scenario shares (one name, one content)."""
+    return "\n".join(background()) + "\n"
+
+
 def tasks(seed: int, n: int, offset: int = 0) -> list[str]:
     """``n`` distinct capability tasks of one generated list."""
     rng = random.Random(seed)
     return [task(rng, offset + i) for i in range(n)]
 
 
-__all__ = ["DAY0", "JA4", "ask", "background", "chat", "request", "residential", "tasks"]
+__all__ = [
+    "DAY0",
+    "JA4",
+    "ask",
+    "background",
+    "background_file",
+    "chat",
+    "request",
+    "residential",
+    "tasks",
+]

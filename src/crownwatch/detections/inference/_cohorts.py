@@ -22,6 +22,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.detections.contract import Params, Tables, shared
+from crownwatch.detections.inference._features import capability
 
 
 def exact_prompts(t: Tables) -> ibis.Table:
@@ -29,21 +30,18 @@ def exact_prompts(t: Tables) -> ibis.Table:
     SimHash where a lake written before ``prompt_hash`` existed has none (coarser:
     prompts sharing a long scaffold collide)."""
     r = t.llm_request
-    r = r.select("account_id", prompt=r.prompt_hash.coalesce(r.prompt_simhash))
+    r = r.select("account_id", prompt=_prompt(r))
     return r.filter(r.account_id.notnull() & r.prompt.notnull())
+
+
+def _prompt(r: ibis.Table) -> ibis.Value:
+    return r.prompt_hash.coalesce(r.prompt_simhash)
 
 
 def _single_turn(t: Tables) -> ibis.Table:
     r = t.llm_request
     r = r.filter(r.account_id.notnull() & (r.n_user_turns.fill_null(1) <= 1))
-    return r.mutate(
-        prompt=r.prompt_hash.coalesce(r.prompt_simhash),
-        capab=(
-            r.cap_code.fill_null(False)
-            | r.cap_math.fill_null(False)
-            | r.cap_agentic.fill_null(False)
-        ).cast("int64"),
-    )
+    return r.mutate(prompt=_prompt(r), capab=capability(r).cast("int64"))
 
 
 def _families(t: Tables, p: Params) -> ibis.Table:

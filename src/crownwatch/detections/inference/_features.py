@@ -53,6 +53,14 @@ SESSION_GAP_S = 1800
 POP_MIN_REQUESTS = 20
 
 
+def capability(r: ibis.Table) -> ibis.Value:
+    """The request exercises a capability a frontier model is valued for: code, maths
+    or agentic tool use (the ingest-time classifiers; NULL counts as no)."""
+    return (
+        r.cap_code.fill_null(False) | r.cap_math.fill_null(False) | r.cap_agentic.fill_null(False)
+    )
+
+
 def _ref(t: ibis.Table, where=None) -> ibis.Value:
     r = t.raw_source.concat("#", t.raw_offset.cast("string").fill_null("?"))
     return r.min(where=where)
@@ -121,11 +129,7 @@ def _account_features(t: Tables, p: Params) -> ibis.Table:
         single=(r.n_user_turns.fill_null(1) <= 1),
         cot=r.elicit_cot.fill_null(False),
         rubric=r.elicit_rubric.fill_null(False),
-        capab=(
-            r.cap_code.fill_null(False)
-            | r.cap_math.fill_null(False)
-            | r.cap_agentic.fill_null(False)
-        ),
+        capab=capability(r),
     )
     r = r.left_join(models, "gen_ai_request_model").drop("gen_ai_request_model_right")
     r = r.mutate(
@@ -296,12 +300,7 @@ def network_keys(t: Tables, p: Params) -> ibis.Table:
     hv = hv.filter(
         hv.account_id.notnull()
         & hv.prompt_hash.notnull()
-        & (
-            hv.elicit_cot.fill_null(False)
-            | hv.cap_code.fill_null(False)
-            | hv.cap_math.fill_null(False)
-            | hv.cap_agentic.fill_null(False)
-        )
+        & (hv.elicit_cot.fill_null(False) | capability(hv))
     ).select("account_id", "prompt_hash")
     # only a prompt sent crowd_accounts times can have that many senders: counting
     # first keeps the distinct count to the few prompts that repeat

@@ -12,14 +12,10 @@ import random
 from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.testing.crowds import DAY0, ask, background, residential, tasks
+from crownwatch.testing.crowds import DAY0, ask, background_file, residential, tasks
 
 SCAFFOLD = "Return only the final solution, with no commentary before or after it."
 SWARM = [f"acct_sw{i:02d}" for i in range(24)]
-
-
-def _background() -> str:
-    return "\n".join(background()) + "\n"
 
 
 def swarm() -> dict[str, str]:
@@ -40,7 +36,7 @@ def swarm() -> dict[str, str]:
             p = next(todo)
             lines.append(ask(t, acct, f"{p}\n\n{SCAFFOLD}" if k % 5 else p, **kw))
     return {
-        "gateway/crowd_background.jsonl": _background(),
+        "gateway/crowd_background.jsonl": background_file(),
         "gateway/coverage_swarm.jsonl": "\n".join(lines) + "\n",
     }
 
@@ -81,7 +77,7 @@ def crowds_that_are_not_swarms() -> dict[str, str]:
             )
             lines.append(ask(t + timedelta(minutes=k), acct, p, **kw))
     return {
-        "gateway/crowd_background.jsonl": _background(),
+        "gateway/crowd_background.jsonl": background_file(),
         "gateway/not_swarms.jsonl": "\n".join(lines) + "\n",
     }
 

@@ -12,17 +12,13 @@ import random
 from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.testing.crowds import DAY0, JA4, ask, background, chat, residential, tasks
+from crownwatch.testing.crowds import DAY0, JA4, ask, background_file, chat, residential, tasks
 
 OLD_SDK = "OpenAI/Python 1.12.0"
 PREAMBLE = (
     "You are helping build a study guide. Provide a complete, correct and self-contained answer."
 )
 NETWORK = [f"acct_fn{i:02d}" for i in range(20)]
-
-
-def _background() -> str:
-    return "\n".join(background()) + "\n"
 
 
 def network() -> dict[str, str]:
@@ -50,7 +46,7 @@ def network() -> dict[str, str]:
         kw = {"ip": residential(rng), "ua": OLD_SDK, "billing": f"pm_old{i}"}
         lines += chat(DAY0 + timedelta(days=1, hours=9 + i), f"acct_oldsdk{i}", rng, **kw)
     return {
-        "gateway/crowd_background.jsonl": _background(),
+        "gateway/crowd_background.jsonl": background_file(),
         "gateway/fingerprint_network.jsonl": "\n".join(lines) + "\n",
     }
 
@@ -82,7 +78,7 @@ def shared_places_without_a_harvest() -> dict[str, str]:
                     ask(t + timedelta(minutes=10 + k), acct, f"{PREAMBLE}\n\n{next(todo)}", **kw)
                 )
     return {
-        "gateway/crowd_background.jsonl": _background(),
+        "gateway/crowd_background.jsonl": background_file(),
         "gateway/not_networks.jsonl": "\n".join(lines) + "\n",
     }
 

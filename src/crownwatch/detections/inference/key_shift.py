@@ -46,6 +46,7 @@ from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import empty_lists
 from crownwatch.detections.identity._common import raw_ref
+from crownwatch.detections.inference._features import capability
 
 META = Meta(
     id="inference.key_shift",
@@ -88,13 +89,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     r = t.table("llm_request")
     r = r.filter(r.api_key_id.notnull())
     single = (r.n_user_turns.fill_null(1) <= 1) & (r.n_messages.fill_null(1) <= 2)
-    shaped = (
-        r.cap_code.fill_null(False)
-        | r.cap_math.fill_null(False)
-        | r.cap_agentic.fill_null(False)
-        | r.elicit_cot.fill_null(False)
-        | r.elicit_rubric.fill_null(False)
-    )
+    shaped = capability(r) | r.elicit_cot.fill_null(False) | r.elicit_rubric.fill_null(False)
     r = r.mutate(
         tenant=r.org_id.coalesce(r.billing_id).coalesce(r.account_id),
         day=r.time.date(),
