@@ -76,3 +76,28 @@ def test_user_agent_family_drops_the_version():
     assert _ua_family("anthropic-python/0.18.1") == "anthropic-python"
     assert _ua_family("Mozilla/5.0 (X11; Linux x86_64)") == "mozilla"
     assert _ua_family("python-httpx/0.27.0") != _ua_family("node-fetch/3.3.2")
+
+
+def test_a_network_on_a_hostile_client_and_prompts_stays_inert_in_the_report(tmp_path):
+    """The user agent and the prompts are the attacker's: they reach the finding's
+    evidence (core values, samples) and must reach the HTML report as text."""
+    from crownwatch.incidents import derive
+    from crownwatch.outputs.report import render_report
+
+    hostile_ua = "<img src=x onerror=alert(1)>/1.0"
+
+    def hostile(rec):
+        if rec["user_agent"] == fn.OLD_SDK:
+            rec["user_agent"] = hostile_ua
+        for m in rec["messages"]:
+            m["content"] = m["content"].replace("study guide", "</script><script>alert(1)</script>")
+        return rec
+
+    [f] = _hunt(tmp_path, fn.network(), "inference.fingerprint_network", hostile)
+    assert {"kind": "user_agent", "value": hostile_ua} in [
+        {k: v[k] for k in ("kind", "value")} for v in f["evidence"]["core_values"]
+    ]
+    assert any("<script>" in s for s in f["evidence"]["sample_prompts"])
+    html = render_report([f], derive([f]))
+    assert "<script" not in html.lower() and "<img" not in html
+    assert "&lt;img" in html  # shown (as the UA family in the mismatch), as text

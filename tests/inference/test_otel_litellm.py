@@ -104,6 +104,8 @@ def test_otel_genai_spans(tmp_path, lake):
     assert rows["acct_2"]["prompt_topic"] == "writing"
     assert a["tls_fingerprint"] == "d4e5b18d6b55c71272893221c96ba240"
     assert rows["acct_2"]["tls_fingerprint"] is None
+    # the exact prompt hash from the spans' content parts, as from the gateway's messages
+    assert isinstance(a["prompt_hash"], int) and a["prompt_hash"] != rows["acct_2"]["prompt_hash"]
     reasons = sorted(r["reason"] for r in _rows(lake, "quarantine"))
     assert reasons == [
         "malformed JSON",
@@ -157,3 +159,5 @@ def test_litellm_spend_logs(tmp_path, lake):
     assert (
         rows["chatcmpl-2"]["account_id"] == "u-43" and rows["chatcmpl-2"]["prompt_sample"] is None
     )
+    # a logged prompt has its exact hash; a row that logged none has none
+    assert isinstance(r1["prompt_hash"], int) and rows["chatcmpl-2"]["prompt_hash"] is None
