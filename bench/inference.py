@@ -4,9 +4,12 @@ For each size: write N requests with ``generate_inference_bulk`` (not timed), th
 in fresh child processes measure wall time and peak RSS of the process tree for
 
 * **baseline** — bare DuckDB ``read_json`` → Parquet of the same file;
-* **ingest** — ``Lake.ingest`` (parse, prompt features and sketches, quarantine);
-* **detect** — the inference detections (account features in the engine,
-  clustering and scoring in Python).
+* **ingest** — ``crownwatch ingest FILE --lake LAKE`` (the installed command: parse,
+  prompt features and sketches, quarantine);
+* **detect** — ``crownwatch detect --lake LAKE --only inference`` (account features
+  in the engine, clustering and scoring in Python).
+
+Both with no setting (the default memory bound) and start-up included.
 
 Prints a table with each phase's ratio to the baseline and the growth between the
 smallest and largest size. Usage::
@@ -33,33 +36,14 @@ import threading
 import time
 from pathlib import Path
 
+from bench._util import crownwatch_script
+
 _PHASES = {
     "baseline": """
 import duckdb, sys
 con = duckdb.connect(); con.execute("SET threads = {threads}")
 con.execute("COPY (SELECT * FROM read_json(?, format='newline_delimited')) TO ? (FORMAT parquet)",
             [sys.argv[1], sys.argv[2] + '/baseline.parquet'])
-""",
-    "ingest": """
-import duckdb, sys
-from crownwatch.lake import Lake
-r = Lake(sys.argv[2] + '/lake').ingest([sys.argv[1]])[0]
-assert r.read == r.routed_rows + r.quarantined, r
-print(r.read, r.routed_rows, r.quarantined)
-""",
-    "detect": """
-import sys
-from crownwatch.detect import run_detections
-from crownwatch.engine import Engine
-from crownwatch.lake import Lake
-e = Engine(Lake(sys.argv[2] + '/lake'))
-e.backend.raw_sql("SET threads = {threads}")
-f = run_detections(e, {{}}, only=["inference"])
-per = {{}}
-for x in f:
-    per[x['detection']] = per.get(x['detection'], 0) + 1
-accounts = {{a for x in f for a in x['entities'].get('account', [])}}
-print(f"findings {{per}}; {{len(accounts)}} accounts named")
 """,
 }
 
@@ -87,12 +71,35 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _command(name: str, data: Path, work: Path, threads: int) -> list[str]:
+    """The floor as a bare DuckDB script; ingest and detect as the installed
+    ``crownwatch`` command a user runs, start-up included, with no setting."""
+    cw = str(crownwatch_script())
+    if name == "ingest":
+        return [cw, "ingest", str(data), "--lake", str(work / "lake"), "-q"]
+    if name == "detect":
+        return [cw, "detect", "--lake", str(work / "lake"), "--only", "inference", "-f", "json"]
+    return [sys.executable, "-c", _PHASES[name].format(threads=threads), str(data), str(work)]
+
+
+def _summary(name: str, out: str) -> str:
+    """What a phase found, for the table's footnote: findings per detection."""
+    if name != "detect":
+        return out.strip()[-300:]
+    found = json.loads(out or "[]")
+    per: dict[str, int] = {}
+    for x in found:
+        per[x["detection"]] = per.get(x["detection"], 0) + 1
+    accounts = {a for x in found for a in x["entities"].get("account", [])}
+    return f"findings {per}; {len(accounts)} accounts named"
+
+
 def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
-    code = _PHASES[name].format(threads=threads)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    env = {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
+    env["OMP_NUM_THREADS"] = str(threads)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(data), str(work)],
+        _command(name, data, work, threads),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,7 +119,7 @@ def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
     secs = time.perf_counter() - t0
     if proc.returncode:
         raise RuntimeError(f"{name} failed: {err[-2000:]}")
-    return {"seconds": secs, "peak_rss": peak[0], "out": out.strip()[-300:]}
+    return {"seconds": secs, "peak_rss": peak[0], "out": _summary(name, out)}
 
 
 def bench(sizes: list[int], workdir: Path, threads: int) -> list[dict]:
