@@ -197,6 +197,58 @@ def test_an_unknown_detection_in_only_is_a_usage_error(spray_lake, tmp_path, cmd
     assert not (spray_lake / "findings.duckdb").exists()
 
 
+# --detection (findings)
+
+
+@pytest.mark.parametrize(
+    "value", ["bogus", "identity.pasword_spray", "identit", "sigma.", "scan.x"]
+)
+def test_an_unknown_detection_in_findings_is_a_usage_error(store, value):
+    wide = {"COLUMNS": "300"}  # the message on one line of Rich's error box
+    r = _run("findings", "--lake", store, "--detection", value, "-f", "json", env=wide)
+    assert r.exit_code == 2, r.output
+    assert r.stdout == ""  # not an empty list that reads as "nothing found"
+    assert f"'{value}'" in r.stderr and "'--detection'" in r.stderr
+    assert "crownwatch detections list" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (SPRAY, ["cw-aaaa000000000001", "cw-aaaa000000000002", "cw-aaaa000000000003"]),
+        ("identity", ["cw-aaaa000000000001", "cw-aaaa000000000002", "cw-aaaa000000000003"]),
+        ("inference", []),  # a family of the registry with nothing stored
+        ("sigma", ["cw-bbbb000000000001"]),  # every Sigma rule's findings (sigma run)
+        ("sigma.9c1b2f0e-6d4a-4f3e-8a2b-1e7d5c9a0b31", ["cw-bbbb000000000001"]),
+        ("sigma.some_rule_never_run", []),  # a team's rule id: not crownwatch's to know
+        ("scan.unsafe_artifact", ["cw-cccc000000000001"]),  # scan --lake
+        ("scan", ["cw-cccc000000000001"]),
+    ],
+)
+def test_findings_detection_takes_ids_families_and_the_stored_sigma_and_scan_ids(
+    store, value, expected
+):
+    FindingStore(store).upsert(
+        [
+            _finding(
+                "cw-bbbb000000000001",
+                "2026-03-02T09:00:05Z",
+                "2026-03-02T09:00:05Z",
+                detection="sigma.9c1b2f0e-6d4a-4f3e-8a2b-1e7d5c9a0b31",
+            ),
+            _finding(
+                "cw-cccc000000000001",
+                "2026-03-02T09:00:05Z",
+                "2026-03-02T09:00:05Z",
+                detection="scan.unsafe_artifact",
+            ),
+        ]
+    )
+    r = _run("findings", "--lake", store, "--detection", value, "-f", "json")
+    assert r.exit_code == 0, r.output
+    assert sorted(f["id"] for f in json.loads(r.stdout)) == expected
+
+
 # a missing lake
 
 

@@ -263,21 +263,52 @@ def _lake(lake: Path | None, must_exist: bool = False) -> Lake:
     return lk
 
 
-def _check_only(only: list[str] | None) -> None:
-    """Every ``--only`` value names a detection or a family of them: a typo must not
-    turn into a run of nothing that exits 0."""
-    if not only:
-        return
+def _unknown_detections(values: list[str], stored_too: bool = False) -> list[str]:
+    """The values that name no detection and no family (the part before the dot) of the
+    registry; with ``stored_too`` also no finding another command stores: a Sigma rule's
+    (``sigma.<rule id>``, ``sigma run``) or the scanner's (``scan.unsafe_artifact``)."""
     from crownwatch.detections import all_detections
 
     ids = [d.id for d in all_detections()]
-    unknown = [o for o in only if not any(i == o or i.startswith(o + ".") for i in ids)]
+    if stored_too:
+        from crownwatch.scan.findings import DETECTION as SCAN
+
+        ids.append(SCAN)
+
+    def known(v: str) -> bool:
+        if stored_too and (v == "sigma" or (v.startswith("sigma.") and len(v) > 6)):
+            return True  # a rule's id is whatever the team's rule file says
+        return any(i == v or i.startswith(v + ".") for i in ids)
+
+    return [v for v in values if not known(v)]
+
+
+def _check_only(only: list[str] | None) -> None:
+    """Every ``--only`` value names a detection or a family of them: a typo must not
+    turn into a run of nothing that exits 0."""
+    unknown = _unknown_detections(only or [])
     if unknown:
         raise typer.BadParameter(
             f"no detection or family {', '.join(map(repr, unknown))}; "
             "`crownwatch detections list` shows the ids (a family is the part before "
             "the dot, e.g. identity)",
             param_hint="'--only'",
+        )
+
+
+def _check_detection(detection: str | None) -> None:
+    """``findings --detection`` names a detection, a family, a Sigma rule's findings
+    (``sigma.<rule id>``, or ``sigma`` for all of them) or the scanner's: a typo must be
+    an error, not an empty list that reads as "nothing found"."""
+    if detection is None:
+        return
+    if _unknown_detections([detection], stored_too=True):
+        raise typer.BadParameter(
+            f"no detection or family {detection!r}; `crownwatch detections list` shows "
+            "the ids (a family is the part before the dot, e.g. identity); a Sigma rule's "
+            "findings are sigma.<rule id> (sigma for all), the scanner's "
+            "scan.unsafe_artifact",
+            param_hint="'--detection'",
         )
 
 
@@ -451,6 +482,7 @@ def findings(
     from crownwatch.findings import to_ocsf
 
     window = _window(since, until)
+    _check_detection(detection)
     lk = _lake(lake, must_exist=True)
     stored = _stored(lk, detection, min_severity)
     if window is not None:
