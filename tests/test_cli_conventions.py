@@ -331,6 +331,68 @@ def test_hunt_ingest_and_detect_write_jsonl_and_keep_quiet_when_asked(tmp_path):
     assert table.exit_code == 0 and table.stderr == "" and "sshd" in table.stdout
 
 
+# progress and summaries on stderr in every format; --quiet (sigma run, lake compact)
+
+SIGMA_RULES = Path(__file__).parent / "sigma" / "rules"
+OKTA_LOG = FIXTURES / "okta" / "system_log.jsonl"
+
+
+def test_sigma_run_summarises_on_stderr_in_every_format_and_quiet_silences_it(tmp_path):
+    lake = tmp_path / "lake"
+    # one rule runs (4 hits in the Okta fixture), one is skipped (endpoint telemetry)
+    rules = [
+        SIGMA_RULES / "okta_failed_sign_in_from_address.yml",
+        SIGMA_RULES / "windows_process_creation.yml",
+    ]
+    r = _run("sigma", "run", *rules, OKTA_LOG, "--lake", lake, "-f", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)  # stdout stays nothing but the JSON document
+    assert len(out["findings"]) == 4
+    assert "Ingest" in r.stderr  # the ingest's summary
+    assert "1 Sigma rule(s) ran (4 finding(s)), 1 skipped, 0 with errors" in r.stderr
+    assert "skipped: " in r.stderr and "windows_process_creation.yml" in r.stderr
+
+    quiet = _run("sigma", "run", *rules, "--lake", lake, "-f", "json", "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert [f["id"] for f in json.loads(quiet.stdout)["findings"]] == [
+        f["id"] for f in out["findings"]
+    ]
+    table = _run("sigma", "run", *rules, "--lake", lake, "-q")  # the table is the result
+    assert table.exit_code == 0 and table.stderr == ""
+    assert "Okta sign-in failed" in table.stdout
+
+    # --quiet never hides an error: a bad rule file is named, and the exit status is 2
+    (tmp_path / "broken.yml").write_text("title: [unclosed\n")
+    bad = _run(
+        "sigma", "run", rules[0], tmp_path / "broken.yml", "--lake", lake, "-f", "json", "-q"
+    )
+    assert bad.exit_code == 2
+    assert "error: " in bad.stderr and "broken.yml" in bad.stderr
+    assert "Sigma rule(s) ran" not in bad.stderr
+    json.loads(bad.stdout)
+
+
+def test_lake_compact_summarises_on_stderr_in_every_format_and_quiet_silences_it(spray_lake):
+    # a second sshd log of the same day: two small files in day=2026-03-03
+    jump = FIXTURES / "linux" / "jumphost_auth.log"
+    ing = _run("ingest", jump, "--lake", spray_lake, "--syslog-year", "2026", "-q")
+    assert ing.exit_code == 0, ing.output
+    r = _run("lake", "compact", "--lake", spray_lake, "-f", "json", "--table", "authentication")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)  # stdout stays nothing but the JSON document
+    assert report["totals"]["files_before"] == 2 and report["totals"]["files_after"] == 1
+    assert "compacted 2 files into 1" in r.stderr and "1 day partition(s)" in r.stderr
+
+    for fmt in ("json", "table"):
+        quiet = _run("lake", "compact", "--lake", spray_lake, "-f", fmt, "--quiet")
+        assert quiet.exit_code == 0 and quiet.stderr == "", (fmt, quiet.output)
+        if fmt == "json":
+            assert json.loads(quiet.stdout)["partitions"] == []
+    loud = _run("lake", "compact", "--lake", spray_lake, "-f", "json")
+    assert "nothing to compact" in loud.stderr and json.loads(loud.stdout)["partitions"] == []
+
+
 def test_scan_writes_jsonl(tmp_path):
     (tmp_path / "a.pkl").write_bytes(pickle.dumps({"w": [1.0]}, protocol=4))
     (tmp_path / "b.pkl").write_bytes(b"\x80\x02cos\nsystem\n(X\x02\x00\x00\x00idtR.")

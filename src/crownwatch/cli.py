@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from crownwatch import __version__
-from crownwatch.cli_options import LakeOpt
+from crownwatch.cli_options import LakeOpt, QuietOpt
 from crownwatch.lake_cli import lake_app
 from crownwatch.sigma.cli import app as sigma_app
 from crownwatch.window import TimeWindow, parse_time
@@ -149,12 +149,6 @@ class AssetsFmt(StrEnum):
 
 ConfigOpt = typer.Option(None, "--config", help="crownwatch.toml with thresholds and assets")
 EngineOpt = typer.Option(EngineName.duckdb, "--engine", help="Engine for detections")
-QuietOpt = typer.Option(
-    False,
-    "--quiet",
-    "-q",
-    help="No progress or summary on stderr (results still on stdout, errors on stderr)",
-)
 OnlyOpt = typer.Option(
     None,
     "--only",

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import typer
 
-from crownwatch.cli_options import LakeOpt
+from crownwatch.cli_options import LakeOpt, QuietOpt
 
 lake_app = typer.Typer(
     help="The lake's Parquet tables: compact their files, and define them for Athena, "
@@ -72,9 +72,14 @@ def compact(
         256, "--target-mb", min=1, help="Size to aim each compacted file at, in MB"
     ),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    quiet: bool = QuietOpt,
 ):
     """Rewrite each day's small Parquet files into few large ones (atomically; ingest
-    does it by itself once a day holds more than $CROWNWATCH_COMPACT_AFTER=8 small files)."""
+    does it by itself once a day holds more than $CROWNWATCH_COMPACT_AFTER=8 small files).
+
+    What was compacted is the result, on stdout; the summary (files and MB before and
+    after, the time taken, or that there was nothing to do) goes to stderr in either
+    format."""
     import json
 
     import duckdb
@@ -91,22 +96,37 @@ def compact(
         _fail(f"compaction stopped, the lake is as it was: {exc}")
     if fmt == Fmt.json:
         print(json.dumps(report.as_dict(), indent=2))
-        return
-    if not report.partitions:
+    elif report.partitions:
+        print(f"{'table':<18} {'days':>5} {'files':>15} {'rows':>12} {'MB':>19}")
+        for name in tables:
+            parts = [p for p in report.partitions if p.table == name]
+            if parts:
+                files = (
+                    f"{sum(p.files_before for p in parts)} -> {sum(p.files_after for p in parts)}"
+                )
+                mb = (
+                    f"{sum(p.bytes_before for p in parts) / 1e6:.1f} -> "
+                    f"{sum(p.bytes_after for p in parts) / 1e6:.1f}"
+                )
+                rows = sum(p.rows for p in parts)
+                print(f"{name:<18} {len(parts):>5} {files:>15} {rows:>12} {mb:>19}")
+    if not quiet:
+        _summary(report)
+
+
+def _summary(report) -> None:
+    """The run in one line, on stderr (``--quiet`` leaves it out)."""
+    parts = report.partitions
+    if not parts:
         print("nothing to compact: no day holds two or more small files", file=sys.stderr)
         return
-    print(f"{'table':<18} {'days':>5} {'files':>15} {'rows':>12} {'MB':>19}")
-    for name in tables:
-        parts = [p for p in report.partitions if p.table == name]
-        if parts:
-            files = f"{sum(p.files_before for p in parts)} -> {sum(p.files_after for p in parts)}"
-            mb = (
-                f"{sum(p.bytes_before for p in parts) / 1e6:.1f} -> "
-                f"{sum(p.bytes_after for p in parts) / 1e6:.1f}"
-            )
-            rows = sum(p.rows for p in parts)
-            print(f"{name:<18} {len(parts):>5} {files:>15} {rows:>12} {mb:>19}")
-    print(f"{report.seconds:.1f} s", file=sys.stderr)
+    t = report.totals()
+    print(
+        f"compacted {t['files_before']} files into {t['files_after']} "
+        f"({t['bytes_before'] / 1e6:.1f} -> {t['bytes_after'] / 1e6:.1f} MB) "
+        f"in {len(parts)} day partition(s), {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
 
 
 @lake_app.command("ddl")

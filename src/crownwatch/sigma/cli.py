@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from crownwatch.cli_options import LakeOpt
+from crownwatch.cli_options import LakeOpt, QuietOpt
 
 app = typer.Typer(
     help="Sigma rules in and out: export crownwatch's detections as Sigma rules, or run "
@@ -49,10 +49,14 @@ def run(
         None, "--config", help="crownwatch.toml (for the incidents derived afterwards)"
     ),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    quiet: bool = QuietOpt,
 ):
     """Run Sigma rules (Okta, CloudTrail, Entra sign-ins, Windows Security, sshd) over the
     lake and store their hits as findings beside crownwatch's own. Exit 2 if a rule file
-    or rule is bad (the others still run) or a log could not be ingested."""
+    or rule is bad (the others still run) or a log could not be ingested.
+
+    The findings are the result, on stdout; the ingest and the rules' summary (what ran,
+    what was skipped and why) go to stderr in either format."""
     from crownwatch.sigma.commands import run_cmd
 
-    raise typer.Exit(run_cmd(paths, lake, config, fmt.value))
+    raise typer.Exit(run_cmd(paths, lake, config, fmt.value, quiet))

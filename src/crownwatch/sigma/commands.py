@@ -1,7 +1,8 @@
 """``crownwatch sigma export`` and ``crownwatch sigma run``: what the CLI calls. They print
-(tables or JSON to stdout, progress and problems to stderr, every value as inert text)
-and return the exit code: 0 done, 2 a usage or input error — a bad rule file, a rule
-that cannot run, a log that could not be ingested; the other rules still run."""
+(tables or JSON to stdout; progress, summaries and problems to stderr in either format,
+``--quiet`` keeping only the problems; every value as inert text) and return the exit
+code: 0 done, 2 a usage or input error — a bad rule file, a rule that cannot run, a log
+that could not be ingested; the other rules still run."""
 
 from __future__ import annotations
 
@@ -69,7 +70,13 @@ def export_cmd(out: Path, fmt: str) -> int:
     return 0
 
 
-def run_cmd(paths: list[Path], lake_dir: Path | None, config_path: Path | None, fmt: str) -> int:
+def run_cmd(
+    paths: list[Path],
+    lake_dir: Path | None,
+    config_path: Path | None,
+    fmt: str,
+    quiet: bool = False,
+) -> int:
     from crownwatch import render
     from crownwatch.config import ConfigError, load_config
     from crownwatch.findings import FindingStore, StoreBusy
@@ -78,7 +85,6 @@ def run_cmd(paths: list[Path], lake_dir: Path | None, config_path: Path | None, 
     from crownwatch.sigma.run import Runner
 
     err = Console(stderr=True)
-    quiet = fmt == "json"
 
     def fail(label: str, detail: object) -> int:
         err.print(Text(f"{label}: ", style="bold red") + safe(detail))
@@ -104,6 +110,8 @@ def run_cmd(paths: list[Path], lake_dir: Path | None, config_path: Path | None, 
             return fail("lake error", exc)
         if not quiet:
             render.ingest_summary(results, err)
+        else:  # an error still is one
+            _ingest_failures(results, err)
         ingest_failed = any(r.status == "failed" for r in results)
     elif not lake.root.is_dir():
         return fail("no lake", f"{lake.root} does not exist (give log paths, or ingest first)")
@@ -126,26 +134,38 @@ def run_cmd(paths: list[Path], lake_dir: Path | None, config_path: Path | None, 
     except (OSError, StoreBusy) as exc:
         return fail("cannot write the lake", exc)
 
-    if quiet:
+    _rules_report(result.rules, err, quiet)
+    if fmt == "json":
         _print_json({"findings": findings, "rules": [r.as_dict() for r in result.rules]})
     else:
-        _rules_report(result.rules, err)
         render.findings_table(findings, Console())
     return 2 if result.failed or ingest_failed else 0
 
 
-def _rules_report(rules, console: Console) -> None:
+def _ingest_failures(results, console: Console) -> None:
+    """The files that could not be ingested (what ``--quiet`` still prints of the ingest)."""
+    for r in results:
+        if r.status == "failed":
+            console.print(Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"))
+
+
+def _rules_report(rules, console: Console, quiet: bool = False) -> None:
+    """The summary line and a line per rule skipped or in error; ``quiet``: only the
+    errors (a bad rule makes the exit status 2, and says why)."""
     ran = sum(r.status == "ran" for r in rules)
     skipped = [r for r in rules if r.status == "skipped"]
     errors = [r for r in rules if r.status == "error"]
     hits = sum(r.findings for r in rules)
-    console.print(
-        Text(
-            f"{ran} Sigma rule(s) ran ({hits} finding(s)), {len(skipped)} skipped, "
-            f"{len(errors)} with errors",
-            style="bold",
+    if quiet:
+        skipped = []
+    else:
+        console.print(
+            Text(
+                f"{ran} Sigma rule(s) ran ({hits} finding(s)), {len(skipped)} skipped, "
+                f"{len(errors)} with errors",
+                style="bold",
+            )
         )
-    )
     for r in [*errors, *skipped]:
         label = "error" if r.status == "error" else "skipped"
         name = r.title or r.rule_id or ""
