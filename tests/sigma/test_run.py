@@ -2,7 +2,8 @@
 
 The rules in ``tests/sigma/rules/`` are written to the Sigma specification (v2); the
 logs are the real-format fixtures of ``tests/fixtures`` (Okta System Log lines,
-a CloudTrail ``{"Records": [...]}`` document)."""
+a CloudTrail ``{"Records": [...]}`` document, a Log Analytics export of Entra ID
+``SigninLogs``, a classic-syslog sshd ``auth.log``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ OKTA = FIXTURES / "okta" / "system_log.jsonl"
 CLOUDTRAIL = FIXTURES / "cloudtrail" / "s3_and_management.json"
 OKTA_RULE = "sigma.9c1b2f0e-6d4a-4f3e-8a2b-1e7d5c9a0b31"
 CT_RULE = "sigma.3f6e8a21-5b7c-4d19-9e02-7a4c1d8b6f52"
+ENTRA = FIXTURES / "entra" / "SigninLogs.json"
+SSHD = FIXTURES / "linux" / "spray_auth.log"  # 2026-03-03, classic syslog (no year)
+ENTRA_RULE = "sigma.f828f1dd-c69a-4120-8e93-c86cda3e164c"
+SSHD_RULE = "sigma.5a10ba01-ed71-4c2a-9490-8bf4a284d82a"
 
 
 def _cli(*args):
@@ -113,6 +118,65 @@ def test_a_rule_hit_is_a_finding_in_the_store_and_rules_it_cannot_run_are_report
     assert ct["evidence"]["sample"][0]["requestParameters.bucketName"] == "nw-model-weights"
     # the sigma findings sit beside crownwatch's own: the store is the same
     assert {f["id"] for f in out["findings"]} == {f["id"] for f in stored}
+
+
+def test_entra_sign_in_and_sshd_rules_are_stored_as_findings_of_who_and_where(
+    tmp_path, monkeypatch
+):
+    """The other two log sources a team's rules name: ``azure/signinlogs`` (a field of
+    the sign-in) and ``linux/sshd`` (a keyword search of sshd's message)."""
+    import jsonschema
+    import yaml
+
+    from crownwatch.sources.linux_auth import YEAR_ENV
+
+    monkeypatch.setenv(YEAR_ENV, "2026")
+    files = [
+        RULES / "azure_signin_invalid_password.yml",
+        RULES / "linux_sshd_invalid_user_password.yml",
+    ]
+    schema = Path(__file__).parent / "schema" / "sigma-detection-rule-schema.json"
+    spec = jsonschema.Draft202012Validator(json.loads(schema.read_text()))
+    for f in files:  # written to the specification (its file names, its schema)
+        assert 10 <= len(f.name) <= 70 and f.name == f.name.lower()
+        # as JSON, the schema's data model: YAML reads the bare date as a date
+        doc = json.loads(json.dumps(yaml.safe_load(f.read_text()), default=str))
+        errors = [e.message for e in spec.iter_errors(doc)]
+        assert not errors, (f.name, errors)
+
+    lake = tmp_path / "lake"
+    r = _cli(*files, ENTRA, SSHD, "--lake", lake, "--format", "json")
+    assert r.exit_code == 0, r.output
+    ran = {x["detection"]: x for x in json.loads(r.stdout)["rules"]}
+    assert ran[ENTRA_RULE]["status"] == ran[SSHD_RULE]["status"] == "ran"
+    stored = FindingStore(lake).all()
+
+    # one sign-in of the spray failed with 50126: henrietta.mueller, from 203.0.113.77;
+    # diego.siciliani's success and the other accounts' refusals (50128, 50144, 5300x…)
+    # are other codes
+    [entra] = [f for f in stored if f["detection"] == ENTRA_RULE]
+    assert entra["entities"] == {"user": ["henrietta.mueller"], "src_ip": ["203.0.113.77"]}
+    assert entra["title"] == "Entra ID sign-in refused for an invalid username or password"
+    assert entra["severity"] == "medium" and entra["attack"] == ["T1110.003"]
+    assert entra["first_seen"] == "2026-03-03T09:09:00Z"
+    assert entra["evidence"]["logsource"] == {"product": "azure", "service": "signinlogs"}
+    assert entra["evidence"]["sample"][0]["ResultType"] == "50126"
+    assert entra["evidence"]["raw_records"] == [f"{ENTRA}#9"]
+
+    # the spray tried four names the host does not have, then real accounts (ubuntu,
+    # alice, …), whose failures read "Failed password for <user>" and stay out
+    sshd = {f["entities"]["user"][0]: f for f in stored if f["detection"] == SSHD_RULE}
+    assert sorted(sshd) == ["admin", "jenkins", "oracle", "postgres"]
+    for f in sshd.values():
+        assert f["entities"]["src_ip"] == ["198.51.100.23"]
+        assert f["entities"]["host"] == ["gpu-login-1"]
+        assert f["evidence"]["logsource"] == {"product": "linux", "service": "sshd"}
+    admin = sshd["admin"]
+    assert admin["first_seen"] == "2026-03-03T03:00:02Z"
+    assert admin["evidence"]["raw_records"] == [f"{SSHD}#4"]
+    assert admin["evidence"]["sample"][0]["message"] == (
+        "Failed password for invalid user admin from 198.51.100.23 port 40113 ssh2"
+    )
 
 
 def test_a_benign_record_stays_quiet(fixture_lake, tmp_path):
