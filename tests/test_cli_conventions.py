@@ -135,10 +135,18 @@ def test_shell_completion_is_offered_and_completes_option_values():
         (["scan", "x.pt", "--format", "xml"], ["table", "json", "jsonl", "sarif"]),
         (["assets", "suggest", "--format", "yaml"], ["toml", "json", "table"]),
         (["feeds", "update", "--only", "oracle"], ["aws", "gcp", "azure"]),
+        (["feeds", "list", "--format", "yaml"], ["table", "json"]),
+        (["workforce", "--format", "csv"], ["table", "json", "jsonl", "ocsf", "stix"]),
+        (["demo", "--format", "jsonl"], ["table", "json"]),  # refused before it simulates
+        (["lake", "compact", "--format", "jsonl"], ["table", "json"]),
+        (["sigma", "run", "x.yml", "--format", "jsonl"], ["table", "json"]),
+        (["sigma", "export", "--format", "yaml"], ["table", "json"]),
     ],
 )
 def test_a_bad_option_value_is_a_usage_error_naming_the_allowed_ones(store, args, allowed):
-    r = _run(*args, "--lake", store)
+    # every command here but sigma export (which reads no lake) takes --lake
+    lake = [] if args[:2] == ["sigma", "export"] else ["--lake", store]
+    r = _run(*args, *lake)
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output
     for value in allowed:
