@@ -245,6 +245,44 @@ def test_the_fast_path_and_the_line_path_agree(lake, tmp_path, monkeypatch):
     ]
 
 
+def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatch):
+    """The fast path numbers records by joining on (ts, uid): a record repeated word
+    for word, and two records sharing ts and uid, are each numbered by their line."""
+    lines = (ZEEK / "conn.log").read_text().splitlines(keepends=True)
+    first = lines[8]  # line 9, the first record
+    fields = first.rstrip("\n").split("\t")
+    twin = "\t".join([*fields[:2], "10.20.1.99", *fields[3:]]) + "\n"  # same ts and uid
+    text = lines[:9] + [first, twin] + lines[9:]
+    path = tmp_path / "conn_repeated.log"
+    path.write_text("".join(text))
+    calls = []
+    rejoined = zeek_tsv._rejoined_records
+    monkeypatch.setattr(zeek_tsv, "_rejoined_records", lambda *a: calls.append(a) or rejoined(*a))
+    ingest(lake, path)
+    assert calls, "the fast path was not taken"
+    got = by_line(rows(lake, "network_activity"))
+    assert len(got) == len(CONN) + 2
+    assert facts(got[9]) == facts(got[10]) == CONN[9]
+    assert got[11]["src_ip"] == "10.20.1.99"
+    assert facts(got[12]) == CONN[10] and facts(got[20]) == CONN[18]
+    monkeypatch.setattr(zeek_tsv, "_fast_block", lambda path, head: None)
+    slow = Lake(tmp_path / "slow")
+    ingest(slow, path)
+    assert rows(slow, "network_activity") == rows(lake, "network_activity")
+
+
+def test_a_byte_the_numbering_splits_on_takes_the_line_path(lake, tmp_path, monkeypatch):
+    """0x01 cuts a line in the numbering pass: such a file is read line by line."""
+    text = (ZEEK / "conn.log").read_text().replace("ShADadFf", "Sh\x01ADadFf", 1)
+    path = tmp_path / "conn_soh.log"
+    path.write_text(text)
+    assert zeek_tsv._scan(path) is None
+    (res,) = ingest(lake, path)
+    assert res.routed_rows + res.quarantined == len(CONN)
+    numbered = set(by_line(rows(lake, "network_activity")))
+    assert numbered | {r["raw_offset"] for r in rows(lake, "quarantine")} == set(CONN)
+
+
 def test_other_markers_are_read_as_the_header_declares(lake, tmp_path):
     text = (ZEEK / "conn.log").read_text()
     head, body = text.split("#fields", 1)

@@ -20,11 +20,12 @@ Two ways through a file, one verdict:
   blank lines (what Zeek writes): DuckDB's CSV reader splits the tab-separated
   fields straight into columns named by position in ``#fields`` (about three times
   faster than splitting each line in SQL), its row number is the line number, and
-  a ``conn`` log goes to the lake in one pass with nothing materialised — the
-  quarantine reads the file again only when a record was rejected
-  (``Parsed.quarantine_rereads``). One cheap pass over the bytes first
-  (:func:`_scan`) makes sure the file is such a file, so the CSV reader can neither
-  fail half-way nor number lines wrongly.
+  a ``conn`` log goes to the lake with nothing materialised but a narrow table of
+  line keys and numbers (:func:`_rejoined_records`: the split read runs on every
+  core and gets each line's number back by a join) — the quarantine reads the file
+  again, numbered, only when a record was rejected (``Parsed.quarantine_rereads``).
+  One cheap pass over the bytes first (:func:`_scan`) makes sure the file is such a
+  file, so the CSV reader can neither fail half-way nor number lines wrongly.
 * **Line by line** — anything else (several logs run together, other markers,
   stray ``#`` lines, blank lines, bytes that are not ASCII, a cut gzip): the reader's
   line table, each line split on its block's separator (given as a parameter: a
@@ -280,9 +281,14 @@ class _Scanned:
     last: bytes  # the last line
 
 
+# NUL, CR, and the byte the numbering pass splits lines on (reader.lines): a line
+# holding it would be numbered by a different text than its fields rebuild
+_REFUSED = (b"\x00", b"\r", b"\x01")
+
+
 def _scan(path: Path) -> _Scanned | None:
     """Counts for the fast way, or None when the file is not plain enough for it:
-    bytes that are not ASCII (Zeek escapes everything else as ``\\xNN``), NUL or CR,
+    bytes that are not ASCII (Zeek escapes everything else as ``\\xNN``), NUL, CR or 0x01,
     a blank line, a line longer than the reader takes, a cut or corrupt gzip."""
     lines = meta = 0
     prev = b"\n"
@@ -290,7 +296,7 @@ def _scan(path: Path) -> _Scanned | None:
     tail = b""
     try:
         for chunk in tolerant_chunks(path, 1 << 24):
-            if not chunk.isascii() or b"\x00" in chunk or b"\r" in chunk or b"\n\n" in chunk:
+            if not chunk.isascii() or b"\n\n" in chunk or any(c in chunk for c in _REFUSED):
                 return None
             if prev == b"\n" and chunk[:1] == b"\n":
                 return None
@@ -324,16 +330,60 @@ def _head_meta(head: str) -> list[tuple[int, str]]:
     return out
 
 
-def _fast_records(path: Path, n: int) -> str:
+def _fast_records(path: Path, n: int, numbered: bool = True) -> str:
     """The file's data lines, split by DuckDB's CSV reader into ``c1…c{n+1}`` (the
-    extra column catches a line with more fields than the header names)."""
+    extra column catches a line with more fields than the header names), numbered
+    by their line (``WITH ORDINALITY``: one thread) or not (``raw_offset`` NULL; the
+    reader splits the file across every core)."""
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, n + 2)) + "}"
     compression = "gzip" if is_gzip(path) else "none"
-    return f"""(SELECT ordinality AS raw_offset, *
+    number, ordinality = ("ordinality", "WITH ORDINALITY") if numbered else ("NULL::BIGINT", "")
+    return f"""(SELECT {number} AS raw_offset, *
         FROM read_csv({_sql_str(str(path))}, columns={cols}, header=false, delim='\t',
             quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true,
-            compression='{compression}', max_line_size={MAX_LINE}) WITH ORDINALITY
+            compression='{compression}', max_line_size={MAX_LINE}) {ordinality}
         WHERE NOT starts_with(coalesce(c1, ''), '#'))"""
+
+
+# A line's key for the join: its first two fields (``ts`` and ``uid`` in every log Zeek
+# writes) with the tab between them, cut from the line's text and rebuilt from its
+# split fields — the same text for every line of three fields or more (an empty field
+# is read as NULL, hence the coalesce; a line of fewer fields is rejected anyway).
+# ``strpos`` and ``left`` rather than ``split_part``, which costs six times as much.
+_TAB1 = "strpos(text, chr(9))"
+_KEY_OF_TEXT = f"hash(left(text, {_TAB1} + strpos(substr(text, {_TAB1} + 1), chr(9)) - 1))"
+_KEY_OF_FIELDS = "hash(coalesce(c1, '') || chr(9) || coalesce(c2, ''))"
+
+
+def _rejoined_records(reader: Reader, path: Path, n: int) -> str:
+    """:func:`_fast_records` numbered, but split across every core.
+
+    ``WITH ORDINALITY`` numbers lines in file order on one thread, and everything
+    after it in the same pipeline — field checks, typing, the Parquet writer — runs on
+    that thread too (half of a 2M-record ingest's time on two cores). So a narrow
+    numbered pass keeps only each line's text hash and number (the gateway source does
+    the same, :func:`crownwatch.sources.llm_gateway.numbered_lines`), and the split
+    read, unnumbered, gets its number back by a hash join on the line's key
+    (:data:`_KEY_OF_TEXT`). Lines whose key is not unique (a repeated line, a
+    collision) are read numbered. For logs of at least three fields (``conn`` has
+    twenty)."""
+    keys = reader.name("zeek_keys")
+    reader.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {keys} AS
+        SELECT {_KEY_OF_TEXT} AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
+        FROM {reader.lines(path)} WHERE NOT starts_with(text, '#') GROUP BY _h"""
+    )
+    ((dup,),) = reader.con.execute(f"SELECT count(*) FROM {keys} WHERE _n > 1").fetchall()
+    # keys on the right: the join's build side (Lake.connect pins build sides as written)
+    fast = f"""(SELECT k.raw_offset, r.* EXCLUDE (raw_offset)
+        FROM {_fast_records(path, n, numbered=False)} r
+        JOIN {keys} k ON {_KEY_OF_FIELDS} = k._h WHERE k._n = 1)"""
+    if not dup:
+        return fast
+    cells = ", ".join(f"c{i}" for i in range(1, n + 2))
+    return f"""({fast[1:-1]} UNION ALL
+        SELECT raw_offset, {cells} FROM {_fast_records(path, n)}
+        WHERE {_KEY_OF_FIELDS} IN (SELECT _h FROM {keys} WHERE _n > 1))"""
 
 
 def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
@@ -361,10 +411,12 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
     if fast is None:
         return _line_by_line(reader, path)
     block, records = fast
-    unified = _unified(block, True, _fast_records(path, len(block.fields)))
-    if block.kind == "conn":
-        # the common case, at scale: one pass, nothing held
-        n = zeek.normalised(unified)
+    n_fields = len(block.fields)
+    unified = _unified(block, True, _fast_records(path, n_fields))
+    if block.kind == "conn" and n_fields >= 3:
+        # the common case, at scale: one parallel pass after a narrow numbered one,
+        # nothing held
+        n = zeek.normalised(_unified(block, True, _rejoined_records(reader, path, n_fields)))
         rows = reader.con.sql(f"SELECT {zeek.CONN_COLUMNS} FROM {n} WHERE _reject IS NULL")
         quarantine = reader.con.sql(
             f"""SELECT now() AS time, '{zeek.NAME}' AS source, _reject AS reason,
