@@ -339,6 +339,22 @@ def test_hunt_ingest_and_detect_write_jsonl_and_keep_quiet_when_asked(tmp_path):
     assert table.exit_code == 0 and table.stderr == "" and "sshd" in table.stdout
 
 
+@pytest.mark.parametrize("command", ["hunt", "ingest"])
+def test_quiet_still_reports_a_file_that_could_not_be_ingested(tmp_path, monkeypatch, command):
+    import duckdb
+
+    from crownwatch.lake import Lake
+
+    def starved(self, con, path, *a, **k):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+
+    monkeypatch.setattr(Lake, "_write_parsed", starved)
+    r = _run(command, SPRAY_LOG, "--lake", tmp_path / "lake", "-f", "jsonl", "-q")
+    assert r.exit_code == 2
+    assert "not ingested" in r.stderr and str(SPRAY_LOG) in r.stderr.replace("\n", "")
+    assert "Out of Memory" in r.stderr
+
+
 # progress and summaries on stderr in every format; --quiet (sigma run, lake compact)
 
 SIGMA_RULES = Path(__file__).parent / "sigma" / "rules"

@@ -323,9 +323,22 @@ def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
     if missing:
         _fail("no such file or directory", ", ".join(map(str, missing)))
     try:
-        return render.ingest_with_progress(lake, paths, _stderr(), quiet=quiet)
+        results = render.ingest_with_progress(lake, paths, _stderr(), quiet=quiet)
     except LakeError as exc:
         _fail("lake error", exc)
+    if quiet:
+        # an error is printed even under --quiet: a file that could not be ingested
+        # must not show only as an exit status (the summary says it otherwise)
+        from rich.text import Text
+
+        from crownwatch.inert import safe
+
+        for r in results:
+            if r.status == "failed":
+                _stderr().print(
+                    Text("not ingested: ", style="bold red") + safe(f"{r.path}: {r.note}")
+                )
+    return results
 
 
 def _ingest_failed(results: list) -> bool:
