@@ -17,9 +17,10 @@ sample — never the conversation:
   tokens, lower-cased; token hashes in DuckDB, bit counting in a vectorised numpy
   UDF over Arrow arrays). Near-identical prompts land within a few bits.
 * ``prompt_skeleton`` / ``prompt_skeleton_tail`` — hashes of the first / last 64
-  characters of the last user turn with literals masked (digit runs → ``0``,
-  quoted strings → ``""``, whitespace squeezed). A data-generation template has a
-  fixed head or tail around a varying slot, so one of the two repeats.
+  characters of the last user turn, lower-cased, with literals masked (each run of
+  digits or quote marks, each run of whitespace, becomes one space). A
+  data-generation template has a fixed head or tail around a varying slot, so one
+  of the two repeats.
 * ``prompt_hash`` — hash of the whole last user turn, exactly: "the same prompt sent
   twice" (SimHash equality is coarser — prompts that share a long scaffold and differ
   in a few words collide).
@@ -35,7 +36,9 @@ sample — never the conversation:
 * counts: ``n_messages``, ``n_user_turns``, ``prompt_chars``.
 
 Hashes use DuckDB's ``hash()``; compare sketches only between data ingested with
-the same DuckDB major version.
+the same DuckDB major version and the same masking (:func:`_mask`; a lake
+ingested under an earlier masking — digit runs as ``0`` — is re-ingested before its
+skeletons are compared with new ones).
 
 **Reading.** Passes over the file, none of which holds the records in memory.
 The *numbering* pass reads the numbered lines and keeps, per distinct line, its
@@ -133,17 +136,31 @@ def _text(content: str) -> str:
 
 
 def _mask(s: str) -> str:
-    """Literals masked for the skeleton hashes: digits → ``0`` (runs collapsed),
-    quotes dropped, whitespace squeezed. ``translate``/``replace`` rather than
-    regular expressions: they are an order of magnitude cheaper per row."""
-    t = f"""translate(lower({s}), '123456789\t\n\r"`', '000000000   ')"""
-    for _ in range(3):
-        t = f"replace(replace({t}, '00', '0'), '  ', ' ')"
-    return t
+    """Literals masked for the skeleton hashes: each run of digits or quotes, each run
+    of two or more whitespace characters and each tab or line break becomes one space.
+
+    One regular expression whose matches are few: DuckDB's ``translate`` plus the
+    ``replace`` rounds that squeezed runs cost three times as much per row (3.2 s
+    against 1.1 s per million prompt heads on one thread), and a pattern matching
+    every single space replaces far more often than it needs to."""
+    return f"""regexp_replace(lower({s}), '[0-9"`]+|\\s\\s+|[\\t\\n\\r]', ' ', 'g')"""
 
 
 # Inputs the prompt features share, computed once per record (see with_features).
-_PREP = ("_f_both", "_f_ul", "_f_mask", "_f_sample")
+_PREP = ("_f_both", "_f_ul", "_f_mask", "_f_any", "_f_sample")
+
+# Any of the classifiers at all, in one pass: most prompts match none, and for them
+# the five patterns need not run (1.1 s → 0.5 s per million prompts on one thread).
+_ANY_CLASS = "(?i)" + "|".join(
+    f"(?:{rx.removeprefix('(?i)')})" for rx in (COT_RE, RUBRIC_RE, CODE_RE, MATH_RE, AGENT_RE)
+)
+
+
+def _classified(rx: str) -> str:
+    """Whether ``_f_both`` matches ``rx``, run only where :data:`_ANY_CLASS` matched."""
+    return f"CASE WHEN _f_any THEN regexp_matches(_f_both, '{rx.replace(chr(39), chr(39) * 2)}') ELSE false END"
+
+
 # The columns with_features adds.
 FEATURES = ", ".join(
     (
@@ -191,16 +208,18 @@ def with_features(src: str, u: str, sys: str, tools: str) -> str:
                    -- left(u, 96) and right(u, 96) are both u: mask it once
                    CASE WHEN length({u}) <= {_MASK_WINDOW} THEN {_mask(u)} END AS _f_mask
             FROM {src}
+        ), _f0a AS (
+            SELECT *, regexp_matches(_f_both, '{_ANY_CLASS.replace("'", "''")}') AS _f_any FROM _f0
         ), _f1 AS (
             SELECT *,
-                regexp_matches(_f_both, '{COT_RE.replace("'", "''")}') AS elicit_cot,
-                regexp_matches(_f_both, '{RUBRIC_RE}') AS elicit_rubric,
-                regexp_matches(_f_both, '{CODE_RE}') AS cap_code,
-                regexp_matches(_f_both, '{MATH_RE}') AS cap_math,
-                coalesce({tools}, false) OR regexp_matches(_f_both, '{AGENT_RE}') AS cap_agentic,
+                {_classified(COT_RE)} AS elicit_cot,
+                {_classified(RUBRIC_RE)} AS elicit_rubric,
+                {_classified(CODE_RE)} AS cap_code,
+                {_classified(MATH_RE)} AS cap_math,
+                coalesce({tools}, false) OR {_classified(AGENT_RE)} AS cap_agentic,
                 coalesce({tools}, false) AS has_tools,
                 {_email_masked(f"left({u}, {SAMPLE_CHARS * 2})")} AS _f_sample
-            FROM _f0
+            FROM _f0a
         )
         SELECT * EXCLUDE ({", ".join(_PREP)}),
             CASE WHEN {u} IS NOT NULL THEN cw_simhash(list_transform(
