@@ -354,7 +354,11 @@ class Lake:
         con = duckdb.connect()
         for setting in self.duckdb_settings():
             con.execute(setting)
-        con.execute("SET preserve_insertion_order = true")
+        # Rows need not keep the file's order in the Parquet files (every row carries
+        # its line, raw_offset, and readers sort what they show): keeping it made the
+        # partitioned writer wait on order across threads — the gateway's 1M-request
+        # ingest took 12 % longer with it.
+        con.execute("SET preserve_insertion_order = false")
         # Ingest queries are scans, with one join: the gateway source gets each line's
         # number back by joining the file's lines to a small (hash, number) table
         # (llm_gateway.numbered_lines). DuckDB cannot estimate a CSV scan's rows, took
