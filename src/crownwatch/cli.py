@@ -230,7 +230,8 @@ def _fail(label: str, detail: object, code: int = 2) -> NoReturn:
 
     from crownwatch.inert import safe
 
-    _stderr().print(Text(f"{label}: ", style="bold red") + safe(detail))
+    # not wrapped: a path cut across lines cannot be copied or searched for in a log
+    _stderr().print(Text(f"{label}: ", style="bold red") + safe(detail), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -329,15 +330,7 @@ def _ingest(lake: Lake, paths: list[Path], quiet: bool) -> list:
     if quiet:
         # an error is printed even under --quiet: a file that could not be ingested
         # must not show only as an exit status (the summary says it otherwise)
-        from rich.text import Text
-
-        from crownwatch.inert import safe
-
-        for r in results:
-            if r.status == "failed":
-                _stderr().print(
-                    Text("not ingested: ", style="bold red") + safe(f"{r.path}: {r.note}")
-                )
+        render.ingest_failures(results, _stderr())
     return results
 
 

@@ -41,6 +41,17 @@ def ingest_with_progress(
         return lake.ingest(files, on_file=tick)
 
 
+def ingest_failures(results: list[FileResult], console: Console) -> None:
+    """A line per file that could not be ingested, with the reason — an error, printed
+    also under ``--quiet``. Not wrapped: a path cut across lines cannot be copied or
+    searched for in a log."""
+    for r in results:
+        if r.status == "failed":
+            console.print(
+                Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"), soft_wrap=True
+            )
+
+
 def ingest_summary(results: list[FileResult], console: Console) -> None:
     by_source: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     tables: set[str] = set()

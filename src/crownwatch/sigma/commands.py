@@ -111,7 +111,7 @@ def run_cmd(
         if not quiet:
             render.ingest_summary(results, err)
         else:  # an error still is one
-            _ingest_failures(results, err)
+            render.ingest_failures(results, err)
         ingest_failed = any(r.status == "failed" for r in results)
     elif not lake.root.is_dir():
         return fail("no lake", f"{lake.root} does not exist (give log paths, or ingest first)")
@@ -142,13 +142,6 @@ def run_cmd(
     return 2 if result.failed or ingest_failed else 0
 
 
-def _ingest_failures(results, console: Console) -> None:
-    """The files that could not be ingested (what ``--quiet`` still prints of the ingest)."""
-    for r in results:
-        if r.status == "failed":
-            console.print(Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"))
-
-
 def _rules_report(rules, console: Console, quiet: bool = False) -> None:
     """The summary line and a line per rule skipped or in error; ``quiet``: only the
     errors (a bad rule makes the exit status 2, and says why)."""
@@ -171,4 +164,4 @@ def _rules_report(rules, console: Console, quiet: bool = False) -> None:
         name = r.title or r.rule_id or ""
         line = Text(f"  {label}: ", style="red" if label == "error" else "yellow")
         line += safe(f"{r.file}" + (f" — {name}" if name else "") + f": {r.reason}")
-        console.print(line)
+        console.print(line, soft_wrap=True)  # a path cut across lines cannot be searched for
