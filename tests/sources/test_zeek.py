@@ -271,6 +271,15 @@ def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatc
     assert rows(slow, "network_activity") == rows(lake, "network_activity")
 
 
+def test_a_log_above_the_rejoin_size_is_numbered_in_one_pass(lake, monkeypatch):
+    calls = []
+    monkeypatch.setattr(zeek_tsv, "REJOIN_MAX_RECORDS", 5)
+    monkeypatch.setattr(zeek_tsv, "_rejoined_records", lambda *a: calls.append(a))
+    (res,) = ingest(lake, ZEEK / "conn.log")
+    assert not calls and res.rows == {"network_activity": len(CONN)}
+    assert {n: facts(r) for n, r in by_line(rows(lake, "network_activity")).items()} == CONN
+
+
 def test_a_byte_the_numbering_splits_on_takes_the_line_path(lake, tmp_path, monkeypatch):
     """0x01 cuts a line in the numbering pass: such a file is read line by line."""
     text = (ZEEK / "conn.log").read_text().replace("ShADadFf", "Sh\x01ADadFf", 1)

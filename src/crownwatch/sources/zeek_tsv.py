@@ -20,9 +20,10 @@ Two ways through a file, one verdict:
   blank lines (what Zeek writes): DuckDB's CSV reader splits the tab-separated
   fields straight into columns named by position in ``#fields`` (about three times
   faster than splitting each line in SQL), its row number is the line number, and
-  a ``conn`` log goes to the lake with nothing materialised but a narrow table of
-  line keys and numbers (:func:`_rejoined_records`: the split read runs on every
-  core and gets each line's number back by a join) — the quarantine reads the file
+  a ``conn`` log goes to the lake with nothing materialised but, up to
+  :data:`REJOIN_MAX_RECORDS`, a narrow table of line keys and numbers
+  (:func:`_rejoined_records`: the split read runs on every core and gets each line's
+  number back by a join) — the quarantine reads the file
   again, numbered, only when a record was rejected (``Parsed.quarantine_rereads``).
   One cheap pass over the bytes first (:func:`_scan`) makes sure the file is such a
   file, so the CSV reader can neither fail half-way nor number lines wrongly.
@@ -355,6 +356,14 @@ _KEY_OF_TEXT = f"hash(left(text, {_TAB1} + strpos(substr(text, {_TAB1} + 1), chr
 _KEY_OF_FIELDS = "hash(coalesce(c1, '') || chr(9) || coalesce(c2, ''))"
 
 
+# Up to this many records, a conn log is read by :func:`_rejoined_records`; above it,
+# numbered in the one pass. The line keys and the join's table grow with the file, and
+# under the default memory bound a 10M-record log spilled them: 2M records took 0.76×
+# the wall time of the numbered pass, 10M the same time at 1.75× the CPU and 1.69 GiB
+# against 1.28 (farm-bench, the installed command). zeekctl's hourly logs are far below it.
+REJOIN_MAX_RECORDS = 4_000_000
+
+
 def _rejoined_records(reader: Reader, path: Path, n: int) -> str:
     """:func:`_fast_records` numbered, but split across every core.
 
@@ -412,11 +421,13 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
         return _line_by_line(reader, path)
     block, records = fast
     n_fields = len(block.fields)
-    unified = _unified(block, True, _fast_records(path, n_fields))
-    if block.kind == "conn" and n_fields >= 3:
-        # the common case, at scale: one parallel pass after a narrow numbered one,
-        # nothing held
-        n = zeek.normalised(_unified(block, True, _rejoined_records(reader, path, n_fields)))
+    unified_source = _fast_records(path, n_fields)
+    unified = _unified(block, True, unified_source)
+    if block.kind == "conn":
+        # the common case, at scale: one pass, nothing held but the line keys
+        rejoin = n_fields >= 3 and records <= REJOIN_MAX_RECORDS
+        source = _rejoined_records(reader, path, n_fields) if rejoin else unified_source
+        n = zeek.normalised(_unified(block, True, source))
         rows = reader.con.sql(f"SELECT {zeek.CONN_COLUMNS} FROM {n} WHERE _reject IS NULL")
         quarantine = reader.con.sql(
             f"""SELECT now() AS time, '{zeek.NAME}' AS source, _reject AS reason,
