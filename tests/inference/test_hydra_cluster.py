@@ -81,3 +81,41 @@ def test_customer_who_once_used_a_proxy_exit_is_not_swept_in(scenario, tmp_path,
     assert len(found) == 1
     assert set(found[0]["entities"]["account"]) == set(hydra["accounts"])
     assert exit_ip in found[0]["entities"]["src_ip"]
+
+
+def test_leave_out_baselines_are_numpys_medians():
+    """The hydra baseline without a network's members: the same medians and spreads as
+    ``np.median`` over the accounts kept (odd and even counts, ties, missing values)."""
+    import numpy as np
+
+    from crownwatch.detections.inference._features import SIGNALS, SignalTable, signal_values
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(301):
+        n = int(rng.integers(1, 900))
+        rows.append(
+            {
+                "account_id": f"a{i}",
+                "requests": n,
+                "single_share": float(rng.choice([0.0, 0.5, 1.0, rng.random()])),
+                "cot_share": float(rng.random()) if i % 7 else None,
+                "out_mean": float(rng.integers(10, 3000)),
+                "active_hours": int(rng.integers(1, 300)),
+                "hours_of_day": int(rng.integers(1, 25)),
+            }
+        )
+    table = SignalTable(rows)
+    for without in (set(), {"a0"}, {"a1", "a2"}, {f"a{i}" for i in range(0, 301, 3)}):
+        got = table.population(without=without)
+        kept = [r for r in rows if r["account_id"] not in without and r["requests"] >= 20]
+        for s in SIGNALS:
+            xs = np.array(
+                [v for v in (signal_values(r)[s.name] for r in kept) if v is not None], float
+            )
+            if not len(xs):
+                assert got[s.name] == (0.0, s.scale)
+                continue
+            med = float(np.median(xs))
+            mad = float(np.median(np.abs(xs - med)))
+            assert got[s.name] == (med, max(1.4826 * mad, s.scale)), s.name

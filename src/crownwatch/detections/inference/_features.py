@@ -445,6 +445,7 @@ class SignalTable:
         self.eligible = np.array(
             [(r.get("requests") or 0) >= min_requests for r in rows], dtype=bool
         )
+        self._known = ~np.isnan(self.values)
         self._all: dict[str, tuple[float, float]] | None = None
 
     def population(
@@ -465,15 +466,27 @@ class SignalTable:
     def _stats(self, keep: np.ndarray) -> dict[str, tuple[float, float]]:
         out = {}
         for j, s in enumerate(SIGNALS):
-            xs = self.values[keep, j]
-            xs = xs[~np.isnan(xs)]
+            xs = self.values[keep & self._known[:, j], j]  # a fresh array: ours to reorder
             if not len(xs):
                 out[s.name] = (0.0, s.scale)
                 continue
-            med = float(np.median(xs))
-            mad = float(np.median(np.abs(xs - med)))
+            med = _median_inplace(xs)
+            mad = _median_inplace(np.abs(xs - med, out=xs))
             out[s.name] = (med, max(1.4826 * mad, s.scale))
         return out
+
+
+def _median_inplace(xs: np.ndarray) -> float:
+    """``np.median`` of a NaN-free array, reordering it instead of copying it — the
+    hydra detection takes ~25,000 accounts' medians twice per signal for each of
+    hundreds of candidate networks (a third of that time went to copies)."""
+    n = len(xs)
+    k = n // 2
+    if n % 2:
+        xs.partition(k)
+        return float(xs[k])
+    xs.partition([k - 1, k])
+    return float(np.mean(xs[k - 1 : k + 1]))
 
 
 def population(
