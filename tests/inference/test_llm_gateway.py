@@ -278,3 +278,51 @@ def test_simhash_matches_reference():
     ] + [[]]
     got = simhash_arrow(pa.array(data, pa.list_(pa.uint64()))).to_pylist()
     assert got == [ref(x) if x else None for x in data]
+
+
+def test_classifier_flags_are_each_pattern_on_its_own():
+    """The classifiers run only where their combined pattern matches: each flag must
+    still be exactly its own pattern's verdict, and the skeleton mask must give one
+    hash to prompts that differ only in their literals."""
+    prompts = [
+        "Explain step by step how to solve for x: 3x + 4 = 19",
+        "Act as an impartial judge and grade the following answers",
+        "def parse(x): return x  # refactor this python function",
+        "Prove the theorem: every prime number above 2 is odd",
+        "You have access to the following tools: web_search. Plan a multi-step solution",
+        "Write a haiku about autumn leaves",
+        "What's the weather like?",
+        "STEP-BY-STEP please, and show your full reasoning",
+        "",
+        "it's a 'quoted' \"string\" with 12 numbers 345",
+    ]
+    con = duckdb.connect()
+    llm_gateway.ensure_udf(con)
+    con.execute("CREATE TABLE p (u VARCHAR, s VARCHAR, t BOOLEAN)")
+    con.executemany("INSERT INTO p VALUES (?, NULL, false)", [[x] for x in prompts])
+    con.execute(
+        "INSERT INTO p VALUES ('Template 17: summarise ticket 9912', NULL, false), "
+        "('Template  3: summarise ticket 5', NULL, false)"
+    )
+    got = con.execute(
+        f"""SELECT u, elicit_cot, elicit_rubric, cap_code, cap_math, cap_agentic,
+                   prompt_skeleton FROM {llm_gateway.with_features("p", "u", "s", "t")}"""
+    ).fetchall()
+    pats = {
+        "elicit_cot": llm_gateway.COT_RE,
+        "elicit_rubric": llm_gateway.RUBRIC_RE,
+        "cap_code": llm_gateway.CODE_RE,
+        "cap_math": llm_gateway.MATH_RE,
+        "cap_agentic": llm_gateway.AGENT_RE,
+    }
+    fired = set()
+    for u, *flags, _ in got:
+        for (name, rx), flag in zip(pats.items(), flags, strict=True):
+            want = con.execute("SELECT regexp_matches(?, ?)", [" " + u, rx]).fetchall()[0][0]
+            assert flag == want, (name, u)
+            if flag:
+                fired.add(name)
+    assert fired == set(pats)  # every classifier fired somewhere: the check has teeth
+    skel = {u: s for u, *_, s in got}
+    assert skel["Template 17: summarise ticket 9912"] == skel["Template  3: summarise ticket 5"]
+    assert skel["Write a haiku about autumn leaves"] != skel["What's the weather like?"]
