@@ -76,14 +76,21 @@ def _command(name: str, data: Path, work: Path, threads: int) -> list[str]:
     ``crownwatch`` command a user runs, start-up included, with no setting."""
     cw = str(crownwatch_script())
     if name == "ingest":
-        return [cw, "ingest", str(data), "--lake", str(work / "lake"), "-q"]
+        return [cw, "ingest", str(data), "--lake", str(work / "lake"), "-f", "json", "-q"]
     if name == "detect":
         return [cw, "detect", "--lake", str(work / "lake"), "--only", "inference", "-f", "json"]
     return [sys.executable, "-c", _PHASES[name].format(threads=threads), str(data), str(work)]
 
 
 def _summary(name: str, out: str) -> str:
-    """What a phase found, for the table's footnote: findings per detection."""
+    """What a phase found, for the table's footnote: findings per detection; for the
+    ingest, its counts — and a run that lost a record is no measurement."""
+    if name == "ingest":
+        (res,) = json.loads(out)
+        accounted = sum(res["rows"].values()) + res["quarantined"] + res["skipped"]
+        if res["status"] != "ingested" or accounted != res["read"]:
+            raise RuntimeError(f"ingest did not account for every record: {res}")
+        return f"read {res['read']:,}, rows {res['rows']}, quarantined {res['quarantined']}"
     if name != "detect":
         return out.strip()[-300:]
     found = json.loads(out or "[]")
