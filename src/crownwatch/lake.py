@@ -359,9 +359,9 @@ class Lake:
         # partitioned writer wait on order across threads — the gateway's 1M-request
         # ingest took 12 % longer with it.
         con.execute("SET preserve_insertion_order = false")
-        # Ingest queries are scans, with one join: the gateway source gets each line's
+        # Ingest queries are scans, with one join: the gateway and Zeek sources get each line's
         # number back by joining the file's lines to a small (hash, number) table
-        # (llm_gateway.numbered_lines). DuckDB cannot estimate a CSV scan's rows, took
+        # (Reader.renumbered). DuckDB cannot estimate a CSV scan's rows, took
         # the file for the smaller side and built its hash table on the text: 4.6 GiB
         # of the 6.8 GiB peak at 10M requests. Joins are built on the side written
         # on the right instead (10M: peak 2.6 GiB, 10 % faster).

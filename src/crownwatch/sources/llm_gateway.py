@@ -378,48 +378,22 @@ def parsed_records(records: str, structure: dict, reject_sql: str, ts: str | Non
 def numbered_lines(reader: Reader, path: Path) -> tuple[str, int]:
     """``(records, n)`` for a JSON-lines file: a FROM-clause source of
     ``(raw_offset, text)`` — each non-blank line with its 1-based line number — that
-    DuckDB reads in parallel, and the number of records.
-
-    Why not simply :meth:`Reader.lines`: its line numbers come from ``WITH
-    ORDINALITY``, which DuckDB computes in file order on one thread — and everything
-    after it in the same pipeline (the JSON parse, the prompt features, the Parquet
-    writer) would then run on that one thread too. So one cheap numbered pass keeps
-    just each line's text hash and number (a ``keys`` table of ~25 bytes a line,
-    never the text), and the query that parses reads the file again *without*
-    numbering (DuckDB's parallel CSV reader) and gets each line's number back by a
-    hash join on the text hash. Lines whose hash is not unique in the file
-    (duplicated lines, a hash collision) are read the numbered way instead, so each
-    line still gets exactly its own number. When DuckDB's fast reader refuses the
-    file (bad bytes, an over-long line, a cut gzip), the forgiving reader's temp
-    table (numbered, scanned in parallel) is used."""
+    DuckDB reads in parallel (:meth:`Reader.renumbered`, keyed by the line's text
+    hash), and the number of records. When DuckDB's fast reader refuses the file (bad
+    bytes, an over-long line, a cut gzip), the forgiving reader's temp table
+    (numbered, scanned in parallel) is used."""
     records = reader.lines(path)
-    keys = reader.name("keys")
-    try:
-        reader.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {keys} AS
-            SELECT hash(text) AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
-            FROM {records} GROUP BY _h"""
-        )
-    except duckdb.Error:
-        records = reader.materialise_lines(path)
-        return records, reader.count(records)
-    ((n, dup),) = reader.con.execute(
-        f"SELECT coalesce(sum(_n), 0), count(*) FILTER (WHERE _n > 1) FROM {keys}"
-    ).fetchall()
     unnumbered = records.replace("WITH ORDINALITY", "").replace(
         "ordinality AS raw_offset", "NULL AS raw_offset"
     )
+    try:
+        fast, n = reader.renumbered(records, "hash(text)", unnumbered, "hash(text)", records)
+    except duckdb.Error:
+        records = reader.materialise_lines(path)
+        return records, reader.count(records)
     if unnumbered == records:  # the Reader's line source changed shape: stay correct
-        return records, int(n)
-    # keys on the right: the join's build side (Lake.connect keeps the optimiser
-    # from swapping it for the file's text, whose size a CSV scan cannot estimate)
-    fast = f"""(SELECT k.raw_offset, l.text FROM {unnumbered} l
-                JOIN {keys} k ON hash(l.text) = k._h WHERE k._n = 1)"""
-    if dup:
-        fast = f"""({fast[1:-1]} UNION ALL
-            SELECT raw_offset, text FROM {records}
-            WHERE hash(text) IN (SELECT _h FROM {keys} WHERE _n > 1))"""
-    return fast, int(n)
+        return records, n
+    return fast, n
 
 
 def rejected(

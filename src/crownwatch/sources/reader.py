@@ -154,6 +154,39 @@ class Reader:
                     max_line_size=16777216) WITH ORDINALITY
                 WHERE line IS NOT NULL AND (ascii(line) > 32 OR trim(line) <> ''))"""
 
+    def renumbered(
+        self, lines: str, line_key: str, unnumbered: str, row_key: str, numbered: str
+    ) -> tuple[str, int]:
+        """``(source, records)``: the rows of ``unnumbered`` (a parallel read whose
+        ``raw_offset`` is NULL) with each row's line number, and how many lines there
+        are. Why: ``WITH ORDINALITY`` numbers in file order on one thread, and
+        everything after it in the same pipeline (the parse, the Parquet writer)
+        would run on that thread too.
+
+        A narrow numbered pass over ``lines`` (``(raw_offset, text)``, one thread)
+        keeps only each line's key (``line_key`` over ``text``) and number; the rows
+        get their numbers back by a hash join on the same key (``row_key`` over the
+        row). A key that is not unique (a repeated line, a collision) is read the
+        numbered way instead, from ``numbered`` (the same columns as ``unnumbered``,
+        numbered), so each row still gets exactly its own line."""
+        keys = self.name("keys")
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {keys} AS
+            SELECT {line_key} AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
+            FROM {lines} GROUP BY _h"""
+        )
+        ((n, dup),) = self.con.execute(
+            f"SELECT coalesce(sum(_n), 0), count(*) FILTER (WHERE _n > 1) FROM {keys}"
+        ).fetchall()
+        # keys on the right: the join's build side (Lake.connect keeps the optimiser
+        # from swapping it for the file, whose size a CSV scan cannot estimate)
+        fast = f"""(SELECT k.raw_offset, r.* EXCLUDE (raw_offset) FROM {unnumbered} r
+                    JOIN {keys} k ON {row_key} = k._h WHERE k._n = 1)"""
+        if dup:
+            fast = f"""({fast[1:-1]} UNION ALL
+                SELECT * FROM {numbered} WHERE {row_key} IN (SELECT _h FROM {keys} WHERE _n > 1))"""
+        return fast, int(n)
+
     def materialise_lines(self, path: Path) -> str:
         """The forgiving slow path of :meth:`lines`, as a temp table."""
         name = self.name("lines")

@@ -338,8 +338,12 @@ def _fast_records(path: Path, n: int, numbered: bool = True) -> str:
     reader splits the file across every core)."""
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, n + 2)) + "}"
     compression = "gzip" if is_gzip(path) else "none"
-    number, ordinality = ("ordinality", "WITH ORDINALITY") if numbered else ("NULL::BIGINT", "")
-    return f"""(SELECT {number} AS raw_offset, *
+    number, ordinality = (
+        ("ordinality AS raw_offset, * EXCLUDE (ordinality)", "WITH ORDINALITY")
+        if numbered
+        else ("NULL::BIGINT AS raw_offset, *", "")
+    )
+    return f"""(SELECT {number}
         FROM read_csv({_sql_str(str(path))}, columns={cols}, header=false, delim='\t',
             quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true,
             compression='{compression}', max_line_size={MAX_LINE}) {ordinality}
@@ -365,34 +369,15 @@ REJOIN_MAX_RECORDS = 4_000_000
 
 
 def _rejoined_records(reader: Reader, path: Path, n: int) -> str:
-    """:func:`_fast_records` numbered, but split across every core.
-
-    ``WITH ORDINALITY`` numbers lines in file order on one thread, and everything
-    after it in the same pipeline — field checks, typing, the Parquet writer — runs on
-    that thread too (half of a 2M-record ingest's time on two cores). So a narrow
-    numbered pass keeps only each line's text hash and number (the gateway source does
-    the same, :func:`crownwatch.sources.llm_gateway.numbered_lines`), and the split
-    read, unnumbered, gets its number back by a hash join on the line's key
-    (:data:`_KEY_OF_TEXT`). Lines whose key is not unique (a repeated line, a
-    collision) are read numbered. For logs of at least three fields (``conn`` has
-    twenty)."""
-    keys = reader.name("zeek_keys")
-    reader.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {keys} AS
-        SELECT {_KEY_OF_TEXT} AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
-        FROM {reader.lines(path)} WHERE NOT starts_with(text, '#') GROUP BY _h"""
-    )
-    ((dup,),) = reader.con.execute(f"SELECT count(*) FROM {keys} WHERE _n > 1").fetchall()
-    # keys on the right: the join's build side (Lake.connect pins build sides as written)
-    fast = f"""(SELECT k.raw_offset, r.* EXCLUDE (raw_offset)
-        FROM {_fast_records(path, n, numbered=False)} r
-        JOIN {keys} k ON {_KEY_OF_FIELDS} = k._h WHERE k._n = 1)"""
-    if not dup:
-        return fast
-    cells = ", ".join(f"c{i}" for i in range(1, n + 2))
-    return f"""({fast[1:-1]} UNION ALL
-        SELECT raw_offset, {cells} FROM {_fast_records(path, n)}
-        WHERE {_KEY_OF_FIELDS} IN (SELECT _h FROM {keys} WHERE _n > 1))"""
+    """:func:`_fast_records` numbered, but split across every core
+    (:meth:`Reader.renumbered`, keyed by :data:`_KEY_OF_TEXT`): numbering in the read
+    ran the field checks, the typing and the Parquet writer on one thread (half of a
+    2M-record ingest's time on two cores). For logs of at least three fields
+    (``conn`` has twenty)."""
+    lines = f"(SELECT * FROM {reader.lines(path)} WHERE NOT starts_with(text, '#'))"
+    unnumbered = _fast_records(path, n, numbered=False)
+    numbered = _fast_records(path, n)
+    return reader.renumbered(lines, _KEY_OF_TEXT, unnumbered, _KEY_OF_FIELDS, numbered)[0]
 
 
 def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
@@ -421,13 +406,13 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
         return _line_by_line(reader, path)
     block, records = fast
     n_fields = len(block.fields)
-    unified_source = _fast_records(path, n_fields)
-    unified = _unified(block, True, unified_source)
+    unified = _unified(block, True, _fast_records(path, n_fields))
     if block.kind == "conn":
         # the common case, at scale: one pass, nothing held but the line keys
-        rejoin = n_fields >= 3 and records <= REJOIN_MAX_RECORDS
-        source = _rejoined_records(reader, path, n_fields) if rejoin else unified_source
-        n = zeek.normalised(_unified(block, True, source))
+        routed = unified
+        if n_fields >= 3 and records <= REJOIN_MAX_RECORDS:
+            routed = _unified(block, True, _rejoined_records(reader, path, n_fields))
+        n = zeek.normalised(routed)
         rows = reader.con.sql(f"SELECT {zeek.CONN_COLUMNS} FROM {n} WHERE _reject IS NULL")
         quarantine = reader.con.sql(
             f"""SELECT now() AS time, '{zeek.NAME}' AS source, _reject AS reason,
