@@ -226,12 +226,9 @@ def _fail(label: str, detail: object, code: int = 2) -> NoReturn:
     """Print ``label: detail`` and exit. ``detail`` may hold anything a user or a log
     wrote (a path with ``[/]`` in it, an id, an exception quoting a record): it is
     printed as inert text, never as markup."""
-    from rich.text import Text
+    from crownwatch.inert import print_error
 
-    from crownwatch.inert import safe
-
-    # not wrapped: a path cut across lines cannot be copied or searched for in a log
-    _stderr().print(Text(f"{label}: ", style="bold red") + safe(detail), soft_wrap=True)
+    print_error(_stderr(), label, detail)
     raise typer.Exit(code)
 
 

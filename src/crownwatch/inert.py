@@ -38,3 +38,12 @@ def safe(value, one_line: bool = False) -> Text:
     from rich.text import Text
 
     return Text(inert_str(value, one_line))
+
+
+def print_error(console, label: str, detail) -> None:
+    """``label: detail`` in red on ``console``, ``detail`` inert (it may quote a path, an
+    id or a record). Not wrapped at the terminal's width: a path cut across lines
+    cannot be copied or searched for in a log."""
+    from rich.text import Text
+
+    console.print(Text(f"{label}: ", style="bold red") + safe(detail), soft_wrap=True)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from crownwatch.inert import safe
+from crownwatch.inert import print_error, safe
 from crownwatch.lake import FileResult, Lake, iter_files
 
 SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
@@ -43,13 +43,15 @@ def ingest_with_progress(
 
 def ingest_failures(results: list[FileResult], console: Console) -> None:
     """A line per file that could not be ingested, with the reason — an error, printed
-    also under ``--quiet``. Not wrapped: a path cut across lines cannot be copied or
-    searched for in a log."""
+    also under ``--quiet``."""
     for r in results:
         if r.status == "failed":
-            console.print(
-                Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"), soft_wrap=True
-            )
+            _failed(r, console)
+
+
+def _failed(r: FileResult, console: Console) -> None:
+    # nothing of the file is in the lake; the next run tries it again
+    print_error(console, "failed", f"{r.path}: {r.note}")
 
 
 def ingest_summary(results: list[FileResult], console: Console) -> None:
@@ -93,8 +95,8 @@ def ingest_summary(results: list[FileResult], console: Console) -> None:
             style="dim",
         )
     for r in results:
-        if r.status == "failed":  # nothing of it is in the lake; the next run tries again
-            console.print(Text("failed: ", style="bold red") + safe(f"{r.path}: {r.note}"))
+        if r.status == "failed":
+            _failed(r, console)
         elif r.note and r.status != "duplicate":
             console.print(Text("note: ", style="yellow") + safe(f"{r.path}: {r.note}"))
 
@@ -107,9 +109,7 @@ def detect_with_progress(
         return _detect(engine, config, only, console, quiet, run, errors)
     finally:
         for e in errors:
-            console.print(
-                Text("detection failed: ", style="bold red") + safe(f"{e.detection}: {e.message}")
-            )
+            print_error(console, "detection failed", f"{e.detection}: {e.message}")
 
 
 def _detect(engine, config, only, console, quiet, run, errors) -> list[dict]:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from crownwatch.inert import safe
+from crownwatch.inert import print_error, safe
 
 
 def _print_json(obj) -> None:
@@ -28,7 +28,7 @@ def export_cmd(out: Path, fmt: str) -> int:
     try:
         written = write(out, p)
     except OSError as exc:
-        Console(stderr=True).print(Text("cannot write the rules: ", style="bold red") + safe(exc))
+        print_error(Console(stderr=True), "cannot write the rules", exc)
         return 2
     if fmt == "json":
         _print_json(
@@ -87,7 +87,7 @@ def run_cmd(
     err = Console(stderr=True)
 
     def fail(label: str, detail: object) -> int:
-        err.print(Text(f"{label}: ", style="bold red") + safe(detail))
+        print_error(err, label, detail)
         return 2
 
     try:
