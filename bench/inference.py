@@ -1,7 +1,7 @@
 """Inference-API benchmark: N gateway requests analysed end to end.
 
 For each size: write N requests with ``generate_inference_bulk`` (not timed), then
-in fresh child processes measure wall time and peak RSS of the process tree for
+in fresh child processes measure wall time and the kernel's peak RSS of the process for
 
 * **baseline** — bare DuckDB ``read_json`` → Parquet of the same file;
 * **ingest** — ``crownwatch ingest FILE --lake LAKE`` (the installed command: parse,
@@ -29,14 +29,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench._util import crownwatch_script
+from bench._util import crownwatch_script, run_process
 
 _PHASES = {
     "baseline": """
@@ -48,29 +46,6 @@ con.execute("COPY (SELECT * FROM read_json(?, format='newline_delimited')) TO ? 
 }
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory (bytes) of ``root`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            pass
-        stack.extend(children.get(pid, []))
-    return total
-
-
 def _command(name: str, data: Path, work: Path, threads: int) -> list[str]:
     """The floor as a bare DuckDB script; ingest and detect as the installed
     ``crownwatch`` command a user runs, start-up included, with no setting."""
@@ -78,7 +53,17 @@ def _command(name: str, data: Path, work: Path, threads: int) -> list[str]:
     if name == "ingest":
         return [cw, "ingest", str(data), "--lake", str(work / "lake"), "-f", "json", "-q"]
     if name == "detect":
-        return [cw, "detect", "--lake", str(work / "lake"), "--only", "inference", "-f", "json"]
+        return [
+            cw,
+            "detect",
+            "--lake",
+            str(work / "lake"),
+            "--only",
+            "inference",
+            "-f",
+            "json",
+            "-q",
+        ]
     return [sys.executable, "-c", _PHASES[name].format(threads=threads), str(data), str(work)]
 
 
@@ -102,31 +87,16 @@ def _summary(name: str, out: str) -> str:
 
 
 def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
+    """One phase as one fresh process (``bench._util.run_process``): wall seconds and
+    the kernel's peak RSS of that process (no sampling)."""
     env = {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
     env["OMP_NUM_THREADS"] = str(threads)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        _command(name, data, work, threads),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    peak = [0]
-
-    def poll():
-        while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
-            time.sleep(0.1)
-
-    th = threading.Thread(target=poll, daemon=True)
-    th.start()
-    out, err = proc.communicate()
-    th.join()
-    secs = time.perf_counter() - t0
-    if proc.returncode:
-        raise RuntimeError(f"{name} failed: {err[-2000:]}")
-    return {"seconds": secs, "peak_rss": peak[0], "out": _summary(name, out)}
+    r = run_process(_command(name, data, work, threads), env)
+    return {
+        "seconds": r["s"],
+        "peak_rss": int(r["rss_mib"] * 2**20),
+        "out": _summary(name, r["out"]),
+    }
 
 
 def _median_run(runs: list[dict]) -> dict:
