@@ -26,6 +26,15 @@ HAS_SPARK = _has_spark()
 
 
 @pytest.fixture
+def small_pieces(monkeypatch) -> None:
+    """Large plain files are read in pieces (crownwatch.sources.pieces); with this,
+    any file of more than a few hundred bytes is, so small fixtures take that path."""
+    from crownwatch.sources import pieces
+
+    monkeypatch.setattr(pieces, "MIN_PIECE", 64)
+
+
+@pytest.fixture
 def lake(tmp_path) -> Lake:
     return Lake(tmp_path / "lake")
 

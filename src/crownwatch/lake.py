@@ -359,13 +359,6 @@ class Lake:
         # partitioned writer wait on order across threads — the gateway's 1M-request
         # ingest took 12 % longer with it.
         con.execute("SET preserve_insertion_order = false")
-        # Ingest queries are scans, with one join: the gateway and Zeek sources get each line's
-        # number back by joining the file's lines to a small (hash, number) table
-        # (Reader.renumbered). DuckDB cannot estimate a CSV scan's rows, took
-        # the file for the smaller side and built its hash table on the text: 4.6 GiB
-        # of the 6.8 GiB peak at 10M requests. Joins are built on the side written
-        # on the right instead (10M: peak 2.6 GiB, 10 % faster).
-        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         # Each writer thread buffers this many rows per day partition before flushing
         # (DuckDB's default is 524,288 rows: 4 partitions × 2 threads × wide rows).
         con.execute("SET partitioned_write_flush_threshold = 122880")

@@ -9,6 +9,7 @@ import json
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from crownwatch.sources import llm_gateway, sniff
 from crownwatch.sources.llm_gateway import simhash_arrow
@@ -224,39 +225,40 @@ def test_invalid_utf8_and_gzip_fall_back_without_loss(tmp_path, lake):
     assert (res.read, res.routed_rows, res.quarantined) == (3, 2, 1)
 
 
-def test_repeated_lines_each_keep_their_own_line_number(tmp_path, lake):
-    """Lines are numbered by joining their text hash back to the numbering pass;
-    a line that occurs twice must still come out twice, each with its own number."""
+@pytest.mark.parametrize("in_pieces", [False, True])
+def test_repeated_lines_each_keep_their_own_line_number(tmp_path, lake, monkeypatch, in_pieces):
+    """A line that occurs twice comes out twice, each with its own number — read
+    whole, or cut into pieces read side by side, each numbered from its first line."""
+    from crownwatch.sources import pieces
+
+    if in_pieces:
+        monkeypatch.setattr(pieces, "MIN_PIECE", 64)
     same = _rec(request_id="same")
     lines = [same, _rec(request_id="other"), "", same, "{broken", "{broken", same]
-    res = lake.ingest([_write(tmp_path / "gw.jsonl", lines)])[0]
-    assert (res.read, res.routed_rows, res.quarantined) == (6, 4, 2)
+    lines += [_rec(request_id=f"r{i}") for i in range(8, 30)] + ["", "", same]
+    p = _write(tmp_path / "gw.jsonl", lines)
+    splits = []
+    split = pieces.split
+    monkeypatch.setattr(pieces, "split", lambda *a: splits.append(split(*a)) or splits[-1])
+    res = lake.ingest([p])[0]
+    assert (splits[0] is not None and len(splits[0].urls) >= 2) == in_pieces
+    assert (res.read, res.routed_rows, res.quarantined) == (29, 27, 2)
     offsets = sorted((r["request_id"], r["raw_offset"]) for r in _rows(lake))
-    assert offsets == [("other", 2), ("same", 1), ("same", 4), ("same", 7)]
+    assert offsets[:6] == [
+        ("other", 2),
+        ("r10", 10),
+        ("r11", 11),
+        ("r12", 12),
+        ("r13", 13),
+        ("r14", 14),
+    ]
+    assert [o for o in offsets if o[0] == "same"] == [
+        ("same", 1),
+        ("same", 4),
+        ("same", 7),
+        ("same", 32),
+    ]
     assert sorted(r["raw_offset"] for r in _rows(lake, "quarantine")) == [5, 6]
-
-
-def test_line_numbers_join_builds_on_the_small_key_table(tmp_path, lake):
-    """The routed pass joins the file's lines to a (text hash, line number) table.
-    DuckDB estimates a CSV scan at a few dozen rows, so left to itself it builds the
-    join's hash table on the file's text — the whole file in memory (4.6 GiB of a
-    6.8 GiB peak at 10M requests). The ingest connection must build on the keys."""
-    from crownwatch.sources.reader import Reader
-
-    p = _write(tmp_path / "gw.jsonl", [_rec(request_id=f"r{i}") for i in range(50)])
-    con = lake.connect()
-    rel = llm_gateway.parse(Reader(con), p).routed["llm_request"]
-    ((_, plan),) = con.execute("EXPLAIN (FORMAT json) " + rel.sql_query()).fetchall()
-
-    def joins(node):
-        if node.get("name") == "HASH_JOIN":
-            yield node
-        for c in node.get("children", []):
-            yield from joins(c)
-
-    (join,) = [j for root in json.loads(plan) for j in joins(root)]
-    probe, build = join["children"]
-    assert "keys_" in json.dumps(build["extra_info"]) and "READ_CSV" in json.dumps(probe)
 
 
 def test_simhash_matches_reference():

@@ -245,9 +245,12 @@ def test_the_fast_path_and_the_line_path_agree(lake, tmp_path, monkeypatch):
     ]
 
 
-def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatch):
-    """The fast path numbers records by joining on (ts, uid): a record repeated word
-    for word, and two records sharing ts and uid, are each numbered by their line."""
+def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatch, small_pieces):
+    """The fast path reads a large log in pieces side by side, each numbered from its
+    first line: a record repeated word for word, and two records sharing ts and uid,
+    are each numbered by their line, as the line-by-line path numbers them."""
+    from crownwatch.sources import pieces
+
     lines = (ZEEK / "conn.log").read_text().splitlines(keepends=True)
     first = lines[8]  # line 9, the first record
     fields = first.rstrip("\n").split("\t")
@@ -255,11 +258,11 @@ def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatc
     text = lines[:9] + [first, twin] + lines[9:]
     path = tmp_path / "conn_repeated.log"
     path.write_text("".join(text))
-    calls = []
-    rejoined = zeek_tsv._rejoined_records
-    monkeypatch.setattr(zeek_tsv, "_rejoined_records", lambda *a: calls.append(a) or rejoined(*a))
+    splits = []
+    split = pieces.split
+    monkeypatch.setattr(pieces, "split", lambda *a: splits.append(split(*a)) or splits[-1])
     ingest(lake, path)
-    assert calls, "the fast path was not taken"
+    assert splits and len(splits[0].urls) >= 2, "the log was not read in pieces"
     got = by_line(rows(lake, "network_activity"))
     assert len(got) == len(CONN) + 2
     assert facts(got[9]) == facts(got[10]) == CONN[9]
@@ -271,17 +274,9 @@ def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatc
     assert rows(slow, "network_activity") == rows(lake, "network_activity")
 
 
-def test_a_log_above_the_rejoin_size_is_numbered_in_one_pass(lake, monkeypatch):
-    calls = []
-    monkeypatch.setattr(zeek_tsv, "REJOIN_MAX_RECORDS", 5)
-    monkeypatch.setattr(zeek_tsv, "_rejoined_records", lambda *a: calls.append(a))
-    (res,) = ingest(lake, ZEEK / "conn.log")
-    assert not calls and res.rows == {"network_activity": len(CONN)}
-    assert {n: facts(r) for n, r in by_line(rows(lake, "network_activity")).items()} == CONN
-
-
 def test_a_byte_the_numbering_splits_on_takes_the_line_path(lake, tmp_path, monkeypatch):
-    """0x01 cuts a line in the numbering pass: such a file is read line by line."""
+    """0x01 cuts a line in the line reader (reader.lines), which the line-by-line
+    path reads: a file holding one takes that path, so both ways give one verdict."""
     text = (ZEEK / "conn.log").read_text().replace("ShADadFf", "Sh\x01ADadFf", 1)
     path = tmp_path / "conn_soh.log"
     path.write_text(text)

@@ -26,9 +26,9 @@ from crownwatch.sources.llm_gateway import (
     FEATURES,
     _text,
     ensure_udf,
-    numbered_lines,
     parsed_records,
     rejected,
+    stream_lines,
     ts_reject,
     with_features,
 )
@@ -77,7 +77,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
         records = reader.json_document(path, None)
         n = reader.count(records)
     else:
-        records, n = numbered_lines(reader, path)
+        records, n = stream_lines(reader, path)
     good = parsed_records(records, STRUCTURE, REJECT, "e.startTime")
     msgs = "CASE WHEN json_type(e.messages) = 'VARCHAR' THEN json(e.messages ->> '$') ELSE e.messages END"
     base = f"""(WITH g AS (

@@ -41,14 +41,12 @@ ingested under an earlier masking — digit runs as ``0`` — is re-ingested bef
 skeletons are compared with new ones).
 
 **Reading.** Passes over the file, none of which holds the records in memory.
-The *numbering* pass reads the numbered lines and keeps, per distinct line, its
-text hash, line number and count (the record count). The *routed* pass reads the
-file again with DuckDB's parallel CSV reader, gets each line's number back by a
-hash join (line numbering itself is single-threaded in DuckDB and would serialise
-the whole parse), parses it in full, leaves out the records it rejects and
-computes the prompt features. Only when it wrote fewer rows than there are records
-does a *quarantine* pass parse the file once more, with the same parse and verdict,
-and keep the rejects — a clean file is read twice, a dirty one three times.
+A large plain file is first cut into pieces and its lines counted, in parallel
+(:mod:`crownwatch.sources.pieces`). The *routed* pass reads the numbered lines —
+the pieces side by side — parses each in full, leaves out the records it rejects
+and computes the prompt features. Only when it wrote fewer rows than there are
+records does a *quarantine* pass parse the file once more, with the same parse and
+verdict, and keep the rejects — a clean file is read twice, a dirty one three times.
 When the fast reader refuses the file
 (invalid UTF-8, an over-long line, a truncated gzip member) the forgiving Python
 line reader of :mod:`crownwatch.sources.reader` takes over. Quarantined: malformed JSON, non-object
@@ -337,15 +335,15 @@ def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stream_lines(reader: Reader, path: Path) -> tuple[str, int]:
-    """``(record_source_sql, records)``: the file's non-blank lines as a subquery of
-    ``(raw_offset, text)`` read straight from disk, or — when DuckDB's fast reader
-    refuses the file — the Reader's forgiving temp table."""
+    """``(record_source_sql, records)``: the file's non-blank lines as a FROM-clause
+    source of ``(raw_offset, text)`` read straight from disk — a large plain file on
+    every core (:meth:`Reader.lines`) — or, when DuckDB's fast reader refuses the
+    file (bad bytes, an over-long line, a cut gzip), the forgiving reader's temp
+    table (numbered, scanned in parallel)."""
     sql = reader.lines(path)
     try:
-        n = reader.con.execute(f"SELECT count(*) FROM {sql}").fetchall()[0][0]
-        return sql, int(n)
+        return sql, reader.records(path)
     except duckdb.Error:
-        # the fast reader refused the file (bad bytes, over-long line, cut gzip)
         name = reader.materialise_lines(path)
         return name, reader.count(name)
 
@@ -373,27 +371,6 @@ def parsed_records(records: str, structure: dict, reject_sql: str, ts: str | Non
                     ELSE ({reject_sql}) END AS _reject,
                text
         FROM q)"""
-
-
-def numbered_lines(reader: Reader, path: Path) -> tuple[str, int]:
-    """``(records, n)`` for a JSON-lines file: a FROM-clause source of
-    ``(raw_offset, text)`` — each non-blank line with its 1-based line number — that
-    DuckDB reads in parallel (:meth:`Reader.renumbered`, keyed by the line's text
-    hash), and the number of records. When DuckDB's fast reader refuses the file (bad
-    bytes, an over-long line, a cut gzip), the forgiving reader's temp table
-    (numbered, scanned in parallel) is used."""
-    records = reader.lines(path)
-    unnumbered = records.replace("WITH ORDINALITY", "").replace(
-        "ordinality AS raw_offset", "NULL AS raw_offset"
-    )
-    try:
-        fast, n = reader.renumbered(records, "hash(text)", unnumbered, "hash(text)", records)
-    except duckdb.Error:
-        records = reader.materialise_lines(path)
-        return records, reader.count(records)
-    if unnumbered == records:  # the Reader's line source changed shape: stay correct
-        return records, n
-    return fast, n
 
 
 def rejected(
@@ -484,7 +461,7 @@ def sniff(head: str) -> bool:
 
 def parse(reader: Reader, path: Path) -> Parsed:
     ensure_udf(reader.con)
-    records, n = numbered_lines(reader, path)
+    records, n = stream_lines(reader, path)
     good = parsed_records(records, STRUCTURE, REJECT, "e.timestamp")
     base = f"""(WITH g AS (
             SELECT raw_offset, e, _ts FROM {good} WHERE _reject IS NULL

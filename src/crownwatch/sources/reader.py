@@ -18,13 +18,14 @@ from __future__ import annotations
 import itertools
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from crownwatch.sources import pieces
 from crownwatch.sources.base import SourceError
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -32,6 +33,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 _BATCH = 200_000
 #: the longest line a record may be (DuckDB's ``max_line_size`` on the fast path)
 MAX_LINE = 16 << 20
+#: DuckDB's CSV read buffer: two of the longest lines. Left to itself DuckDB sizes it
+#: from ``max_line_size`` (256 MiB here), and a 446 MB file in two or three buffers
+#: gives its threads little to share: counting 10M lines took 3.9 s against 1.8 s.
+READ_BUFFER = 2 * MAX_LINE
 
 
 def is_gzip(path: Path) -> bool:
@@ -109,6 +114,23 @@ def read_document(con: duckdb.DuckDBPyConnection, path: Path, sql) -> None:
             raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
 
 
+def _read_lines(src: str, compression: str) -> str:
+    """DuckDB's CSV reader splitting ``src`` (a SQL literal) into lines, one column.
+
+    \\x01 never occurs unescaped in JSON and almost never in syslog; a line that
+    holds one is cut there and, being broken, ends up quarantined. Blank lines are
+    rows too (NULL), so the reader's row number is the line number."""
+    return f"""read_csv({src}, columns={{'line': 'VARCHAR'}}, header=false, delim='\x01',
+        quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true,
+        compression='{compression}', max_line_size={MAX_LINE},
+        buffer_size={READ_BUFFER})"""
+
+
+# A line that starts with a visible character is not blank: trim() only runs on the
+# others (it was a third of a bare numbered read).
+_NOT_BLANK = "line IS NOT NULL AND (ascii(line) > 32 OR trim(line) <> '')"
+
+
 def _sql_str(value: str) -> str:
     """A SQL string literal for a *file path we chose or the user passed*.
 
@@ -125,6 +147,7 @@ class Reader:
         #: hash salt of :mod:`crownwatch.lake_secret`); None outside a lake
         self.lake_root = lake_root
         self._n = itertools.count()
+        self._splits: dict[Path, pieces.Split | None] = {}
 
     def name(self, prefix: str) -> str:
         """A fresh temp-table name for this file (dropped by :meth:`drop_temp`)."""
@@ -137,55 +160,55 @@ class Reader:
 
         Returns a FROM-clause source, not a table: the fast path streams the file
         through DuckDB's CSV reader straight into whatever consumes it, so the raw
-        text is never held in memory. ``raw_offset`` is the 1-based line number in
-        the decompressed file. Consumers call :meth:`materialise_lines` when the
-        fast path fails."""
+        text is never held in memory, and a large plain file is read on every core
+        (:meth:`numbered`). ``raw_offset`` is the 1-based line number in the
+        decompressed file. Consumers call :meth:`materialise_lines` when the fast
+        path fails."""
         compression = "gzip" if is_gzip(path) else "none"
-        # \x01 never occurs unescaped in JSON and almost never in syslog; a line
-        # that holds one is cut there and, being broken, ends up quarantined.
-        # WITH ORDINALITY numbers the reader's rows in file order (blank lines
-        # included, as NULL) without the single-threaded window row_number() needs.
-        # A line that starts with a visible character is not blank: trim() only
-        # runs on the others (it was a third of a bare numbered read).
-        return f"""(SELECT ordinality AS raw_offset, line AS text
-                FROM read_csv({_sql_str(str(path))}, columns={{'line': 'VARCHAR'}},
-                    header=false, delim='\x01', quote='', escape='', auto_detect=false,
-                    strict_mode=false, null_padding=true, compression='{compression}',
-                    max_line_size=16777216) WITH ORDINALITY
-                WHERE line IS NOT NULL AND (ascii(line) > 32 OR trim(line) <> ''))"""
-
-    def renumbered(
-        self, lines: str, line_key: str, unnumbered: str, row_key: str, numbered: str
-    ) -> tuple[str, int]:
-        """``(source, records)``: the rows of ``unnumbered`` (a parallel read whose
-        ``raw_offset`` is NULL) with each row's line number, and how many lines there
-        are. Why: ``WITH ORDINALITY`` numbers in file order on one thread, and
-        everything after it in the same pipeline (the parse, the Parquet writer)
-        would run on that thread too.
-
-        A narrow numbered pass over ``lines`` (``(raw_offset, text)``, one thread)
-        keeps only each line's key (``line_key`` over ``text``) and number; the rows
-        get their numbers back by a hash join on the same key (``row_key`` over the
-        row). A key that is not unique (a repeated line, a collision) is read the
-        numbered way instead, from ``numbered`` (the same columns as ``unnumbered``,
-        numbered), so each row still gets exactly its own line."""
-        keys = self.name("keys")
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {keys} AS
-            SELECT {line_key} AS _h, min(raw_offset) AS raw_offset, count(*) AS _n
-            FROM {lines} GROUP BY _h"""
+        return self.numbered(
+            path,
+            lambda src, number: (
+                f"""SELECT {number} AS raw_offset, line AS text
+                FROM {_read_lines(src, compression)} WITH ORDINALITY WHERE {_NOT_BLANK}"""
+            ),
         )
-        ((n, dup),) = self.con.execute(
-            f"SELECT coalesce(sum(_n), 0), count(*) FILTER (WHERE _n > 1) FROM {keys}"
-        ).fetchall()
-        # keys on the right: the join's build side (Lake.connect keeps the optimiser
-        # from swapping it for the file, whose size a CSV scan cannot estimate)
-        fast = f"""(SELECT k.raw_offset, r.* EXCLUDE (raw_offset) FROM {unnumbered} r
-                    JOIN {keys} k ON {row_key} = k._h WHERE k._n = 1)"""
-        if dup:
-            fast = f"""({fast[1:-1]} UNION ALL
-                SELECT * FROM {numbered} WHERE {row_key} IN (SELECT _h FROM {keys} WHERE _n > 1))"""
-        return fast, int(n)
+
+    def numbered(self, path: Path, select: Callable[[str, str], str]) -> str:
+        """A FROM-clause source of ``select(source, number)`` — a SELECT that reads
+        the file ``source`` (a SQL literal) ``WITH ORDINALITY`` and gives each row
+        the line number ``number`` (SQL over ``ordinality``) — run over the pieces of
+        a large plain file side by side (:mod:`crownwatch.sources.pieces`), or over
+        the whole file."""
+        found = self.split(path)
+        if found is None:
+            return f"({select(_sql_str(str(path)), 'ordinality')})"
+        return (
+            "("
+            + " UNION ALL ".join(
+                f"({select(_sql_str(url), f'({base} + ordinality)')})"
+                for url, base in zip(found.urls, found.bases, strict=True)
+            )
+            + ")"
+        )
+
+    def split(self, path: Path) -> pieces.Split | None:
+        """``path`` cut into pieces and counted (once per file), or None when it is
+        read whole (gzip, small, or refused by the line reader)."""
+        if path not in self._splits:
+            self._splits[path] = None
+            if not is_gzip(path):
+                self._splits[path] = pieces.split(
+                    self.con,
+                    path,
+                    # count(*) alone: a test on each line's text would double the pass
+                    lambda url: f"SELECT count(*) FROM {_read_lines(_sql_str(url), 'none')}",
+                )
+        return self._splits[path]
+
+    def records(self, path: Path) -> int:
+        """How many non-blank lines :meth:`lines` gives (raises ``duckdb.Error``
+        when the fast reader refuses the file)."""
+        return self.count(self.lines(path))
 
     def materialise_lines(self, path: Path) -> str:
         """The forgiving slow path of :meth:`lines`, as a temp table."""
@@ -387,28 +410,37 @@ class Reader:
             + "}"
         )
         fields = ", ".join(f"{_sql_str(k)}: r.{_ident(k)}" for k in structure)
-        # The newline count runs beside the parse: DuckDB releases the GIL, and the
-        # count alone is ~17 s of a 17.6 GB file — a fifth of the whole ingest when
-        # run before or after it.
+        compression = "gzip" if is_gzip(path) else "none"
+        records = self.numbered(
+            path,
+            lambda src, number: (
+                f"""SELECT {number} AS raw_offset, {{{fields}}} AS e
+                FROM read_json({src}, format='newline_delimited', columns={columns},
+                    compression='{compression}', maximum_object_size=16777216)
+                    WITH ORDINALITY AS r"""
+            ),
+        )
+        found = self.split(path)
+        # A file read whole has its newlines counted beside the parse (DuckDB releases
+        # the GIL; the count alone is ~17 s of a 17.6 GB file, a fifth of the ingest
+        # when run before or after it). A file read in pieces was counted already.
         with ThreadPoolExecutor(1) as pool:
-            lines = pool.submit(_line_count, path)
+            lines = pool.submit(_line_count, path) if found is None else None
             try:
                 self.con.execute(
                     f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                    WITH p AS (
-                        SELECT ordinality AS raw_offset, {{{fields}}} AS e
-                        FROM read_json({_sql_str(str(path))}, format='newline_delimited',
-                            columns={columns}, compression='{"gzip" if is_gzip(path) else "none"}',
-                            maximum_object_size=16777216) WITH ORDINALITY AS r
-                    )
                     SELECT raw_offset, e, ({reject_sql}) AS _reject, NULL::VARCHAR AS _record
-                    FROM p"""
+                    FROM {records} AS p"""
                 )
                 ((rejected,),) = self.con.execute(
                     f"SELECT count(*) FROM {name} WHERE _reject IS NOT NULL"
                 ).fetchall()
-                counted = lines.result()
-                clean = not rejected and counted is not None and self.count(name) == counted[0]
+                if lines is not None:
+                    counted = lines.result()
+                    total = None if counted is None else counted[0]
+                else:
+                    total = found.lines
+                clean = not rejected and total is not None and self.count(name) == total
             except duckdb.Error:
                 clean = False
         if not clean:
@@ -459,6 +491,10 @@ class Reader:
         )
 
     def drop_temp(self) -> None:
+        for found in self._splits.values():
+            if found is not None:
+                pieces.release(found)
+        self._splits.clear()
         for (name,) in self.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE temporary"
         ).fetchall():

@@ -19,12 +19,10 @@ Two ways through a file, one verdict:
   its header at the top and at most a ``#close`` line after it, plain ASCII with no
   blank lines (what Zeek writes): DuckDB's CSV reader splits the tab-separated
   fields straight into columns named by position in ``#fields`` (about three times
-  faster than splitting each line in SQL), its row number is the line number, and
-  a ``conn`` log goes to the lake with nothing materialised but, up to
-  :data:`REJOIN_MAX_RECORDS`, a narrow table of line keys and numbers
-  (:func:`_rejoined_records`: the split read runs on every core and gets each line's
-  number back by a join) — the quarantine reads the file
-  again, numbered, only when a record was rejected (``Parsed.quarantine_rereads``).
+  faster than splitting each line in SQL), its row number is the line number (a
+  large plain log is read in pieces side by side, :mod:`crownwatch.sources.pieces`),
+  and a ``conn`` log goes to the lake with nothing materialised — the quarantine
+  reads the file again only when a record was rejected (``Parsed.quarantine_rereads``).
   One cheap pass over the bytes first (:func:`_scan`) makes sure the file is such a
   file, so the CSV reader can neither fail half-way nor number lines wrongly.
 * **Line by line** — anything else (several logs run together, other markers,
@@ -44,7 +42,14 @@ import duckdb
 
 from crownwatch.sources import zeek
 from crownwatch.sources.base import Parsed, SourceError
-from crownwatch.sources.reader import MAX_LINE, Reader, _sql_str, is_gzip, tolerant_chunks
+from crownwatch.sources.reader import (
+    MAX_LINE,
+    READ_BUFFER,
+    Reader,
+    _sql_str,
+    is_gzip,
+    tolerant_chunks,
+)
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 STANDARD = ("\t", ",", "(empty)", "-")  # separator, set separator, empty, unset
@@ -282,8 +287,9 @@ class _Scanned:
     last: bytes  # the last line
 
 
-# NUL, CR, and the byte the numbering pass splits lines on (reader.lines): a line
-# holding it would be numbered by a different text than its fields rebuild
+# NUL; CR, which DuckDB's reader also takes for a line break (its row numbers would
+# drift from the lines counted here); and 0x01, where the line reader (reader.lines)
+# cuts a line: a log holding one is read line by line, so both ways give one verdict
 _REFUSED = (b"\x00", b"\r", b"\x01")
 
 
@@ -331,53 +337,24 @@ def _head_meta(head: str) -> list[tuple[int, str]]:
     return out
 
 
-def _fast_records(path: Path, n: int, numbered: bool = True) -> str:
+def _fast_records(reader: Reader, path: Path, n: int) -> str:
     """The file's data lines, split by DuckDB's CSV reader into ``c1…c{n+1}`` (the
     extra column catches a line with more fields than the header names), numbered
-    by their line (``WITH ORDINALITY``: one thread) or not (``raw_offset`` NULL; the
-    reader splits the file across every core)."""
+    by their line — a large plain log in pieces read side by side
+    (:meth:`Reader.numbered`)."""
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, n + 2)) + "}"
     compression = "gzip" if is_gzip(path) else "none"
-    number, ordinality = (
-        ("ordinality AS raw_offset, * EXCLUDE (ordinality)", "WITH ORDINALITY")
-        if numbered
-        else ("NULL::BIGINT AS raw_offset, *", "")
+    return reader.numbered(
+        path,
+        lambda src, number: (
+            f"""SELECT {number} AS raw_offset, * EXCLUDE (ordinality)
+            FROM read_csv({src}, columns={cols}, header=false, delim='\t',
+                quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true,
+                compression='{compression}', max_line_size={MAX_LINE},
+                buffer_size={READ_BUFFER}) WITH ORDINALITY
+            WHERE NOT starts_with(coalesce(c1, ''), '#')"""
+        ),
     )
-    return f"""(SELECT {number}
-        FROM read_csv({_sql_str(str(path))}, columns={cols}, header=false, delim='\t',
-            quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true,
-            compression='{compression}', max_line_size={MAX_LINE}) {ordinality}
-        WHERE NOT starts_with(coalesce(c1, ''), '#'))"""
-
-
-# A line's key for the join: its first two fields (``ts`` and ``uid`` in every log Zeek
-# writes) with the tab between them, cut from the line's text and rebuilt from its
-# split fields — the same text for every line of three fields or more (an empty field
-# is read as NULL, hence the coalesce; a line of fewer fields is rejected anyway).
-# ``strpos`` and ``left`` rather than ``split_part``, which costs six times as much.
-_TAB1 = "strpos(text, chr(9))"
-_KEY_OF_TEXT = f"hash(left(text, {_TAB1} + strpos(substr(text, {_TAB1} + 1), chr(9)) - 1))"
-_KEY_OF_FIELDS = "hash(coalesce(c1, '') || chr(9) || coalesce(c2, ''))"
-
-
-# Up to this many records, a conn log is read by :func:`_rejoined_records`; above it,
-# numbered in the one pass. The line keys and the join's table grow with the file, and
-# under the default memory bound a 10M-record log spilled them: 2M records took 0.76×
-# the wall time of the numbered pass, 10M the same time at 1.75× the CPU and 1.69 GiB
-# against 1.28 (farm-bench, the installed command). zeekctl's hourly logs are far below it.
-REJOIN_MAX_RECORDS = 4_000_000
-
-
-def _rejoined_records(reader: Reader, path: Path, n: int) -> str:
-    """:func:`_fast_records` numbered, but split across every core
-    (:meth:`Reader.renumbered`, keyed by :data:`_KEY_OF_TEXT`): numbering in the read
-    ran the field checks, the typing and the Parquet writer on one thread (half of a
-    2M-record ingest's time on two cores). For logs of at least three fields
-    (``conn`` has twenty)."""
-    lines = f"(SELECT * FROM {reader.lines(path)} WHERE NOT starts_with(text, '#'))"
-    unnumbered = _fast_records(path, n, numbered=False)
-    numbered = _fast_records(path, n)
-    return reader.renumbered(lines, _KEY_OF_TEXT, unnumbered, _KEY_OF_FIELDS, numbered)[0]
 
 
 def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
@@ -406,13 +383,10 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
         return _line_by_line(reader, path)
     block, records = fast
     n_fields = len(block.fields)
-    unified = _unified(block, True, _fast_records(path, n_fields))
+    unified = _unified(block, True, _fast_records(reader, path, n_fields))
     if block.kind == "conn":
-        # the common case, at scale: one pass, nothing held but the line keys
-        routed = unified
-        if n_fields >= 3 and records <= REJOIN_MAX_RECORDS:
-            routed = _unified(block, True, _rejoined_records(reader, path, n_fields))
-        n = zeek.normalised(routed)
+        # the common case, at scale: one pass, nothing held
+        n = zeek.normalised(unified)
         rows = reader.con.sql(f"SELECT {zeek.CONN_COLUMNS} FROM {n} WHERE _reject IS NULL")
         quarantine = reader.con.sql(
             f"""SELECT now() AS time, '{zeek.NAME}' AS source, _reject AS reason,

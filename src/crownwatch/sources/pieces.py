@@ -1,0 +1,205 @@
+"""Reading one big plain file on every core and still numbering every line.
+
+Provenance needs each record's line number, and DuckDB numbers the rows of a read
+(``WITH ORDINALITY``) only by running the whole pipeline behind it — the parse, the
+prompt features, the Parquet writer — on one thread. On two cores that halves ingest.
+
+So a large uncompressed file is cut at line breaks into *pieces*, each read by
+DuckDB as a file of its own and numbered from the line it starts at: the pieces are
+the branches of one ``UNION ALL``, which DuckDB runs side by side. The pieces are
+byte ranges of the one file, served to DuckDB by a read-only fsspec filesystem
+(:class:`PieceFS`): nothing is copied.
+
+Each piece starts at the line the pieces before it end on, so the numbers must be
+counted first: one parallel pass of DuckDB's own line reader, with the same options
+that number the lines (:meth:`crownwatch.sources.reader.Reader.lines`), so a piece's
+rows are numbered exactly as the whole file's would be — blank lines, ``\\r\\n`` and
+a lone ``\\r`` (which DuckDB also takes for a line break) included. Cuts fall just
+after a ``\\n``, so no line and no ``\\r\\n`` is ever split.
+
+A gzip file is not cut (a stream has no byte to start a piece at); DuckDB already
+reads it beside the work that follows, numbered or not.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from fsspec.spec import AbstractFileSystem
+
+PROTOCOL = "cwpiece"
+#: no piece smaller than this: a small file is read whole, numbered in one pass
+MIN_PIECE = 32 << 20
+#: pieces per DuckDB thread: more than one evens out the branches' finishing times
+PIECES_PER_THREAD = 2
+
+
+class _Range(io.RawIOBase):
+    """Bytes ``start``–``end`` of a file as a read-only, seekable file of their own."""
+
+    def __init__(self, path: str, start: int, end: int):
+        super().__init__()
+        self._fd = os.open(path, os.O_RDONLY)
+        self._start = start
+        self._size = end - start
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._size - self._pos
+        n = left if size is None or size < 0 else min(size, left)
+        if n <= 0:
+            return b""
+        # pread releases the GIL: the branches' reads do not wait on each other
+        data = os.pread(self._fd, n, self._start + self._pos)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class PieceFS(AbstractFileSystem):
+    """``cwpiece://<name>``: the byte ranges :func:`split` registered, read-only."""
+
+    protocol = PROTOCOL
+    _ranges: dict[str, tuple[str, int, int]] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        path = path[0] if isinstance(path, list) else path
+        return str(path).split("://", 1)[-1].rstrip("/")
+
+    def _range(self, path: str) -> tuple[str, int, int]:
+        try:
+            return self._ranges[self._strip_protocol(path)]
+        except KeyError:
+            raise FileNotFoundError(path) from None
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "r" not in mode or "+" in mode:
+            raise PermissionError(f"{path}: pieces are read-only")
+        return _Range(*self._range(path))
+
+    def info(self, path, **kwargs):
+        _, start, end = self._range(path)
+        return {"name": self._strip_protocol(path), "size": end - start, "type": "file"}
+
+    def ls(self, path, detail=True, **kwargs):
+        info = self.info(path)
+        return [info] if detail else [info["name"]]
+
+    @classmethod
+    def add(cls, ranges: list[tuple[str, int, int]]) -> list[str]:
+        with cls._lock:
+            names = [f"{next(_ids)}" for _ in ranges]
+            cls._ranges.update(zip(names, ranges, strict=True))
+        return [f"{PROTOCOL}://{n}" for n in names]
+
+    @classmethod
+    def remove(cls, urls: list[str]) -> None:
+        with cls._lock:
+            for url in urls:
+                cls._ranges.pop(cls._strip_protocol(url), None)
+
+
+_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Split:
+    """A file cut into pieces: each piece's URL and the rows before it, and the rows
+    of the whole file (``lines``), as the line reader counts them."""
+
+    urls: list[str]
+    bases: list[int]
+    lines: int
+
+
+def cuts(path: Path, pieces: int) -> list[tuple[int, int]]:
+    """Byte ranges of about equal size, each ending just after a ``\\n`` (the last at
+    the end of the file)."""
+    size = path.stat().st_size
+    bounds = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, pieces):
+            fh.seek(max(size * i // pieces, bounds[-1]))
+            fh.readline()  # to the end of the line the cut fell in
+            if fh.tell() >= size:
+                break
+            if fh.tell() > bounds[-1]:
+                bounds.append(fh.tell())
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+def ensure_registered(con: duckdb.DuckDBPyConnection) -> None:
+    if not con.filesystem_is_registered(PROTOCOL):
+        con.register_filesystem(PieceFS())
+
+
+def pieces_for(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """How many pieces to cut ``path`` into: two per DuckDB thread, none smaller than
+    :data:`MIN_PIECE`; 1 means read it whole."""
+    ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
+    return max(1, min(int(threads) * PIECES_PER_THREAD, path.stat().st_size // MIN_PIECE))
+
+
+def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None:
+    """Plain file ``path`` cut into pieces and counted, or None when it is read
+    whole: a small file, a single thread, or a file the line reader refuses (the
+    caller's single read then fails the usual way, into its fallback).
+
+    ``count_sql(url)`` is a SELECT of the rows of one piece, with the line reader's
+    options."""
+    try:
+        if (n := pieces_for(con, path)) < 2:
+            return None
+        ranges = cuts(path, n)
+    except OSError:
+        return None
+    if len(ranges) < 2:
+        return None
+    ensure_registered(con)
+    urls = PieceFS.add([(str(path), a, b) for a, b in ranges])
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS piece, * FROM ({count_sql(url)})" for i, url in enumerate(urls)
+    )
+    try:
+        counts = con.execute(f"SELECT * FROM ({union}) ORDER BY piece").fetchall()
+    except duckdb.Error:
+        PieceFS.remove(urls)
+        return None
+    bases = list(itertools.accumulate((rows for _, rows in counts), initial=0))
+    return Split(urls, bases[:-1], bases[-1])
+
+
+def release(found: Split) -> None:
+    PieceFS.remove(found.urls)
