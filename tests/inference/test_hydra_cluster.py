@@ -106,7 +106,8 @@ def test_leave_out_baselines_are_numpys_medians():
             }
         )
     table = SignalTable(rows)
-    for without in (set(), {"a0"}, {"a1", "a2"}, {f"a{i}" for i in range(0, 301, 3)}):
+    samples = [{f"a{i}" for i in rng.choice(301, int(rng.integers(1, 40)))} for _ in range(30)]
+    for without in (set(), {"a0"}, {"a1", "a2"}, {f"a{i}" for i in range(0, 301, 3)}, *samples):
         got = table.population(without=without)
         kept = [r for r in rows if r["account_id"] not in without and r["requests"] >= 20]
         for s in SIGNALS:
