@@ -4,10 +4,14 @@ that read a lake never create one."""
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from crownwatch.cli import app
 from tests.conftest import FIXTURES
+
+# no module fixtures: each test may run on any worker (tests/conftest.py)
+pytestmark = pytest.mark.spread
 
 
 def _run(*args):

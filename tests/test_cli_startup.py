@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-DATA_STACK = ("duckdb", "pyarrow", "numpy", "ibis", "pandas", "pyspark", "stix2")
+DATA_STACK = ("duckdb", "pyarrow", "numpy", "ibis", "pandas", "pyspark", "stix2", "fsspec")
 OURS = ("crownwatch.lake", "crownwatch.engine", "crownwatch.detect", "crownwatch.detections")
 
 # runs the CLI as the console script does, then reports sys.modules on stderr (stdout is the

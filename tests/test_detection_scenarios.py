@@ -30,6 +30,9 @@ from tests.conftest import HAS_SPARK
 CASES = cases()
 DETECTIONS = all_detections()
 
+# each scenario test computes (or reads) its own findings: any worker may run it
+pytestmark = pytest.mark.spread
+
 
 @pytest.fixture(scope="session")
 def alone(tmp_path_factory):

@@ -43,6 +43,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("CROWNWATCH_FUZZ_PROFILE", "default_run"))
 
+# no module fixtures: each test may run on any worker (tests/conftest.py)
+pytestmark = pytest.mark.spread
+
 EXFIL = Path(__file__).parent / "exfiltration" / "fixtures"
 
 GATEWAY = (

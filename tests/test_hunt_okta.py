@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from crownwatch.cli import app
+
+# no module fixtures: each test may run on any worker (tests/conftest.py)
+pytestmark = pytest.mark.spread
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -18,6 +18,9 @@ import pytest
 from crownwatch.sources import cloudtrail, entra, okta, sniff
 from tests.conftest import FIXTURES
 
+# no module fixtures: each test may run on any worker (tests/conftest.py)
+pytestmark = pytest.mark.spread
+
 D = FIXTURES / "cloudtrail"
 SIGNINS = D / "console_signins.json"
 S3 = D / "s3_and_management.json"

@@ -2,7 +2,7 @@
 
 Provenance needs each record's line number, and DuckDB numbers the rows of a read
 (``WITH ORDINALITY``) only by running the whole pipeline behind it — the parse, the
-prompt features, the Parquet writer — on one thread. On two cores that halves ingest.
+prompt features, the Parquet writer — on one thread, while the other cores idle.
 
 So a large uncompressed file is cut at line breaks into *pieces*, each read by
 DuckDB as a file of its own and numbered from the line it starts at: the pieces are
@@ -11,11 +11,14 @@ byte ranges of the one file, served to DuckDB by a read-only fsspec filesystem
 (:class:`PieceFS`): nothing is copied.
 
 Each piece starts at the line the pieces before it end on, so the numbers must be
-counted first: one parallel pass of DuckDB's own line reader, with the same options
-that number the lines (:meth:`crownwatch.sources.reader.Reader.lines`), so a piece's
-rows are numbered exactly as the whole file's would be — blank lines, ``\\r\\n`` and
-a lone ``\\r`` (which DuckDB also takes for a line break) included. Cuts fall just
-after a ``\\n``, so no line and no ``\\r\\n`` is ever split.
+counted first: one parallel pass of DuckDB's own line reader
+(:meth:`crownwatch.sources.reader.Reader.lines`), so a piece's rows are numbered
+exactly as the whole file's would be — blank lines, ``\\r\\n`` and a lone ``\\r``
+(which DuckDB also takes for a line break) included. Every CSV read that numbers
+lines (quotes and escapes off) splits them the same way; the typed JSON-lines read
+skips blank lines, and its caller keeps a piece's numbers only when the records add
+up to the lines counted. Cuts fall just after a ``\\n``, so no line and no ``\\r\\n``
+is ever split.
 
 A gzip file is not cut (a stream has no byte to start a piece at); DuckDB already
 reads it beside the work that follows, numbered or not.
