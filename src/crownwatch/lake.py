@@ -45,7 +45,7 @@ import pyarrow as pa
 import xxhash
 
 from crownwatch import sources
-from crownwatch.sources import archives
+from crownwatch.sources import archives, pieces
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.reader import Reader, _first_line, _sql_str, head_text
 from crownwatch.tables import SCHEMAS
@@ -437,8 +437,8 @@ class Lake:
                         "failed",
                         content_key=ckey,
                         seconds=time.perf_counter() - t0,
-                        note=f"not ingested, DuckDB failed: {_first_line(exc)}{hint}".replace(
-                            str(path), name
+                        note=_named(
+                            f"not ingested, DuckDB failed: {_first_line(exc)}{hint}", path, name
                         ),
                     )
                 ]
@@ -653,9 +653,10 @@ class Lake:
             fh.write(line)
 
 
-def _named(exc: Exception, path: Path, name: str) -> str:
-    """An error message about a member's scratch file, naming the member instead."""
-    return str(exc).replace(str(path), name)
+def _named(exc: Exception | str, path: Path, name: str) -> str:
+    """An error message naming the file as the user knows it: a member's scratch file
+    as the member, a piece of a large file (``cwpiece://N``) as the file."""
+    return pieces.URL.sub(name, str(exc).replace(str(path), name))
 
 
 def _archive_note(

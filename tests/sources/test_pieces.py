@@ -111,3 +111,11 @@ def test_a_clean_json_lines_file_in_pieces_keeps_its_line_numbers(tmp_path, monk
     want = [(json.loads(r)["id"], n) for n, r in enumerate(recs, start=1) if r]
     assert got == want
     assert len(reader.split(path).urls) >= 2
+
+
+def test_an_engine_error_about_a_piece_names_the_file(tmp_path):
+    from crownwatch.lake import _named
+
+    msg = 'IO Error: Maximum line size exceeded in "cwpiece://17" at line 3'
+    got = _named(msg, tmp_path / "gw.jsonl", "logs/gw.jsonl")
+    assert got == 'IO Error: Maximum line size exceeded in "logs/gw.jsonl" at line 3'

@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ import duckdb
 from fsspec.spec import AbstractFileSystem
 
 PROTOCOL = "cwpiece"
+#: a piece's name in DuckDB's messages, for the lake to name the file instead
+URL = re.compile(PROTOCOL + r"://\d+")
 #: no piece smaller than this: a small file is read whole, numbered in one pass
 MIN_PIECE = 32 << 20
 #: pieces per DuckDB thread: more than one evens out the branches' finishing times
