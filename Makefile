@@ -24,8 +24,8 @@ chromium:
 	  elif sudo -n true 2>/dev/null; then sudo apt-get install -y -q chromium || (sudo apt-get update -q && sudo apt-get install -y -q chromium); \
 	  else echo "chromium not found and cannot install it here: apt-get install chromium"; fi; } || true
 
-# two workers on the 2 cores (a test file per worker, every Spark file on one: see
-# tests/conftest.py) — 6.5 min instead of 10 serially
+# two workers on the 2 cores (a test file per worker, every Spark test on one, the
+# spread files filling in: see tests/conftest.py) — 6–7 min on the shared 2-core machine
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
