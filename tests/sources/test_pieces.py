@@ -53,6 +53,38 @@ def test_cuts_fall_after_a_line_break_and_cover_the_file(tmp_path):
     assert all(AWKWARD[end - 1 : end] == b"\n" for _, end in ranges[:-1])
 
 
+def test_a_long_line_is_stepped_through_not_read_whole(tmp_path, monkeypatch):
+    """An attacker's file may be one line of gigabytes: the cut looks for the line's
+    end a step at a time (here 7 bytes), and still lands just after it."""
+    monkeypatch.setattr(pieces, "_STEP", 7)
+    reads = []
+    real_open = open
+
+    class Spy:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def read(self, n=-1):
+            reads.append(n)
+            return self.fh.read(n)
+
+    monkeypatch.setattr(pieces, "open", lambda p, m: Spy(real_open(p, m)), raising=False)
+    path = tmp_path / "long.log"
+    path.write_bytes(b"a\n" + b"x" * 500 + b"\n" + b"b\n" * 300)
+    ranges = pieces.cuts(path, 4)
+    assert ranges[0] == (0, 503) and reads and all(0 < n <= 7 for n in reads)
+    assert all(path.read_bytes()[end - 1 : end] == b"\n" for _, end in ranges[:-1])
+
+
 def test_a_file_of_one_line_is_not_cut(tmp_path):
     path = tmp_path / "one.log"
     path.write_bytes(b"x" * 5000 + b"\n")

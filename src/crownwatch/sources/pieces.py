@@ -156,14 +156,29 @@ def cuts(path: Path, pieces: int) -> list[tuple[int, int]]:
     bounds = [0]
     with open(path, "rb") as fh:
         for i in range(1, pieces):
-            fh.seek(max(size * i // pieces, bounds[-1]))
-            fh.readline()  # to the end of the line the cut fell in
-            if fh.tell() >= size:
+            cut = _after_line_break(fh, max(size * i // pieces, bounds[-1]))
+            if cut >= size:
                 break
-            if fh.tell() > bounds[-1]:
-                bounds.append(fh.tell())
+            if cut > bounds[-1]:
+                bounds.append(cut)
     bounds.append(size)
     return list(itertools.pairwise(bounds))
+
+
+#: how much of a line is read at a time while looking for its end
+_STEP = 1 << 20
+
+
+def _after_line_break(fh, pos: int) -> int:
+    """The offset just after the first ``\\n`` at or after ``pos`` (the file's size if
+    none). Read a step at a time, never the line whole: an attacker's file may be one
+    line of gigabytes (``readline`` would hold it all)."""
+    fh.seek(pos)
+    while chunk := fh.read(_STEP):
+        if (i := chunk.find(b"\n")) >= 0:
+            return pos + i + 1
+        pos += len(chunk)
+    return pos
 
 
 def ensure_registered(con: duckdb.DuckDBPyConnection) -> None:
