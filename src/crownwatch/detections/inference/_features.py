@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from statistics import NormalDist
 
 import ibis
@@ -172,8 +173,15 @@ def _account_features(t: Tables, p: Params) -> ibis.Table:
     # temperatures; hours) from a table of the combinations that occur: each distinct
     # aggregate over the requests themselves is a hash table of its own over every
     # request (eight of them: 5.9 s at 10M requests), over the combinations 3.5 s.
-    ident = ["api_key_id", "billing_id", "src_ip", "user_agent", "gen_ai_request_model"]
-    combos = r.group_by(["account_id", *ident, "gen_ai_request_temperature"]).aggregate(c=r.count())
+    combos = r.select(
+        "account_id",
+        "api_key_id",
+        "billing_id",
+        "src_ip",
+        "user_agent",
+        "gen_ai_request_model",
+        "gen_ai_request_temperature",
+    ).distinct()
     distinct = combos.group_by("account_id").aggregate(
         api_keys=combos.api_key_id.collect(distinct=True),
         billing_ids=combos.billing_id.collect(distinct=True),
@@ -497,11 +505,11 @@ class SignalTable:
                 out[s.name] = (0.0, s.scale)
                 continue
             n = len(xs)
-            med = _middle(lambda k, xs=xs: xs[k], n)
+            med = _middle(xs.__getitem__, n)
             cut = int(np.searchsorted(xs, med, "left"))
             below = med - xs[:cut][::-1]  # ascending: the nearest first
             above = xs[cut:] - med
-            mad = _middle(lambda k, a=below, b=above: _kth(a, b, k), n)
+            mad = _middle(partial(_kth, below, above), n)
             out[s.name] = (med, max(1.4826 * mad, s.scale))
         return out
 
