@@ -153,22 +153,16 @@ def zipcrypto(data: bytes, password: bytes, crc: int) -> bytes:
 
 
 def rows(lake: Lake, table: str, where: str = "true") -> list[tuple]:
-    files = lake.table_files(table)
-    if not files:
-        return []
     return duckdb.sql(
         f"SELECT raw_source, raw_offset, * EXCLUDE (raw_source, raw_offset)"
-        f" FROM read_parquet({[str(f) for f in files]}) WHERE {where} ORDER BY ALL"
+        f" FROM {lake.table_sql(table)} WHERE {where} ORDER BY ALL"
     ).fetchall()
 
 
 def quarantine(lake: Lake) -> list[tuple[str, str]]:
     """(raw_source, reason) of every quarantine record."""
-    files = lake.table_files("quarantine")
-    if not files:
-        return []
     return duckdb.sql(
-        f"SELECT raw_source, reason FROM read_parquet({[str(f) for f in files]}) ORDER BY ALL"
+        f"SELECT raw_source, reason FROM {lake.table_sql('quarantine')} ORDER BY ALL"
     ).fetchall()
 
 

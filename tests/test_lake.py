@@ -93,3 +93,39 @@ def test_a_file_the_engine_gives_up_on_fails_alone_and_is_retried(tmp_path, monk
     monkeypatch.setattr(Reader, "_stream_array", stream)
     again = lake.ingest([big])[0]
     assert again.status == "ingested" and again.routed_rows == 1_000
+
+
+def test_a_file_holds_its_sources_columns_and_every_reader_gets_the_schema(tmp_path: Path):
+    """Columns the source has no value for are left out of its files (the partitioned
+    writer copied every NULL); the lake's readers, by name, give them back as NULL,
+    typed, and the file's path is a plain Parquet string whatever DuckDB held it as."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from crownwatch.engine import Engine
+    from crownwatch.tables import SCHEMAS
+    from tests.conftest import FIXTURES
+
+    lake = Lake(tmp_path / "lake")
+    path = FIXTURES / "zeek" / "conn.log"
+    (res,) = lake.ingest([path])
+    files = lake.table_files("network_activity")
+    assert res.rows["network_activity"] > 0 and files
+    stored = pq.read_schema(files[0])
+    assert "account" not in stored.names and "vpc_uid" not in stored.names  # VPC flow's
+    assert str(stored.field("raw_source").type) == "string"
+
+    schema = SCHEMAS["network_activity"]
+    rel = duckdb.sql(f"SELECT * FROM {lake.table_sql('network_activity')}")
+    assert rel.columns == schema.names
+    ((n, accounts, sources),) = rel.aggregate(
+        "count(*), count(account), count(DISTINCT raw_source)"
+    ).fetchall()
+    assert (n, accounts, sources) == (res.rows["network_activity"], 0, 1)
+    assert duckdb.sql(
+        f"SELECT raw_source FROM {lake.table_sql('network_activity')} LIMIT 1"
+    ).fetchall() == [(str(path),)]
+
+    table = Engine(lake).table("network_activity")
+    assert table.columns == tuple(schema.names)
+    assert table.account.count().execute() == 0

@@ -15,9 +15,7 @@ FIX = Path(__file__).parent / "fixtures"
 def _rows(lake, table="api_activity"):
     con = duckdb.connect()
     return (
-        con.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) ORDER BY raw_source, raw_offset"
-        )
+        con.sql(f"SELECT * FROM {lake.table_sql(table)} ORDER BY raw_source, raw_offset")
         .to_arrow_table()
         .to_pylist()
     )

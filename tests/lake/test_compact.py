@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from crownwatch import lake_compact
-from crownwatch.lake import Lake
+from crownwatch.lake import Lake, duck_type
 from crownwatch.lake_compact import CompactError, compact, recover
+from crownwatch.tables import SCHEMAS
 
 from .conftest import DAYS, FILES, make_logs
 
@@ -24,11 +25,17 @@ def census(lake: Lake) -> dict[str, tuple[int, int]]:
     con = duckdb.connect()
     out = {}
     for t in TABLES:
-        glob = lake.table_glob(t).replace("'", "''")
-        out[t] = con.execute(
-            f"SELECT count(*), sum(hash(r)::HUGEINT) FROM read_parquet('{glob}', "
-            "union_by_name = true, hive_partitioning = true) r"
-        ).fetchall()[0]
+        rel = con.read_parquet(lake.table_glob(t), union_by_name=True, hive_partitioning=True)
+        # every schema column by name, typed: files may lack a column they have no
+        # value for (compaction writes them all), and the order of the columns read
+        # by name depends on which file comes first
+        cols = ", ".join(
+            f'CAST("{f.name}" AS {duck_type(f.type)})'
+            if f.name in rel.columns
+            else f"CAST(NULL AS {duck_type(f.type)})"
+            for f in SCHEMAS[t]
+        )
+        out[t] = rel.aggregate(f"count(*), sum(hash(row({cols}))::HUGEINT)").fetchall()[0]
     return out
 
 

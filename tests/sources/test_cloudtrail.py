@@ -30,7 +30,7 @@ EVENTBRIDGE = D / "eventbridge.jsonl"
 
 def q(lake, table, cols, where="true"):
     return duckdb.sql(
-        f"SELECT {cols} FROM read_parquet('{lake.table_glob(table)}') WHERE {where} ORDER BY raw_source, raw_offset"
+        f"SELECT {cols} FROM {lake.table_sql(table)} WHERE {where} ORDER BY raw_source, raw_offset"
     ).fetchall()
 
 
@@ -393,7 +393,7 @@ def test_simulator_output_ingests_without_quarantine(lake, tmp_path):
     assert all(r.read == r.routed_rows and r.note is None for r in results)
     ct_auth = sum(r.rows.get("authentication", 0) for r in results if r.source == "cloudtrail")
     ct_logins = duckdb.sql(
-        f"""SELECT count(*) FROM read_parquet('{lake.table_glob("api_activity")}')
+        f"""SELECT count(*) FROM {lake.table_sql("api_activity")}
             WHERE api_operation = 'ConsoleLogin'"""
     ).fetchall()[0][0]
     assert ct_auth == ct_logins > 0

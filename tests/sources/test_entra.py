@@ -31,7 +31,7 @@ DIAG = D / "diagnostic_eventhub.json"
 
 def q(lake, table, cols, where="true"):
     return duckdb.sql(
-        f"SELECT {cols} FROM read_parquet('{lake.table_glob(table)}') WHERE {where} ORDER BY raw_source, raw_offset"
+        f"SELECT {cols} FROM {lake.table_sql(table)} WHERE {where} ORDER BY raw_source, raw_offset"
     ).fetchall()
 
 

@@ -40,7 +40,7 @@ ROW = (
 
 def q(lake, table, cols, where="true", order="raw_source, raw_offset"):
     return duckdb.sql(
-        f"""SELECT {cols} FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+        f"""SELECT {cols} FROM {lake.table_sql(table)}
             WHERE {where} ORDER BY {order}"""
     ).fetchall()
 
@@ -397,8 +397,8 @@ def test_the_actor_joins_the_sign_ins_by_the_identity_key(lake):
     lake.ingest([D / "diagnostic_eventhub.json", PAGE])
     joined = duckdb.sql(
         f"""SELECT DISTINCT a.actor_user, a.api_operation
-            FROM read_parquet('{lake.table_glob("api_activity")}', hive_partitioning=false) a
-            JOIN read_parquet('{lake.table_glob("authentication")}', hive_partitioning=false) s
+            FROM {lake.table_sql("api_activity")} a
+            JOIN {lake.table_sql("authentication")} s
               ON s."user" = a.actor_user AND s.reason = 'success'
             ORDER BY 2"""
     ).fetchall()

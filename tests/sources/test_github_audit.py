@@ -43,7 +43,7 @@ def _t(s: str) -> datetime:
 
 def rows(lake: Lake, path, table="repo_activity", cols=COLS) -> list[tuple]:
     return duckdb.sql(
-        f"""SELECT {cols} FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+        f"""SELECT {cols} FROM {lake.table_sql(table)}
             WHERE raw_source = $src ORDER BY raw_offset""",
         params={"src": str(path)},
     ).fetchall()

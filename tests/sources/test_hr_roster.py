@@ -129,8 +129,7 @@ def ingested(tmp_path_factory):
 
 def rows(lake: Lake, path: Path) -> dict[int, dict]:
     got = duckdb.sql(
-        f"SELECT * FROM read_parquet('{lake.table_glob('workforce')}', hive_partitioning=false) "
-        "WHERE raw_source = $p",
+        f"SELECT * FROM {lake.table_sql('workforce')} WHERE raw_source = $p",
         params={"p": str(path)},
     )
     return {r["raw_offset"]: r for r in got.to_arrow_table().to_pylist()}
@@ -138,8 +137,8 @@ def rows(lake: Lake, path: Path) -> dict[int, dict]:
 
 def quarantined(lake: Lake, path: Path) -> dict[int, tuple[str, str]]:
     got = duckdb.sql(
-        f"SELECT raw_offset, reason, record FROM read_parquet('{lake.table_glob('quarantine')}', "
-        "hive_partitioning=false) WHERE raw_source = $p",
+        f"SELECT raw_offset, reason, record FROM {lake.table_sql('quarantine')} "
+        "WHERE raw_source = $p",
         params={"p": str(path)},
     ).fetchall()
     return {off: (reason, record) for off, reason, record in got}
@@ -825,8 +824,7 @@ def test_no_private_value_reaches_the_lake(ingested):
     # and not in any value as the Parquet files hold them, decompressed
     for table in ("workforce", "quarantine"):
         text = duckdb.sql(
-            f"SELECT string_agg(CAST(columns(*) AS VARCHAR), '|') FROM read_parquet("
-            f"'{lake.table_glob(table)}', hive_partitioning=false)"
+            f"SELECT string_agg(CAST(columns(*) AS VARCHAR), '|') FROM {lake.table_sql(table)}"
         ).fetchall()
         blob = " ".join(str(v) for row in text for v in row)
         assert "@northwind-ai.com" in blob or table == "quarantine"
@@ -845,9 +843,7 @@ def test_an_unreadable_roster_like_file_is_quarantined_without_its_values(tmp_pa
     lake = Lake(tmp_path / "lake")
     [res] = lake.ingest([path])
     assert res.status == "unrecognised" and res.quarantined == 1
-    [(record,)] = duckdb.sql(
-        f"SELECT record FROM read_parquet('{lake.table_glob('quarantine')}')"
-    ).fetchall()
+    [(record,)] = duckdb.sql(f"SELECT record FROM {lake.table_sql('quarantine')}").fetchall()
     assert record.startswith("Name,Mobile Phone,Bank Account #,Home Address\n")
     assert "555 0199" not in record and "DE89" not in record and "values withheld" in record
     # an ordinary unrecognised file still shows its head
@@ -855,7 +851,7 @@ def test_an_unreadable_roster_like_file_is_quarantined_without_its_values(tmp_pa
     other.write_text("just some notes\nnothing private here\n")
     [res] = lake.ingest([other])
     rows = duckdb.sql(
-        f"SELECT record FROM read_parquet('{lake.table_glob('quarantine')}') ORDER BY record"
+        f"SELECT record FROM {lake.table_sql('quarantine')} ORDER BY record"
     ).fetchall()
     assert ("just some notes\nnothing private here\n",) in rows
 

@@ -74,7 +74,7 @@ def ingested(tmp_path_factory):
 def rows(lake: Lake, table: str, raw_source: str) -> list[dict]:
     return (
         duckdb.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) "
+            f"SELECT * FROM {lake.table_sql(table)} "
             "WHERE raw_source = $src ORDER BY raw_offset, "
             + ("name" if table == "device_items" else "raw_id"),
             params={"src": raw_source},

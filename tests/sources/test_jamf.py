@@ -58,7 +58,7 @@ def ingested(tmp_path_factory):
 def rows(lake: Lake, table: str, raw_source: str) -> list[dict]:
     return (
         duckdb.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) "
+            f"SELECT * FROM {lake.table_sql(table)} "
             "WHERE raw_source = $src ORDER BY raw_offset, name",
             params={"src": raw_source},
         )
@@ -66,8 +66,7 @@ def rows(lake: Lake, table: str, raw_source: str) -> list[dict]:
         .to_pylist()
         if table == "device_items"
         else duckdb.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) "
-            "WHERE raw_source = $src ORDER BY raw_offset",
+            f"SELECT * FROM {lake.table_sql(table)} WHERE raw_source = $src ORDER BY raw_offset",
             params={"src": raw_source},
         )
         .to_arrow_table()

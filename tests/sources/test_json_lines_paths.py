@@ -14,8 +14,7 @@ from crownwatch.sources.reader import Reader
 
 def _rows(lake: Lake, table: str) -> list[tuple]:
     return duckdb.sql(
-        f"SELECT * EXCLUDE (raw_source) FROM read_parquet('{lake.table_glob(table)}', "
-        "hive_partitioning=false) ORDER BY raw_offset"
+        f"SELECT * EXCLUDE (raw_source) FROM {lake.table_sql(table)} ORDER BY raw_offset"
     ).fetchall()
 
 
@@ -72,6 +71,6 @@ def test_a_record_failing_our_checks_sends_the_file_line_by_line(clean_log, tmp_
     (res,) = lake.ingest([dirty])
     assert (res.read, res.quarantined) == (3_000, 1)
     (q,) = duckdb.sql(
-        f"SELECT raw_offset, reason, record FROM read_parquet('{lake.table_glob('quarantine')}')"
+        f"SELECT raw_offset, reason, record FROM {lake.table_sql('quarantine')}"
     ).fetchall()
     assert q[:2] == (6, "unparseable published timestamp") and "not a time" in q[2]

@@ -270,9 +270,7 @@ def test_lake_counts_add_up_and_reingest_adds_nothing(lake):
     again = lake.ingest(files)
     assert [r.status for r in again] == ["duplicate"] * len(files)
     con = duckdb.connect()
-    n = con.execute(
-        f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')"
-    ).fetchall()
+    n = con.execute(f"SELECT count(*) FROM {lake.table_sql('authentication')}").fetchall()
     # every row once, repeats included
     assert n[0][0] == sum(r.routed_rows + r.extra_rows for r in first)
     by_name = {Path(r.path).name: r for r in first}
@@ -722,7 +720,7 @@ def test_cli_syslog_year_option_sets_the_year(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     con = duckdb.connect()
     ((t,),) = con.execute(
-        f"SELECT min(time) FROM read_parquet('{Lake(lake_dir).table_glob('authentication')}')"
+        f"SELECT min(time) FROM {Lake(lake_dir).table_sql('authentication')}"
     ).fetchall()
     assert t.year == 2017
     bad = CliRunner().invoke(

@@ -17,15 +17,11 @@ PAGE = FIXTURES / "okta" / "api_page.json"
 
 
 def rows(lake, table):
-    return duckdb.sql(
-        f"SELECT * FROM read_parquet('{lake.table_glob(table)}') ORDER BY raw_offset"
-    ).fetchall()
+    return duckdb.sql(f"SELECT * FROM {lake.table_sql(table)} ORDER BY raw_offset").fetchall()
 
 
 def q(lake, table, cols):
-    return duckdb.sql(
-        f"SELECT {cols} FROM read_parquet('{lake.table_glob(table)}') ORDER BY raw_offset"
-    ).fetchall()
+    return duckdb.sql(f"SELECT {cols} FROM {lake.table_sql(table)} ORDER BY raw_offset").fetchall()
 
 
 def _records() -> list[dict]:
@@ -68,7 +64,7 @@ def test_fields_and_provenance(lake):
     lake.ingest([LOG])
     (first,) = duckdb.sql(
         f"""SELECT time, "user", user_uid, src_ip, src_asn, src_country, status, raw_offset, raw_source
-            FROM read_parquet('{lake.table_glob("authentication")}') WHERE raw_offset = 1"""
+            FROM {lake.table_sql("authentication")} WHERE raw_offset = 1"""
     ).fetchall()
     assert str(first[0]).startswith("2026-03-02 09:00:01.123")
     assert first[1:7] == (
@@ -82,13 +78,13 @@ def test_fields_and_provenance(lake):
     assert first[8] == str(LOG)
     # the identity key is the login without its domain; the login stays as logged
     (ident,) = duckdb.sql(
-        f"""SELECT user_raw, user_domain FROM read_parquet('{lake.table_glob("authentication")}')
+        f"""SELECT user_raw, user_domain FROM {lake.table_sql("authentication")}
             WHERE raw_offset = 1"""
     ).fetchall()
     assert ident == ("alice@northwind-ai.com", "northwind-ai.com")
     # the unknown user's placeholder actor id is not an id
     (uid,) = duckdb.sql(
-        f"""SELECT user_uid FROM read_parquet('{lake.table_glob("authentication")}')
+        f"""SELECT user_uid FROM {lake.table_sql("authentication")}
             WHERE reason = 'unknown_user'"""
     ).fetchall()[0]
     assert uid is None

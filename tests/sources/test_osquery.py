@@ -151,7 +151,7 @@ def ingested(tmp_path_factory):
 def q(lake, table, cols, where="true"):
     # the rows of one line (a snapshot's) in the order of the columns asked for
     return duckdb.sql(
-        f"""SELECT {cols} FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+        f"""SELECT {cols} FROM {lake.table_sql(table)}
             WHERE {where} ORDER BY ALL"""
     ).fetchall()
 

@@ -178,13 +178,7 @@ def _tables(lake: Lake) -> dict[str, list[str]]:
 
     out = {}
     for table in sorted(p.name for p in lake.tables_dir.iterdir() if p.is_dir()):
-        files = lake.table_files(table)
-        if not files:
-            continue
-        rel = duckdb.sql(
-            "SELECT * FROM read_parquet($f, hive_partitioning=false)",
-            params={"f": [str(f) for f in files]},
-        )
+        rel = duckdb.sql(f"SELECT * FROM {lake.table_sql(table)}")
         drop = {"time"} if table == "quarantine" else set()  # now() at ingest
         cols = [c for c in rel.columns if c not in drop and c != "raw_source"]
         out[table] = sorted(repr(r) for r in rel.select(*[f'"{c}"' for c in cols]).fetchall())

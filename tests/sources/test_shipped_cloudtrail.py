@@ -62,14 +62,14 @@ def rows(lake, table):
     """Every column but where the row came from, in a stable order."""
     return duckdb.sql(
         f"""SELECT * EXCLUDE (raw_source, raw_offset)
-            FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+            FROM {lake.table_sql(table)}
             ORDER BY ALL"""
     ).fetchall()
 
 
 def quarantined(lake):
     return duckdb.sql(
-        f"SELECT raw_offset, reason, record FROM read_parquet('{lake.table_glob('quarantine')}')"
+        f"SELECT raw_offset, reason, record FROM {lake.table_sql('quarantine')}"
     ).fetchall()
 
 
@@ -136,7 +136,7 @@ def test_logstash_time_is_the_events_time(lake):
     """The codec moved eventTime into @timestamp: that is when the call happened."""
     lake.ingest([SH / "cloudtrail_logstash.jsonl"])
     got = duckdb.sql(
-        f"""SELECT raw_id, time FROM read_parquet('{lake.table_glob("api_activity")}')
+        f"""SELECT raw_id, time FROM {lake.table_sql("api_activity")}
             WHERE raw_id = 'f2b287f3-0df1-4a1e-a2f4-c4bdfed47657'"""
     ).fetchall()
     assert [(i, t.astimezone(UTC).isoformat()) for i, t in got] == [
@@ -152,9 +152,7 @@ def test_a_vendor_time_beats_logstashs_ingest_time(lake, tmp_path):
     f = tmp_path / "json-codec.jsonl"
     f.write_text(json.dumps(doc) + "\n")
     lake.ingest([f])
-    (t,) = duckdb.sql(
-        f"SELECT time FROM read_parquet('{lake.table_glob('api_activity')}')"
-    ).fetchall()[0]
+    (t,) = duckdb.sql(f"SELECT time FROM {lake.table_sql('api_activity')}").fetchall()[0]
     assert t == datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00"))
 
 

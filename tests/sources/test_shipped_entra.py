@@ -29,7 +29,7 @@ GRAPH = FIXTURES / "entra" / "graph_signins.json"
 
 def q(lake, table, cols, where="true"):
     return duckdb.sql(
-        f"""SELECT {cols} FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+        f"""SELECT {cols} FROM {lake.table_sql(table)}
             WHERE {where} ORDER BY raw_source, raw_offset"""
     ).fetchall()
 
@@ -37,7 +37,7 @@ def q(lake, table, cols, where="true"):
 def rows(lake, table):
     return duckdb.sql(
         f"""SELECT * EXCLUDE (raw_source, raw_offset)
-            FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+            FROM {lake.table_sql(table)}
             ORDER BY ALL"""
     ).fetchall()
 

@@ -35,7 +35,7 @@ LAYOUTS = {
 def rows(lake, table):
     return duckdb.sql(
         f"""SELECT * EXCLUDE (raw_source, raw_offset)
-            FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false)
+            FROM {lake.table_sql(table)}
             ORDER BY ALL"""
     ).fetchall()
 
@@ -60,7 +60,7 @@ def test_layout_reads_the_system_logs_rows(lake, reference, name):
     assert res.rows == {"authentication": 11, "api_activity": 1}
     assert res.quarantined == 1
     got = duckdb.sql(
-        f"SELECT raw_offset, reason, record FROM read_parquet('{lake.table_glob('quarantine')}')"
+        f"SELECT raw_offset, reason, record FROM {lake.table_sql('quarantine')}"
     ).fetchall()
     assert [g[:2] for g in got] == [LAYOUTS[name]]
     assert got[0][2]  # kept as delivered
@@ -121,7 +121,7 @@ def test_okta_cl_as_the_sentinel_sample_writes_it(lake, tmp_path):
     got = duckdb.sql(
         f"""SELECT time, "user", src_ip, src_asn, src_as_org, src_country, user_agent,
                    is_proxy, reason, status_code, service, auth_protocol, raw_id
-            FROM read_parquet('{lake.table_glob("authentication")}')"""
+            FROM {lake.table_sql("authentication")}"""
     ).fetchall()
     assert [(str(g[0]),) + g[1:] for g in got] == [
         (

@@ -23,10 +23,7 @@ def rows(lake: Lake, table: str = "network_activity") -> list[dict]:
     if not lake.table_files(table):
         return []
     return (
-        duckdb.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) "
-            "ORDER BY raw_source, raw_offset"
-        )
+        duckdb.sql(f"SELECT * FROM {lake.table_sql(table)} ORDER BY raw_source, raw_offset")
         .to_arrow_table()
         .to_pylist()
     )

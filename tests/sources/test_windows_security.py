@@ -294,9 +294,7 @@ def test_lake_counts_add_up_and_reingest_adds_nothing(lake, tmp_path):
         assert res.read == res.routed_rows + res.quarantined + res.skipped
     assert [r.status for r in lake.ingest([d])] == ["duplicate"] * 5
     con = duckdb.connect()
-    n = con.execute(
-        f"SELECT count(*) FROM read_parquet('{lake.table_glob('authentication')}')"
-    ).fetchall()
+    n = con.execute(f"SELECT count(*) FROM {lake.table_sql('authentication')}").fetchall()
     assert n[0][0] == 2 + 30 + 30 + 30 + 3
 
 

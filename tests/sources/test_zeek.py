@@ -24,7 +24,7 @@ def rows(lake: Lake, table: str) -> list[dict]:
         return []
     return (
         duckdb.sql(
-            f"SELECT * FROM read_parquet('{lake.table_glob(table)}', hive_partitioning=false) "
+            f"SELECT * FROM {lake.table_sql(table)} "
             f"ORDER BY raw_source, raw_offset{', dst_ip' if table == 'network_names' else ''}"
         )
         .to_arrow_table()

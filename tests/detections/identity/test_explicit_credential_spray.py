@@ -49,7 +49,7 @@ def test_a_real_week_of_explicit_credentials_is_quiet(lake):
     con = duckdb.connect()
     rows = con.execute(
         f"""SELECT actor_user, count(DISTINCT "user"), count(DISTINCT service), count(*)
-            FROM read_parquet('{lake.table_glob("authentication")}')
+            FROM {lake.table_sql("authentication")}
             WHERE activity = 'explicit_credentials' GROUP BY ALL ORDER BY 1"""
     ).fetchall()
     assert rows == [
