@@ -235,7 +235,7 @@ def test_logs_run_together_are_read_block_by_block(lake, tmp_path):
 def test_the_fast_path_and_the_line_path_agree(lake, tmp_path, monkeypatch):
     ingest(lake, ZEEK / "conn_malformed.log")
     fast_rows, fast_q = rows(lake, "network_activity"), rows(lake, "quarantine")
-    monkeypatch.setattr(zeek_tsv, "_fast_block", lambda path, head: None)
+    monkeypatch.setattr(zeek_tsv, "_fast_block", lambda reader, path, head: None)
     slow = Lake(tmp_path / "slow")
     ingest(slow, ZEEK / "conn_malformed.log")
     assert rows(slow, "network_activity") == fast_rows
@@ -259,8 +259,8 @@ def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatc
     path = tmp_path / "conn_repeated.log"
     path.write_text("".join(text))
     splits = []
-    split = pieces.split
-    monkeypatch.setattr(pieces, "split", lambda *a: splits.append(split(*a)) or splits[-1])
+    counted = pieces.counted  # numbered from the scan's counts, no count pass
+    monkeypatch.setattr(pieces, "counted", lambda *a: splits.append(counted(*a)) or splits[-1])
     ingest(lake, path)
     assert splits and len(splits[0].urls) >= 2, "the log was not read in pieces"
     got = by_line(rows(lake, "network_activity"))
@@ -268,7 +268,7 @@ def test_repeated_records_keep_their_own_line_numbers(lake, tmp_path, monkeypatc
     assert facts(got[9]) == facts(got[10]) == CONN[9]
     assert got[11]["src_ip"] == "10.20.1.99"
     assert facts(got[12]) == CONN[10] and facts(got[20]) == CONN[18]
-    monkeypatch.setattr(zeek_tsv, "_fast_block", lambda path, head: None)
+    monkeypatch.setattr(zeek_tsv, "_fast_block", lambda reader, path, head: None)
     slow = Lake(tmp_path / "slow")
     ingest(slow, path)
     assert rows(slow, "network_activity") == rows(lake, "network_activity")
@@ -285,6 +285,26 @@ def test_a_byte_the_numbering_splits_on_takes_the_line_path(lake, tmp_path, monk
     assert res.routed_rows + res.quarantined == len(CONN)
     numbered = set(by_line(rows(lake, "network_activity")))
     assert numbered | {r["raw_offset"] for r in rows(lake, "quarantine")} == set(CONN)
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 24])
+def test_the_scan_counts_the_lines_before_each_piece_and_refuses_blank_lines(
+    tmp_path, monkeypatch, chunk
+):
+    """The scan numbers the pieces (no count pass of their own): the lines before each
+    cut, whatever chunk a cut or a blank line falls in."""
+    monkeypatch.setattr(zeek_tsv, "_CHUNK", chunk)
+    data = (ZEEK / "conn.log").read_bytes()
+    path = tmp_path / "conn.log"
+    path.write_bytes(data)
+    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 10][:-1]  # every line's start
+    got = zeek_tsv._scan(path, starts)
+    assert got is not None and got.lines == data.count(b"\n")
+    assert list(got.before) == list(range(len(starts)))
+    assert got.meta == sum(line.startswith(b"#") for line in data.splitlines())
+    for at in (0, starts[3], starts[-1]):  # a blank line first, inside, last but one
+        path.write_bytes(data[:at] + b"\n" + data[at:])
+        assert zeek_tsv._scan(path) is None, at
 
 
 def test_other_markers_are_read_as_the_header_declares(lake, tmp_path):

@@ -193,6 +193,18 @@ def pieces_for(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     return max(1, min(int(threads) * PIECES_PER_THREAD, path.stat().st_size // MIN_PIECE))
 
 
+def plan(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int, int]] | None:
+    """The byte ranges to cut plain file ``path`` into, or None when it is read whole
+    (a small file, a single thread)."""
+    try:
+        if (n := pieces_for(con, path)) < 2:
+            return None
+        ranges = cuts(path, n)
+    except OSError:
+        return None
+    return ranges if len(ranges) >= 2 else None
+
+
 def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None:
     """Plain file ``path`` cut into pieces and counted, or None when it is read
     whole: a small file, a single thread, or a file the line reader refuses (the
@@ -200,16 +212,9 @@ def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None
 
     ``count_sql(url)`` is a SELECT of the rows of one piece, with the line reader's
     options."""
-    try:
-        if (n := pieces_for(con, path)) < 2:
-            return None
-        ranges = cuts(path, n)
-    except OSError:
+    if (ranges := plan(con, path)) is None:
         return None
-    if len(ranges) < 2:
-        return None
-    ensure_registered(con)
-    urls = PieceFS.add([(str(path), a, b) for a, b in ranges])
+    urls = _register(con, path, ranges)
     union = " UNION ALL ".join(
         f"SELECT {i} AS piece, * FROM ({count_sql(url)})" for i, url in enumerate(urls)
     )
@@ -220,6 +225,26 @@ def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None
         return None
     bases = list(itertools.accumulate((rows for _, rows in counts), initial=0))
     return Split(urls, bases[:-1], bases[-1])
+
+
+def counted(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    ranges: list[tuple[int, int]],
+    bases: list[int],
+    lines: int,
+) -> Split:
+    """The pieces of :func:`plan` numbered from counts the caller already has — a scan
+    that read every byte and made sure each ``\n`` ends exactly one line the line
+    reader reads (no ``\r``, no blank line) — instead of a count pass of their own."""
+    return Split(_register(con, path, ranges), bases, lines)
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection, path: Path, ranges: list[tuple[int, int]]
+) -> list[str]:
+    ensure_registered(con)
+    return PieceFS.add([(str(path), a, b) for a, b in ranges])
 
 
 def release(found: Split) -> None:

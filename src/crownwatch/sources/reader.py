@@ -205,6 +205,12 @@ class Reader:
                 )
         return self._splits[path]
 
+    def use_split(self, path: Path, found: pieces.Split) -> None:
+        """Read ``path`` in the pieces ``found`` (counted by the caller) from now on."""
+        if (old := self._splits.get(path)) is not None:
+            pieces.release(old)
+        self._splits[path] = found
+
     def records(self, path: Path) -> int:
         """How many non-blank lines :meth:`lines` gives (raises ``duckdb.Error``
         when the fast reader refuses the file)."""

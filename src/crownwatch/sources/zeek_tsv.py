@@ -35,12 +35,14 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from crownwatch.sources import zeek
+from crownwatch.sources import pieces, zeek
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.reader import (
     MAX_LINE,
@@ -285,46 +287,62 @@ class _Scanned:
     lines: int  # lines in the file, a last one without its newline included
     meta: int  # lines starting with '#'
     last: bytes  # the last line
+    before: tuple[int, ...]  # lines before each of the offsets the scan was given
 
 
 # NUL; CR, which DuckDB's reader also takes for a line break (its row numbers would
 # drift from the lines counted here); and 0x01, where the line reader (reader.lines)
 # cuts a line: a log holding one is read line by line, so both ways give one verdict
 _REFUSED = (b"\x00", b"\r", b"\x01")
+_CHUNK = 1 << 24
 
 
-def _scan(path: Path) -> _Scanned | None:
+def _scan(path: Path, marks: Sequence[int] = ()) -> _Scanned | None:
     """Counts for the fast way, or None when the file is not plain enough for it:
     bytes that are not ASCII (Zeek escapes everything else as ``\\xNN``), NUL, CR or 0x01,
-    a blank line, a line longer than the reader takes, a cut or corrupt gzip."""
+    a blank line, a line longer than the reader takes, a cut or corrupt gzip.
+
+    ``marks`` are byte offsets just after a ``\\n`` (where pieces start): the lines
+    before each are counted on the way, so that a file read in pieces needs no
+    count pass of its own. The line ends are found once per chunk, vectorised
+    (searching for ``\\n\\n`` and ``\\n#`` with bytes methods took 2.7 of the scan's
+    4.5 s at 10M records)."""
     lines = meta = 0
     prev = b"\n"
     run = 0  # length of the line being read
     tail = b""
+    offset = 0  # of the chunk in the (decompressed) file
+    todo = sorted(marks)
+    before: list[int] = []
     try:
-        for chunk in tolerant_chunks(path, 1 << 24):
-            if not chunk.isascii() or b"\n\n" in chunk or any(c in chunk for c in _REFUSED):
+        for chunk in tolerant_chunks(path, _CHUNK):
+            if not chunk.isascii() or any(c in chunk for c in _REFUSED):
                 return None
-            if prev == b"\n" and chunk[:1] == b"\n":
-                return None
-            lines += chunk.count(b"\n")
-            meta += chunk.count(b"\n#") + (prev == b"\n" and chunk[:1] == b"#")
-            first, last_nl = chunk.find(b"\n"), chunk.rfind(b"\n")
-            if first < 0:
+            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            if (prev == b"\n" and chunk[:1] == b"\n") or bool((np.diff(ends) == 1).any()):
+                return None  # a blank line
+            while todo and todo[0] <= offset + len(chunk):
+                before.append(lines + int(np.searchsorted(ends, todo.pop(0) - offset)))
+            lines += len(ends)
+            if b"#" in chunk:  # rare past the header: count the '#' lines only then
+                meta += chunk.count(b"\n#") + (prev == b"\n" and chunk[:1] == b"#")
+            if not len(ends):
                 run += len(chunk)
             else:
-                if run + first > _LONGEST:
+                if run + int(ends[0]) > _LONGEST:
                     return None
-                run = len(chunk) - last_nl - 1
+                run = len(chunk) - int(ends[-1]) - 1
             if run > _LONGEST:
                 return None
             prev = chunk[-1:]
+            offset += len(chunk)
             tail = chunk[-65536:] if len(chunk) >= 65536 else (tail + chunk)[-65536:]
     except (OSError, EOFError, zlib.error):
         return None
     if prev != b"\n":
         lines += 1
-    return _Scanned(lines, meta, tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    before += [lines] * len(todo)  # marks past the end: every line is before them
+    return _Scanned(lines, meta, tail.rstrip(b"\n").rsplit(b"\n", 1)[-1], tuple(before))
 
 
 def _head_meta(head: str) -> list[tuple[int, str]]:
@@ -357,8 +375,9 @@ def _fast_records(reader: Reader, path: Path, n: int) -> str:
     )
 
 
-def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
-    """The file's one header and its record count, when the fast way can read it."""
+def _fast_block(reader: Reader, path: Path, head: str) -> tuple[Block, int] | None:
+    """The file's one header and its record count, when the fast way can read it; a
+    large plain file is cut into pieces, numbered from the scan's own counts."""
     meta = _head_meta(head)
     blocks, known = read_header(meta)
     if len(blocks) != 1 or len(known) != len(meta) or not blocks[0].standard:
@@ -366,7 +385,8 @@ def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
     block = blocks[0]
     if not block.fields or len(set(block.fields)) != len(block.fields):
         return None
-    scanned = _scan(path)
+    ranges = None if is_gzip(path) else pieces.plan(reader.con, path)
+    scanned = _scan(path, [start for start, _ in ranges or ()])
     if scanned is None:
         return None
     header = len(meta)
@@ -374,11 +394,14 @@ def _fast_block(path: Path, head: str) -> tuple[Block, int] | None:
         scanned.meta == header + 1 and scanned.last.startswith(b"#close")
     ):
         return None
+    if ranges is not None:
+        found = pieces.counted(reader.con, path, ranges, list(scanned.before), scanned.lines)
+        reader.use_split(path, found)
     return block, scanned.lines - scanned.meta
 
 
 def parse(reader: Reader, path: Path, head: str) -> Parsed:
-    fast = _fast_block(path, head)
+    fast = _fast_block(reader, path, head)
     if fast is None:
         return _line_by_line(reader, path)
     block, records = fast
