@@ -524,6 +524,40 @@ def test_row_number_with_tie_breakers(engines):
     same(engines, build)
 
 
+def test_the_earliest_k_answer_at_least_k_before_t_as_every_row_does(engines):
+    """``earliest`` keeps k rows a group (ties broken either way, so the rows differ
+    between engines): "at least k other users there before T" must come out the same
+    on both engines and as counting every row does — ties at the k-th place, the
+    asker among the earliest, T on a tie."""
+    import random
+
+    from crownwatch.detections.identity._common import earliest
+
+    rnd = random.Random(7)
+    rows = [(g, f"u{u}", rnd.choice([10, 20, 20, 30, 40])) for g in "abc" for u in range(8)]
+    ask = [(g, f"u{rnd.randrange(9)}", rnd.choice([5, 20, 21, 30, 35, 50])) for g in "abc"] * 3
+    ask = sorted(set(ask))
+    seen = table(g=[r[0] for r in rows], user=[r[1] for r in rows], ts=[r[2] for r in rows])
+    asks = table(a_g=[a[0] for a in ask], a_user=[a[1] for a in ask], a_t=[a[2] for a in ask])
+    k = 3
+
+    def build():
+        first = earliest(seen, "g", "ts", k + 1)
+        j = asks.join(
+            first, (asks.a_g == first.g) & (first.user != asks.a_user) & (first.ts < asks.a_t)
+        )
+        n = j.group_by(["a_g", "a_user", "a_t"]).aggregate(n=j.count())
+        return n.filter(n.n >= k).select("a_g", "a_user", "a_t")
+
+    got = {(r["a_g"], r["a_user"], r["a_t"]) for r in same(engines, build)}
+    want = {
+        (g, user, t)
+        for g, user, t in ask
+        if sum(1 for rg, ru, rt in rows if rg == g and ru != user and rt < t) >= k
+    }
+    assert got == want and want and set(ask) - want
+
+
 def test_role_policy_outside_accounts_and_trimmed_activity_names(engines):
     """``persistence.trust_opened`` strikes the own accounts out of a role policy logged
     as an escaped JSON string and looks for any account (or ``*``) left; the family

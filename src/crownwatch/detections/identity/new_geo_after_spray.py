@@ -50,7 +50,7 @@ import ibis
 from crownwatch.assets import registry_for
 from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables
-from crownwatch.detections.identity._common import success_places
+from crownwatch.detections.identity._common import earliest, success_places
 from crownwatch.detections.identity._spray import exposed_outcomes, run_exposures
 from crownwatch.enrichment.hosting import hosting_or_proxy
 from crownwatch.enrichment.places import own_network
@@ -161,6 +161,9 @@ def query(t: Tables, p: Params) -> ibis.Table:
         .select(p_user=after.user, p_asn=after.src_asn, p_expo=after.expo_first)
         .distinct()
     )
+    # (each network's first org_known_asn_users + 1 users are enough to tell: a home
+    # ISP's thousands joined to each sprayed user on it were quadratic)
+    org = earliest(org, "src_asn", "o_first", p.org_known_asn_users + 1)
     known = pairs.join(
         org,
         (pairs.p_asn == org.src_asn) & (org.user != pairs.p_user) & (org.o_first < pairs.p_expo),

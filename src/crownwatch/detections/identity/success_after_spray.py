@@ -63,6 +63,7 @@ from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import (
+    earliest,
     first_success_at,
     success_places,
 )
@@ -167,12 +168,14 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     # An address several colleagues had already signed in from (office NAT, VPN) is
     # the organisation's, whoever first uses it.
-    # (Counted per address and spray start, not per outcome: an office NAT's
-    # thousands of users would otherwise be joined to every sign-in through it.)
+    # (Counted per address and spray start, not per outcome, and against each
+    # address's first org_ip_min_users users only: an office NAT's thousands of users
+    # would otherwise be joined to every sign-in, or every spray start, through it.)
     shared = o.select("src_ip", "expo_first").distinct()
-    shared = shared.join(pairs_ok, "src_ip")
+    shared = shared.join(earliest(pairs_ok, "src_ip", "first_ok", p.org_ip_min_users), "src_ip")
     shared = shared.filter(shared.first_ok < shared.expo_first)
-    # first_ok is one row per (user, address): the row count is the user count
+    # first_ok is one row per (user, address): the row count is the user count (up to
+    # org_ip_min_users, all the test below needs)
     shared = shared.group_by(["src_ip", "expo_first"]).aggregate(ip_users_before=shared.count())
     o = o.left_join(shared, ["src_ip", "expo_first"]).drop("src_ip_right", "expo_first_right")
     before = o.expo_first
