@@ -29,7 +29,8 @@ def test_markup_in_a_missing_path_is_printed_not_parsed(tmp_path):
 def test_markup_in_a_finding_id_is_printed_not_parsed(tmp_path):
     lake = tmp_path / "lake"
     assert _run("ingest", FIXTURES / "okta" / "system_log.jsonl", "--lake", lake).exit_code == 0
-    assert _run("detect", "--lake", lake).exit_code == 0
+    # a findings store to triage in: one detection makes it (all of them took 8 s)
+    assert _run("detect", "--lake", lake, "--only", "identity.password_spray").exit_code == 0
     r = _run("triage", "cw-[/]x[link=http://evil.example]", "--status", "closed", "--lake", lake)
     assert r.exit_code == 2
     assert "cw-[/]x[link=http://evil.example]" in r.output and "\x1b]8;" not in r.output
