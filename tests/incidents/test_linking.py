@@ -150,6 +150,19 @@ def test_unrelated_findings_behind_an_office_nat_do_not_merge(tmp_path):
     assert groups(derive(_nat_findings(), people)) == [["cw-bf"], ["cw-geo"]]
 
 
+def test_popularity_reads_a_lake_whose_files_lack_the_columns_it_asks_of(tmp_path):
+    """A file holds only its source's columns: an api_activity file with no `account`
+    (Okta's admin events) and no `principal` must count as nobody, not fail the run."""
+    day = tmp_path / "lake" / "tables" / "api_activity" / "day=2026-03-04"
+    day.mkdir(parents=True)
+    pq.write_table(
+        pa.table({"src_ip": ["192.0.2.32"], "status": ["success"], "actor_user": ["ann"]}),
+        day / "part-0.parquet",
+    )
+    people = lake_people(tmp_path / "lake", {"192.0.2.32"}, {"123456789012"})
+    assert people == {}
+
+
 def test_an_address_many_findings_name_for_different_people_does_not_link():
     fs = [
         finding(

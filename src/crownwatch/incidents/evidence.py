@@ -42,20 +42,21 @@ def lake_people(lake_root: str | Path, ips: set[str], cloud_accounts: set[str]) 
         for table, (who, ok) in _PEOPLE_BY_IP.items():
             if not ips or not lake.table_files(table):
                 continue
-            # the glob is a path we built; values travel as parameters
+            # the table's SQL reads paths we built (every column, by name: a file holds
+            # only its source's); values travel as parameters
             rows = con.execute(
-                f"SELECT lower(src_ip), count(DISTINCT {who}) FROM read_parquet(?, union_by_name = true) "
+                f"SELECT lower(src_ip), count(DISTINCT {who}) FROM {lake.table_sql(table)} "
                 f"WHERE {ok} AND {who} IS NOT NULL AND lower(src_ip) IN (SELECT unnest(?)) GROUP BY 1",
-                [lake.table_glob(table), sorted(ips)],
+                [sorted(ips)],
             ).fetchall()
             for ip, n in rows:
                 counts[ip] = counts.get(ip, 0) + int(n)
         out.update({("src_ip", ip): n for ip, n in counts.items()})
         if cloud_accounts and lake.table_files("api_activity"):
             rows = con.execute(
-                "SELECT account, count(DISTINCT principal) FROM read_parquet(?, union_by_name = true) "
-                "WHERE account IN (SELECT unnest(?)) GROUP BY 1",
-                [lake.table_glob("api_activity"), sorted(cloud_accounts)],
+                "SELECT account, count(DISTINCT principal) FROM "
+                f"{lake.table_sql('api_activity')} WHERE account IN (SELECT unnest(?)) GROUP BY 1",
+                [sorted(cloud_accounts)],
             ).fetchall()
             out.update({("cloud_account", a): int(n) for a, n in rows})
     finally:

@@ -78,17 +78,19 @@ def roster_of(lake_root) -> dict[str, dict]:
 
     import duckdb
 
-    tables = Path(lake_root) / "tables" / "workforce"
-    if not any(tables.rglob("*.parquet")):
+    from crownwatch.lake import Lake
+
+    lake = Lake(Path(lake_root))
+    if not lake.table_files("workforce"):
         return {}
     con = duckdb.connect()
+    # every column, by name: a file holds only the columns its export had
     rows = con.execute(
-        """SELECT user, employee_id, employment_type, firm, CAST(start_date AS VARCHAR),
+        f"""SELECT user, employee_id, employment_type, firm, CAST(start_date AS VARCHAR),
                   CAST(end_date AS VARCHAR), location, remote
-           FROM read_parquet(?, hive_partitioning = true, union_by_name = true)
+           FROM {lake.table_sql("workforce")}
            WHERE user IS NOT NULL
-           QUALIFY row_number() OVER (PARTITION BY user ORDER BY time DESC) = 1""",
-        [str(tables / "**" / "*.parquet")],
+           QUALIFY row_number() OVER (PARTITION BY user ORDER BY time DESC) = 1"""
     ).fetchall()
     keys = (
         "employee_id",
