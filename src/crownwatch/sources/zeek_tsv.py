@@ -24,7 +24,8 @@ Two ways through a file, one verdict:
   and a ``conn`` log goes to the lake with nothing materialised — the quarantine
   reads the file again only when a record was rejected (``Parsed.quarantine_rereads``).
   One cheap pass over the bytes first (:func:`_scan`) makes sure the file is such a
-  file, so the CSV reader can neither fail half-way nor number lines wrongly.
+  file, so the CSV reader can neither fail half-way nor number lines wrongly, and
+  counts the lines before each piece on the way.
 * **Line by line** — anything else (several logs run together, other markers,
   stray ``#`` lines, blank lines, bytes that are not ASCII, a cut gzip): the reader's
   line table, each line split on its block's separator (given as a parameter: a
