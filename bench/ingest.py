@@ -12,41 +12,44 @@ Method
 *Data.* One real-layout data set per source, generated once and cached under
 ``/work/main/bench/out/ingest/`` (``--out`` to move it):
 
-=========== ==================================================================
-source      layout and generator
-=========== ==================================================================
-okta        System Log JSON lines, ``simulate.bulk`` (``fmt="okta"``)
-entra       Graph ``signIn`` JSON lines (the fixture ``graph_signins.jsonl``)
-entra_audit diagnostic-settings ``AuditLogs`` records, JSON lines as a storage account
-            archives them (the records of the fixture ``diagnostic_auditlogs.json``)
-cloudtrail  bare events one per line (CloudTrail Lake / CloudWatch Logs export),
-            records of the fixtures ``console_signins.json`` and
-            ``s3_and_management.json``
-sshd        ``/var/log/auth.log`` (RFC 3164), ``simulate.bulk`` (``fmt="linux_auth"``)
-windows     Winlogbeat ECS JSON lines (the fixture ``winlogbeat.ndjson``)
-s3_access   S3 server access logs, 8 files in a folder, ``simulate.storage.write_bulk``
-gcs         Cloud Audit Log entries, JSON lines (``simulate.storage`` data_access)
-azure       StorageBlobLogs diagnostic records, JSON lines (``simulate.storage``)
-gateway     LLM gateway requests, JSON lines, ``simulate.inference.generate_inference_bulk``
-zeek_conn   Zeek ``conn.log``, TSV with its ``#`` header (the default fields), written
-            by DuckDB (:func:`make_zeek_conn`)
-vpc_flow    VPC Flow Logs, default v2 format with its S3 header line, written by DuckDB
-            (:func:`make_vpc_flow`)
-github      GitHub audit-log stream JSON lines, the events of the fixture
-            ``audit_stream.jsonl`` repeated with epoch-ms times, ids and addresses per
-            row (:func:`make_github`)
-osquery     ``osqueryd.results.log``: differential ``added`` lines (USB devices, Windows
-            programs, macOS apps), snapshots (3 USB devices, ``system_info``) and a
-            ``processes`` line (skipped), records of ``crownwatch.testing.osquery`` with
-            their host and time varied by DuckDB (:func:`make_osquery`)
-jamf        Jamf Pro ``computers-inventory`` results as JSON lines (a sync job's form), the
-            fixture ``computers_inventory.json``'s two Macs with 3 and 1 applications
-intune      the Intune All devices export (``DevicesWithInventory`` CSV, 43 quoted
-            columns), written by DuckDB (:func:`make_intune`)
-hr_roster   a Workday worker report (``testing.hr`` columns, LF line ends, each home
-            address a quoted two-line value, managers by name), written by DuckDB
-            (:func:`make_hr_roster`)
-=========== ==================================================================
+================ ==================================================================
+source           layout and generator
+================ ==================================================================
+okta             System Log JSON lines, ``simulate.bulk`` (``fmt="okta"``)
+entra            Graph ``signIn`` JSON lines (the fixture ``graph_signins.jsonl``)
+entra_audit      diagnostic-settings ``AuditLogs`` records, JSON lines as a storage account
+                 archives them (the records of the fixture ``diagnostic_auditlogs.json``)
+cloudtrail       bare events one per line (CloudTrail Lake / CloudWatch Logs export),
+                 records of the fixtures ``console_signins.json`` and
+                 ``s3_and_management.json``
+cloudtrail_files the same records as an S3 trail delivers them: 500 gzip documents
+                 ``{"Records": [...]}`` in a folder, whatever the record count (the
+                 floor reads every file of the folder in one ``read_json``)
+sshd             ``/var/log/auth.log`` (RFC 3164), ``simulate.bulk`` (``fmt="linux_auth"``)
+windows          Winlogbeat ECS JSON lines (the fixture ``winlogbeat.ndjson``)
+s3_access        S3 server access logs, 8 files in a folder, ``simulate.storage.write_bulk``
+gcs              Cloud Audit Log entries, JSON lines (``simulate.storage`` data_access)
+azure            StorageBlobLogs diagnostic records, JSON lines (``simulate.storage``)
+gateway          LLM gateway requests, JSON lines, ``simulate.inference.generate_inference_bulk``
+zeek_conn        Zeek ``conn.log``, TSV with its ``#`` header (the default fields), written
+                 by DuckDB (:func:`make_zeek_conn`)
+vpc_flow         VPC Flow Logs, default v2 format with its S3 header line, written by DuckDB
+                 (:func:`make_vpc_flow`)
+github           GitHub audit-log stream JSON lines, the events of the fixture
+                 ``audit_stream.jsonl`` repeated with epoch-ms times, ids and addresses per
+                 row (:func:`make_github`)
+osquery          ``osqueryd.results.log``: differential ``added`` lines (USB devices, Windows
+                 programs, macOS apps), snapshots (3 USB devices, ``system_info``) and a
+                 ``processes`` line (skipped), records of ``crownwatch.testing.osquery`` with
+                 their host and time varied by DuckDB (:func:`make_osquery`)
+jamf             Jamf Pro ``computers-inventory`` results as JSON lines (a sync job's form), the
+                 fixture ``computers_inventory.json``'s two Macs with 3 and 1 applications
+intune           the Intune All devices export (``DevicesWithInventory`` CSV, 43 quoted
+                 columns), written by DuckDB (:func:`make_intune`)
+hr_roster        a Workday worker report (``testing.hr`` columns, LF line ends, each home
+                 address a quoted two-line value, managers by name), written by DuckDB
+                 (:func:`make_hr_roster`)
+================ ==================================================================
 
 Sources without a bulk generator repeat their fixture records (real layouts) through a
 DuckDB ``COPY``, every ISO time, IPv4 address and UUID in a record replaced per row
@@ -272,6 +275,32 @@ def make_gateway(path: Path, n: int, out: Path) -> None:
     from crownwatch.simulate.inference import generate_inference_bulk
 
     generate_inference_bulk(path, n)
+
+
+#: how many files a trail delivers the cloudtrail_files data set in, whatever its size
+DELIVERY_FILES = 500
+
+
+def make_cloudtrail_files(path: Path, n: int, out: Path) -> None:
+    """The cloudtrail data set's records as a trail delivers them to S3: gzip JSON
+    documents ``{"Records": [...]}``, one per account, region and five minutes — here
+    :data:`DELIVERY_FILES` of them, the records dealt out in order. Small files are what
+    an S3 trail is made of; each costs ingest a file's fixed work (sniffing, planning
+    the statements, the writes) beside its records."""
+    import gzip
+    import itertools
+
+    lines = dataset(next(s for s in SOURCES if s.name == "cloudtrail"), n, out)
+    path.mkdir()
+    per = -(-n // DELIVERY_FILES)
+    with open(lines, encoding="utf-8") as fh:
+        for i in itertools.count():
+            chunk = [line.rstrip("\n") for line in itertools.islice(fh, per)]
+            if not chunk:
+                break
+            name = f"123456789012_CloudTrail_us-east-1_20260301T{i // 12:04d}{i % 12 * 5:02d}Z_{i:05d}.json.gz"
+            with gzip.open(path / name, "wt", encoding="utf-8", compresslevel=1) as g:
+                g.write('{"Records":[' + ",".join(chunk) + "]}")
 
 
 # Zeek's conn.log header, default fields (Zeek 6/7 without policy scripts)
@@ -628,6 +657,20 @@ def json_floor(structure: dict, time_col: str) -> Callable[[str, str], str]:
     return sql
 
 
+def cloudtrail_files_floor(src: str, out: str) -> str:
+    """The trail's documents read with the same fields as one-record-per-line
+    CloudTrail (its ``STRUCTURE``), every file of the folder in one read."""
+    records = (
+        "STRUCT("
+        + ", ".join(f'"{k}" {_duck_type(v)}' for k, v in cloudtrail.STRUCTURE.items())
+        + ")[]"
+    )
+    return f"""COPY (SELECT r.* REPLACE (try_cast(r.eventTime AS TIMESTAMPTZ) AS eventTime)
+        FROM (SELECT unnest(Records) AS r FROM read_json({_q(src + "/*.json.gz")},
+              columns={{'Records': {_q(records)}}}, maximum_object_size=268435456)))
+        TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"""
+
+
 _S3_TYPED = {
     "c2": "try_strptime(c2 || ' ' || c3, '[%d/%b/%Y:%H:%M:%S %z]') AS time",
     "c9": "try_cast(c9 AS INTEGER) AS http_status",
@@ -808,6 +851,13 @@ SOURCES = [
         "cloudtrail_{n}.jsonl",
         _templated(lambda out: _ct_records(), "eventTime"),
         json_floor(cloudtrail.STRUCTURE, "eventTime"),
+        1500,
+    ),
+    Source(
+        "cloudtrail_files",
+        "cloudtrail_files_{n}",
+        make_cloudtrail_files,
+        cloudtrail_files_floor,
         1500,
     ),
     Source("sshd", "auth_{n}.log", make_sshd, sshd_floor, 120),
