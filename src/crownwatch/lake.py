@@ -614,7 +614,18 @@ class Lake:
         column into its day's buffer — measured at 10M Zeek records, the 13 columns a
         conn log has no value for took 7 s of the write's 23."""
         schema = SCHEMAS[table]
-        cols = set(rel.columns)
+        view = f"_v_{stem}"
+        rel.create_view(view, replace=True)
+        # the columns the view was created with, from the catalog: ``rel.columns``
+        # would bind the source's statement once more (a small file's ingest is mostly
+        # such fixed work)
+        cols = {
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?",
+                [view],
+            ).fetchall()
+        }
         select = []
         for f in schema:
             if f.name == "raw_source" and raw_source is not None:
@@ -624,8 +635,6 @@ class Lake:
                 select.append(f"CAST({name} AS ENUM({name})) AS raw_source")
             elif f.name in cols:
                 select.append(f'CAST("{f.name}" AS {duck_type(f.type)}) AS "{f.name}"')
-        view = f"_v_{stem}"
-        rel.create_view(view, replace=True)
         out = self.tables_dir / table
         # zstd at level 1, not DuckDB's 3: Parquet's own encodings do most of the work
         # on log columns — 10M Zeek records took 485 MB either way, and 2.3 s less to
