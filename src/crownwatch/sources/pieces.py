@@ -235,8 +235,8 @@ def counted(
     lines: int,
 ) -> Split:
     """The pieces of :func:`plan` numbered from counts the caller already has — a scan
-    that read every byte and made sure each ``\n`` ends exactly one line the line
-    reader reads (no ``\r``, no blank line) — instead of a count pass of their own."""
+    that read every byte and made sure each ``\\n`` ends exactly one line the line
+    reader reads (no ``\\r``, no blank line) — instead of a count pass of their own."""
     return Split(_register(con, path, ranges), bases, lines)
 
 
