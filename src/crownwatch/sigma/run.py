@@ -44,11 +44,10 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from crownwatch.detections.base import MAX_ENTITIES, MAX_SAMPLES, finding_id, iso
-from crownwatch.lake import Lake, duck_type
+from crownwatch.lake import Lake
 from crownwatch.sigma import logsources
 from crownwatch.sigma.backend import FIELD_NAME, InvalidRule, SqlBackend, Unsupported, ident
 from crownwatch.sigma.rules import Loaded
-from crownwatch.tables import SCHEMAS
 
 #: how many matching records a finding's evidence shows field by field
 SAMPLE_RECORDS = 10
@@ -147,22 +146,9 @@ class Runner:
         name = f"_cw_{table}"
         if table in self._tables:
             return name
-        schema = SCHEMAS[table]
-        if self.lake.table_files(table):
-            rel = self.con.read_parquet(
-                self.lake.table_glob(table), union_by_name=True, hive_partitioning=False
-            )
-            have = set(rel.columns)
-        else:  # no rows of this table yet: an empty relation of the right shape
-            rel = self.con.sql("SELECT 1 AS _none WHERE false")
-            have = set()
-        cols = [
-            ident(f.name)
-            if f.name in have
-            else f"CAST(NULL AS {duck_type(f.type)}) AS {ident(f.name)}"
-            for f in schema
-        ]
-        rel.project(", ".join(cols)).create_view(name, replace=True)
+        # every schema column by name, typed; NULL where no file has it (an empty
+        # table when the lake has none of it yet)
+        self.con.sql(f"SELECT * FROM {self.lake.table_sql(table)}").create_view(name, replace=True)
         self._tables.add(table)
         return name
 
