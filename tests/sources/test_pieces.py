@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import mmap
 
 import pytest
 
 from crownwatch.lake import Lake
 from crownwatch.sources import pieces
-from crownwatch.sources.reader import Reader
+from crownwatch.sources.reader import Reader, _read_lines
 
 # every way a line can end or be empty that the line reader numbers
 AWKWARD = (
@@ -204,3 +205,40 @@ def test_a_real_file_in_pieces_gives_every_table_as_read_whole(tmp_path, monkeyp
     assert any(s is not None and len(s.urls) >= 2 for s in splits), "not read in pieces"
     got, want = _tables(cut), _tables(whole)
     assert got == want and want
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        AWKWARD.replace(b"\r", b""),  # blank, blank-looking, cut by \x01, no last newline
+        b"a\x00b\n\x00\n" * 30 + b"\n\n",  # NULs; the file ends on blank lines
+        b'"open quote\n' * 40 + b"#comment\n" * 40,
+    ],
+)
+def test_a_piece_without_a_carriage_return_is_counted_as_the_line_reader_counts_it(tmp_path, body):
+    path = tmp_path / "plain.log"
+    path.write_bytes(body)
+    ranges = pieces.cuts(path, 5)
+    assert len(ranges) >= 3
+    con = Lake(tmp_path / "lake").connect()
+    urls = pieces._register(con, path, ranges)
+    by_reader = [
+        con.execute(f"SELECT count(*) FROM {_read_lines(repr(url), 'none')}").fetchall()[0][0]
+        for url in urls
+    ]
+    assert pieces.plain_rows(path, ranges, 2) == by_reader
+    assert sum(by_reader) == body.count(b"\n") + (not body.endswith(b"\n"))
+
+
+def test_a_piece_holding_a_carriage_return_is_left_to_the_line_reader(tmp_path, monkeypatch):
+    """A lone \\r is a line break to DuckDB and one before a \\n is not: the byte count
+    does not guess which, it hands the piece back uncounted."""
+    monkeypatch.setattr(pieces, "_WINDOW", mmap.ALLOCATIONGRANULARITY)  # many windows
+    body = b"x" * 3 * mmap.ALLOCATIONGRANULARITY + b"\n" + b"a\r\nb\rc\n" + b"y\n" * 5000
+    path = tmp_path / "crlf.log"
+    path.write_bytes(body)
+    ranges = [
+        (0, 3 * mmap.ALLOCATIONGRANULARITY + 1),
+        (3 * mmap.ALLOCATIONGRANULARITY + 1, len(body)),
+    ]
+    assert pieces.plain_rows(path, ranges, 2) == [1, None]

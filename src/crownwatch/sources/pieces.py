@@ -11,13 +11,16 @@ byte ranges of the one file, served to DuckDB by a read-only fsspec filesystem
 (:class:`PieceFS`): nothing is copied.
 
 Each piece starts at the line the pieces before it end on, so the numbers must be
-counted first: one parallel pass of DuckDB's own line reader
-(:meth:`crownwatch.sources.reader.Reader.lines`), so a piece's rows are numbered
-exactly as the whole file's would be — blank lines, ``\\r\\n`` and a lone ``\\r``
-(which DuckDB also takes for a line break) included. Every CSV read that numbers
-lines (quotes and escapes off) splits them the same way; the typed JSON-lines read
-skips blank lines, and its caller keeps a piece's numbers only when the records add
-up to the lines counted. Cuts fall just after a ``\\n``, so no line and no ``\\r\\n``
+counted first, exactly as DuckDB's own line reader
+(:meth:`crownwatch.sources.reader.Reader.lines`) numbers the whole file's rows —
+blank lines, ``\\r\\n`` and a lone ``\\r`` (which DuckDB also takes for a line break)
+included. A piece without a ``\\r`` has one row per ``\\n`` (and one for a last line
+without it): those are counted vectorised, on every core, over a memory map of a
+window at a time (0.3 s for 1.75 GB against 1.0 s for the line reader's pass); a
+piece that holds a ``\\r`` is counted by the line reader itself. Every CSV read that
+numbers lines (quotes and escapes off) splits them the same way; the typed JSON-lines
+read skips blank lines, and its caller keeps a piece's numbers only when the records
+add up to the lines counted. Cuts fall just after a ``\\n``, so no line and no ``\\r\\n``
 is ever split.
 
 A gzip file is not cut (a stream has no byte to start a piece at); DuckDB already
@@ -28,13 +31,16 @@ from __future__ import annotations
 
 import io
 import itertools
+import mmap
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 from fsspec.spec import AbstractFileSystem
 
 PROTOCOL = "cwpiece"
@@ -189,8 +195,7 @@ def ensure_registered(con: duckdb.DuckDBPyConnection) -> None:
 def pieces_for(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """How many pieces to cut ``path`` into: two per DuckDB thread, none smaller than
     :data:`MIN_PIECE`; 1 means read it whole."""
-    ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
-    return max(1, min(int(threads) * PIECES_PER_THREAD, path.stat().st_size // MIN_PIECE))
+    return max(1, min(_threads(con) * PIECES_PER_THREAD, path.stat().st_size // MIN_PIECE))
 
 
 def plan(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int, int]] | None:
@@ -211,20 +216,67 @@ def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None
     caller's single read then fails the usual way, into its fallback).
 
     ``count_sql(url)`` is a SELECT of the rows of one piece, with the line reader's
-    options."""
+    options: it counts the pieces :func:`plain_rows` cannot."""
     if (ranges := plan(con, path)) is None:
         return None
     urls = _register(con, path, ranges)
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS piece, * FROM ({count_sql(url)})" for i, url in enumerate(urls)
-    )
     try:
-        counts = con.execute(f"SELECT * FROM ({union}) ORDER BY piece").fetchall()
-    except duckdb.Error:
+        rows = plain_rows(path, ranges, _threads(con))
+    except OSError:
         PieceFS.remove(urls)
         return None
-    bases = list(itertools.accumulate((rows for _, rows in counts), initial=0))
+    if todo := [i for i, n in enumerate(rows) if n is None]:
+        union = " UNION ALL ".join(
+            f"SELECT {i} AS piece, * FROM ({count_sql(urls[i])})" for i in todo
+        )
+        try:
+            for i, n in con.execute(f"SELECT * FROM ({union})").fetchall():
+                rows[i] = n
+        except duckdb.Error:
+            PieceFS.remove(urls)
+            return None
+    bases = list(itertools.accumulate(rows, initial=0))
     return Split(urls, bases[:-1], bases[-1])
+
+
+#: bytes of a piece mapped at a time by plain_rows (a multiple of every page size)
+_WINDOW = 1 << 24
+
+
+def plain_rows(path: Path, ranges: list[tuple[int, int]], threads: int) -> list[int | None]:
+    """The rows the line reader gives for each byte range of ``path``: its ``\\n``s,
+    plus one for a last line without one — or None for a range holding a ``\\r``
+    (a lone one is a line break to DuckDB, one before a ``\\n`` is not).
+
+    Each range is memory-mapped a window at a time and unmapped after, so the pages
+    read do not add up in the process's resident memory; numpy releases the GIL, so
+    the ranges are counted side by side."""
+
+    def count(rng: tuple[int, int]) -> int | None:
+        start, end = rng
+        newlines = 0
+        with open(path, "rb") as fh:
+            at = start - start % mmap.ALLOCATIONGRANULARITY
+            while at < end:
+                size = min(_WINDOW, end - at)
+                with mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ, offset=at) as mm:
+                    window = np.frombuffer(mm, np.uint8)[max(0, start - at) :]
+                    carriage = bool((window == 13).any())
+                    newlines += int(np.count_nonzero(window == 10))
+                    last = int(window[-1]) if len(window) else 10
+                    del window  # the map cannot close while a view of it lives
+                if carriage:
+                    return None
+                at += size
+        return newlines + (last != 10)
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return list(pool.map(count, ranges))
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    ((threads,),) = con.execute("SELECT current_setting('threads')").fetchall()
+    return int(threads)
 
 
 def counted(
