@@ -742,3 +742,31 @@ def test_lines_written_without_a_host(tmp_path):
         (2, "x", None, "- sshd[7]"),
     ]
     assert len(repeats) == 1 and quarantined == [] and p.skipped == 1
+
+
+def test_the_line_address_read_backwards_is_the_one_the_greedy_pattern_captures():
+    """LINE_IP_REVERSED must capture what LINE_IP does on any ASCII line (the source
+    reads the others with LINE_IP), including a user name that imitates "<addr> port
+    <n>", '=' before an address and runs of ports: seeded random lines of those pieces,
+    compared on DuckDB's own RE2."""
+    import random
+
+    pieces = [" ", "port", " port ", "22", "7", "1.2.3.4", "::1", "fe80::a", "rhost=", "=",
+              "x", "from", ":", ".", "ssh2", "abc", "DEAD", "\t"]  # fmt: skip
+    rnd = random.Random(7)
+    lines = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(3, 12))) for _ in range(20000)]
+    lines += ["Failed password for x 6.6.6.6 port 1 from 10.0.0.9 port 22 ssh2"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest($l) AS msg", {"l": lines})
+    greedy, backwards, differ = con.execute(
+        f"""SELECT count(*) FILTER (WHERE a <> ''), count(*) FILTER (WHERE b <> ''),
+                   count(*) FILTER (WHERE a IS DISTINCT FROM b)
+            FROM (SELECT regexp_extract(msg, '{linux_auth.LINE_IP}', 1) AS a,
+                         reverse(regexp_extract(reverse(msg), '{linux_auth.LINE_IP_REVERSED}', 1))
+                             AS b FROM t WHERE strlen(msg) = length(msg))"""
+    ).fetchone()
+    assert differ == 0 and greedy == backwards > 100
+    assert con.execute(
+        f"SELECT reverse(regexp_extract(reverse(msg), '{linux_auth.LINE_IP_REVERSED}', 1)) "
+        "FROM t WHERE starts_with(msg, 'Failed')"
+    ).fetchone() == ("10.0.0.9",)

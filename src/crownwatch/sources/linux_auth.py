@@ -270,6 +270,13 @@ MAXTRIES = (
 # any "<addr> port <n>" in an sshd line: the connection's remote address (the last one:
 # sshd appends it, so a user name that imitates it cannot move it)
 LINE_IP = r"^.*[ =]([0-9A-Fa-f:.]*[0-9A-Fa-f]) port \d+"
+# LINE_IP read backwards: the first match in the reversed line is the last one in the
+# line, the very address LINE_IP captures (an address holds no space or '=', so the
+# one before it bounds it), found without the leading ".*" that made RE2 run its slow
+# capturing engine over every byte: 0.7 s against 2.5 s on 2M lines. ASCII lines only:
+# DuckDB's reverse() keeps a character's combining marks after it ("7\u0301" stays
+# "7\u0301"), which the reversed pattern would not read as the original does
+LINE_IP_REVERSED = r"\d+ trop ([0-9A-Fa-f][0-9A-Fa-f:.]*)[ =]"
 # older lines without a port
 LINE_IP_BARE = (
     r"^(?:Connection (?:closed|reset) by|Received disconnect from|Disconnected from) "
@@ -550,8 +557,10 @@ WITH s AS (
             regexp_extract(msg, '{CLOSED}', ['how', 'user', 'ip']) END AS cl,
         CASE WHEN starts_with(msg, 'error: maximum authentication attempts') THEN
             regexp_extract(msg, '{MAXTRIES}', ['inv', 'user', 'ip']) END AS mx,
-        CASE WHEN contains(msg, ' port ') THEN nullif(regexp_extract(msg, '{LINE_IP}', 1), '') END
-            AS addr1,
+        CASE WHEN NOT contains(msg, ' port ') THEN NULL
+             WHEN strlen(msg) = length(msg) THEN  -- ASCII: reverse() turns every byte round
+                nullif(reverse(regexp_extract(reverse(msg), '{LINE_IP_REVERSED}', 1)), '')
+             ELSE nullif(regexp_extract(msg, '{LINE_IP}', 1), '') END AS addr1,
         CASE WHEN starts_with(msg, 'Connection ') OR starts_with(msg, 'Received disconnect from ')
                 OR starts_with(msg, 'Disconnected from ') THEN
             nullif(regexp_extract(msg, '{LINE_IP_BARE}', 1), '') END AS addr2
