@@ -34,7 +34,7 @@ import ibis
 
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
-from crownwatch.detections.contract import Meta, Params, Tables
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
     DELETE_OPS,
     READ_OPS,
@@ -82,8 +82,15 @@ def query(t: Tables, p: Params) -> ibis.Table:
     # whole epoch seconds on every engine (DuckDB's epoch is a fractional double, Spark's
     # an integer): the finding key and the minutes in the evidence must not depend on it
     ev = ev.mutate(ts=epoch_s(ev.time))
-    dels = ev.filter(ev.api_operation.isin(DELETE_OPS))
-    dels = dels.mutate(d_ref=raw_ref(dels))
+    deletes = ev.filter(ev.api_operation.isin(DELETE_OPS))
+    # the deletes on their own (few): used twice below, with the events DuckDB would
+    # materialise every crown-jewel event as a common table expression — 10M rows at
+    # 10M events, 8.3 s under the default memory bound against 1.6 s unbounded
+    dels = shared(
+        f"exfiltration.delete_after_copy.dels:{_reg.model_dump_json()}:"
+        f"{sorted(p.exclude_principals)}",
+        lambda: deletes.mutate(d_ref=raw_ref(deletes)),
+    )
     # only reads of objects the same principal deleted can pair: the rest leave before
     # their references are built
     reads = ev.filter(ev.api_operation.isin(READ_OPS))
