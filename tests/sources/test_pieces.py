@@ -171,6 +171,7 @@ REAL = [
     "zeek/conn.log",
     "zeek/conn_malformed.log",
     "osquery/osqueryd.results.log",
+    "../exfiltration/fixtures/azure_blob_diagnostic.json",  # JSON lines, one time unreadable
 ]
 
 
@@ -242,3 +243,27 @@ def test_a_piece_holding_a_carriage_return_is_left_to_the_line_reader(tmp_path, 
         (3 * mmap.ALLOCATIONGRANULARITY + 1, len(body)),
     ]
     assert pieces.plain_rows(path, ranges, 2) == [1, None]
+
+
+def test_a_clean_azure_json_lines_file_is_read_typed_in_pieces(tmp_path, monkeypatch):
+    """Azure's storage-account archive (JSON lines) goes the typed, parallel way when
+    clean — and gives what the whole file read line by line gives."""
+    from tests.conftest import FIXTURES
+
+    lines = (FIXTURES / "../exfiltration/fixtures/azure_blob_diagnostic.json").read_text()
+    good = [ln for ln in lines.splitlines() if '"time": "yesterday"' not in ln]
+    path = tmp_path / "PT1H.json"
+    path.write_text("\n".join(good * 20) + "\n")
+    whole = Lake(tmp_path / "whole")
+    whole.ingest([path])
+    monkeypatch.setattr(pieces, "MIN_PIECE", 64)
+    staged = []
+    real = Reader._stage_json_clean
+    monkeypatch.setattr(
+        Reader, "_stage_json_clean", lambda *a: staged.append(real(*a)) or staged[-1]
+    )
+    cut = Lake(tmp_path / "cut")
+    (res,) = cut.ingest([path])
+    assert staged and staged[0] is not None, "not read by the typed path"
+    assert res.routed_rows == len(good) * 20 and res.quarantined == 0
+    assert _tables(cut) == _tables(whole)

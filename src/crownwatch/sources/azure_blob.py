@@ -157,23 +157,29 @@ def sniff(head: str) -> bool:
     return diag or la
 
 
-def _records(reader: Reader, path: Path) -> str:
+def _stage(reader: Reader, path: Path, structure: dict, reject_sql: str) -> str:
+    """The parsed records: one document (a JSON array, or ``{"records": [...]}`` as
+    diagnostic settings archive them) record by record; JSON lines by the typed
+    parallel read when the file is clean (:meth:`Reader.stage_json_lines`, which
+    falls back to reading line by line itself)."""
     head = head_text(path, 256).lstrip()
     if head.startswith("["):
-        return reader.json_document(path, None)
-    if head.startswith('{"records"') or head.startswith('{ "records"'):
-        return reader.json_document(path, "records")
-    return reader.lines(path)
+        records = reader.json_document(path, None)
+    elif head.startswith('{"records"') or head.startswith('{ "records"'):
+        records = reader.json_document(path, "records")
+    else:
+        return reader.stage_json_lines(path, structure, reject_sql)
+    try:
+        return reader.stage_json(records, structure, reject_sql)
+    except duckdb.Error:
+        return reader.stage_json(reader.materialise_lines(path), structure, reject_sql)
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
     head = head_text(path, 4096)
     la = '"TimeGenerated"' in head and '"OperationName"' in head
     structure, f = (LA_STRUCTURE, LA) if la else (DIAG_STRUCTURE, DIAG)
-    try:
-        stage = reader.stage_json(_records(reader, path), structure, _reject(f))
-    except duckdb.Error:
-        stage = reader.stage_json(reader.materialise_lines(path), structure, _reject(f))
+    stage = _stage(reader, path, structure, _reject(f))
     acct = f"lower({f['acct']})"
     okey = f["okey"]
     auth = f["auth"]
