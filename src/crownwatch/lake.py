@@ -376,8 +376,14 @@ class Lake:
         # ingest took 12 % longer with it.
         con.execute("SET preserve_insertion_order = false")
         # Each writer thread buffers this many rows per day partition before flushing
-        # (DuckDB's default is 524,288 rows: 4 partitions × 2 threads × wide rows).
-        con.execute("SET partitioned_write_flush_threshold = 122880")
+        # (DuckDB's default is 524,288 rows: 4 partitions × 2 threads × wide rows). A
+        # buffer still below it when the scan ends is written after the scan, one
+        # partition at a time: a million records over 14 days never reached 122,880
+        # rows a day per thread, and their write took 1.4 s where one file took 0.7 s.
+        # At 16,384 most rows are written while the scan runs on every thread: 0.97 s
+        # (Okta sign-ins), 0.72 s against 0.86 s (Zeek), the same bytes on disk; row
+        # groups come out at 4k–46k rows.
+        con.execute("SET partitioned_write_flush_threshold = 16384")
         con.execute("SET enable_progress_bar = false")
         return con
 
