@@ -34,8 +34,14 @@ class Parsed:
     elements, events). Every one of them ends up in exactly one ``routed`` table, in
     ``quarantine``, or is *skipped* — valid input no table models (a CRON line in
     auth.log, event 4672 in a Security log), counted but not stored:
-    ``records == sum(routed rows) + quarantined + skipped`` — the lake checks it. ``copies`` are extra views of routed records (a CloudTrail ``ConsoleLogin`` is
+    ``records == sum(routed rows) + quarantined + skipped`` — the lake checks it.
+    ``copies`` are extra views of routed records (a CloudTrail ``ConsoleLogin`` is
     an API call *and* a sign-in) and do not enter that sum.
+
+    The lake runs ``quarantine`` only when the routed tables come up short of
+    ``records - skipped``: so a source may find its rejects by parsing the input
+    again (a large file is not worth holding its verdicts for), and a clean file
+    costs no quarantine pass at all.
     """
 
     records: int
@@ -43,10 +49,6 @@ class Parsed:
     copies: dict[str, duckdb.DuckDBPyRelation] = field(default_factory=dict)
     quarantine: duckdb.DuckDBPyRelation | None = None
     skipped: int = 0
-    # True when ``quarantine`` finds the rejects by parsing the input again (a large
-    # file is not worth holding its verdicts for): the lake then runs it only when
-    # the routed tables came up short of ``records - skipped``.
-    quarantine_rereads: bool = False
 
 
 class SourceError(Exception):

@@ -115,5 +115,4 @@ def parse(reader: Reader, path: Path) -> Parsed:
         quarantine=rejected(
             reader, records, STRUCTURE, REJECT, "e.startTime", NAME, path, "e.request_id"
         ),
-        quarantine_rereads=True,
     )

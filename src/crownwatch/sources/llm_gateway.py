@@ -387,9 +387,8 @@ def rejected(
     with the same ``structure`` and ``reject_sql`` rejects, with the reason, the
     bounded text and the record's id (``raw_id_sql`` over ``e``).
 
-    It parses every record again, so sources hand it to the lake with
-    ``Parsed.quarantine_rereads``: the lake runs it only when the routed tables
-    came up short. It is the routed query's own parse and verdict, so a record is
+    It parses every record again: the lake runs it only when the routed tables come
+    up short (see ``Parsed``). It is the routed query's own parse and verdict, so a record is
     quarantined exactly when the routed query leaves it out."""
     good = parsed_records(records, structure, reject_sql, ts)
     return reader.con.sql(
@@ -501,5 +500,4 @@ def parse(reader: Reader, path: Path) -> Parsed:
         quarantine=rejected(
             reader, records, STRUCTURE, REJECT, "e.timestamp", NAME, path, "e.request_id"
         ),
-        quarantine_rereads=True,
     )

@@ -22,7 +22,7 @@ Two ways through a file, one verdict:
   faster than splitting each line in SQL), its row number is the line number (a
   large plain log is read in pieces side by side, :mod:`crownwatch.sources.pieces`),
   and a ``conn`` log goes to the lake with nothing materialised — the quarantine
-  reads the file again only when a record was rejected (``Parsed.quarantine_rereads``).
+  reads the file again only when a record was rejected (see ``Parsed``).
   One cheap pass over the bytes first (:func:`_scan`) makes sure the file is such a
   file, so the CSV reader can neither fail half-way nor number lines wrongly, and
   counts the lines before each piece on the way.
@@ -422,7 +422,6 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
             records=records,
             routed={"network_activity": rows},
             quarantine=quarantine,
-            quarantine_rereads=True,
         )
     stage = reader.name("zeek")
     reader.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {unified}")
