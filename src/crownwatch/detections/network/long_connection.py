@@ -35,7 +35,7 @@ import ibis
 
 from crownwatch.assets import registry_for
 from crownwatch.detections._num import rounded
-from crownwatch.detections.contract import Meta, Params, Tables
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.detections.network._common import ip_in, name_in, split_hosts
 from crownwatch.enrichment.places import private_expr
@@ -91,22 +91,35 @@ def query(t: Tables, p: Params) -> ibis.Table:
         nn = t.table("network_names")
         named = nn.filter(name_in(nn.name, names) & nn.connection_uid.notnull())
         c = c.anti_join(named, c.connection_uid == named.connection_uid)
-    c = c.mutate(
-        dst_port=c.dst_port.fill_null(-1), protocol=c.protocol.fill_null("?"), raw=raw_ref(c)
-    )
+    c = c.mutate(dst_port=c.dst_port.fill_null(-1), protocol=c.protocol.fill_null("?"))
     keys = ["src_ip", "dst_ip", "dst_port", "protocol"]
-    g = c.group_by(keys).aggregate(
-        seconds=c.duration_s.sum(),
-        longest_s=c.duration_s.max(),
-        connections=c.count(),
-        bytes_out=c.bytes_out.sum(),
-        bytes_in=c.bytes_in.sum(),
-        first_seen=c.time.min(),
-        last_seen=c.end_time.max(),
-        sample_uids=c.connection_uid.collect(),
-        raw_refs=c.raw.collect(),
+
+    def long_pairs() -> ibis.Table:
+        g = c.group_by(keys).aggregate(
+            seconds=c.duration_s.sum(),
+            longest_s=c.duration_s.max(),
+            connections=c.count(),
+            bytes_out=c.bytes_out.sum(),
+            bytes_in=c.bytes_in.sum(),
+            first_seen=c.time.min(),
+            last_seen=c.end_time.max(),
+        )
+        return g.filter(g.seconds >= p.min_hours * 3600)
+
+    # The pairs first, on their own (a few), then the evidence of their connections
+    # only: collecting every pair's uids and records before the filter held 10M
+    # strings in lists at 10M connections, and one statement reading the connections
+    # twice makes DuckDB materialise all of them (10 s under the default memory bound
+    # against 4 s unbounded).
+    g = shared(
+        f"network.long_connection.pairs:{reg.model_dump_json()}:{sorted(vars(p).items())}",
+        long_pairs,
     )
-    g = g.filter(g.seconds >= p.min_hours * 3600)
+    e = c.semi_join(g, keys)
+    e = e.group_by(keys).aggregate(
+        sample_uids=e.connection_uid.collect(), raw_refs=raw_ref(e).collect()
+    )
+    g = g.left_join(e, keys).drop([f"{k}_right" for k in keys])
 
     hcidrs, _ = split_hosts([h for a in reg.assets for h in getattr(a, "hosts", [])])
     jewel = ip_in(g.src_ip, hcidrs) | ip_in(g.dst_ip, hcidrs)
