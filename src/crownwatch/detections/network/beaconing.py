@@ -220,14 +220,23 @@ def query(t: Tables, p: Params) -> ibis.Table:
         first_ts=c.ts.min(),
         last_ts=c.ts.max(),
         connections=c.count(),
-        dst_ips=c.dst_ip.collect(),
-        dst_ports=c.dst_port.cast("string").collect(),
-        sample_uids=c.connection_uid.collect(),
-        raw_refs=raw_ref(c).collect(),
     )
     j = details.join(ts, keys).join(ds, keys).join(shape, keys)
     j = _scores(j, p)
     j = j.filter(j.score >= p.threshold)
+
+    # -- evidence for the pairs that score only ------------------------------------------
+    # (collected for every busy pair, the lists held every connection of the network's
+    # repeating traffic: 10M references at 10M connections, past the memory bound)
+    hits = shared(run_key + ":hits", lambda: j)
+    e = c.semi_join(hits, keys)
+    evidence = e.group_by(keys).aggregate(
+        dst_ips=e.dst_ip.collect(),
+        dst_ports=e.dst_port.cast("string").collect(),
+        sample_uids=e.connection_uid.collect(),
+        raw_refs=raw_ref(e).collect(),
+    )
+    j = hits.join(evidence, keys)
     return _findings(j, reg, p)
 
 
