@@ -80,6 +80,42 @@ def test_a_run_keeps_long_intermediates_as_parquet_with_integers_intact(tmp_path
     assert not list((lake.root / ".spill").rglob("*.parquet"))
 
 
+def test_an_intermediate_too_long_for_memory_goes_to_disk(tmp_path, monkeypatch):
+    """One a detection keeps in memory moves to the scratch folder when it has more
+    rows than MEMORY_ROWS — the same rows, integers intact, the temp table dropped."""
+    import ibis
+
+    from crownwatch import engine as engine_mod
+    from crownwatch.detect import _RUN, shared
+
+    monkeypatch.setattr(engine_mod, "MEMORY_ROWS", 2)
+    lake = Lake(tmp_path / "lake")
+    eng = Engine(lake)
+    t = ibis.memtable({"k": ["a", "a", "b", "c"], "n": [2**40, 2**40, 1, 5]})
+
+    class Probe:
+        engine = eng
+        cache: dict = {}
+
+    token = _RUN.set(Probe())
+    try:
+        long = shared("test.long", lambda: t.group_by("k").aggregate(total=t.n.sum()))
+        short = shared("test.short", lambda: t.filter(t.k == "b"))
+        files = sorted(p.name for p in (lake.root / ".spill").rglob("*.parquet"))
+        temp = eng.backend.raw_sql(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_cw_run_%'"
+        ).fetchall()
+        rows = sorted(eng.execute(long), key=lambda r: r["k"])
+        assert eng.execute(short) == [{"k": "b", "n": 1}]
+    finally:
+        _RUN.reset(token)
+        eng.end_run()
+    assert files == ["1.parquet"] and temp == [("_cw_run_2",)]  # the short one stays
+    assert rows == [{"k": "a", "total": 2**41}, {"k": "b", "total": 1}, {"k": "c", "total": 5}]
+    assert all(type(r["total"]) is int for r in rows)
+    assert not list((lake.root / ".spill").rglob("*.parquet"))
+
+
 def test_detections_run_under_the_memory_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("CROWNWATCH_MEMORY_LIMIT", "300MB")
     eng = Engine(Lake(tmp_path / "lake"))

@@ -23,6 +23,9 @@ from crownwatch.tables import SCHEMAS
 from crownwatch.window import TimeWindow
 
 ENGINES = ("duckdb", "spark")
+#: an intermediate longer than this goes to the run's scratch folder, whatever its
+#: detection asked: at 10M events the longest kept in memory has 0.6M rows, at 100M 5.7M
+MEMORY_ROWS = 2_000_000
 
 
 class Engine:
@@ -101,16 +104,34 @@ class Engine:
         at a 12.5 GB peak as a temp table; as Parquet it is a 257 MB file, each
         detection reads only its own columns back, and the peak is 6.2 GB at the same
         speed. For small intermediates the temp table is faster: the identity
-        detections at 10M took 9.8 s with theirs in memory, 11.2 s on disk.
+        detections at 10M took 9.8 s with theirs in memory, 11.2 s on disk. One kept in
+        memory that turns out longer than :data:`MEMORY_ROWS` goes to disk all the same.
         (Ibis's ``Table.cache()`` is not used on DuckDB: with DuckDB 2.0 its clean-up
         emits a malformed DROP on garbage collection.)"""
         self._materialised += 1
         name = f"_cw_run_{self._materialised}"
         if self.name != "duckdb":
             return self._spark_checkpoint(expr, name)
-        self._run_tables.append(("VIEW" if on_disk else "TABLE", name))
-        if not on_disk:
-            return self.backend.create_table(name, obj=expr, temp=True)
+        if on_disk:
+            return self._to_scratch(self.backend._to_duckdb_relation(expr), expr, name)
+        kept = self.backend.create_table(name, obj=expr, temp=True)
+        self._run_tables.append(("TABLE", name))
+        ((rows,),) = self.backend.raw_sql(f'SELECT count(*) FROM "{name}"').fetchall()
+        if rows <= MEMORY_ROWS:
+            return kept
+        # Too long to hold for the rest of the run: a temp table's blocks count against
+        # the memory bound for as long as it lives, and at 100M sign-in events the
+        # identity detections kept three of 5.7M rows each — the statement that then
+        # needed memory ran out. Moved to the scratch folder like ``on_disk``.
+        self._run_tables.remove(("TABLE", name))
+        on_file = self._to_scratch(self.backend.con.table(name), expr, f"{name}_f")
+        self.backend.raw_sql(f'DROP TABLE "{name}"')
+        return on_file
+
+    def _to_scratch(self, rel, expr: ibis.Table, name: str) -> ibis.Table:
+        """``rel`` (the rows of ``expr``) as zstd Parquet in this run's scratch folder,
+        read back as ``name``."""
+        self._run_tables.append(("VIEW", name))
         if self._scratch is None:
             self.lake.spill_dir.mkdir(parents=True, exist_ok=True)
             self._scratch = Path(tempfile.mkdtemp(prefix="run-", dir=self.lake.spill_dir))
@@ -120,7 +141,6 @@ class Engine:
         # Ibis drops a cast to the type it already believes, so the cast is DuckDB's;
         # _to_duckdb_relation is the relation Ibis's own to_parquet writes (memtables
         # registered), kept as a relation so the cast can go on top.
-        rel = self.backend._to_duckdb_relation(expr)
         ints = [
             f"CAST({q} AS BIGINT) AS {q}"
             for c, t in expr.schema().items()
