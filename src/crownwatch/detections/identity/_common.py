@@ -238,8 +238,14 @@ def stranger_failures(
     def build() -> ibis.Table:
         fails = with_recovery(auth, recovery_seconds)
         fails = fails.filter(fails.user.notnull() & fails.src_ip.notnull())
-        starts = auth.group_by(w_source=auth.source).aggregate(
-            w_end=epoch_s(auth.time.min()) + warmup_seconds
+        # a row per source, kept on its own: joined as a subquery, DuckDB guessed it
+        # as long as the table it groups (100M rows at 100M events) and built its hash
+        # table from the failures instead — 5.7M wide rows, past the memory bound
+        starts = shared(
+            f"identity.source_starts:{warmup_seconds}",
+            lambda: auth.group_by(w_source=auth.source).aggregate(
+                w_end=epoch_s(auth.time.min()) + warmup_seconds
+            ),
         )
         fails = fails.left_join(starts, fails.source == starts.w_source).drop("w_source")
         pair = first_success_at(auth)
