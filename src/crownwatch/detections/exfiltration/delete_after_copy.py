@@ -75,7 +75,7 @@ META = Meta(
 
 
 def query(t: Tables, p: Params) -> ibis.Table:
-    ev, _reg = jewel_events(t, p)
+    ev, reg = jewel_events(t, p)
     ev = ev.filter((ev.status == "success") & ev.object_key.notnull())
     if p.exclude_principals:
         ev = ev.filter(~ev.principal.isin(list(p.exclude_principals)))
@@ -87,7 +87,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     # materialise every crown-jewel event as a common table expression — 10M rows at
     # 10M events, 8.3 s under the default memory bound against 1.6 s unbounded
     dels = shared(
-        f"exfiltration.delete_after_copy.dels:{_reg.model_dump_json()}:"
+        f"exfiltration.delete_after_copy.dels:{reg.model_dump_json()}:"
         f"{sorted(p.exclude_principals)}",
         lambda: deletes.mutate(d_ref=raw_ref(deletes)),
     )
