@@ -411,8 +411,7 @@ def parse(reader: Reader, path: Path, head: str) -> Parsed:
     if block.kind == "conn":
         # the common case, at scale: one pass, nothing held
         n = zeek.normalised(unified)
-        columns = zeek.conn_columns(community_id="community_id" in block.fields)
-        rows = reader.con.sql(f"SELECT {columns} FROM {n} WHERE _reject IS NULL")
+        rows = reader.con.sql(f"SELECT {zeek.CONN_COLUMNS} FROM {n} WHERE _reject IS NULL")
         quarantine = reader.con.sql(
             f"""SELECT now() AS time, '{zeek.NAME}' AS source, _reject AS reason,
                        _record AS record, {_sql_str(str(path))} AS raw_source, raw_offset,
