@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from crownwatch.sources.reader import Reader, head_text
+from crownwatch.sources.sql_text import inner, rtrim_set
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 # A line as a row of fields: each field preceded by the comma the line is prefixed with.
@@ -96,12 +97,12 @@ def stage(
         reader.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {name} AS
             WITH l AS (
-                SELECT raw_offset, rtrim(text, chr(13)) AS text FROM {lines}
+                SELECT raw_offset, {rtrim_set("text", chr(13))} AS text FROM {lines}
                 WHERE raw_offset <> {header.line}
             ), q AS (
                 SELECT raw_offset, text,
                     CASE WHEN strlen(text) >= 2 AND starts_with(text, '"') AND ends_with(text, '"')
-                         THEN text[2:-2] END AS quoted
+                         THEN {inner("text")} END AS quoted
                 FROM l
             ), s AS (
                 SELECT raw_offset, text,

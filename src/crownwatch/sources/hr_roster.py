@@ -91,6 +91,7 @@ from crownwatch.lake_secret import hash_salt
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.private_columns import header_key, is_private
 from crownwatch.sources.reader import Reader, _sql_str
+from crownwatch.sources.sql_text import inner, trim_set
 from crownwatch.tables.authentication import identity_key
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -424,7 +425,8 @@ def sniff(head: str) -> bool:
 
 # -- SQL pieces ------------------------------------------------------------------------------
 
-_WS = "' \t\r\n'"
+_WS = " \t\r\n"
+_WS_SQL = "' \t\r\n'"
 
 
 def _date(v: str) -> str:
@@ -678,11 +680,13 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
     wanted = [f for f in ALIASES if f != "employment_type"]
     used = sorted({h.columns[f] for f in wanted if f in h.columns} | set(h.types))
     trimmed = (
-        ",\n            ".join(f"trim(raw_f[{i}], {_WS}) AS x{i}" for i in used) or "NULL AS x0"
+        ",\n            ".join(f"{trim_set(f'raw_f[{i}]', _WS)} AS x{i}" for i in used)
+        or "NULL AS x0"
     )
+    # x<i> is trimmed already: only a quoted value's inside is trimmed again
     unquoted = {
-        i: f"""nullif(trim(CASE WHEN starts_with(x{i}, '"') THEN
-                replace(substr(x{i}, 2, length(x{i}) - 2), '""', '"') ELSE x{i} END, {_WS}), '')"""
+        i: f"""nullif(CASE WHEN starts_with(x{i}, '"') THEN
+                trim(replace({inner(f"x{i}")}, '""', '"'), {_WS_SQL}) ELSE x{i} END, '')"""
         for i in used
     }
     picks = ",\n            ".join(
@@ -733,7 +737,7 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
             -- values may be a private one, and none is kept (trailing empty fields, as
             -- some spreadsheets add them, do not count)
             len(raw_f) = {m} OR (len(raw_f) > {m} AND len(list_filter(raw_f[{m + 1}:],
-                lambda x: trim(x, {_WS}) NOT IN ('', '""'))) = 0) AS aligned,
+                lambda x: trim(x, {_WS_SQL}) NOT IN ('', '""'))) = 0) AS aligned,
             {picks}
         FROM s
     ), w AS (

@@ -44,6 +44,7 @@ import duckdb
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.reader import Reader, _sql_str
+from crownwatch.sources.sql_text import trim_spaces
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "s3_access"
@@ -266,7 +267,7 @@ def _stage(con, stage: str, lines: str) -> None:
             SELECT raw_offset, text, q,
                    CASE WHEN len(q) = 7 THEN string_split(q[1], ' ') END AS a,
                    CASE WHEN len(q) = 7 THEN string_split(q[3], ' ') END AS b,
-                   CASE WHEN len(q) = 7 THEN string_split(trim(q[7]), ' ') END AS c
+                   CASE WHEN len(q) = 7 THEN string_split({trim_spaces("q[7]")}, ' ') END AS c
             FROM q
         ), p AS (
             SELECT raw_offset, text,
