@@ -77,6 +77,16 @@ def crownwatch_script() -> Path:
     return script
 
 
+def user_env() -> dict[str, str]:
+    """The environment a user runs crownwatch in: no ``CROWNWATCH_MEMORY_LIMIT`` (the
+    default memory bound is what is measured), and bytecode caches allowed, as after a
+    normal install (pip compiles a wheel's modules; Python caches an editable
+    install's on its first run) — a machine exporting ``PYTHONDONTWRITEBYTECODE``
+    would otherwise have every run compile crownwatch's modules again, 0.1 s a start."""
+    drop = ("CROWNWATCH_MEMORY_LIMIT", "PYTHONDONTWRITEBYTECODE")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
 def run_process(argv: list[str], env: dict | None = None) -> dict:
     """One whole process: wall seconds (``s``), the kernel's peak RSS of that one process
     (``rss_mib``, from ``wait4``: the benchmark's own memory never counts) and its output.

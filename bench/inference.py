@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._util import crownwatch_script, run_process
+from bench._util import crownwatch_script, run_process, user_env
 
 _PHASES = {
     "baseline": """
@@ -89,7 +89,7 @@ def _summary(name: str, out: str) -> str:
 def run_phase(name: str, data: Path, work: Path, threads: int) -> dict:
     """One phase as one fresh process (``bench._util.run_process``): wall seconds and
     the kernel's peak RSS of that process (no sampling)."""
-    env = {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
+    env = user_env()
     env["OMP_NUM_THREADS"] = str(threads)
     r = run_process(_command(name, data, work, threads), env)
     return {

@@ -92,6 +92,8 @@ normalisation, no day partitions:
 console script a user runs, with no setting (the default memory bound), a whole process
 (start-up, sniffing, the content key, quarantine, provenance, day partitions, manifest),
 its default output (the summary table) to /dev/null. The lake is emptied before every run.
+Both commands run with bytecode caches allowed (``PYTHONDONTWRITEBYTECODE`` removed, as
+after a normal install: :func:`bench._util.user_env`); the warm-up writes them.
 
 *Timing.* Per source one untimed warm-up of each, then ``--runs`` pairs run alternately
 (floor, crownwatch, floor, crownwatch …); the ratio is ``floor s / crownwatch s`` of each
@@ -116,7 +118,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench._util import crownwatch_script, print_table, run_process
+from bench._util import crownwatch_script, print_table, run_process, user_env
 from crownwatch.sources import (
     cloudtrail,
     entra,
@@ -949,8 +951,8 @@ def crownwatch_cmd(path: Path, lake: Path) -> list[str]:
 
 
 def crownwatch_env() -> dict:
-    """No setting: the default memory bound is what is measured."""
-    return {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
+    """As a user runs it (:func:`bench._util.user_env`)."""
+    return user_env()
 
 
 def lake_counts(lake: Path) -> dict:
@@ -973,7 +975,7 @@ def measure(src: Source, path: Path, runs: int, work: Path) -> dict:
 
     def floor_once():
         out_parquet.unlink(missing_ok=True)
-        return run(floor_cmd)
+        return run(floor_cmd, env)
 
     def cw_once():
         shutil.rmtree(lake, ignore_errors=True)
@@ -1018,7 +1020,9 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench ingest")
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--max-mb", type=int, default=2000, help="cap on a data set's size")
-    ap.add_argument("--runs", type=int, default=3, help="alternating pairs per source")
+    ap.add_argument(
+        "--runs", type=int, default=3, help="alternating pairs per source (0: only generate)"
+    )
     ap.add_argument("--only", nargs="*", help="sources to run (default: all)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="data set cache")
     ap.add_argument("--record", action="store_true", help=f"append the table to {RESULTS.name}")
@@ -1029,6 +1033,8 @@ def main(argv: list[str]) -> int:
     for src in chosen:
         n = min(args.records, args.max_mb * 1_000_000 // src.avg_bytes)
         path = dataset(src, n, args.out)
+        if args.runs < 1:
+            continue
         work = Path(tempfile.mkdtemp(dir=args.out, prefix="work-"))
         try:
             m = measure(src, path, args.runs, work)
@@ -1047,6 +1053,8 @@ def main(argv: list[str]) -> int:
                 f"{m['rows']:,} / {m['quarantined']:,} / {m['skipped']:,}",
             ]
         )
+    if not rows:
+        return 0
     text = print_table(
         f"Ingest, every source: crownwatch ingest vs a same-fields DuckDB floor "
         f"(medians of {args.runs} alternating pairs)",

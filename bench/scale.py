@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from bench._util import OUT, crownwatch_script, print_table, run_process
+from bench._util import OUT, crownwatch_script, print_table, run_process, user_env
 
 SCALE = OUT / "scale"
 SIZES = (1_000_000, 10_000_000, 100_000_000)
@@ -85,7 +84,7 @@ def crownwatch() -> str:
 
 def run(argv: list[str]) -> dict:
     """One whole process with no setting: the default memory bound is what is measured."""
-    env = {k: v for k, v in os.environ.items() if k != "CROWNWATCH_MEMORY_LIMIT"}
+    env = user_env()
     r = run_process(argv, env)
     return {**r, "rss_gib": r["rss_mib"] / 1024}
 
