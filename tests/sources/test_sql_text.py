@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from crownwatch.sources.sql_text import inner, rtrim_set, trim_set, trim_spaces
+from crownwatch.sources.sql_text import inner, rtrim_set, trim_set, trim_short, trim_spaces
 
 VALUES = [
     "",
@@ -24,6 +24,12 @@ VALUES = [
     "\tlead tab",
     "日本語\r",
     "x",
+    "\n\nnewlines\n",
+    "-dash-",
+    "]bracket]",
+    "^caret^",
+    "back\\slash\\",
+    "'quote'",
     "  two leading, two trailing  ",
     " a - b - ",
     '""',
@@ -42,16 +48,17 @@ def con():
     c.close()
 
 
-@pytest.mark.parametrize("chars", [" \r\t", "\r", " \t\r\n"])
+@pytest.mark.parametrize("chars", [" \r\t", "\r", " \t\r\n", "-]^\\'", "]"])
 def test_trim_set_is_trim(con, chars):
     literal = " || ".join(f"chr({ord(c)})" for c in chars)
     got = con.execute(
         f"SELECT i, {trim_set('x', chars)}, trim(x, {literal}), "
-        f"{rtrim_set('x', chars)}, rtrim(x, {literal}) FROM v ORDER BY i"
+        f"{rtrim_set('x', chars)}, rtrim(x, {literal}), {trim_short('x', chars)} FROM v ORDER BY i"
     ).fetchall()
-    for i, ours, duck, rours, rduck in got:
+    for i, ours, duck, rours, rduck, short in got:
         assert ours == duck, (VALUES[i], chars)
         assert rours == rduck, (VALUES[i], chars)
+        assert short == duck, (VALUES[i], chars)
     # the guard is not vacuous: some values were trimmed
     assert any(ours != VALUES[i] for i, ours, *_ in got if VALUES[i] is not None)
 

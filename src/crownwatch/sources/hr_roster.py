@@ -91,7 +91,7 @@ from crownwatch.lake_secret import hash_salt
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.private_columns import header_key, is_private
 from crownwatch.sources.reader import Reader, _sql_str
-from crownwatch.sources.sql_text import inner, trim_set
+from crownwatch.sources.sql_text import inner, trim_short
 from crownwatch.tables.authentication import identity_key
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
@@ -432,7 +432,18 @@ _WS_SQL = "' \t\r\n'"
 def _date(v: str) -> str:
     """A DATE from the text ``v`` in one of the forms the module notes list, NULL if
     none reads (or it reads outside 1900–2099: a typo, not a hire date)."""
-    d = f"""CASE
+    return _in_range(_any_date(v))
+
+
+def _in_range(d: str) -> str:
+    """The DATE ``d`` (a column: it is read twice) when within 1900–2099, else NULL."""
+    return f"(CASE WHEN ({d}) BETWEEN DATE '1900-01-01' AND DATE '2099-12-31' THEN ({d}) END)"
+
+
+def _any_date(v: str) -> str:
+    """The DATE the text ``v`` reads as in one of the forms the module notes list,
+    whatever its year; NULL if none reads."""
+    return f"""CASE
         WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}')
             THEN try_strptime({v}, '%Y-%m-%d')::DATE
         WHEN regexp_full_match({v}, '\\d{{4}}-\\d\\d-\\d\\d[T ].+')
@@ -449,7 +460,6 @@ def _date(v: str) -> str:
         WHEN regexp_full_match({v}, '[A-Za-z]{{3,9}}\\.? \\d{{1,2}},? \\d{{4}}')
             THEN try_strptime(regexp_replace({v}, '[.,]', '', 'g'), ['%b %d %Y', '%B %d %Y'])::DATE
         END"""
-    return f"(CASE WHEN ({d}) BETWEEN DATE '1900-01-01' AND DATE '2099-12-31' THEN ({d}) END)"
 
 
 def _as_of(v: str) -> str:
@@ -680,7 +690,7 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
     wanted = [f for f in ALIASES if f != "employment_type"]
     used = sorted({h.columns[f] for f in wanted if f in h.columns} | set(h.types))
     trimmed = (
-        ",\n            ".join(f"{trim_set(f'raw_f[{i}]', _WS)} AS x{i}" for i in used)
+        ",\n            ".join(f"{trim_short(f'raw_f[{i}]', _WS)} AS x{i}" for i in used)
         or "NULL AS x0"
     )
     # x<i> is trimmed already: only a quoted value's inside is trimmed again
@@ -724,8 +734,10 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
     return f"""
     WITH r AS (
         SELECT raw_offset, text, open, marker,
-               CASE WHEN NOT marker AND NOT open AND raw_offset > {header_at}
-                         AND {_well_formed_sql(d)} THEN {_split_sql(d)} END AS raw_f
+               CASE WHEN marker OR open OR raw_offset <= {header_at} THEN NULL
+                    -- a record with no quote is well-formed, its fields its delimiters' pieces
+                    WHEN NOT contains(text, '"') THEN string_split(text, {_sql_str(d)})
+                    WHEN {_well_formed_sql(d)} THEN {_split_sql(d)} END AS raw_f
         FROM {records} WHERE raw_offset <> {header_at}
     ), s AS (
         SELECT raw_offset, text, open, marker, raw_f,
@@ -745,8 +757,9 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
             c_employee_id AS employee_id,
             lower(c_email) AS email,
             {name} AS display_name,
-            c_start_date AS start_raw, {_date("c_start_date")} AS start_date,
-            c_end_date AS end_raw, {_date("c_end_date")} AS end_date,
+            -- each date read once, its range checked in the next step
+            c_start_date AS start_raw, {_any_date("c_start_date")} AS start_any,
+            c_end_date AS end_raw, {_any_date("c_end_date")} AS end_any,
             {kind} AS employment_type,
             c_firm AS firm, c_department AS department, c_manager AS manager_raw,
             c_location AS location, c_country AS country_raw, {loc_parts} AS lp,
@@ -784,7 +797,8 @@ def _stage_sql(h: Header, records: str, header_at: int) -> str:
         END AS _reject,
         CASE WHEN marker THEN NULL WHEN raw_offset < {header_at} THEN '{REDACTED}'
              ELSE {record} END AS _record
-    FROM w"""
+    FROM (SELECT *, {_in_range("start_any")} AS start_date, {_in_range("end_any")} AS end_date
+          FROM w)"""
 
 
 def _city(address: str) -> str:
