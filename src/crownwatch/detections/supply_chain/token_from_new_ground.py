@@ -46,7 +46,7 @@ import ibis
 from crownwatch.assets import registry_for
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import DAY, epoch_s
-from crownwatch.detections.contract import Meta, Params, Tables
+from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import empty_lists
 from crownwatch.detections.supply_chain._common import outsiders, raw_ref
 from crownwatch.enrichment.places import own_network
@@ -129,21 +129,28 @@ def query(t: Tables, p: Params) -> ibis.Table:
         c_own=cre._own,
         c_sso=cre.actor_user if "actor_user" in cre.columns else ibis.null("string"),
     )
+    cre = shared(
+        f"supply_chain.token_from_new_ground.creations:{sorted(token_actions + key_actions)}",
+        lambda: cre,
+    )
 
-    # the account's history: when it first used each address, country and credential
-    first_ip = ev.filter(ev.actor_ip.notnull())
-    first_ip = first_ip.group_by(h_login=first_ip.login, h_ip=first_ip.actor_ip).aggregate(
-        h_first=first_ip.ts.min()
+    # the account's history: when it first used each address, country and credential.
+    # Each is kept on its own (shared): the statement below then reads the audit log
+    # once — referenced six times, DuckDB held all 10M events of it as one common
+    # table expression (7.9 GiB unbounded, 1.85x the time bounded).
+    first_ip = shared(
+        "supply_chain.first_seen:ip",
+        lambda: _first(ev, "actor_ip", "h"),
     )
-    first_cc = ev.filter(ev.cc.notnull())
-    first_cc = first_cc.group_by(q_login=first_cc.login, q_cc=first_cc.cc).aggregate(
-        q_first=first_cc.ts.min()
+    first_cc = shared("supply_chain.first_seen:cc", lambda: _first(ev, "cc", "q"))
+    first_cred = shared(
+        "supply_chain.first_seen:cred",
+        lambda: _first(ev, "cred", "k"),
     )
-    first_cred = ev.filter(ev.cred.notnull())
-    first_cred = first_cred.group_by(k_login=first_cred.login, k_cred=first_cred.cred).aggregate(
-        k_first=first_cred.ts.min()
+    acct0 = shared(
+        "supply_chain.first_seen:account",
+        lambda: ev.group_by(a_login=ev.login).aggregate(a_first=ev.ts.min()),
     )
-    acct0 = ev.group_by(a_login=ev.login).aggregate(a_first=ev.ts.min())
 
     c = cre.join(acct0, cre.c_login == acct0.a_login).drop("a_login")
     c = c.filter(c.a_first <= c.c_ts - int(p.min_history_days) * DAY)
@@ -275,6 +282,16 @@ def query(t: Tables, p: Params) -> ibis.Table:
         firm=r.firm,
         outsider_kind=r.outsider_kind,
         raw_refs=ibis.array([r.c_ref]).concat(r.use_refs.fill_null(_NONE)),
+    )
+
+
+def _first(ev: ibis.Table, column: str, p: str) -> ibis.Table:
+    """``(<p>_login, <p>_<what>, <p>_first)``: when each account first showed each
+    value of ``column`` (an address, a country, a credential)."""
+    name = {"h": "ip", "q": "cc", "k": "cred"}[p]
+    g = ev.filter(ev[column].notnull())
+    return g.group_by(**{f"{p}_login": g.login, f"{p}_{name}": g[column]}).aggregate(
+        **{f"{p}_first": g.ts.min()}
     )
 
 
