@@ -596,18 +596,22 @@ def make_intune(path: Path, n: int, out: Path) -> None:
 HR_COLUMNS = list(WORKDAY_COLUMNS)
 
 
-def make_hr_roster(path: Path, n: int, out: Path) -> None:
+def make_hr_roster(path: Path, n: int, out: Path, emails: str | None = None) -> None:
     """A Workday worker report of ``n`` workers: a seventh contingent (contractors of
     40 firms), a fifth remote, a tenth terminated, every eighth a manager named by the
     seven after, phones, home e-mails, addresses and accounts drawn from pools so that
-    some are shared (as the workforce detections look for)."""
+    some are shared (as the workforce detections look for). ``emails``: a SELECT of
+    ``(i, email)`` naming the workers instead (``n`` is then ignored)."""
     body = path.with_name(path.name + ".body")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    workers = (
+        emails or f"SELECT i, 'worker' || i || '@northwind-ai.com' AS email FROM range({n}) t(i)"
+    )
     con.execute(
         f"""COPY (
-            WITH r AS (SELECT i, hash(i, 17) AS h FROM range({n}) t(i))
-            SELECT (100000 + i)::VARCHAR, 'Worker ' || i, 'worker' || i || '@northwind-ai.com',
+            WITH r AS (SELECT i, email, hash(i, 17) AS h FROM ({workers}))
+            SELECT (100000 + i)::VARCHAR, 'Worker ' || i, email,
                 strftime(DATE '2015-01-01' + (h % 4000)::INTEGER, '%m/%d/%Y'),
                 CASE WHEN h % 10 = 0
                      THEN strftime(DATE '2026-01-01' + (h % 300)::INTEGER, '%m/%d/%Y') END,
