@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from crownwatch.sources.sql_text import inner, rtrim_set, trim_set, trim_short, trim_spaces
+from crownwatch.sources.sql_text import inner, prefix, rtrim_set, trim_set, trim_short, trim_spaces
 
 VALUES = [
     "",
@@ -23,6 +23,8 @@ VALUES = [
     "é naïve ünïcödé \r",
     "\tlead tab",
     "日本語\r",
+    "e\u0301e\u0301e\u0301 combining accents, each one grapheme of two code points",
+    "👩‍👩‍👧 a family: one grapheme",
     "x",
     "\n\nnewlines\n",
     "-dash-",
@@ -76,3 +78,10 @@ def test_trim_spaces_is_trim(con):
     got = con.execute(f"SELECT i, {trim_spaces('x')}, trim(x) FROM v ORDER BY i").fetchall()
     for i, ours, duck in got:
         assert ours == duck, VALUES[i]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 12])
+def test_prefix_is_left(con, n):
+    got = con.execute(f"SELECT i, {prefix('x', n)}, left(x, {n}) FROM v ORDER BY i").fetchall()
+    for i, ours, duck in got:
+        assert ours == duck, (VALUES[i], n)

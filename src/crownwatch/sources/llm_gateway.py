@@ -65,6 +65,7 @@ import pyarrow as pa
 
 from crownwatch.sources.base import Parsed
 from crownwatch.sources.reader import Reader, _sql_str
+from crownwatch.sources.sql_text import prefix
 from crownwatch.tables.quarantine import RECORD_LIMIT
 
 NAME = "llm_gateway"
@@ -145,7 +146,7 @@ def _mask(s: str) -> str:
 
 
 # Inputs the prompt features share, computed once per record (see with_features).
-_PREP = ("_f_both", "_f_ul", "_f_mask", "_f_any", "_f_sample")
+_PREP = ("_f_joined", "_f_both", "_f_ul", "_f_mask", "_f_any", "_f_sample")
 
 # Any of the classifiers at all, in one pass: most prompts match none, and for them
 # the five patterns need not run (1.1 s → 0.5 s per million prompts on one thread).
@@ -191,8 +192,11 @@ def with_features(src: str, u: str, sys: str, tools: str) -> str:
     (system prompt + user turn, the user turn's head, its masked form when the whole
     turn fits the skeleton window) first, then the classifiers, then the topic —
     which reuses the classifiers instead of running their regexes again."""
-    both = f"left(coalesce({sys}, '') || ' ' || left(coalesce({u}, ''), 3000), {_BOTH_LIMIT})"
-    ul = f"left(coalesce({u}, ''), 500)"
+    # u and sys are columns, read again by the prefix tests (sql_text.prefix); the
+    # joined text is a column of a step before, for the same reason
+    joined = f"coalesce({sys}, '') || ' ' || coalesce({prefix(u, 3000)}, '')"
+    both = prefix("_f_joined", _BOTH_LIMIT)
+    ul = f"coalesce({prefix(u, 500)}, '')"
     topic = " ".join(f"WHEN regexp_matches(_f_ul, '{rx}') THEN '{name}'" for name, rx in TOPICS)
     # regexp_matches(_f_ul, X) can only hold where regexp_matches(_f_both, X) does
     # when _f_ul is all of the user turn and _f_both holds all of it (then _f_ul is
@@ -201,11 +205,13 @@ def with_features(src: str, u: str, sys: str, tools: str) -> str:
     whole = f"(length({u}) <= 500 AND length(_f_both) < {_BOTH_LIMIT})"
     head = f"coalesce(_f_mask, {_mask(f'left({u}, {_MASK_WINDOW})')})"
     tail = f"coalesce(_f_mask, {_mask(f'right({u}, {_MASK_WINDOW})')})"
-    return f"""(WITH _f0 AS (
+    return f"""(WITH _fj AS (
+            SELECT *, {joined} AS _f_joined FROM {src}
+        ), _f0 AS (
             SELECT *, {both} AS _f_both, {ul} AS _f_ul,
                    -- left(u, 96) and right(u, 96) are both u: mask it once
                    CASE WHEN length({u}) <= {_MASK_WINDOW} THEN {_mask(u)} END AS _f_mask
-            FROM {src}
+            FROM _fj
         ), _f0a AS (
             SELECT *, regexp_matches(_f_both, '{_ANY_CLASS.replace("'", "''")}') AS _f_any FROM _f0
         ), _f1 AS (
@@ -216,12 +222,12 @@ def with_features(src: str, u: str, sys: str, tools: str) -> str:
                 {_classified(MATH_RE)} AS cap_math,
                 coalesce({tools}, false) OR {_classified(AGENT_RE)} AS cap_agentic,
                 coalesce({tools}, false) AS has_tools,
-                {_email_masked(f"left({u}, {SAMPLE_CHARS * 2})")} AS _f_sample
+                {_email_masked(prefix(u, SAMPLE_CHARS * 2))} AS _f_sample
             FROM _f0a
         )
         SELECT * EXCLUDE ({", ".join(_PREP)}),
             CASE WHEN {u} IS NOT NULL THEN cw_simhash(list_transform(
-                string_split(lower(left({u}, 1000)), ' ')[:{SIMHASH_TOKENS}], lambda x: hash(x))) END
+                string_split(lower({prefix(u, 1000)}), ' ')[:{SIMHASH_TOKENS}], lambda x: hash(x))) END
                 AS prompt_simhash,
             CASE WHEN {u} IS NOT NULL THEN (hash(left({head}, 64)) >> 1)::BIGINT END AS prompt_skeleton,
             CASE WHEN {u} IS NOT NULL THEN (hash(right({tail}, 64)) >> 1)::BIGINT END
@@ -470,13 +476,16 @@ def parse(reader: Reader, path: Path) -> Parsed:
                    list_filter(e.messages, lambda x: x.role IN ('system', 'developer')) AS _systems
             FROM g
         )
-        SELECT raw_offset, e, _ts, len(e.messages) AS n_messages, len(_users) AS n_user_turns,
-               list_sum(list_transform(e.messages, lambda x: length(coalesce(x.content, ''))))
-                   AS prompt_chars,
-               left({_text("_users[-1].content")}, 4000) AS _u,
-               left({_text("_systems[1].content")}, 2000) AS _sys,
-               (e.tools IS NOT NULL AND json_array_length(e.tools) > 0) AS _tools
-        FROM m)"""
+        SELECT raw_offset, e, _ts, n_messages, n_user_turns, prompt_chars,
+               {prefix("_u_text", 4000)} AS _u, {prefix("_sys_text", 2000)} AS _sys, _tools
+        FROM (
+            SELECT raw_offset, e, _ts, len(e.messages) AS n_messages, len(_users) AS n_user_turns,
+                   list_sum(list_transform(e.messages, lambda x: length(coalesce(x.content, ''))))
+                       AS prompt_chars,
+                   {_text("_users[-1].content")} AS _u_text,
+                   {_text("_systems[1].content")} AS _sys_text,
+                   (e.tools IS NOT NULL AND json_array_length(e.tools) > 0) AS _tools
+            FROM m))"""
     rel = reader.con.sql(
         f"""SELECT _ts AS time, '{NAME}' AS source,
                e.request_id, coalesce(e.account_id, e.api_key_id) AS account_id,

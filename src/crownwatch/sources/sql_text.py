@@ -5,6 +5,8 @@ end, and its ``text[2:-2]`` slice counts characters from both ends: on a million
 690-byte Intune rows ``rtrim(text, chr(13))`` took 1.15 s and the slice 0.27 s, where
 testing the last byte (``ends_with``) took 0.02 s and ``substr`` 0.04 s. Almost every
 record has nothing to trim, so the trim runs only on those whose ends say it must.
+``left(x, n)`` counts grapheme clusters: 0.49 s for a million 1 KB values that are
+shorter than ``n`` anyway, 0.01 s when their byte length says so first.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def trim_spaces(x: str) -> str:
     """SQL: ``trim(x)`` (spaces only) for a value that may well start with one: the left
     end by ``ltrim`` (a quick scan), the right only when ``x`` ends with a space."""
     return f"CASE WHEN ends_with({x}, ' ') THEN trim({x}) ELSE ltrim({x}) END"
+
+
+def prefix(x: str, n: int) -> str:
+    """SQL: ``left(x, n)`` — ``x`` itself when its bytes are no more than ``n`` (then
+    so are its characters), the grapheme count only for longer values. ``x`` is
+    repeated: pass a column."""
+    return f"CASE WHEN strlen({x}) <= {int(n)} THEN {x} ELSE left({x}, {int(n)}) END"
 
 
 def inner(x: str) -> str:
