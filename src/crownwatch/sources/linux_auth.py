@@ -829,7 +829,7 @@ def attempts(reader: Reader, stage: str, path: Path, source: str) -> Parsed:
     ).fetchall()
     rows = reader.count(found)
 
-    auth = con.sql(f"SELECT {_AUTH_COLUMNS} FROM {found} ORDER BY raw_offset")
+    auth = con.sql(f"SELECT {_AUTH_COLUMNS} FROM {found}")
     # a line that stands for N events (message repeated, PAM N more) is one row of
     # its own and N-1 extra rows of the same raw line, outside the record sum
     repeats = con.sql(

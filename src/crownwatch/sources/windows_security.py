@@ -683,7 +683,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             FROM {norm}"""
     ).fetchall()
 
-    auth = con.sql(_AUTH.replace("{norm}", norm) + " ORDER BY raw_offset")
+    auth = con.sql(_AUTH.replace("{norm}", norm))
     # raw_source is filled in by the lake
     quarantine_sql = f"""SELECT now() AS time, '{NAME}' AS source, _reject AS reason,
             _record AS record, raw_offset,
