@@ -309,10 +309,12 @@ REJECT = f"""CASE
         AND e.EventID IS NULL AND e.Channel IS NULL AND e.EventData IS NULL
         THEN 'not a Windows event record'
     WHEN {_EVENT_ID} IS NULL THEN 'missing or non-numeric EventID'
+    -- the time is parsed once for every record: only a record outside the range (or
+    -- with no time) is tested again
+    WHEN {_TIME} BETWEEN '1970-01-01 00:00:00+00'::TIMESTAMPTZ
+        AND '2199-12-31 23:59:59+00'::TIMESTAMPTZ THEN NULL
     WHEN {_TIME} IS NULL THEN 'missing or unparseable TimeCreated'
-    WHEN NOT {_TIME} BETWEEN '1970-01-01 00:00:00+00'::TIMESTAMPTZ
-        AND '2199-12-31 23:59:59+00'::TIMESTAMPTZ
-        THEN 'TimeCreated out of range (before 1970 or after 2199)'
+    ELSE 'TimeCreated out of range (before 1970 or after 2199)'
 END"""
 
 
