@@ -187,3 +187,20 @@ def test_a_custom_format_without_its_header(lake, tmp_path, monkeypatch):
     (res,) = ingest(again, page)
     assert (res.read, res.routed_rows, res.skipped) == (4, 3, 1)
     assert rows(again)[0]["pkt_src_ip"] == "10.20.1.15"
+
+
+def test_field_names_of_a_format_never_reach_sql(lake, tmp_path, monkeypatch):
+    """A format is text from a file or a setting: a name no flow log documents (here
+    with a quote and a semicolon) is read and not kept, and the known ones still map."""
+    lines = (VPC / "default_s3.log").read_text().splitlines()
+    records = [ln + " extra" for ln in lines[1:3]]
+    page = tmp_path / "page.json"
+    import json
+
+    page.write_text(
+        json.dumps({"events": [{"timestamp": 1772445660000, "message": m} for m in records]})
+    )
+    monkeypatch.setenv(vpc_flow.FORMAT_ENV, lines[0] + ' x";DROP')
+    (res,) = ingest(lake, page)
+    assert (res.read, res.routed_rows, res.quarantined) == (2, 2, 0)
+    assert [flow(r) for r in rows(lake)] == [DEFAULT[2], DEFAULT[3]]
