@@ -75,3 +75,22 @@ def test_triage_takes_a_unique_prefix_as_the_readme_shows_it(tmp_path):
     with pytest.raises(ValueError, match="at least 6 characters"):
         store.set_status("cw-", "closed")
     assert not store.set_status("cw-9999", "closed")
+
+
+def test_one_batch_stores_every_finding_and_a_repeated_id_as_given_last(tmp_path):
+    store = FindingStore(tmp_path)
+    store.upsert([_finding(i) for i in range(500)])
+    again = dict(_finding(7), title="finding 7, seen again")
+    evidence = {"quote": 'a "quoted" value', "nested": {"n": [1, 2]}}
+    assert store.upsert([_finding(7), _finding(8), dict(again, evidence=evidence)]) == 2
+    got = {f["id"]: f for f in store.all()}
+    assert len(got) == 500
+    assert got[again["id"]]["title"] == "finding 7, seen again"
+    assert got[again["id"]]["evidence"] == evidence
+    assert got[_finding(8)["id"]]["title"] == "finding 8"
+    # the triage status a responder set survives a refresh in a batch
+    con = store._connect()
+    con.execute("UPDATE findings SET status = 'triaged' WHERE id = ?", [_finding(9)["id"]])
+    con.close()
+    store.upsert([_finding(9), _finding(10)])
+    assert {f["id"]: f["status"] for f in store.all()}[_finding(9)["id"]] == "triaged"

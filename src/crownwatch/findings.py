@@ -74,6 +74,27 @@ _UNCHANGED = " AND ".join(
 )
 
 
+_UPSERT_COLUMNS = (
+    "id",
+    "detection",
+    "title",
+    "severity",
+    "first_seen",
+    "last_seen",
+    "entities",
+    "attack",
+    "evidence",
+    "status",
+)
+
+
+def _string_batch(columns: tuple[str, ...], rows: list[tuple]):
+    """``rows`` as an Arrow table of string columns, for one INSERT … SELECT."""
+    import pyarrow as pa
+
+    return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
+
+
 class StoreBusy(Exception):
     """Another crownwatch process held the findings store for longer than we wait."""
 
@@ -136,36 +157,40 @@ class FindingStore:
         return hits[0][0] if hits else None
 
     def upsert(self, findings: list[dict]) -> int:
-        """Insert or refresh findings; an existing finding keeps its triage status."""
+        """Insert or refresh findings; an existing finding keeps its triage status.
+
+        One statement over an Arrow batch of them all: row by row (``executemany``)
+        DuckDB took 47 s for 10,580 findings of one detection, 4.4 ms a row. A finding
+        given twice is stored as given last, as the row-by-row inserts left it."""
         now = datetime.now(UTC)
-        rows = []
+        latest: dict[str, tuple] = {}
         for f in findings:
             f = Finding.model_validate(f).model_dump()
-            rows.append(
-                (
-                    f["id"],
-                    f["detection"],
-                    f["title"],
-                    f["severity"],
-                    f["first_seen"],
-                    f["last_seen"],
-                    json.dumps(f["entities"]),
-                    json.dumps(f["attack"]),
-                    json.dumps(f["evidence"], default=str),
-                    f.get("status") or "new",
-                    now,
-                    now,
-                )
+            latest.pop(f["id"], None)  # keep the order the last one came in
+            latest[f["id"]] = (
+                f["id"],
+                f["detection"],
+                f["title"],
+                f["severity"],
+                f["first_seen"],
+                f["last_seen"],
+                json.dumps(f["entities"]),
+                json.dumps(f["attack"]),
+                json.dumps(f["evidence"], default=str),
+                f.get("status") or "new",
             )
         con = self._connect()
-        if not rows:
+        if not latest:
             con.close()
             return 0
         try:
-            con.executemany(
+            con.register("_incoming", _string_batch(_UPSERT_COLUMNS, list(latest.values())))
+            con.execute(
                 """INSERT INTO findings (id, detection, title, severity, first_seen, last_seen,
                        entities, attack, evidence, status, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   SELECT id, detection, title, severity, first_seen, last_seen,
+                       entities::JSON, attack::JSON, evidence::JSON, status, $now, $now
+                   FROM _incoming
                    ON CONFLICT (id) DO UPDATE SET
                        title = excluded.title, severity = excluded.severity,
                        first_seen = excluded.first_seen, last_seen = excluded.last_seen,
@@ -176,11 +201,11 @@ class FindingStore:
                 + """ THEN findings.updated_at
                            ELSE greatest(excluded.updated_at,
                                          findings.updated_at + INTERVAL 1 MILLISECOND) END""",
-                rows,
+                {"now": now},
             )
         finally:
             con.close()
-        return len(rows)
+        return len(latest)
 
     def all(self, detection: str | None = None, min_severity: str | None = None) -> list[dict]:
         if not self.path.exists():

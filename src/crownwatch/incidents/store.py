@@ -10,7 +10,7 @@ takes them from the previous incident it shares the most findings with.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crownwatch.findings import (
@@ -35,6 +35,32 @@ CREATE TABLE IF NOT EXISTS incidents (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 )"""
+
+
+_COLUMNS = (
+    "id",
+    "severity",
+    "title",
+    "first_seen",
+    "last_seen",
+    "findings",
+    "doc",
+    "status",
+    "note",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _batch(rows: list[tuple]):
+    """The incident rows (the table's columns in order, the last two times) as an
+    Arrow table: strings, and the times as UTC microseconds."""
+    import pyarrow as pa
+
+    cols = {c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(_COLUMNS)}
+    for i, c in ((9, "created_at"), (10, "updated_at")):
+        us = [(r[i] - _EPOCH) // timedelta(microseconds=1) for r in rows]
+        cols[c] = pa.array(us, pa.timestamp("us", tz="UTC"))
+    return pa.table(cols)
 
 
 class IncidentStore:
@@ -101,9 +127,15 @@ class IncidentStore:
                 )
             con.execute("DELETE FROM incidents")
             if rows:
-                con.executemany(
-                    "INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                # one statement over an Arrow batch: row by row (executemany) it took
+                # 7.6 s for 16,000 incidents
+                con.register("_incidents", _batch(rows))
+                con.execute(
+                    """INSERT INTO incidents SELECT id, severity, title, first_seen, last_seen,
+                           findings::JSON, doc::JSON, status, note, created_at, updated_at
+                       FROM _incidents"""
                 )
+                con.unregister("_incidents")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
