@@ -69,7 +69,7 @@ def _detect(lake: Path, family: str, unbounded: bool) -> dict:
     if unbounded:
         env["CROWNWATCH_MEMORY_LIMIT"] = "none"
     argv = [str(crownwatch_script()), "detect", "--only", family, "--lake", str(lake)]
-    argv += ["--format", "json"]
+    argv += ["--format", "json", "--quiet"]  # stdout: the findings' JSON alone
     r = run_process(argv, env)
     return {"s": r["s"], "gib": r["rss_mib"] / 1024, "out": r["out"]}
 
@@ -77,7 +77,7 @@ def _detect(lake: Path, family: str, unbounded: bool) -> dict:
 def _findings(out: str) -> str:
     """The finding count per detection of ``detect --format json``'s output."""
     try:
-        found = json.loads(out[out.index("[") :]) if "[" in out else []
+        found = json.loads(out) if out.strip() else []
     except ValueError:
         return "?"
     per: dict[str, int] = {}

@@ -89,7 +89,8 @@ _UPSERT_COLUMNS = (
 
 
 def _string_batch(columns: tuple[str, ...], rows: list[tuple]):
-    """``rows`` as an Arrow table of string columns, for one INSERT … SELECT."""
+    """The first ``len(columns)`` values of each of ``rows`` as an Arrow table of
+    string columns, for one INSERT … SELECT (the findings and incidents stores)."""
     import pyarrow as pa
 
     return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})

@@ -19,6 +19,7 @@ from crownwatch.findings import (
     STATUSES,
     FindingStore,
     _from_epoch_ms,
+    _string_batch,
 )
 
 _DDL = """
@@ -56,11 +57,11 @@ def _batch(rows: list[tuple]):
     Arrow table: strings, and the times as UTC microseconds."""
     import pyarrow as pa
 
-    cols = {c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(_COLUMNS)}
+    batch = _string_batch(_COLUMNS, rows)
     for i, c in ((9, "created_at"), (10, "updated_at")):
         us = [(r[i] - _EPOCH) // timedelta(microseconds=1) for r in rows]
-        cols[c] = pa.array(us, pa.timestamp("us", tz="UTC"))
-    return pa.table(cols)
+        batch = batch.append_column(c, pa.array(us, pa.timestamp("us", tz="UTC")))
+    return batch
 
 
 class IncidentStore:

@@ -426,7 +426,7 @@ def sniff(head: str) -> bool:
 # -- SQL pieces ------------------------------------------------------------------------------
 
 _WS = " \t\r\n"
-_WS_SQL = "' \t\r\n'"
+_WS_SQL = _sql_str(_WS)
 
 
 def _date(v: str) -> str:

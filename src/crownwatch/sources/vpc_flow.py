@@ -304,7 +304,9 @@ def parse(reader: Reader, path: Path) -> Parsed:
 # -- S3 files and CloudWatch exports as text -----------------------------------------------
 
 
+# a record line without the blanks and carriage return around it
 _TRIMMED = trim_set("text", " \r\t")
+
 # A CloudWatch create-export-task line: the event's ISO time, a space, the record.
 _ISO_LEAD = "substr(text, 5, 1) = '-' AND substr(text, 11, 1) = 'T' AND substr(text, 1, 1) BETWEEN '0' AND '9'"
 
