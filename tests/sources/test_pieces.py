@@ -10,7 +10,7 @@ import mmap
 import pytest
 
 from crownwatch.lake import Lake
-from crownwatch.sources import pieces
+from crownwatch.sources import piece_fs, pieces
 from crownwatch.sources.reader import Reader, _read_lines
 
 # every way a line can end or be empty that the line reader numbers
@@ -110,10 +110,10 @@ def test_pieces_are_released_with_the_files_temp_tables(tmp_path, monkeypatch):
     path.write_bytes(AWKWARD)
     reader = Reader(Lake(tmp_path / "lake").connect())
     found = reader.split(path)
-    names = [pieces.PieceFS._strip_protocol(u) for u in found.urls]
-    assert all(n in pieces.PieceFS._ranges for n in names)
+    names = [piece_fs.PieceFS._strip_protocol(u) for u in found.urls]
+    assert all(n in piece_fs.PieceFS._ranges for n in names)
     reader.drop_temp()
-    assert not any(n in pieces.PieceFS._ranges for n in names)
+    assert not any(n in piece_fs.PieceFS._ranges for n in names)
 
 
 def test_pieces_are_read_only(tmp_path, monkeypatch):
@@ -122,8 +122,8 @@ def test_pieces_are_read_only(tmp_path, monkeypatch):
     path.write_bytes(AWKWARD)
     found = Reader(Lake(tmp_path / "lake").connect()).split(path)
     with pytest.raises(PermissionError):
-        pieces.PieceFS().open(found.urls[0], "wb")
-    with pieces.PieceFS().open(found.urls[1], "rb") as fh:
+        piece_fs.PieceFS().open(found.urls[0], "wb")
+    with piece_fs.PieceFS().open(found.urls[1], "rb") as fh:
         body = fh.read()
     assert body in AWKWARD and body.endswith(b"\n") and not AWKWARD.startswith(body)
 

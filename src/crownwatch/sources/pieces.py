@@ -8,7 +8,8 @@ So a large uncompressed file is cut at line breaks into *pieces*, each read by
 DuckDB as a file of its own and numbered from the line it starts at: the pieces are
 the branches of one ``UNION ALL``, which DuckDB runs side by side. The pieces are
 byte ranges of the one file, served to DuckDB by a read-only fsspec filesystem
-(:class:`PieceFS`): nothing is copied.
+(:class:`crownwatch.sources.piece_fs.PieceFS`, imported only when a file is cut:
+fsspec is a twentieth of a small file's ingest): nothing is copied.
 
 Each piece starts at the line the pieces before it end on, so the numbers must be
 counted first, exactly as DuckDB's own line reader
@@ -29,19 +30,15 @@ reads it beside the work that follows, numbered or not.
 
 from __future__ import annotations
 
-import io
 import itertools
 import mmap
-import os
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
-from fsspec.spec import AbstractFileSystem
 
 PROTOCOL = "cwpiece"
 #: a piece's name in DuckDB's messages, for the lake to name the file instead
@@ -50,99 +47,6 @@ URL = re.compile(PROTOCOL + r"://\d+")
 MIN_PIECE = 32 << 20
 #: pieces per DuckDB thread: more than one evens out the branches' finishing times
 PIECES_PER_THREAD = 2
-
-
-class _Range(io.RawIOBase):
-    """Bytes ``start``–``end`` of a file as a read-only, seekable file of their own."""
-
-    def __init__(self, path: str, start: int, end: int):
-        super().__init__()
-        self._fd = os.open(path, os.O_RDONLY)
-        self._start = start
-        self._size = end - start
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        left = self._size - self._pos
-        n = left if size is None or size < 0 else min(size, left)
-        if n <= 0:
-            return b""
-        # pread releases the GIL: the branches' reads do not wait on each other
-        data = os.pread(self._fd, n, self._start + self._pos)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
-
-
-class PieceFS(AbstractFileSystem):
-    """``cwpiece://<name>``: the byte ranges :func:`split` registered, read-only."""
-
-    protocol = PROTOCOL
-    _ranges: dict[str, tuple[str, int, int]] = {}
-    _lock = threading.Lock()
-
-    @classmethod
-    def _strip_protocol(cls, path):
-        path = path[0] if isinstance(path, list) else path
-        return str(path).split("://", 1)[-1].rstrip("/")
-
-    def _range(self, path: str) -> tuple[str, int, int]:
-        try:
-            return self._ranges[self._strip_protocol(path)]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def _open(self, path, mode="rb", **kwargs):
-        if "r" not in mode or "+" in mode:
-            raise PermissionError(f"{path}: pieces are read-only")
-        return _Range(*self._range(path))
-
-    def info(self, path, **kwargs):
-        _, start, end = self._range(path)
-        return {"name": self._strip_protocol(path), "size": end - start, "type": "file"}
-
-    def ls(self, path, detail=True, **kwargs):
-        info = self.info(path)
-        return [info] if detail else [info["name"]]
-
-    @classmethod
-    def add(cls, ranges: list[tuple[str, int, int]]) -> list[str]:
-        with cls._lock:
-            names = [f"{next(_ids)}" for _ in ranges]
-            cls._ranges.update(zip(names, ranges, strict=True))
-        return [f"{PROTOCOL}://{n}" for n in names]
-
-    @classmethod
-    def remove(cls, urls: list[str]) -> None:
-        with cls._lock:
-            for url in urls:
-                cls._ranges.pop(cls._strip_protocol(url), None)
-
-
-_ids = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -189,7 +93,7 @@ def _after_line_break(fh, pos: int) -> int:
 
 def ensure_registered(con: duckdb.DuckDBPyConnection) -> None:
     if not con.filesystem_is_registered(PROTOCOL):
-        con.register_filesystem(PieceFS())
+        con.register_filesystem(_fs()())
 
 
 def pieces_for(con: duckdb.DuckDBPyConnection, path: Path) -> int:
@@ -223,7 +127,7 @@ def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None
     try:
         rows = plain_rows(path, ranges, _threads(con))
     except OSError:
-        PieceFS.remove(urls)
+        _fs().remove(urls)
         return None
     if todo := [i for i, n in enumerate(rows) if n is None]:
         union = " UNION ALL ".join(
@@ -233,7 +137,7 @@ def split(con: duckdb.DuckDBPyConnection, path: Path, count_sql) -> Split | None
             for i, n in con.execute(f"SELECT * FROM ({union})").fetchall():
                 rows[i] = n
         except duckdb.Error:
-            PieceFS.remove(urls)
+            _fs().remove(urls)
             return None
     bases = list(itertools.accumulate(rows, initial=0))
     return Split(urls, bases[:-1], bases[-1])
@@ -296,8 +200,15 @@ def _register(
     con: duckdb.DuckDBPyConnection, path: Path, ranges: list[tuple[int, int]]
 ) -> list[str]:
     ensure_registered(con)
-    return PieceFS.add([(str(path), a, b) for a, b in ranges])
+    return _fs().add([(str(path), a, b) for a, b in ranges])
 
 
 def release(found: Split) -> None:
-    PieceFS.remove(found.urls)
+    _fs().remove(found.urls)
+
+
+def _fs():
+    """:class:`~crownwatch.sources.piece_fs.PieceFS`, imported on first use."""
+    from crownwatch.sources.piece_fs import PieceFS
+
+    return PieceFS
