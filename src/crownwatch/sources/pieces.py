@@ -154,7 +154,7 @@ def plain_rows(path: Path, ranges: list[tuple[int, int]], threads: int) -> list[
 
     Each range is memory-mapped a window at a time and unmapped after, so the pages
     read do not add up in the process's resident memory; numpy releases the GIL, so
-    the ranges are counted side by side."""
+    the ranges are counted side by side. A range stops at its first ``\r``."""
 
     def count(rng: tuple[int, int]) -> int | None:
         start, end = rng
@@ -164,13 +164,15 @@ def plain_rows(path: Path, ranges: list[tuple[int, int]], threads: int) -> list[
             while at < end:
                 size = min(_WINDOW, end - at)
                 with mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ, offset=at) as mm:
-                    window = np.frombuffer(mm, np.uint8)[max(0, start - at) :]
-                    carriage = bool((window == 13).any())
+                    lo = max(0, start - at)
+                    # a byte search, not a second numpy pass over the window (1.75 GB
+                    # of Okta lines on two threads: 0.32 -> 0.30 s; 0.90 -> 0.67 on one)
+                    if mm.find(b"\r", lo) >= 0:
+                        return None
+                    window = np.frombuffer(mm, np.uint8)[lo:]
                     newlines += int(np.count_nonzero(window == 10))
                     last = int(window[-1]) if len(window) else 10
                     del window  # the map cannot close while a view of it lives
-                if carriage:
-                    return None
                 at += size
         return newlines + (last != 10)
 
