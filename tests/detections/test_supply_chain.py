@@ -241,3 +241,48 @@ def test_sso_identity_links_a_login_to_the_roster():
     ]
     [row] = CON.to_pyarrow(outsiders(_tables(events, {}, roster))).to_pylist()
     assert (row["login"], row["person"], row["outsider_kind"]) == ("octo-77", "dokafor", "vendor")
+
+
+def _desk(login: str, days: int = 10) -> list[dict]:
+    return [_ev(d, "git.fetch", login, "x") for d in range(days)]
+
+
+def test_each_named_token_is_paired_with_its_own_uses_only():
+    # fifty tokens minted in a day, each used once from the desk, one from abroad; a use
+    # naming its token both by id and by hash is one use
+    events = _desk("bot")
+    for i in range(50):
+        tok = {"token_id": f"t{i}", "hashed_token": f"h{i}"}
+        create = _ev(10 + i / 100, "personal_access_token.create", "bot", raw_offset=10**5 + 2 * i)
+        events.append({**create, **tok})
+        use_at = {"actor_ip": "192.0.2.8", "actor_country": "SG"} if i == 37 else {}
+        use = _ev(10 + i / 100 + 0.001, "git.fetch", "bot", "x", raw_offset=10**5 + 2 * i + 1)
+        events.append({**use, **tok, **use_at})
+    rows = _run("supply_chain.token_from_new_ground", _tables(events, {}))
+    assert [(r["token_id"], r["uses"], r["new_use_ips"]) for r in rows] == [
+        ("t37", 1, ["192.0.2.8"])
+    ]
+
+
+def test_an_account_creating_more_than_the_cap_is_automation_its_uses_unpaired():
+    # the same five tokens, one used from abroad: paired for a person (under the cap),
+    # not for automation (over it) — whose creations from the desk are no finding
+    def minting(login: str) -> list[dict]:
+        events = _desk(login)
+        for i in range(5):
+            tok = {"token_id": f"{login}-{i}"}
+            at = 10**5 * (len(login)) + 2 * i
+            events.append(
+                {**_ev(10 + i / 10, "personal_access_token.create", login, raw_offset=at), **tok}
+            )
+            use = _ev(10 + i / 10 + 0.01, "git.fetch", login, "x", raw_offset=at + 1)
+            abroad = {"actor_ip": "192.0.2.9", "actor_country": "SG"} if i == 3 else {}
+            events.append({**use, **tok, **abroad})
+        return events
+
+    det = get("supply_chain.token_from_new_ground")
+    t = _tables(minting("ana") + minting("cibot"), {})
+    for cap, found in ((5, ["ana", "cibot"]), (4, [])):
+        p = params_for(det.meta, {"max_creations_paired": cap})
+        rows = det.module.postprocess(CON.to_pyarrow(det.query(t, p)).to_pylist(), p)
+        assert sorted(r["login"] for r in rows) == found

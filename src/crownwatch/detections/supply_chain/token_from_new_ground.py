@@ -18,6 +18,12 @@ access token (``personal_access_token.create``, a fine-grained token's
 Our own network (``[organisation] own_cidrs`` / ``own_asns``, private addresses) is
 never a new address.
 
+An account that created more than ``max_creations_paired`` credentials in the logs
+read is automation, not a person: its creations are judged by where they were made
+from only, and their uses are not paired. Pairing compares each creation of an account
+with each of its events in the window after it, and an account minting 90,909 tokens
+in two weeks (or one token id logged that often) ran the join out of disk.
+
 **Why.** An intruder holding a session or a password mints a credential of their own
 before the session ends: a token or key outlives a password reset and a revoked
 session, works from any machine, and is how stolen access to source code is kept
@@ -27,8 +33,9 @@ engineer makes a token at the desk and uses it from the same desk or the company
 **Evidence.** The credential (kind, action, token id, hashed token), where it was
 created from and whether that was new, the new addresses and countries it was used
 from, the hours to the first such use, the repositories it touched, the addresses the
-account was known on before, whether the account is an outsider (and its firm), raw
-records of the creation and the uses from new ground.
+account was known on before, how many credentials the account created in all, whether
+the account is an outsider (and its firm), raw records of the creation and the uses
+from new ground.
 
 **Severity.** ``high`` when the creation and a use both come from new addresses, when
 either comes from a country the account was never seen in, or when the account is an
@@ -77,6 +84,7 @@ META = Meta(
         "min_history_days": 7,
         "token_actions": ["personal_access_token.create", "personal_access_token.request_created"],
         "key_actions": ["public_key.create"],
+        "max_creations_paired": 200,
     },
     runbook=(
         (
@@ -128,6 +136,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         c_cc=cre.cc,
         c_own=cre._own,
         c_sso=cre.actor_user if "actor_user" in cre.columns else ibis.null("string"),
+        c_creations=cre.count().over(group_by=cre.login),
     )
     cre = shared(
         f"supply_chain.token_from_new_ground.creations:{sorted(token_actions + key_actions)}",
@@ -180,22 +189,24 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     u = u.left_join(first_cred, (u.u_login == first_cred.k_login) & (u.u_cred == first_cred.k_cred))
     u = u.drop("k_login", "k_cred")
-    same = (c.c_token_id.notnull() & (u.u_token_id == c.c_token_id)) | (
-        c.c_hashed.notnull() & (u.u_hashed == c.c_hashed)
+    # an account's creations are paired with its uses only while they are a person's few
+    pc = c.filter(c.c_creations <= int(p.max_creations_paired))
+    same = (pc.c_token_id.notnull() & (u.u_token_id == pc.c_token_id)) | (
+        pc.c_hashed.notnull() & (u.u_hashed == pc.c_hashed)
     )
-    unnamed = c.c_token_id.isnull() & c.c_hashed.isnull()
-    new_cred = u.u_cred.isnull() | (u.k_first >= c.c_ts)
+    unnamed = pc.c_token_id.isnull() & pc.c_hashed.isnull()
+    new_cred = u.u_cred.isnull() | (u.k_first >= pc.c_ts)
     by_kind = ibis.ifelse(
-        c.c_kind == "ssh_key",
+        pc.c_kind == "ssh_key",
         u.u_transport == "ssh",
         u.u_access.contains("personal access token"),
     )
-    uses = c.join(
+    uses = pc.join(
         u,
-        (u.u_login == c.c_login)
-        & (u.u_ts >= c.c_ts)
-        & (u.u_ts <= c.c_ts + window)
-        & (u.u_ref != c.c_ref)
+        (u.u_login == pc.c_login)
+        & (u.u_ts >= pc.c_ts)
+        & (u.u_ts <= pc.c_ts + window)
+        & (u.u_ref != pc.c_ref)
         & (same.fill_null(False) | (unnamed & new_cred & by_kind.fill_null(False))),
     )
     uses = uses.select(
@@ -281,6 +292,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         outsider=r.outsider,
         firm=r.firm,
         outsider_kind=r.outsider_kind,
+        account_creations=r.c_creations,
         raw_refs=ibis.array([r.c_ref]).concat(r.use_refs.fill_null(_NONE)),
     )
 
