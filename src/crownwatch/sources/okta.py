@@ -265,7 +265,9 @@ def parse(reader: Reader, path: Path) -> Parsed:
             e.client.userAgent.rawUserAgent AS user_agent,
             coalesce(e.target[1].alternateId, 'okta') AS service,
             lower(e.authenticationContext.credentialType) AS auth_protocol,
-            CASE WHEN ({REASON}) = 'success' THEN 'success' ELSE 'failure' END AS status,
+            -- REASON is 'success' from its first branch only: that test, not REASON again
+            CASE WHEN upper(e.outcome.result) IN ('SUCCESS', 'ALLOW') THEN 'success'
+                 ELSE 'failure' END AS status,
             {REASON} AS reason,
             concat_ws('/', e.outcome.result, e.outcome.reason) AS status_code,
             e.displayMessage AS status_detail,
