@@ -74,6 +74,11 @@ def demo_lake(tmp_path) -> Path:
     return root
 
 
+# tryfirst: pytest-xdist's worker reads the xdist_group marks in its own
+# pytest_collection_modifyitems, registered after this file and so called before it —
+# without tryfirst the marks came too late, no group took effect, and both workers built
+# the same module fixtures (a simulated organisation's hunt twice: ~35 s of CPU a run)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``make test`` runs ``pytest -n 2 --dist loadgroup``) a test
     file runs on one worker, so its module fixtures (a hunted lake) are built once;
