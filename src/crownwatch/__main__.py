@@ -1,9 +1,10 @@
 """Entry point of the ``crownwatch`` console script (and ``python -m crownwatch``).
 
 Every command goes through the Typer app in :mod:`crownwatch.cli`, except the plain forms
-of ``crownwatch scan``: Typer costs ~50 ms to import and validates each parameter with
-pydantic (~100 ms more), several times what scanning a folder of small checkpoints takes,
-and ``scan`` runs in pre-commit hooks and CI gates over and over. So ``main`` reads
+of ``crownwatch scan``: Typer costs ~50 ms to import (from 0.29 on, which pyproject.toml
+excludes, it also validates each option with pydantic, ~100 ms more), several times what
+scanning a folder of small checkpoints takes, and ``scan`` runs in pre-commit hooks and CI
+gates over and over. So ``main`` reads
 ``scan PATH... [--format/-f table|json|jsonl|sarif] [--lake DIR] [--workers N]`` itself and calls
 the same :func:`crownwatch.scan.cli.run` as the Typer command. Anything else - ``--help``,
 an unknown or malformed option, ``--``, no path, a bad value - goes to Typer, so help texts
