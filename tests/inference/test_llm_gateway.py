@@ -328,3 +328,18 @@ def test_classifier_flags_are_each_pattern_on_its_own():
     skel = {u: s for u, *_, s in got}
     assert skel["Template 17: summarise ticket 9912"] == skel["Template  3: summarise ticket 5"]
     assert skel["Write a haiku about autumn leaves"] != skel["What's the weather like?"]
+
+
+def test_the_simhash_udf_is_registered_once_per_connection():
+    # remembered per connection, not looked up in DuckDB's catalog (~40 ms a file): a
+    # second call is a no-op, another connection gets its own, and a connection other
+    # code registered it on is accepted as it is
+    first, second = duckdb.connect(), duckdb.connect()
+    for con in (first, first, second):
+        llm_gateway.ensure_udf(con)
+        assert con.execute("SELECT cw_simhash([1, 1]::UBIGINT[])").fetchall() == [(1,)]
+    third = duckdb.connect()
+    llm_gateway.ensure_udf(third)
+    llm_gateway._REGISTERED.discard(third)
+    llm_gateway.ensure_udf(third)  # DuckDB refuses a second registration: not an error
+    assert third.execute("SELECT cw_simhash([]::UBIGINT[])").fetchall() == [(None,)]

@@ -56,7 +56,9 @@ records, a missing or unparseable ``timestamp``, a record with neither
 
 from __future__ import annotations
 
+import contextlib
 import json
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -318,23 +320,29 @@ def _simhash_counts(
     return np.packbits(keep, axis=1, bitorder="little").view(np.int64).ravel()
 
 
+#: connections cw_simhash is registered on: asking DuckDB instead (``duckdb_functions()``
+#: lists every function it has) took ~40 ms a file
+_REGISTERED: weakref.WeakSet = weakref.WeakSet()
+
+
 def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
     """Register ``cw_simhash`` on this connection (once)."""
-    if con.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'cw_simhash'"
-    ).fetchall()[0][0]:
+    if con in _REGISTERED:
         return
     from duckdb.sqltypes import BIGINT, UBIGINT
 
-    con.create_function(
-        "cw_simhash",
-        simhash_arrow,
-        [duckdb.list_type(UBIGINT)],
-        BIGINT,
-        type="arrow",
-        null_handling="special",
-        side_effects=False,
-    )
+    # registered on this connection already by other code: DuckDB refuses a second one
+    with contextlib.suppress(duckdb.NotImplementedException):
+        con.create_function(
+            "cw_simhash",
+            simhash_arrow,
+            [duckdb.list_type(UBIGINT)],
+            BIGINT,
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )
+    _REGISTERED.add(con)
 
 
 # -- reading records ------------------------------------------------------------------
