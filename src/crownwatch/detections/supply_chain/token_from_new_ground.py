@@ -21,8 +21,8 @@ never a new address.
 An account that created more than ``max_creations_paired`` credentials in the logs
 read is automation, not a person: its creations are judged by where they were made
 from only, and their uses are not paired. Pairing compares each creation of an account
-with each of its events in the window after it, and an account minting 90,909 tokens
-in two weeks (or one token id logged that often) ran the join out of disk.
+with each of its events in the window after it: for an account minting 90,909 tokens
+in two weeks (or one token id logged that often) that ran for minutes without an end.
 
 **Why.** An intruder holding a session or a password mints a credential of their own
 before the session ends: a token or key outlives a password reset and a revoked
