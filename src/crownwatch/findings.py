@@ -167,7 +167,6 @@ class FindingStore:
         latest: dict[str, tuple] = {}
         for f in findings:
             f = Finding.model_validate(f).model_dump()
-            latest.pop(f["id"], None)  # keep the order the last one came in
             latest[f["id"]] = (
                 f["id"],
                 f["detection"],

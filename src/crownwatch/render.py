@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from crownwatch.incidents.build import SEVERITIES
 from crownwatch.inert import print_error, safe
 from crownwatch.lake import FileResult, Lake, iter_files
 
@@ -22,6 +23,7 @@ SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yel
 #: out (about 20 s to a terminal), and nobody reads a table that long. The JSON formats
 #: list them all.
 TABLE_ROWS = 200
+_MOST_SEVERE_FIRST = tuple(reversed(SEVERITIES))
 
 
 def _most_severe(rows: list[dict], limit: int) -> tuple[list[dict], list[dict]]:
@@ -29,7 +31,7 @@ def _most_severe(rows: list[dict], limit: int) -> tuple[list[dict], list[dict]]:
     the others."""
     if len(rows) <= limit:
         return rows, []
-    rank = {s: i for i, s in enumerate(SEV_STYLE)}
+    rank = {s: i for i, s in enumerate(_MOST_SEVERE_FIRST)}
     keep = sorted(range(len(rows)), key=lambda i: (rank.get(rows[i]["severity"], len(rank)), i))
     chosen = set(keep[:limit])
     return (
@@ -46,7 +48,7 @@ def _not_shown(hidden: list[dict], what: str, console: Console) -> None:
         counts[r["severity"]] += 1
     by = ", ".join(
         f"{counts[s]:,} {s}"
-        for s in [*SEV_STYLE, *sorted(set(counts) - set(SEV_STYLE))]
+        for s in [*_MOST_SEVERE_FIRST, *sorted(set(counts) - set(_MOST_SEVERE_FIRST))]
         if counts[s]
     )
     # plain Text: nothing in it is read as Rich markup

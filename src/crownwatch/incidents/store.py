@@ -10,7 +10,7 @@ takes them from the previous incident it shares the most findings with.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crownwatch.findings import (
@@ -49,18 +49,17 @@ _COLUMNS = (
     "status",
     "note",
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _batch(rows: list[tuple]):
     """The incident rows (the table's columns in order, the last two times) as an
-    Arrow table: strings, and the times as UTC microseconds."""
+    Arrow table: strings, and the two times."""
     import pyarrow as pa
 
     batch = _string_batch(_COLUMNS, rows)
     for i, c in ((9, "created_at"), (10, "updated_at")):
-        us = [(r[i] - _EPOCH) // timedelta(microseconds=1) for r in rows]
-        batch = batch.append_column(c, pa.array(us, pa.timestamp("us", tz="UTC")))
+        times = pa.array([r[i] for r in rows], pa.timestamp("us", tz="UTC"))
+        batch = batch.append_column(c, times)
     return batch
 
 
