@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 from pydantic import BaseModel, Field, field_validator
 
+from crownwatch.severity import ORDER_SQL, SEVERITIES, at_least
+
 STATUSES = ("new", "triaged", "escalated", "false_positive", "closed")
 
 
@@ -38,7 +40,7 @@ class Finding(BaseModel):
     @field_validator("severity")
     @classmethod
     def _severity(cls, v: str) -> str:
-        if v not in ("low", "medium", "high", "critical"):
+        if v not in SEVERITIES:
             raise ValueError(f"severity {v!r}")
         return v
 
@@ -59,11 +61,6 @@ CREATE TABLE IF NOT EXISTS findings (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 )"""
-
-#: the stores' ORDER BY key for a ``severity`` column: critical first
-SEVERITY_ORDER_SQL = (
-    "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
-)
 
 
 # A re-run that finds the same thing again leaves updated_at alone: it is the time the
@@ -217,12 +214,11 @@ class FindingStore:
             if detection:
                 sql += " AND (detection = ? OR starts_with(detection, ?))"
                 params += [detection, detection + "."]
-            sql += " ORDER BY " + SEVERITY_ORDER_SQL + ", first_seen, id"
+            sql += " ORDER BY " + ORDER_SQL + ", first_seen, id"
             rows = con.execute(sql, params).fetchall()
         finally:
             con.close()
         out = []
-        order = ("low", "medium", "high", "critical")
         for r in rows:
             f = {
                 "id": r[0],
@@ -238,7 +234,7 @@ class FindingStore:
             }
             if r[10]:
                 f["note"] = r[10]
-            if min_severity and order.index(f["severity"]) < order.index(min_severity):
+            if not at_least(f["severity"], min_severity):
                 continue
             out.append(f)
         return out

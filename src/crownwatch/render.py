@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from crownwatch.incidents.build import SEVERITIES
 from crownwatch.inert import print_error, safe
 from crownwatch.lake import FileResult, Lake, iter_files
+from crownwatch.severity import SEVERITIES
 
 SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
 

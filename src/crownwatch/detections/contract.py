@@ -74,13 +74,13 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from crownwatch.severity import SEVERITIES
+
 if TYPE_CHECKING:
     import ibis
 
     from crownwatch.engine import Engine
     from crownwatch.enrichment import Enrichment
-
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 @dataclass(frozen=True)

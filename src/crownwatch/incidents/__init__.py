@@ -25,7 +25,8 @@ def derive(
     """Incidents of ``findings``, most severe first. Findings an analyst closed as
     false positives do not join (or hold together) an incident."""
     from crownwatch.incidents.actors import resemblance
-    from crownwatch.incidents.build import SEVERITIES, build
+    from crownwatch.incidents.build import build
+    from crownwatch.severity import RANK
 
     live = [f for f in findings if f.get("status") != "false_positive"]
     g = group(live, lake_people, identity_links, Params.from_config(config))
@@ -36,7 +37,7 @@ def derive(
         inc = build(members, g.links)
         inc["resembles"] = resemblance(inc, members)
         out.append(inc)
-    out.sort(key=lambda i: (-SEVERITIES.index(i["severity"]), i["first_seen"] or "", i["id"]))
+    out.sort(key=lambda i: (-RANK[i["severity"]], i["first_seen"] or "", i["id"]))
     return out
 
 

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 from crownwatch.incidents.killchain import LABELS, STAGES, finding_stage, stage_index
 from crownwatch.incidents.linking import Link
+from crownwatch.severity import RANK, SEVERITIES
 
-SEVERITIES = ("low", "medium", "high", "critical")
 _ACCESS = {"initial_access", "valid_accounts", "persistence"}
 _TAKING = {"collection", "exfiltration", "impact", "api_extraction"}
 
@@ -27,7 +27,7 @@ def severity(findings: list[dict], stages: list[str]) -> tuple[str, str]:
     """The worst finding's severity, one step up when the chain goes from getting in to
     taking something (access *and* collection/exfiltration/impact/extraction): each
     finding alone may be medium, the sequence is what a responder must not miss."""
-    worst = max(SEVERITIES.index(f["severity"]) for f in findings)
+    worst = max(RANK[f["severity"]] for f in findings)
     why = f"worst finding is {SEVERITIES[worst]}"
     if _ACCESS & set(stages) and _TAKING & set(stages) and worst < len(SEVERITIES) - 1:
         worst += 1
@@ -106,7 +106,7 @@ def build(members: list[dict], links: list[Link], resembles: list[dict] | None =
     for f in fs:
         for k, vs in (f.get("entities") or {}).items():
             entities[k].update(map(str, vs))
-    lead = max(fs, key=lambda f: (SEVERITIES.index(f["severity"]), stage_index(finding_stage(f))))
+    lead = max(fs, key=lambda f: (RANK[f["severity"]], stage_index(finding_stage(f))))
     return {
         "id": incident_id(anchor["id"]),
         "title": _title(fs, stages, lead),

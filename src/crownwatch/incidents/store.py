@@ -15,12 +15,12 @@ from pathlib import Path
 
 from crownwatch.findings import (
     _TRIAGE_UPDATED_AT,
-    SEVERITY_ORDER_SQL,
     STATUSES,
     FindingStore,
     _from_epoch_ms,
     _string_batch,
 )
+from crownwatch.severity import ORDER_SQL, at_least
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -152,18 +152,17 @@ class IncidentStore:
             if not self._has_table(con):
                 return []
             rows = con.execute(
-                f"SELECT doc, status, note FROM incidents ORDER BY {SEVERITY_ORDER_SQL}, first_seen, id"
+                f"SELECT doc, status, note FROM incidents ORDER BY {ORDER_SQL}, first_seen, id"
             ).fetchall()
         finally:
             con.close()
-        order = ("low", "medium", "high", "critical")
         out = []
         for doc, status, note in rows:
             inc = json.loads(doc)
             inc["status"] = status
             if note:
                 inc["note"] = note
-            if min_severity and order.index(inc["severity"]) < order.index(min_severity):
+            if not at_least(inc["severity"], min_severity):
                 continue
             out.append(inc)
         return out

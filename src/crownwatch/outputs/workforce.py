@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crownwatch.severity import RANK
+
 FAMILIES = ("workforce.", "supply_chain.")
-RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 # evidence keys too bulky for a summary line (the finding itself keeps them)
 _BULKY = {"raw_refs", "local_hour_histogram", "changes"}
 

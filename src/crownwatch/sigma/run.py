@@ -45,6 +45,7 @@ from sigma.rule import SigmaRule
 
 from crownwatch.detections.base import MAX_ENTITIES, MAX_SAMPLES, finding_id, iso
 from crownwatch.lake import Lake
+from crownwatch.severity import RANK
 from crownwatch.sigma import logsources
 from crownwatch.sigma.backend import FIELD_NAME, InvalidRule, SqlBackend, Unsupported, ident
 from crownwatch.sigma.rules import Loaded
@@ -59,7 +60,6 @@ _LEVELS = {
     "high": "high",
     "critical": "critical",
 }
-_ORDER = ("low", "medium", "high", "critical")
 _OPS = {
     SigmaCorrelationConditionOperator.LT: "<",
     SigmaCorrelationConditionOperator.LTE: "<=",
@@ -470,7 +470,7 @@ def _finding(det: str, key: str, rule, rules: list, row: dict, kinds: list[str],
         if vals:
             entities[k] = vals
     level = rule.level or max(
-        (r.level for r in rules if r.level), key=lambda lv: _ORDER.index(severity(lv)), default=None
+        (r.level for r in rules if r.level), key=lambda lv: RANK[severity(lv)], default=None
     )
     return {
         "id": finding_id(det, key),
