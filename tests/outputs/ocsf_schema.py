@@ -32,11 +32,13 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import ocsf_json_schema
 from ocsf_json_schema import OcsfJsonSchemaEmbedded
+
+if TYPE_CHECKING:
+    import jsonschema
 
 VERSION = "1.8.0"
 # the packaged copy of schema.ocsf.io/1.8.0/export/v2/schema we validate against
@@ -57,6 +59,8 @@ def schema() -> dict:
 
 @cache
 def _validator(class_name: str, profiles: tuple[str, ...]) -> jsonschema.Draft202012Validator:
+    import jsonschema  # here: importing it costs ~2 s (RFC 3987 grammars), see test_sarif
+
     js = OcsfJsonSchemaEmbedded(schema()).get_class_schema(class_name, list(profiles))
     jsonschema.Draft202012Validator.check_schema(js)
     return jsonschema.Draft202012Validator(js)

@@ -8,9 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
-import jsonschema
 import pytest
-from stix2validator import ValidationOptions, validate_string
 from typer.testing import CliRunner
 
 from crownwatch import mitre
@@ -48,6 +46,10 @@ def strict_findings(text: str, schema_dir: Path) -> list[str]:
     """Everything the OASIS validator says about ``text`` in strict mode (recommendations
     are errors), references checked, crownwatch's extension checked against its shipped
     schema — offline: the schema comes from the package, nothing is fetched."""
+    # imported here: the validator imports jsonschema, which builds RFC 3987 grammars on
+    # import (~2 s) — every pytest worker paid it while collecting
+    from stix2validator import ValidationOptions, validate_string
+
     ext_schema = {k: v for k, v in SCHEMA.items() if k != "$schema"}
     wrapper = {  # the validator applies an extension's schema to the whole object
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -79,6 +81,8 @@ def objects(text: str) -> dict[str, dict]:
 
 
 def test_every_demo_export_is_strict_stix_21_and_stable(demo_lake, tmp_path):
+    import jsonschema
+
     texts = {kind: export(kind, demo_lake) for kind in ("findings", "incidents")}
     for kind, text in texts.items():
         found = strict_findings(text, tmp_path)

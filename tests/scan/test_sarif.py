@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
-import jsonschema
 import pytest
 
 from crownwatch.outputs.sarif import SRCROOT, to_sarif
@@ -29,6 +28,10 @@ SCAN_SRC = Path(__file__).parents[2] / "src" / "crownwatch" / "scan"
 
 @pytest.fixture(scope="module")
 def validator():
+    # imported here, not at the top: with its format checkers jsonschema builds RFC 3987
+    # grammars on import (~2 s), which every pytest worker paid while collecting
+    import jsonschema
+
     checker = jsonschema.FormatChecker()
     # the schema's uri / uri-reference formats are only checked when an RFC 3986 checker is
     # installed (jsonschema[format-nongpl]); without one every URI would pass unseen

@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 from sigma.collection import SigmaCollection
@@ -85,6 +84,8 @@ def test_every_detection_is_exported_or_listed_with_its_reason(exported):
 
 
 def test_exported_files_follow_the_specification_schemas(exported):
+    import jsonschema  # here: importing it costs ~2 s (RFC 3987 grammars), see test_sarif
+
     detection = jsonschema.Draft202012Validator(_schema("sigma-detection-rule-schema.json"))
     correlation = jsonschema.Draft202012Validator(_correlation_schema())
     ids = set()
@@ -111,6 +112,8 @@ def test_exported_files_follow_the_specification_schemas(exported):
 
 
 def test_the_correlation_schema_defect_is_only_the_field():
+    import jsonschema
+
     # the value_count example of the correlation specification itself
     spec_example = {
         "title": "Failed login",
