@@ -12,6 +12,7 @@ import json
 from datetime import datetime, timedelta
 
 from crownwatch.detections.contract import Scenario
+from crownwatch.detections.persistence._common import SCENARIO_CHAIN
 from crownwatch.testing import entra
 from crownwatch.testing.okta import OFFICE, event, history, jsonl
 from crownwatch.testing.storage import (
@@ -208,7 +209,7 @@ SCENARIOS = [
         federated,
         entities={"user": ("omar",), "src_ip": (ATTACKER_IP,)},
         expect=_federated,
-        also=("identity",),
+        also=SCENARIO_CHAIN,
     ),
     Scenario(
         "role_opened_to_an_outside_account_on_saturday_night",
@@ -222,7 +223,7 @@ SCENARIOS = [
         "admin_adds_identity_provider_inside_the_change_window",
         "benign",
         idp_in_window,
-        also=("identity",),
+        also=SCENARIO_CHAIN,
     ),
     Scenario(
         "role_trusting_only_own_accounts_at_night",
@@ -234,6 +235,6 @@ SCENARIOS = [
         "user_consents_to_an_app_nothing_against_them",
         "benign",
         everyday_consent,
-        also=("identity",),
+        also=SCENARIO_CHAIN,
     ),
 ]
