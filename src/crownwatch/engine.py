@@ -49,10 +49,11 @@ class Engine:
 
     @cached_property
     def backend(self):
-        # Ibis's fuse_selects stays on (its default), though compiling is half of a small
-        # lake's detect: with it off the scenario suite compiled 13 % faster, but at 10M
-        # DuckDB's plans peaked higher — persistence 1.29 -> 1.66 GiB, supply chain
-        # 0.88 -> 1.29 GiB — for the same time (2026-12-06, the bench's 10M lake)
+        # Ibis's fuse_selects stays on (its default), though compiling is ~40 % of the
+        # demo lake's detect (13.8 of 35.6 s): off, a sample of 12 detection scenarios ran
+        # 13 % faster, but at 10M DuckDB's plans peaked higher — persistence 1.29 -> 1.66
+        # GiB, supply chain 0.88 -> 1.29 GiB — in the same time (2026-12-06, the bench's
+        # 10M lake, `bench families`)
         if self.name == "duckdb":
             con = ibis.duckdb.connect()
             for setting in [
