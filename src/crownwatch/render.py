@@ -14,7 +14,7 @@ from rich.text import Text
 
 from crownwatch.inert import print_error, safe
 from crownwatch.lake import FileResult, Lake, iter_files
-from crownwatch.severity import SEVERITIES
+from crownwatch.severity import RANK, SEVERITIES
 
 SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
 
@@ -31,8 +31,7 @@ def _most_severe(rows: list[dict], limit: int) -> tuple[list[dict], list[dict]]:
     the others."""
     if len(rows) <= limit:
         return rows, []
-    rank = {s: i for i, s in enumerate(_MOST_SEVERE_FIRST)}
-    keep = sorted(range(len(rows)), key=lambda i: (rank.get(rows[i]["severity"], len(rank)), i))
+    keep = sorted(range(len(rows)), key=lambda i: (-RANK.get(rows[i]["severity"], -1), i))
     chosen = set(keep[:limit])
     return (
         [r for i, r in enumerate(rows) if i in chosen],

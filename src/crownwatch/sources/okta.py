@@ -87,8 +87,11 @@ END"""
 
 _AUTH_LIST = ", ".join(f"'{t}'" for t in AUTH_EVENTS)
 
-REASON = """CASE
-    WHEN upper(e.outcome.result) IN ('SUCCESS', 'ALLOW') THEN 'success'
+#: the outcome of a successful event: REASON's first branch, and every table's status
+SUCCEEDED = "upper(e.outcome.result) IN ('SUCCESS', 'ALLOW')"
+
+REASON = f"""CASE
+    WHEN {SUCCEEDED} THEN 'success'
     WHEN e.eventType = 'user.account.lock' THEN 'locked'
     WHEN upper(e.outcome.result) = 'CHALLENGE' THEN 'mfa_required'
     WHEN e.eventType = 'policy.evaluate_sign_on' AND upper(e.outcome.result) = 'DENY' THEN 'ca_blocked'
@@ -266,8 +269,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
             coalesce(e.target[1].alternateId, 'okta') AS service,
             lower(e.authenticationContext.credentialType) AS auth_protocol,
             -- REASON is 'success' from its first branch only: that test, not REASON again
-            CASE WHEN upper(e.outcome.result) IN ('SUCCESS', 'ALLOW') THEN 'success'
-                 ELSE 'failure' END AS status,
+            CASE WHEN {SUCCEEDED} THEN 'success' ELSE 'failure' END AS status,
             {REASON} AS reason,
             concat_ws('/', e.outcome.result, e.outcome.reason) AS status_code,
             e.displayMessage AS status_detail,
@@ -290,8 +292,7 @@ def parse(reader: Reader, path: Path) -> Parsed:
                 AS actor_user,
             {identity_key("list_filter(e.target, lambda t: t.type = 'User')[1].alternateId")}
                 AS target_user,
-            CASE WHEN upper(e.outcome.result) IN ('SUCCESS', 'ALLOW') THEN 'success'
-                 ELSE 'failure' END AS status,
+            CASE WHEN {SUCCEEDED} THEN 'success' ELSE 'failure' END AS status,
             e.outcome.reason AS error_code,
             e.uuid AS raw_id, raw_offset
         {good} AND e.eventType NOT IN ({_AUTH_LIST})"""
