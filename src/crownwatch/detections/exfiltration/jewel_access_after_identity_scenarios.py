@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
+from crownwatch.detections.identity._common import SPRAY_CHAIN
 from crownwatch.testing.storage import (
     SHARDS,
     T0,
@@ -87,7 +88,7 @@ SCENARIOS = [
         _logs("jewel_guessed", guessed_then_pulled),
         entities={"user": ("gina",)},
         expect=_critical,
-        also=("identity", "exfiltration.bulk_read"),
+        also=(*SPRAY_CHAIN, "exfiltration.bulk_read"),
         config=registry(),
     ),
     Scenario(
@@ -96,7 +97,7 @@ SCENARIOS = [
         _logs("jewel_new_network", new_network_and_client),
         entities={"user": ("hana",)},
         expect=_high,
-        also=("identity", "exfiltration.bulk_read"),
+        also=(*SPRAY_CHAIN, "exfiltration.bulk_read"),
         config=registry(),
     ),
     Scenario(
@@ -110,7 +111,7 @@ SCENARIOS = [
                 ip="198.51.100.68",
             ),
         ),
-        also=("identity",),
+        also=SPRAY_CHAIN,
         config=registry(),
     ),
     Scenario(
@@ -133,7 +134,7 @@ SCENARIOS = [
                 for i, k in enumerate(SHARDS)
             ],
         ),
-        also=("identity",),
+        also=SPRAY_CHAIN,
         config=registry(),
     ),
     Scenario(
@@ -143,7 +144,7 @@ SCENARIOS = [
             "jewel_no_spray",
             okta=lambda: okta_spray(SPRAYED_AT, staff("jd", "alice")[:4], ip="198.51.100.70"),
         ),
-        also=("identity",),
+        also=SPRAY_CHAIN,
         config=registry(),
     ),
 ]

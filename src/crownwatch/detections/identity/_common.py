@@ -14,6 +14,18 @@ from crownwatch.enrichment.places import private_expr
 # 'locked' is included: a spray that trips lockout still tried a password.
 CREDENTIAL_FAILURES = ("bad_password", "unknown_user", "locked")
 
+#: The spray and the two detections that say it worked (the sprayed password was right;
+#: new ground after the spray): what the scenarios of a detection that follows a
+#: compromise (persistence, crown-jewel access) run beside it (``Scenario.also``). The
+#: other identity detections neither feed those detections nor fire on their scenarios'
+#: logs, and the shared-lake test — every detection over every scenario — would name
+#: one that did.
+SPRAY_CHAIN = (
+    "identity.password_spray",
+    "identity.success_after_spray",
+    "identity.new_geo_after_spray",
+)
+
 
 def raw_ref(t: ibis.Table) -> ibis.Value:
     """``file#offset`` (or ``file#id``) that cites the raw record behind a row."""

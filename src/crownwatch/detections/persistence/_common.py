@@ -33,11 +33,6 @@ from crownwatch.enrichment.hosting import hosting_or_proxy
 from crownwatch.enrichment.places import own_network
 
 COMPROMISE_DETECTIONS = ["identity.success_after_spray", "identity.new_geo_after_spray"]
-#: what a persistence scenario runs beside its detection (``Scenario.also``): the
-#: compromise detections its evidence reads and the spray their findings follow — not
-#: the whole identity family, whose other detections neither feed it nor fire on these
-#: logs (the shared-lake test would name one that did)
-SCENARIO_CHAIN = ("identity.password_spray", *COMPROMISE_DETECTIONS)
 
 
 def changes(api: ibis.Table, operations: list[str]) -> ibis.Table:

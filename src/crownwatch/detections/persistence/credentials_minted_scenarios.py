@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.detections.persistence._common import SCENARIO_CHAIN
+from crownwatch.detections.identity._common import SPRAY_CHAIN
 from crownwatch.testing import entra
 from crownwatch.testing.okta import OFFICE, event, history, jsonl, success, user_id
 from crownwatch.testing.storage import (
@@ -154,7 +154,7 @@ SCENARIOS = [
         ),
         entities={"user": ("lena",), "src_ip": ("198.51.100.72",)},
         expect=_aws,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
         config=registry(),
     ),
     Scenario(
@@ -163,19 +163,19 @@ SCENARIOS = [
         entra_secret,
         entities={"user": ("noor",)},
         expect=_entra,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "engineer_rotates_own_key_from_the_desk",
         "benign",
         storage_logs("creds_rotation", cloudtrail=own_key_rotation),
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
         config=registry(),
     ),
     Scenario(
         "admin_mints_api_token_from_the_office",
         "benign",
         admin_api_token,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
 ]

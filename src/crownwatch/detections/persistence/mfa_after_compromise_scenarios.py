@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.detections.persistence._common import SCENARIO_CHAIN
+from crownwatch.detections.identity._common import SPRAY_CHAIN
 from crownwatch.testing import entra
 from crownwatch.testing.okta import (
     DAY,
@@ -180,7 +180,7 @@ SCENARIOS = [
         system_log("mfa_guessed_then_enrolled", guessed_then_enrolled),
         entities={"user": ("pa004",), "src_ip": (ATTACKER.ip,)},
         expect=_guessed,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "authenticator_enrolled_from_the_spraying_address",
@@ -188,7 +188,7 @@ SCENARIOS = [
         system_log("mfa_from_spray_address", enrolled_from_spray_address),
         entities={"user": ("pb007",)},
         expect=_spray_address,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "okta_password_guessed_then_entra_authenticator_registered",
@@ -196,24 +196,24 @@ SCENARIOS = [
         okta_guess_entra_authenticator,
         entities={"user": ("pe002",)},
         expect=_entra,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "entra_helpdesk_registers_a_phone_nobody_attacked",
         "benign",
         entra_helpdesk,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "helpdesk_resets_factors_nobody_attacked",
         "benign",
         system_log("mfa_helpdesk_reset", helpdesk_reset),
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "sprayed_user_enrols_new_phone_from_the_office",
         "benign",
         system_log("mfa_sprayed_new_phone", sprayed_user_new_phone),
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
 ]

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.detections.persistence._common import SCENARIO_CHAIN
+from crownwatch.detections.identity._common import SPRAY_CHAIN
 from crownwatch.testing import entra
 from crownwatch.testing.okta import OFFICE, event, history, jsonl
 from crownwatch.testing.storage import (
@@ -209,7 +209,7 @@ SCENARIOS = [
         federated,
         entities={"user": ("omar",), "src_ip": (ATTACKER_IP,)},
         expect=_federated,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "role_opened_to_an_outside_account_on_saturday_night",
@@ -223,7 +223,7 @@ SCENARIOS = [
         "admin_adds_identity_provider_inside_the_change_window",
         "benign",
         idp_in_window,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "role_trusting_only_own_accounts_at_night",
@@ -235,6 +235,6 @@ SCENARIOS = [
         "user_consents_to_an_app_nothing_against_them",
         "benign",
         everyday_consent,
-        also=SCENARIO_CHAIN,
+        also=SPRAY_CHAIN,
     ),
 ]
