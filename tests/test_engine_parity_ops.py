@@ -28,8 +28,10 @@ import pyarrow as pa
 import pytest
 
 import crownwatch.detections
+from crownwatch.detections import _evidence
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import day_number, epoch, epoch_s, hour_number
+from crownwatch.detections.base import MAX_SAMPLES, ref_order
 from crownwatch.detections.contract import running
 from crownwatch.detections.exfiltration._common import (
     empty_lists,
@@ -401,6 +403,63 @@ def test_collect_of_nothing_is_an_empty_list(engines):
     cols = ("vs", "kept")
     assert empty_lists(duck, cols) == empty_lists(spark, cols)
     assert {r["g"]: r["vs"] for r in duck} == {"mixed": ["a", "b"], "nulls": []}
+
+
+# references a detection collects: numeric lines by value (9 before 10, 007 beside 7), ids
+# by text after every number, a '#' inside the path, no '#' at all, a newline and a
+# non-ASCII digit in the path or the id, duplicates, empties and nulls
+REFS = [f"s3/a.log#{n}" for n in (10, 9, 100, 2, 30, 7, 11, 1000, 12, 3)]
+REFS += ["s3/a.log#007", "s3/a.log#x1", "s3/a.log#", "s3/a#b.log#5", "s3/a#b.log#id-9"]
+REFS += [
+    "no-hash",
+    "#4",
+    "cw\n#2",
+    "win.evtx#\u00b2",
+    "win.evtx#\u0663",
+    "win.evtx#18446744073709551617",
+]
+REFS += [f"gz/part-{i % 3}.json#{(i * 7919) % 997}" for i in range(40)]
+REFS += ["s3/a.log#10", "", None, None]
+
+
+def test_evidence_lists_cut_in_the_engine_as_a_finding_keeps_them(engines):
+    """:mod:`crownwatch.detections._evidence` cuts a list to what ``row_to_finding``
+    keeps of it — distinct values sorted, the first MAX_SAMPLES; raw references in file
+    and line order with their distinct count — identically on both engines, element by
+    element and in order (not sorted after)."""
+    values = [f"v{(i * 37) % 61:02d}" if i % 9 else None for i in range(len(REFS))]
+    values[5] = "Zulu"
+    values[6] = "\u00e9t\u00e9"
+    t = table(
+        g=pa.array(["one"] * len(REFS)),
+        r=pa.array(REFS, pa.string()),
+        v=pa.array(values, pa.string()),
+        n=pa.array([(i * 13) % 40 - 5 for i in range(len(REFS))], pa.int64()),
+    )
+
+    def build():
+        agg = t.group_by("g").aggregate(rs=t.r.collect(), vs=t.v.collect(), ns=t.n.collect())
+        return agg.select(
+            vs=_evidence.samples(agg.vs),
+            ns=_evidence.samples(agg.ns),
+            few=_evidence.samples(agg.vs, 3),
+            **_evidence.ref_samples(agg.rs),
+        )
+
+    got = {}
+    for name, eng in engines.items():
+        with running(SimpleNamespace(engine=eng, cache={})):
+            [got[name]] = eng.execute(build())
+    assert got["duckdb"] == got["spark"]
+    kept = sorted({r for r in REFS if r}, key=ref_order)
+    assert got["duckdb"]["raw_refs"] == kept[:MAX_SAMPLES]
+    assert got["duckdb"]["raw_refs_total"] == len(kept)
+    assert kept.index("s3/a.log#9") < kept.index("s3/a.log#10") < kept.index("s3/a.log#x1")
+    assert got["duckdb"]["vs"] == sorted({v for v in values if v is not None})[:MAX_SAMPLES]
+    assert got["duckdb"]["few"] == sorted({v for v in values if v is not None})[:3]
+    assert (
+        got["duckdb"]["ns"] == sorted({(i * 13) % 40 - 5 for i in range(len(REFS))})[:MAX_SAMPLES]
+    )
 
 
 def test_min_max_of_strings_and_nulls(engines):

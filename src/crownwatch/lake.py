@@ -110,7 +110,7 @@ def duck_type(t: pa.DataType) -> str:
 #: DuckDB's memory limit when ``CROWNWATCH_MEMORY_LIMIT`` is unset. The process peaks at
 #: this plus what lives outside DuckDB's buffer pool (the interpreter with Ibis and
 #: Arrow, a detection's result rows): under 2 GiB for every ingest and detection family
-#: at 10M records, exfiltration over 10M CloudTrail events excepted (README, Benchmarks). Past it DuckDB spills into the lake's scratch
+#: at 10M records (README, Benchmarks). Past it DuckDB spills into the lake's scratch
 #: folder, which the ingest and detection plans are built to need little of.
 DEFAULT_MEMORY_LIMIT = "1536MB"
 

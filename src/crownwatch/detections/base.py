@@ -19,6 +19,7 @@ from crownwatch.detections.contract import SEVERITIES, Meta, Params, params_for
 __all__ = [
     "MAX_ENTITIES",
     "MAX_SAMPLES",
+    "RAW_REFS_TOTAL",
     "SEVERITIES",
     "Detection",
     "Meta",
@@ -26,6 +27,7 @@ __all__ = [
     "finding_id",
     "iso",
     "params_for",
+    "ref_order",
     "row_to_finding",
 ]
 
@@ -80,10 +82,20 @@ def _clean(value: Any, limit: int) -> Any:
     return value
 
 
-def _ref_order(ref: str) -> tuple:
-    """``file#12`` sorts before ``file#100``: file order, then line order."""
+#: a row's column with the distinct count of its ``raw_refs`` when the engine already cut
+#: them to the first MAX_SAMPLES (:func:`crownwatch.detections._evidence.raw_refs`)
+RAW_REFS_TOTAL = "raw_refs_total"
+
+
+def ref_order(ref: str) -> tuple:
+    """``file#12`` sorts before ``file#100``: file order, then a line number by its
+    value (ASCII digits compared by length, then text: no ``int`` of an attacker's
+    thousand-digit id, and ``²`` is no number), then any other id by its text."""
     path, _, where = ref.rpartition("#")
-    return (path, 0, int(where), "") if where.isdigit() else (path, 1, 0, where)
+    if where.isascii() and where.isdigit():
+        number = where.lstrip("0")
+        return (path, 0, len(number), number, ref)
+    return (path, 1, 0, where, ref)
 
 
 def row_to_finding(det: Detection, row: dict, p: Params) -> dict:
@@ -91,7 +103,15 @@ def row_to_finding(det: Detection, row: dict, p: Params) -> dict:
     entities: dict[str, list[str]] = {}
     evidence: dict[str, Any] = {}
     for col, value in row.items():
-        if col in ("key", "first_seen", "last_seen", "severity", "raw_refs", "attack"):
+        if col in (
+            "key",
+            "first_seen",
+            "last_seen",
+            "severity",
+            "raw_refs",
+            "attack",
+            RAW_REFS_TOTAL,
+        ):
             continue
         if col.startswith("entity_"):
             vals = value if isinstance(value, list | tuple) else [value]
@@ -101,9 +121,9 @@ def row_to_finding(det: Detection, row: dict, p: Params) -> dict:
         else:
             evidence[col] = _clean(value, MAX_SAMPLES)
     if row.get("raw_refs"):
-        refs = sorted({r for r in row["raw_refs"] if r}, key=_ref_order)
+        refs = sorted({r for r in row["raw_refs"] if r}, key=ref_order)
         evidence["raw_records"] = refs[:MAX_SAMPLES]
-        evidence["raw_records_total"] = len(refs)
+        evidence["raw_records_total"] = row.get(RAW_REFS_TOTAL, len(refs))
     severity = row.get("severity") or det.meta.severity
     key = str(row["key"])
     try:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._time import day_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
@@ -165,17 +166,17 @@ def query(t: Tables, p: Params) -> ibis.Table:
 
     d = flags(ev.semi_join(hits, keys))
     details = d.group_by(keys).aggregate(
-        principals=d.principal.collect(),
+        principals=d.principal.collect(distinct=True),
         principal_account=d.principal_account.max(),
         asset_kind=d.asset_kind.max(),
         objects=d.object_key.nunique(),
-        src_ips=d.src_ip.collect(),
-        new_asns=d.src_asn.cast("string").collect(where=d._new_asn),
-        new_countries=d.src_country.collect(where=d._new_cc),
-        presigned_ips=d.src_ip.collect(where=d._presigned),
-        auth_methods=d.auth_method.collect(),
-        user_agents=d.user_agent.collect(),
-        sample_keys=d.object_key.collect(),
+        src_ips=d.src_ip.collect(distinct=True),
+        new_asns=d.src_asn.cast("string").collect(distinct=True, where=d._new_asn),
+        new_countries=d.src_country.collect(distinct=True, where=d._new_cc),
+        presigned_ips=d.src_ip.collect(distinct=True, where=d._presigned),
+        auth_methods=d.auth_method.collect(distinct=True),
+        user_agents=d.user_agent.collect(distinct=True),
+        sample_keys=d.object_key.collect(distinct=True),
         raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, keys)
@@ -198,10 +199,11 @@ def query(t: Tables, p: Params) -> ibis.Table:
         key=out.pkey.concat("|", out.asset, "|", out.day.cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
-        entity_principal=out.principals,
+        # every event's values were collected: cut in the engine to what the finding keeps
+        entity_principal=entities(out.principals),
         entity_asset=out.asset,
         entity_account=out.principal_account,
-        entity_src_ip=out.src_ips,
+        entity_src_ip=entities(out.src_ips),
         severity=ibis.ifelse(n_reasons >= 2, "high", "medium"),
         attack=ibis.ifelse(
             is_ai, ibis.literal(["T1530", "AML.T0048.004"]), ibis.literal(["T1530"])
@@ -213,13 +215,13 @@ def query(t: Tables, p: Params) -> ibis.Table:
         bytes=out.bytes,
         objects=out.objects,
         requests=out.requests,
-        new_asns=out.new_asns,
-        new_countries=out.new_countries,
-        presigned_ips=out.presigned_ips,
-        auth_methods=out.auth_methods,
-        user_agents=out.user_agents,
-        sample_keys=out.sample_keys,
-        raw_refs=out.raw_refs,
+        new_asns=samples(out.new_asns),
+        new_countries=samples(out.new_countries),
+        presigned_ips=samples(out.presigned_ips),
+        auth_methods=samples(out.auth_methods),
+        user_agents=samples(out.user_agents),
+        sample_keys=samples(out.sample_keys),
+        **ref_samples(out.raw_refs),
     )
 
 

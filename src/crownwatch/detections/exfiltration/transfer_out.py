@@ -46,6 +46,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import bucket_assets
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
@@ -219,13 +220,13 @@ def query(t: Tables, p: Params) -> ibis.Table:
         first_seen=ev.time.min(),
         last_seen=ev.time.max(),
         events=ev.count(),
-        operations=ev.api_operation.collect(),
-        resources=ev.resource.collect(),
-        assets=ev.asset.collect(),
-        principals=ev.principal.collect(),
-        accounts=ev.account.collect(),
-        src_ips=ev.src_ip.collect(),
-        user_agents=ev.user_agent.collect(),
+        operations=ev.api_operation.collect(distinct=True),
+        resources=ev.resource.collect(distinct=True),
+        assets=ev.asset.collect(distinct=True),
+        principals=ev.principal.collect(distinct=True),
+        accounts=ev.account.collect(distinct=True),
+        src_ips=ev.src_ip.collect(distinct=True),
+        user_agents=ev.user_agent.collect(distinct=True),
         bytes=ev.bytes_out.fill_null(0).sum(),
         objects=ev.object_key.nunique(),
         jewel_events=ev.asset.count(),
@@ -242,13 +243,13 @@ def query(t: Tables, p: Params) -> ibis.Table:
         first_seen=b.time.min(),
         last_seen=b.time.max(),
         events=b.count(),
-        operations=b.api_operation.collect(),
-        resources=b.resource.collect(),
-        assets=b.asset.collect(),
-        principals=b.principal.collect(),
-        accounts=b.account.collect(),
-        src_ips=b.src_ip.collect(),
-        user_agents=b.user_agent.collect(),
+        operations=b.api_operation.collect(distinct=True),
+        resources=b.resource.collect(distinct=True),
+        assets=b.asset.collect(distinct=True),
+        principals=b.principal.collect(distinct=True),
+        accounts=b.account.collect(distinct=True),
+        src_ips=b.src_ip.collect(distinct=True),
+        user_agents=b.user_agent.collect(distinct=True),
         bytes=b.bytes_out.fill_null(0).sum(),
         objects=b.object_key.nunique(),
         jewel_events=b.asset.count(),
@@ -261,10 +262,12 @@ def query(t: Tables, p: Params) -> ibis.Table:
         key=allg.pkey.concat("|", allg.kind, "|", allg.target),
         first_seen=allg.first_seen,
         last_seen=allg.last_seen,
-        entity_principal=allg.principals,
-        entity_asset=allg.assets,
-        entity_account=allg.accounts,
-        entity_src_ip=allg.src_ips,
+        # every event's values were collected: cut in the engine to what the finding
+        # keeps (a copy of a million objects is one finding)
+        entity_principal=entities(allg.principals),
+        entity_asset=entities(allg.assets),
+        entity_account=entities(allg.accounts),
+        entity_src_ip=entities(allg.src_ips),
         severity=ibis.ifelse(
             (allg.jewel_events > 0) | allg.kind.endswith("_public") | (allg.kind == "grant_public"),
             "critical",
@@ -276,12 +279,12 @@ def query(t: Tables, p: Params) -> ibis.Table:
             allg.kind == "presigned_burst", ibis.null("string"), allg.target
         ),
         events=allg.events,
-        operations=allg.operations,
-        resources=allg.resources,
+        operations=samples(allg.operations),
+        resources=samples(allg.resources),
         bytes=allg.bytes,
         objects=allg.objects,
-        user_agents=allg.user_agents,
-        raw_refs=allg.raw_refs,
+        user_agents=samples(allg.user_agents),
+        **ref_samples(allg.raw_refs),
     )
 
 
