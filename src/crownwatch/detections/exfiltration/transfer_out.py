@@ -130,6 +130,27 @@ def _foreign_account(t: ibis.Table, own: list[str]) -> ibis.Value:
     return text.re_extract(_FOREIGN, 1).nullif("")
 
 
+def _summary(ev: ibis.Table) -> dict[str, ibis.Value]:
+    """One finding's evidence from its events (a transfer out, or an hour of presigned
+    URLs): the lists collected distinct, cut to what the finding keeps in the select."""
+    return dict(
+        first_seen=ev.time.min(),
+        last_seen=ev.time.max(),
+        events=ev.count(),
+        operations=ev.api_operation.collect(distinct=True),
+        resources=ev.resource.collect(distinct=True),
+        assets=ev.asset.collect(distinct=True),
+        principals=ev.principal.collect(distinct=True),
+        accounts=ev.account.collect(distinct=True),
+        src_ips=ev.src_ip.collect(distinct=True),
+        user_agents=ev.user_agent.collect(distinct=True),
+        bytes=ev.bytes_out.fill_null(0).sum(),
+        objects=ev.object_key.nunique(),
+        jewel_events=ev.asset.count(),
+        raw_refs=raw_ref(ev).collect(),
+    )
+
+
 def query(t: Tables, p: Params) -> ibis.Table:
     reg = registry(t, p)
     own = list(reg.organisation.own_accounts)
@@ -216,22 +237,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     ev = cp.select(*cols).union(dp.select(*cols))
     ev = ev.mutate(pkey=principal_key(ev))
     keys = ["pkey", "kind", "target"]
-    g = ev.group_by(keys).aggregate(
-        first_seen=ev.time.min(),
-        last_seen=ev.time.max(),
-        events=ev.count(),
-        operations=ev.api_operation.collect(distinct=True),
-        resources=ev.resource.collect(distinct=True),
-        assets=ev.asset.collect(distinct=True),
-        principals=ev.principal.collect(distinct=True),
-        accounts=ev.account.collect(distinct=True),
-        src_ips=ev.src_ip.collect(distinct=True),
-        user_agents=ev.user_agent.collect(distinct=True),
-        bytes=ev.bytes_out.fill_null(0).sum(),
-        objects=ev.object_key.nunique(),
-        jewel_events=ev.asset.count(),
-        raw_refs=raw_ref(ev).collect(),
-    )
+    g = ev.group_by(keys).aggregate(**_summary(ev))
 
     # -- presigned bursts ----------------------------------------------------------------
     ps = jw.filter(jw.auth_method.isin(list(PRESIGNED_AUTH)) & jw.api_operation.isin(READ_OPS))
@@ -239,22 +245,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     bursts = ps.group_by(["pkey", "hour"]).aggregate(n=ps.count())
     bursts = bursts.filter(bursts.n >= p.presigned_burst)
     b = ps.semi_join(bursts, ["pkey", "hour"])
-    bg = b.group_by(["pkey", "hour"]).aggregate(
-        first_seen=b.time.min(),
-        last_seen=b.time.max(),
-        events=b.count(),
-        operations=b.api_operation.collect(distinct=True),
-        resources=b.resource.collect(distinct=True),
-        assets=b.asset.collect(distinct=True),
-        principals=b.principal.collect(distinct=True),
-        accounts=b.account.collect(distinct=True),
-        src_ips=b.src_ip.collect(distinct=True),
-        user_agents=b.user_agent.collect(distinct=True),
-        bytes=b.bytes_out.fill_null(0).sum(),
-        objects=b.object_key.nunique(),
-        jewel_events=b.asset.count(),
-        raw_refs=raw_ref(b).collect(),
-    )
+    bg = b.group_by(["pkey", "hour"]).aggregate(**_summary(b))
     bg = bg.mutate(kind=ibis.literal("presigned_burst"), target=bg.hour.cast("string")).drop("hour")
     allg = g.union(bg.select(*g.columns))
 
