@@ -407,7 +407,8 @@ def test_collect_of_nothing_is_an_empty_list(engines):
 
 # references a detection collects: numeric lines by value (9 before 10, 007 beside 7), ids
 # by text after every number, a '#' inside the path, no '#' at all, a newline and a
-# non-ASCII digit in the path or the id, duplicates, empties and nulls
+# non-ASCII digit in the path or the id (a line ending in a newline is no number),
+# duplicates, empties and nulls
 REFS = [f"s3/a.log#{n}" for n in (10, 9, 100, 2, 30, 7, 11, 1000, 12, 3)]
 REFS += ["s3/a.log#007", "s3/a.log#x1", "s3/a.log#", "s3/a#b.log#5", "s3/a#b.log#id-9"]
 REFS += [
@@ -419,7 +420,7 @@ REFS += [
     "win.evtx#18446744073709551617",
 ]
 REFS += [f"gz/part-{i % 3}.json#{(i * 7919) % 997}" for i in range(40)]
-REFS += ["s3/a.log#10", "", None, None]
+REFS += ["s3/a.log#10", "win.evtx#12\n", "win.evtx#13", "", None, None]
 
 
 def test_evidence_lists_cut_in_the_engine_as_a_finding_keeps_them(engines):
@@ -451,6 +452,19 @@ def test_evidence_lists_cut_in_the_engine_as_a_finding_keeps_them(engines):
         with running(SimpleNamespace(engine=eng, cache={})):
             [got[name]] = eng.execute(build())
     assert got["duckdb"] == got["spark"]
+
+    # under MAX_SAMPLES distinct (no gz/ parts): every reference kept, the whole order
+    few = [r for r in REFS if not (r or "").startswith("gz/")]
+    f = table(r=pa.array(few, pa.string()), g=pa.array(["one"] * len(few)))
+    for name, eng in engines.items():
+        with running(SimpleNamespace(engine=eng, cache={})):
+            agg = f.group_by("g").aggregate(rs=f.r.collect())
+            [got[f"{name} few"]] = eng.execute(agg.select(**_evidence.ref_samples(agg.rs)))
+    every = sorted({r for r in few if r}, key=ref_order)
+    assert len(every) < MAX_SAMPLES
+    assert got["duckdb few"]["raw_refs"] == got["spark few"]["raw_refs"] == every
+    assert every.index("win.evtx#13") < every.index("win.evtx#12\n")  # no number
+
     kept = sorted({r for r in REFS if r}, key=ref_order)
     assert got["duckdb"]["raw_refs"] == kept[:MAX_SAMPLES]
     assert got["duckdb"]["raw_refs_total"] == len(kept)

@@ -68,8 +68,9 @@ def parse_scan(args: list[str]) -> tuple[list[str], str, str | None, int | None]
 #: in the same time (paired runs, README Benchmarks). Purging at once
 #: (``dirty_decay_ms:0``) peaked as low but doubled the system time (1.19x the wall
 #: time). Ingest is left as DuckDB ships it: no lower peak there, and no faster.
-#: jemalloc reads this variable once, when DuckDB first allocates - so it is set before
-#: anything imports DuckDB, and never over a value the user chose.
+#: jemalloc reads this variable once, as DuckDB loads (set after ``import duckdb`` it
+#: does nothing) - so it is set before anything imports DuckDB, and never over a value
+#: the user chose.
 ALLOCATOR_ENV = "DUCKDB_JE_MALLOC_CONF"
 ALLOCATOR_CONF = "dirty_decay_ms:50,background_thread:true"
 DETECTING = ("detect", "hunt", "demo")

@@ -48,8 +48,10 @@ def ref_samples(refs: ibis.ArrayValue) -> dict[str, ibis.Value]:
     kept = refs.filter(lambda r: r.notnull() & (r.length() > 0)).unique()
 
     def key(r: ibis.StringValue) -> ibis.StructValue:
-        where = r.re_extract(r"(?s)([^#]*)$", 1)
-        digits = where.re_search(r"^[0-9]+$")
+        # \z, not $: Java's $ also matches before a final newline (RE2's does not, and a
+        # line ending in one is no number to ref_order)
+        where = r.re_extract(r"(?s)([^#]*)\z", 1)
+        digits = where.re_search(r"\A[0-9]+\z")
         number = where.re_replace(r"^0+", "")
         return ibis.struct(
             {
