@@ -83,7 +83,7 @@ def _clean(value: Any, limit: int) -> Any:
 
 
 #: a row's column with the distinct count of its ``raw_refs`` when the engine already cut
-#: them to the first MAX_SAMPLES (:func:`crownwatch.detections._evidence.raw_refs`)
+#: them to the first MAX_SAMPLES (:func:`crownwatch.detections._evidence.ref_samples`)
 RAW_REFS_TOTAL = "raw_refs_total"
 
 
