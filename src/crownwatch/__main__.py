@@ -67,7 +67,8 @@ def parse_scan(args: list[str]) -> tuple[list[str], str, str | None, int | None]
 #: freed pages purged after 50 ms by jemalloc's background thread it peaks at 1.70 GiB,
 #: in the same time (paired runs, README Benchmarks). Purging at once
 #: (``dirty_decay_ms:0``) peaked as low but doubled the system time (1.19x the wall
-#: time). Ingest is left as DuckDB ships it: no lower peak there, and no faster.
+#: time). ``crownwatch ingest`` is left as DuckDB ships it: no lower peak there, and no
+#: faster (``hunt`` ingests under the setting: 1M Okta events measured 1.03x the time).
 #: jemalloc reads this variable once, as DuckDB loads (set after ``import duckdb`` it
 #: does nothing) - so it is set before anything imports DuckDB, and never over a value
 #: the user chose.
