@@ -1,9 +1,9 @@
 """The commands that run detections set DuckDB's allocator to hand freed pages back soon
 (``crownwatch.__main__.ALLOCATOR_CONF``; why, and what it was measured to save, is in
-that module). jemalloc reads the variable once, when DuckDB first allocates, so the
-console script's entry point sets it before anything imports DuckDB: each case runs
-``main`` in a fresh interpreter and reports what the variable was when DuckDB was
-imported, and whether DuckDB was imported before it."""
+that module). jemalloc reads the variable once, as DuckDB loads, so the console
+script's entry point sets it before anything imports DuckDB: each case runs ``main`` in
+a fresh interpreter and reports what the variable was at the moment DuckDB was first
+imported (during ``main``, or after it when the command never needed DuckDB)."""
 
 from __future__ import annotations
 

@@ -98,20 +98,18 @@ def ref_order(ref: str) -> tuple:
     return (path, 1, 0, where, ref)
 
 
+#: a row's columns that are the finding's own fields, not evidence
+_NOT_EVIDENCE = frozenset(
+    ("key", "first_seen", "last_seen", "severity", "raw_refs", "attack", RAW_REFS_TOTAL)
+)
+
+
 def row_to_finding(det: Detection, row: dict, p: Params) -> dict:
     """Turn one query row into the finding dict of docs/interfaces.md."""
     entities: dict[str, list[str]] = {}
     evidence: dict[str, Any] = {}
     for col, value in row.items():
-        if col in (
-            "key",
-            "first_seen",
-            "last_seen",
-            "severity",
-            "raw_refs",
-            "attack",
-            RAW_REFS_TOTAL,
-        ):
+        if col in _NOT_EVIDENCE:
             continue
         if col.startswith("entity_"):
             vals = value if isinstance(value, list | tuple) else [value]

@@ -14,6 +14,8 @@ import datetime as dt
 import hashlib
 import os
 
+from crownwatch.severity import SEVERITIES
+
 from .result import ScanResult, severity_rank
 
 DETECTION = "scan.unsafe_artifact"
@@ -48,7 +50,8 @@ def to_findings(results: list[ScanResult]) -> list[dict]:
             except OSError:
                 sha = ""
         worst = r.max_severity
-        severity = worst if worst in ("low", "medium", "high", "critical") else "low"
+        # the scanner's scale has "info" below "low"; a finding's does not
+        severity = worst if worst in SEVERITIES else "low"
         attack = ["AML.T0010", "AML.T0011.000"]
         if r.verdict == "malicious":
             attack.append("T1195.002")
