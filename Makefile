@@ -26,9 +26,10 @@ chromium:
 
 # two workers on the 2 cores (a test file per worker, every Spark test on one, the
 # spread files filling in: see tests/conftest.py) — about 5 min on the shared 2-core
-# machine (fresh clones 5:03 and 5:15 on 2026-12-06; 5:00 and 4:33 later that day,
-# after the crown-jewel scenarios stopped running the whole identity family; the
-# machine's speed varies by a quarter within an hour).
+# machine (fresh clones 5:03 and 5:15 on 2026-12-06; 5:00, 4:33 and 5:35 later that
+# day, after the crown-jewel scenarios stopped running the whole identity family — the
+# last with 26 % more CPU seconds for the same tests: the machine's speed varies by a
+# quarter within an hour).
 # Bytecode caches allowed even where the environment turns them off
 # (PYTHONDONTWRITEBYTECODE): both workers and every crownwatch process a test starts
 # would otherwise compile each module again — collecting took 6.3 s a worker without
