@@ -128,3 +128,48 @@ def test_detections_are_bounded_without_a_setting(tmp_path, monkeypatch):
     eng = Engine(Lake(tmp_path / "lake"))
     (limit,) = eng.backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()
     assert limit.replace(" ", "").upper() in {"1.4GIB", "1536MB", "1.5GIB"}, limit
+
+
+def test_an_equal_statement_is_compiled_once_for_every_lake(tmp_path, monkeypatch):
+    """The SQL of an expression is kept for the process: an equal expression built on
+    another lake's engine is not compiled again, one that differs in a literal is; and
+    what is kept holds no engine's connection open."""
+    import gc
+    import weakref
+
+    from ibis.backends.duckdb import Backend
+
+    from crownwatch import engine as engine_mod
+    from crownwatch.testing.okta import OFFICE, T0, success, write
+
+    compiled = []
+    ibis_compile = Backend.compile
+
+    def counting(self, expr, **kw):
+        compiled.append(1)  # not the expression: it would hold its connection
+        return ibis_compile(self, expr, **kw)
+
+    monkeypatch.setattr(Backend, "compile", counting)
+    monkeypatch.setattr(engine_mod, "_COMPILED", type(engine_mod._COMPILED)())
+
+    def failures(root, user: str):
+        lake = Lake(root)
+        lake.ingest([write(root.parent / f"{root.name}.jsonl", success(T0, "a.user", OFFICE))])
+        eng = Engine(lake)
+        t = eng.table("authentication")
+        rows = eng.execute(
+            t.filter((t.user == user) & t.src_ip.notnull()).select("user").distinct()
+        )
+        return eng, rows
+
+    first, rows = failures(tmp_path / "one", "a.user")
+    assert rows == [{"user": "a.user"}] and len(compiled) == 1
+    assert failures(tmp_path / "two", "a.user")[1] == [{"user": "a.user"}]
+    assert len(compiled) == 1  # the second lake's equal statement: not compiled again
+    assert failures(tmp_path / "three", "b.user")[1] == []
+    assert len(compiled) == 2  # another literal, another statement
+
+    gone = weakref.ref(first.backend)
+    del first
+    gc.collect()
+    assert gone() is None and len(engine_mod._COMPILED) == 2
