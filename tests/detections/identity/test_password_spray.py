@@ -38,3 +38,24 @@ def _spray(n, day, ip):
 def test_min_users_boundary(tmp_path):
     found = hunt_events(tmp_path, _spray(10, 0, 3) + _spray(9, 2, 4), DET)
     assert [f["entities"]["src_ip"] for f in found] == [[hosting(3).ip]]
+
+
+def test_an_org_wide_spray_keeps_what_a_finding_holds(tmp_path):
+    """Every account of a 600-person organisation, two passwords each: the finding names
+    the first 500 accounts in order and cites the first records by line with the count of
+    all 1,200 — cut in the engine, not brought back whole (an org-wide spray is as long as
+    the organisation is large)."""
+    from crownwatch.detections.base import MAX_ENTITIES, MAX_SAMPLES
+
+    users = staff(600, "all")
+    ev = []
+    for rnd in range(2):
+        for i, u in enumerate(users):
+            ev += fail(T0 + timedelta(hours=rnd, seconds=5 * i), u, hosting(9))
+    [f] = hunt_events(tmp_path, ev, DET)
+    assert f["evidence"]["unrecovered_users"] == 600
+    assert f["entities"]["user"] == sorted(users)[:MAX_ENTITIES]
+    lines = [int(r.rsplit("#", 1)[1]) for r in f["evidence"]["raw_records"]]
+    assert len(lines) == MAX_SAMPLES and lines == sorted(lines)
+    assert f["evidence"]["raw_records_total"] == 1200
+    assert f["evidence"]["sources"] == ["okta"]

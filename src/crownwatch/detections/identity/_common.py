@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import shared
@@ -358,20 +359,41 @@ def cluster_stats(fails: ibis.Table) -> ibis.Table:
 
 
 def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
-    """Entities and samples for the clusters in ``hits`` only (keeps collect() small)."""
+    """Entities and samples for the clusters in ``hits`` only (keeps collect() small),
+    each list distinct and cut in the engine to what the finding keeps of it
+    (:mod:`crownwatch.detections._evidence`): a low-and-slow spray of the whole
+    organisation is a cluster of as many failures as there are accounts. The references
+    come with their count, ``raw_refs_total``."""
     d = fails.semi_join(hits, "cluster")
-    return d.group_by("cluster").aggregate(
-        entity_user=d.user.collect(),
-        entity_src_ip=d.src_ip.collect(),
+    g = d.group_by("cluster").aggregate(
+        entity_user=d.user.collect(distinct=True),
+        entity_src_ip=d.src_ip.collect(distinct=True),
         # the domains the names were tried in: a breach list's gmail.com and
         # yahoo.com beside our own is what stuffing looks like (users are keys)
-        user_domains=d.user_domain.collect(),
-        user_agents=d.user_agent.collect(),
-        services=d.service.collect(),
-        src_as_orgs=d.src_as_org.collect(),
-        src_countries=d.src_country.collect(),
-        sources=d.source.collect(),
-        raw_refs=raw_ref(d).collect(),
+        user_domains=d.user_domain.collect(distinct=True),
+        user_agents=d.user_agent.collect(distinct=True),
+        services=d.service.collect(distinct=True),
+        src_as_orgs=d.src_as_org.collect(distinct=True),
+        src_countries=d.src_country.collect(distinct=True),
+        sources=d.source.collect(distinct=True),
+        raw_refs=raw_ref(d).collect(distinct=True),
+    )
+    return g.select(
+        "cluster",
+        entity_user=entities(g.entity_user),
+        entity_src_ip=entities(g.entity_src_ip),
+        **{
+            name: samples(g[name])
+            for name in (
+                "user_domains",
+                "user_agents",
+                "services",
+                "src_as_orgs",
+                "src_countries",
+                "sources",
+            )
+        },
+        **ref_samples(g.raw_refs),
     )
 
 

@@ -161,6 +161,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_countries=out.src_countries,
         sources=out.sources,
         raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 

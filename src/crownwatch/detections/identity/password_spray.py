@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -185,15 +186,17 @@ def query(t: Tables, p: Params) -> ibis.Table:
     fails, hits = _runs(t.authentication, p)
 
     # Details only for the runs that fired: the join keeps the heavy collect() small.
+    # Each list distinct and cut in the engine to what the finding keeps of it: an
+    # org-wide spray is a run of as many failures as the organisation has accounts.
     d = fails.semi_join(hits, ["origin", "run"])
     details = d.group_by(["origin", "run"]).aggregate(
-        entity_user=d.user.collect(),
-        sources=d.source.collect(),
+        entity_user=d.user.collect(distinct=True),
+        sources=d.source.collect(distinct=True),
         src_asn=d.src_asn.max(),
         src_country=d.src_country.max(),
-        user_agents=d.user_agent.collect(),
-        services=d.service.collect(),
-        raw_refs=raw_ref(d).collect(),
+        user_agents=d.user_agent.collect(distinct=True),
+        services=d.service.collect(distinct=True),
+        raw_refs=raw_ref(d).collect(distinct=True),
     )
     out = hits.join(details, ["origin", "run"])
     spray = ~out.machine_speed & ~out.guessing
@@ -204,7 +207,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         last_seen=out.last_seen,
         entity_src_ip=out.src_ip,
         entity_host=out.src_host,
-        entity_user=out.entity_user,
+        entity_user=entities(out.entity_user),
         severity=ibis.ifelse(out.unrecovered_users >= p.critical_users, "critical", "high"),
         attack=ibis.ifelse(
             out.attempts_per_user > p.max_attempts_per_user,
@@ -224,10 +227,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         locked_attempts=out.locked_attempts,
         src_asn=out.src_asn,
         src_country=out.src_country,
-        user_agents=out.user_agents,
-        services=out.services,
-        sources=out.sources,
-        raw_refs=out.raw_refs,
+        user_agents=samples(out.user_agents),
+        services=samples(out.services),
+        sources=samples(out.sources),
+        **ref_samples(out.raw_refs),
     )
 
 
