@@ -51,3 +51,18 @@ def test_min_attempts_boundary(tmp_path):
     ev = brute_force(attempts=20, user="twenty") + brute_force(attempts=19, user="nineteen")
     [f] = hunt_events(tmp_path, ev, DET)
     assert f["entities"]["user"] == ["twenty"] and f["evidence"]["attempts"] == 20
+
+
+def test_a_botnet_is_counted_though_its_addresses_are_cut(tmp_path):
+    """Guesses at one account from 600 addresses: the finding names the first 500 (what
+    an entity list keeps) and its title and evidence count all 600."""
+    from crownwatch.detections.base import MAX_ENTITIES
+
+    ips = [f"198.18.{i // 250}.{i % 250 + 1}" for i in range(600)]
+    ev = history(["victim"], T0, net=INTERNAL)
+    for i, ip in enumerate(ips):
+        ev += fail(T0 + timedelta(hours=1, seconds=2 * i), "victim", Net(ip, 4134, "chinanet"))
+    [f] = hunt_events(tmp_path, ev, DET)
+    assert f["evidence"]["distinct_src_ips"] == 600
+    assert f["title"] == "Password guessing against victim: 600 failures from 600 addresses"
+    assert f["entities"]["src_ip"] == sorted(ips)[:MAX_ENTITIES]

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -205,14 +206,16 @@ def query(t: Tables, p: Params) -> ibis.Table:
     if not p.report_stale_credentials:
         per_run = per_run.filter(~per_run.stale)
 
+    # each list distinct and cut in the engine to what the finding keeps (a botnet's
+    # guesses at one account come from as many addresses as it has)
     d = fails.semi_join(per_run, ["user", "run"])
     details = d.group_by(["user", "run"]).aggregate(
-        entity_src_ip=d.src_ip.collect(),
-        user_agents=d.user_agent.collect(),
-        src_countries=d.src_country.collect(),
-        services=d.service.collect(),
-        sources=d.source.collect(),
-        raw_refs=raw_ref(d).collect(),
+        entity_src_ip=d.src_ip.collect(distinct=True),
+        user_agents=d.user_agent.collect(distinct=True),
+        src_countries=d.src_country.collect(distinct=True),
+        services=d.service.collect(distinct=True),
+        sources=d.source.collect(distinct=True),
+        raw_refs=raw_ref(d).collect(distinct=True),
     )
 
     # The guess landed: a password-correct outcome from one of the run's addresses.
@@ -238,7 +241,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         first_seen=out.first_seen,
         last_seen=out.last_seen,
         entity_user=out.user,
-        entity_src_ip=out.entity_src_ip,
+        entity_src_ip=entities(out.entity_src_ip),
         severity=ibis.cases(
             (out.stale, "low"),
             (out.password_correct_at.notnull(), "critical"),
@@ -253,17 +256,18 @@ def query(t: Tables, p: Params) -> ibis.Table:
         interval_cv=out.interval_cv,
         locked_attempts=out.locked_attempts,
         password_correct_outcomes=out.password_correct_outcomes,
-        user_agents=out.user_agents,
-        src_countries=out.src_countries,
-        services=out.services,
-        sources=out.sources,
-        raw_refs=out.raw_refs,
+        user_agents=samples(out.user_agents),
+        src_countries=samples(out.src_countries),
+        services=samples(out.services),
+        sources=samples(out.sources),
+        **ref_samples(out.raw_refs),
     )
 
 
 def title(row: dict, p: Params) -> str:
-    ips = sorted({ip for ip in (row["entity_src_ip"] or []) if ip})
-    src = ips[0] if len(ips) == 1 else f"{len(ips)} addresses"
+    # the count, not the address list: that is cut to the first 500
+    n = row["distinct_src_ips"]
+    src = row["entity_src_ip"][0] if n == 1 and row["entity_src_ip"] else f"{n} addresses"
     if row["stale_credential"]:
         return f"Stale credential: {row['entity_user']} retrying every {row['mean_interval_seconds']:.0f} s from {src}"
     landed = " — then signed in" if row.get("password_correct_outcomes") else ""
