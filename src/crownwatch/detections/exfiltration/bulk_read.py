@@ -52,6 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -196,17 +197,19 @@ def query(t: Tables, p: Params) -> ibis.Table:
     details = d.group_by(keys).aggregate(
         first_seen=d.time.min(),
         last_seen=d.time.max(),
-        principals=d.principal.collect(),
+        # each list distinct, cut below to what the finding keeps: a dataset copied
+        # object by object is millions of reads in one finding
+        principals=d.principal.collect(distinct=True),
         principal_account=d.principal_account.max(),
         asset_kind=d.asset_kind.max(),
         asset_sensitivity=d.asset_sensitivity.max(),
-        src_ips=d.src_ip.collect(),
-        src_asns=d.src_asn.collect(),
-        src_countries=d.src_country.collect(),
-        user_agents=d.user_agent.collect(),
-        auth_methods=d.auth_method.collect(),
-        sources=d.source.collect(),
-        raw_refs=raw_ref(d).collect(),
+        src_ips=d.src_ip.collect(distinct=True),
+        src_asns=d.src_asn.collect(distinct=True),
+        src_countries=d.src_country.collect(distinct=True),
+        user_agents=d.user_agent.collect(distinct=True),
+        auth_methods=d.auth_method.collect(distinct=True),
+        sources=d.source.collect(distinct=True),
+        raw_refs=raw_ref(d).collect(distinct=True),
     )
     out = hits.join(details, keys).join(top, keys).join(timeline, keys)
     is_ai = out.asset_kind.isin(list(AI_KINDS))
@@ -214,10 +217,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         key=out.pkey.concat("|", out.asset, "|", out.day.cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
-        entity_principal=out.principals,
+        entity_principal=entities(out.principals),
         entity_asset=out.asset,
         entity_account=out.principal_account,
-        entity_src_ip=out.src_ips,
+        entity_src_ip=entities(out.src_ips),
         severity=ibis.ifelse(
             (out.bytes >= p.critical_bytes) | (out.asset_sensitivity == "critical"),
             "critical",
@@ -247,12 +250,12 @@ def query(t: Tables, p: Params) -> ibis.Table:
         ),
         top_keys=out.top_keys,
         timeline=out.timeline,
-        src_asns=out.src_asns,
-        src_countries=out.src_countries,
-        user_agents=out.user_agents,
-        auth_methods=out.auth_methods,
-        sources=out.sources,
-        raw_refs=out.raw_refs,
+        src_asns=samples(out.src_asns),
+        src_countries=samples(out.src_countries),
+        user_agents=samples(out.user_agents),
+        auth_methods=samples(out.auth_methods),
+        sources=samples(out.sources),
+        **ref_samples(out.raw_refs),
     )
 
 
