@@ -152,7 +152,7 @@ def test_an_equal_statement_is_compiled_once_for_every_lake(tmp_path, monkeypatc
     monkeypatch.setattr(Backend, "compile", counting)
     monkeypatch.setattr(engine_mod, "_COMPILED", type(engine_mod._COMPILED)())
 
-    def failures(root, user: str):
+    def users_named(root, user: str):
         lake = Lake(root)
         lake.ingest([write(root.parent / f"{root.name}.jsonl", success(T0, "a.user", OFFICE))])
         eng = Engine(lake)
@@ -162,11 +162,11 @@ def test_an_equal_statement_is_compiled_once_for_every_lake(tmp_path, monkeypatc
         )
         return eng, rows
 
-    first, rows = failures(tmp_path / "one", "a.user")
+    first, rows = users_named(tmp_path / "one", "a.user")
     assert rows == [{"user": "a.user"}] and len(compiled) == 1
-    assert failures(tmp_path / "two", "a.user")[1] == [{"user": "a.user"}]
+    assert users_named(tmp_path / "two", "a.user")[1] == [{"user": "a.user"}]
     assert len(compiled) == 1  # the second lake's equal statement: not compiled again
-    assert failures(tmp_path / "three", "b.user")[1] == []
+    assert users_named(tmp_path / "three", "b.user")[1] == []
     assert len(compiled) == 2  # another literal, another statement
 
     gone = weakref.ref(first.backend)
