@@ -29,8 +29,8 @@ chromium:
 # machine (fresh clones 5:03 and 5:15 on 2026-12-05/06; 5:00, 4:33 and 5:35 after the
 # crown-jewel scenarios stopped running the whole identity family — the last with 26 %
 # more CPU seconds for the same tests: the machine's speed varies by a quarter within an
-# hour; 4:33 at a10ed31 and 3:27 at edf2e12, once each statement was compiled once per
-# process; the two workers' test time within 1 % of each other).
+# hour; 4:33 at a10ed31, 3:27 at edf2e12 and 3:45 at 328ef8f, once each statement was
+# compiled once per process; the two workers' test time within 1 % of each other).
 # Bytecode caches allowed even where the environment turns them off
 # (PYTHONDONTWRITEBYTECODE): both workers and every crownwatch process a test starts
 # would otherwise compile each module again — collecting took 6.3 s a worker without
