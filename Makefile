@@ -25,7 +25,7 @@ chromium:
 	  else echo "chromium not found and cannot install it here: apt-get install chromium"; fi; } || true
 
 # two workers on the 2 cores (a test file per worker, every Spark test on one, the
-# spread files filling in: see tests/conftest.py) — 4–5 min on the shared 2-core
+# spread files filling in: see tests/conftest.py) — 3½–5 min on the shared 2-core
 # machine (fresh clones 5:03 and 5:15 on 2026-12-05/06; 5:00, 4:33 and 5:35 after the
 # crown-jewel scenarios stopped running the whole identity family — the last with 26 %
 # more CPU seconds for the same tests: the machine's speed varies by a quarter within an
