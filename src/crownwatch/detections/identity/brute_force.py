@@ -267,7 +267,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
 def title(row: dict, p: Params) -> str:
     # the count, not the address list: that is cut to the first 500
     n = row["distinct_src_ips"]
-    src = row["entity_src_ip"][0] if n == 1 and row["entity_src_ip"] else f"{n} addresses"
+    ips = [ip for ip in row["entity_src_ip"] or [] if ip]  # an empty one names nobody
+    src = ips[0] if n == 1 and ips else f"{n} addresses"
     if row["stale_credential"]:
         return f"Stale credential: {row['entity_user']} retrying every {row['mean_interval_seconds']:.0f} s from {src}"
     landed = " — then signed in" if row.get("password_correct_outcomes") else ""
