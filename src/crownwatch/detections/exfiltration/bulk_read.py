@@ -209,7 +209,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         user_agents=d.user_agent.collect(distinct=True),
         auth_methods=d.auth_method.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(distinct=True),
+        raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, keys).join(top, keys).join(timeline, keys)
     is_ai = out.asset_kind.isin(list(AI_KINDS))

@@ -376,7 +376,7 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
         src_as_orgs=d.src_as_org.collect(distinct=True),
         src_countries=d.src_country.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(distinct=True),
+        raw_refs=raw_ref(d).collect(),
     )
     return g.select(
         "cluster",

@@ -215,7 +215,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_countries=d.src_country.collect(distinct=True),
         services=d.service.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(distinct=True),
+        raw_refs=raw_ref(d).collect(),
     )
 
     # The guess landed: a password-correct outcome from one of the run's addresses.

@@ -196,7 +196,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_country=d.src_country.max(),
         user_agents=d.user_agent.collect(distinct=True),
         services=d.service.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(distinct=True),
+        raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, ["origin", "run"])
     spray = ~out.machine_speed & ~out.guessing
