@@ -3,6 +3,7 @@ family stay under 2 GiB with no setting, and what does the default memory bound 
 
     python -m bench families --lake LAKE --only persistence supply_chain workforce
     python -m bench families --lake LAKE --runs 3
+    python -m bench families --build-storm --lake STORM --only network
 
 For each family, ``crownwatch detect --only FAMILY --lake LAKE`` — the installed console
 script, a whole process — runs with no setting (DuckDB bounded to 1.5 GB, the default)
@@ -29,6 +30,12 @@ records of each of three sources, with the installed ``crownwatch ingest``:
   the lake's sign-ins name) → ``workforce``.
 
 The workforce family's device detections have no device inventory to read here.
+
+``--build-storm`` makes a different lake instead: a beacon storm (:func:`make_beacon_storm`),
+a Zeek ``conn.log`` of 200 hosts each calling 40 outside services every five minutes for
+three days — 6.9M connections, every one of the 24,000 pair-days a beacon. Every pair
+scores, so every pair is a finding with every connection as its evidence: the case for
+the network family's memory (``--only network``).
 """
 
 from __future__ import annotations
@@ -198,6 +205,53 @@ def build(lake: Path) -> None:
     roster(lake, out)
 
 
+def make_beacon_storm(path: Path, hosts: int = 200, services: int = 40, days: int = 3) -> int:
+    """A Zeek ``conn.log`` (TSV, its ``#`` header) in which each of ``hosts`` internal
+    hosts connects to each of ``services`` outside addresses every 300 s (± 10 s of
+    jitter, a fixed phase per pair) with near-constant sizes, for ``days`` days from the
+    ingest bench's start; returns the number of connections."""
+    from bench import ingest
+
+    per_pair = days * 86400 // 300
+    tab = "\t"
+    header = (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#path\tconn\n#open\t2026-03-01-00-00-00\n"
+        f"#fields\t{tab.join(ingest.ZEEK_CONN_FIELDS)}\n#types\t{tab.join(ingest.ZEEK_CONN_TYPES)}\n"
+    )
+    body = f"""
+        WITH r AS (SELECT p, k, hash(p, k) AS h FROM range({hosts * services}) a(p), range({per_pair}) b(k))
+        SELECT concat_ws(chr(9),
+            printf('%.6f', {ingest.START} + k * 300 + (p * 7) % 300 + (h % 20000) / 1000.0 - 10),
+            'C' || substr(md5(p::VARCHAR || '-' || k::VARCHAR), 1, 17),
+            '10.1.' || (p // {services} // 250)::VARCHAR || '.' || (p // {services} % 250 + 1)::VARCHAR,
+            (32768 + h % 28000)::VARCHAR,
+            '203.0.' || (p % {services} // 250 + 113)::VARCHAR || '.' || (p % {services} % 250 + 1)::VARCHAR,
+            '443', 'tcp', 'ssl', printf('%.6f', 0.2 + (h % 100) / 1000.0),
+            (512 + h % 8)::VARCHAR, (1024 + h % 16)::VARCHAR,
+            'SF', 'T', 'F', '0', 'ShADadFf', '6', '900', '5', '1300', '(empty)') AS line
+        FROM r"""
+    ingest._with_header(path, header, body, "#close\t2026-03-15-00-00-00\n")
+    return hosts * services * per_pair
+
+
+def build_storm(lake: Path) -> None:
+    """The beacon-storm lake of the module notes, into ``lake`` (emptied first)."""
+    import shutil
+
+    from bench import ingest
+
+    out = ingest.DEFAULT_OUT.parent / "ingest10m"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "zeek_beacon_storm.log"
+    if not path.exists():
+        n = make_beacon_storm(path.with_name(path.name + ".tmp"))
+        path.with_name(path.name + ".tmp").rename(path)
+        print(f"  generated {n:,} connections → {path}", flush=True)
+    shutil.rmtree(lake, ignore_errors=True)
+    _ingest(path, lake)
+
+
 def _github_org(out: Path) -> Path:
     path = out / "github_org_10000000.jsonl"
     if not path.exists():
@@ -237,8 +291,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--only", nargs="*", choices=FAMILIES, help="families (default: all)")
     ap.add_argument("--runs", type=int, default=2, help="alternating pairs per family")
     ap.add_argument("--build", action="store_true", help="make the 10M lake first")
+    ap.add_argument(
+        "--build-storm", action="store_true", help="make the beacon-storm lake first instead"
+    )
     args = ap.parse_args(argv)
-    if args.build:
+    if args.build_storm:
+        build_storm(args.lake)
+    elif args.build:
         build(args.lake)
     rows = [measure(args.lake, f, args.runs) for f in (args.only or FAMILIES)]
     print_table(

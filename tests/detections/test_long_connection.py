@@ -61,3 +61,21 @@ def test_durations_sum_per_pair_and_internal_pairs_are_skipped(tmp_path):
 def test_include_internal_and_a_lower_bar(tmp_path):
     found = _run(tmp_path, include_internal=True, min_hours=10.0)
     assert sorted(found) == ["10.78.0.1", "10.78.0.2", "10.78.0.3"]
+
+
+def test_a_pair_of_many_connections_cites_its_first_records_and_counts_them_all(tmp_path):
+    """A tunnel that reconnects every two minutes for a day: 720 connections, 24 hours,
+    one finding citing the first 25 records in line order, counting the 720."""
+    reconnecting = [
+        conn(D0 + 120 * i, "10.78.0.4", "198.51.100.74", 443, 500, 900, duration=119.0)
+        for i in range(720)
+    ]
+    lake, config = build_lake(
+        tmp_path, [Scenario("u", "attack", lambda: {"unit/tunnel/conn.log": jsonl(reconnecting)})]
+    )
+    (f,) = run_detections(Engine(lake), config, only=[DET])
+    ev = f["evidence"]
+    assert ev["connections"] == 720 and ev["raw_records_total"] == 720
+    lines = [int(r.rsplit("#", 1)[1]) for r in ev["raw_records"]]
+    assert lines == list(range(1, 26))
+    assert len(ev["sample_uids"]) == 25 and ev["sample_uids"] == sorted(set(ev["sample_uids"]))

@@ -72,6 +72,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import DAY, HOUR, day_number, epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -228,12 +229,14 @@ def query(t: Tables, p: Params) -> ibis.Table:
     # -- evidence for the pairs that score only ------------------------------------------
     # (collected for every busy pair, the lists held every connection of the network's
     # repeating traffic: 10M references at 10M connections, past the memory bound)
+    # and cut in the engine to what the finding keeps: a network whose periodic traffic
+    # all scores (a fleet's agents) is a finding per pair, each with every connection
     hits = shared(run_key + ":hits", lambda: j)
     e = c.semi_join(hits, keys)
     evidence = e.group_by(keys).aggregate(
-        dst_ips=e.dst_ip.collect(),
-        dst_ports=e.dst_port.cast("string").collect(),
-        sample_uids=e.connection_uid.collect(),
+        dst_ips=e.dst_ip.collect(distinct=True),
+        dst_ports=e.dst_port.cast("string").collect(distinct=True),
+        sample_uids=e.connection_uid.collect(distinct=True),
         raw_refs=raw_ref(e).collect(),
     )
     j = hits.join(evidence, keys)
@@ -304,7 +307,7 @@ def _findings(j: ibis.Table, reg, p: Params) -> ibis.Table:
         first_seen=j.first_seen,
         last_seen=j.last_seen,
         entity_src_ip=j.src_ip,
-        entity_dst_ip=j.dst_ips,
+        entity_dst_ip=entities(j.dst_ips),
         severity=severity,
         pair_kind=j.kind,
         destination=j.target,
@@ -323,9 +326,9 @@ def _findings(j: ibis.Table, reg, p: Params) -> ibis.Table:
         size_skew=j.ds_skew,
         hours_with_connections=j.bars,
         longest_run_hours=j.longest_run,
-        dst_ports=j.dst_ports,
-        sample_uids=j.sample_uids,
-        raw_refs=j.raw_refs,
+        dst_ports=samples(j.dst_ports),
+        sample_uids=samples(j.sample_uids),
+        **ref_samples(j.raw_refs),
     )
 
 

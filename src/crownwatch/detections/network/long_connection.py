@@ -34,6 +34,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._evidence import ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import raw_ref
@@ -117,7 +118,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     e = c.semi_join(g, keys)
     e = e.group_by(keys).aggregate(
-        sample_uids=e.connection_uid.collect(), raw_refs=raw_ref(e).collect()
+        sample_uids=e.connection_uid.collect(distinct=True), raw_refs=raw_ref(e).collect()
     )
     g = g.left_join(e, keys).drop([f"{k}_right" for k in keys])
 
@@ -139,8 +140,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         connections=g.connections,
         bytes_out=g.bytes_out,
         bytes_in=g.bytes_in,
-        sample_uids=g.sample_uids,
-        raw_refs=g.raw_refs,
+        # cut in the engine to what the finding keeps: a pair held open all month by
+        # reconnecting is thousands of connections
+        sample_uids=samples(g.sample_uids),
+        **ref_samples(g.raw_refs),
     )
 
 
