@@ -286,3 +286,23 @@ def test_an_account_creating_more_than_the_cap_is_automation_its_uses_unpaired()
         p = params_for(det.meta, {"max_creations_paired": cap})
         rows = det.module.postprocess(CON.to_pyarrow(det.query(t, p)).to_pylist(), p)
         assert sorted(r["login"] for r in rows) == found
+
+
+def test_a_build_farms_clones_come_back_cut_to_what_the_finding_keeps():
+    """A vendor's login cloning 40 repositories 30 times each from new ground: the row
+    the engine returns names 25 repositories and 25 records and counts all 1,200."""
+    cfg = {"assets": ASSETS, "supply_chain": {"vendors": [{"firm": "v", "github_logins": ["v-*"]}]}}
+    events = [_ev(d, "git.clone", "v-ci", "r0") for d in range(5)]
+    events += [
+        _ev(
+            5 + n / 10_000, "git.clone", "v-ci", f"r{k:02d}", ip="198.51.100.9", raw_offset=9000 + n
+        )
+        for i in range(30)
+        for k in range(40)
+        for n in [i * 40 + k]
+    ]
+    (row,) = _run("supply_chain.outsider_repo_pull", _tables(events, cfg))
+    assert row["pulls"] == 1200 and row["jewel_repos"] == 40
+    assert row["repos"] == sorted(f"acme/r{k:02d}" for k in range(40))[:25]
+    assert len(row["raw_refs"]) == 25 and row["raw_refs_total"] == 1200
+    assert row["new_ips"] == ["198.51.100.9"] and row["actions"] == ["git.clone"]

@@ -76,3 +76,40 @@ def test_compromised_user_pulls_the_weights_from_the_attacker_is_critical(
         ("alice", ALICE, "role_session")
     }
     assert not [r for r in links if r["principal"].startswith(role("nightly-train", ""))]
+
+
+def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatch):
+    """A compromised account copying 600 objects one by one: the chain's finding cites
+    the first 25 reads in line order and counts them all, and the row the engine returns
+    already holds only those 25 — a real copy is millions of reads, each joined to
+    every identity finding about the account (1M of them ran out of memory under the
+    default bound while the lists came back whole)."""
+    import crownwatch.detect as detect
+
+    rows = []
+    keep = detect.row_to_finding
+    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
+    spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
+    spray.append(okta_success(DAY9 - timedelta(hours=5), "alice@northwind-ai.com", SPRAY_IP))
+    pulls = [
+        s3_line(
+            DAY9 + timedelta(hours=2, seconds=i),
+            "nw-model-weights",
+            ALICE,
+            f"frontier/v3/chunks/chunk-{i:04d}.bin",
+            1_000_000,
+            ip=SPRAY_IP,
+        )
+        for i in range(600)
+    ]
+    det = "exfiltration.jewel_access_after_identity"
+    (f,) = _hunt(lake, tmp_path, monkeypatch, det, s3_extra=pulls, okta=spray, only=CHAIN)
+    (row,) = [r for r in rows if "identity_findings" in r]
+    ev = f["evidence"]
+    # the 600 and alice's own two reads of the day after the compromise began
+    assert len(row["raw_refs"]) == 25 and row["raw_refs_total"] == ev["requests"] == 602
+    assert ev["raw_records_total"] == 602 and ev["objects"] == 602
+    lines = [int(r.rsplit("#", 1)[1]) for r in ev["raw_records"]]
+    assert all(r.rsplit("#", 1)[0].endswith("s3.log") for r in ev["raw_records"])
+    assert lines == sorted(lines) and len(set(lines)) == 25
+    assert f["severity"] == "critical" and SPRAY_IP in f["entities"]["src_ip"]

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
@@ -244,19 +245,22 @@ def query(t: Tables, p: Params) -> ibis.Table:
     volume = per_source.group_by(["user", "asset"]).aggregate(
         bytes=per_source.s_bytes.max(), requests=per_source.s_requests.max()
     )
+    # Every list distinct, and the evidence-only ones cut below to what the finding
+    # keeps: a sprayed account that copies the weights object by object is a million
+    # reads, each joined to every identity finding about the account.
     g = j.group_by(["user", "asset"]).aggregate(
         first_seen=j.time.min(),
         last_seen=j.time.max(),
         identity_first_seen=j.f_first.min(),
-        finding_ids=j.finding_id.collect(),
-        identity_detections=j.detection.collect(),
-        compromise_detections=j.detection.collect(where=j.compromise),
-        links=j.link.collect(),
-        access_findings=j.a_detection.collect(),
-        principals=j.principal.collect(),
+        finding_ids=j.finding_id.collect(distinct=True),
+        identity_detections=j.detection.collect(distinct=True),
+        compromise_detections=j.detection.collect(where=j.compromise, distinct=True),
+        links=j.link.collect(distinct=True),
+        access_findings=j.a_detection.collect(distinct=True),
+        principals=j.principal.collect(distinct=True),
         principal_account=j.principal_account.max(),
-        src_ips=j.src_ip.collect(),
-        new_ground_src_ips=j.src_ip.collect(where=j.new_ground),
+        src_ips=j.src_ip.collect(distinct=True),
+        new_ground_src_ips=j.src_ip.collect(where=j.new_ground, distinct=True),
         objects=j.object_key.nunique(),
         compromise=j.compromise.any(),
         anomalous=j.anomalous.any(),
@@ -270,19 +274,19 @@ def query(t: Tables, p: Params) -> ibis.Table:
         first_seen=g.first_seen,
         last_seen=g.last_seen,
         entity_user=g.user,
-        entity_principal=g.principals,
+        entity_principal=entities(g.principals),
         entity_asset=g.asset,
         entity_account=g.principal_account,
-        entity_src_ip=g.src_ips,
+        entity_src_ip=entities(g.src_ips),
         severity=ibis.ifelse((g.compromise & g.anomalous) | g.from_attack_ip, "critical", "high"),
-        identity_findings=g.finding_ids,
-        identity_detections=g.identity_detections,
+        identity_findings=samples(g.finding_ids),
+        identity_detections=samples(g.identity_detections),
         compromise_detections=g.compromise_detections,
         identity_first_seen=g.identity_first_seen,
-        links=g.links,
+        links=samples(g.links),
         from_attack_ip=g.from_attack_ip,
         new_network_and_client=g.new_ground,
-        new_ground_src_ips=g.new_ground_src_ips,
+        new_ground_src_ips=samples(g.new_ground_src_ips),
         access_findings=g.access_findings,
         hours_identity_to_access=rounded(
             (epoch_s(g.first_seen) - epoch_s(g.identity_first_seen)) / 3600, 1
@@ -290,7 +294,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         bytes=g.bytes,
         objects=g.objects,
         requests=g.requests,
-        raw_refs=g.raw_refs,
+        **ref_samples(g.raw_refs),
     )
 
 

@@ -52,6 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._evidence import entities, ref_samples, samples
 from crownwatch.detections._time import day_number
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import empty_lists
@@ -245,6 +246,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
     hits = daily.filter(daily.new_repo | daily.spree | ground)
 
     d = j.semi_join(hits, keys)
+    # each list distinct and cut below to what the finding keeps: a vendor's build
+    # farm on new ground clones every repository, every run
     details = d.group_by(keys).aggregate(
         person=d.person.max(),
         firm=d.firm.max(),
@@ -252,19 +255,19 @@ def query(t: Tables, p: Params) -> ibis.Table:
         via_config=d.via_config.any(),
         via_roster=d.via_roster.any(),
         via_collaborator=d.via_collaborator.any(),
-        repos=d.repo.collect(),
-        assets=d.asset.collect(),
-        sensitivities=d.asset_sensitivity.collect(),
-        new_repo_names=d.repo.collect(where=d._new_repo),
-        src_ips=d.actor_ip.collect(),
-        new_ips=d.actor_ip.collect(where=d._new_ip),
-        countries=d.cc.collect(),
-        new_countries=d.cc.collect(where=d._new_cc),
-        actions=d.action.collect(),
-        access_types=d.access_type.collect(),
-        token_ids=d.token_id.collect(),
-        user_agents=d.user_agent.collect(),
-        transports=d.transport.collect(),
+        repos=d.repo.collect(distinct=True),
+        assets=d.asset.collect(distinct=True),
+        sensitivities=d.asset_sensitivity.collect(distinct=True),
+        new_repo_names=d.repo.collect(where=d._new_repo, distinct=True),
+        src_ips=d.actor_ip.collect(distinct=True),
+        new_ips=d.actor_ip.collect(where=d._new_ip, distinct=True),
+        countries=d.cc.collect(distinct=True),
+        new_countries=d.cc.collect(where=d._new_cc, distinct=True),
+        actions=d.action.collect(distinct=True),
+        access_types=d.access_type.collect(distinct=True),
+        token_ids=d.token_id.collect(distinct=True),
+        user_agents=d.user_agent.collect(distinct=True),
+        transports=d.transport.collect(distinct=True),
         pulls=d.count(),
         raw_refs=raw_ref(d).collect(),
     )
@@ -274,7 +277,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         fi, (k.k_firm == fi.fi_firm) & (fi.fi_day < k.k_day) & (fi.fi_day >= k.k_day - lookback)
     )
     known = known.group_by(kn_login=known.k_login, kn_day=known.k_day).aggregate(
-        known_ips=known.fi_ip.collect()
+        known_ips=known.fi_ip.collect(distinct=True)
     )
     out = hits.join(details, keys)
     out = out.left_join(known, (out.login == known.kn_login) & (out.day == known.kn_day))
@@ -294,8 +297,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         last_seen=out.last_seen,
         # the login, and the person behind it where the roster or SSO names one
         entity_user=ibis.array([out.login, out.person]),
-        entity_src_ip=out.src_ips,
-        entity_asset=out.assets,
+        entity_src_ip=entities(out.src_ips),
+        entity_asset=entities(out.assets),
         severity=ibis.cases(
             (out.spree & new_ground, "critical"),
             (out.spree | (n >= 2), "high"),
@@ -309,20 +312,20 @@ def query(t: Tables, p: Params) -> ibis.Table:
         jewel_repos=out.jewel_repos,
         firm_busiest_day=out.busiest,
         spree_threshold=out.threshold,
-        repos=out.repos,
-        new_repos=out.new_repo_names,
-        asset_sensitivities=out.sensitivities,
-        new_ips=out.new_ips,
-        new_countries=out.new_countries,
-        countries=out.countries,
-        known_ips=out.known_ips,
-        actions=out.actions,
-        access_types=out.access_types,
-        token_ids=out.token_ids,
-        user_agents=out.user_agents,
-        transports=out.transports,
+        repos=samples(out.repos),
+        new_repos=samples(out.new_repo_names),
+        asset_sensitivities=samples(out.sensitivities),
+        new_ips=samples(out.new_ips),
+        new_countries=samples(out.new_countries),
+        countries=samples(out.countries),
+        known_ips=samples(out.known_ips),
+        actions=samples(out.actions),
+        access_types=samples(out.access_types),
+        token_ids=samples(out.token_ids),
+        user_agents=samples(out.user_agents),
+        transports=samples(out.transports),
         pulls=out.pulls,
-        raw_refs=out.raw_refs,
+        **ref_samples(out.raw_refs),
     )
 
 
