@@ -26,12 +26,8 @@ chromium:
 
 # two workers on the 2 cores (a test file per worker, every Spark test on one, the
 # spread files filling in: see tests/conftest.py) — 3½–5½ min on the shared 2-core
-# machine (fresh clones 5:03 and 5:15 on 2026-12-05/06; 5:00, 4:33 and 5:35 after the
-# crown-jewel scenarios stopped running the whole identity family — the last with 26 %
-# more CPU seconds for the same tests: the machine's speed varies by a quarter within an
-# hour; 4:33 at a10ed31, 3:27 at edf2e12, 3:45 at 328ef8f, 3:22 at 8e1a1a2 and 5:21 at
-# 30c65e4 (63 % more CPU seconds than the run before it), once each statement was
-# compiled once per process; the two workers' test time within 1 % of each other).
+# machine, the two workers' test time within 1 % of each other (fresh-clone times in
+# the README, "Two commands").
 # Bytecode caches allowed even where the environment turns them off
 # (PYTHONDONTWRITEBYTECODE): both workers and every crownwatch process a test starts
 # would otherwise compile each module again — collecting took 6.3 s a worker without
