@@ -465,6 +465,27 @@ def test_evidence_lists_cut_in_the_engine_as_a_finding_keeps_them(engines):
     assert got["duckdb few"]["raw_refs"] == got["spark few"]["raw_refs"] == every
     assert every.index("win.evtx#13") < every.index("win.evtx#12\n")  # no number
 
+    # from the rows, not a list (ref_samples_of): the same on both engines, the same as
+    # ref_samples; a group whose references are all empty has no row
+    f = table(
+        g=pa.array(["one"] * len(REFS) + ["none", "none"]),
+        r=pa.array([*REFS, "", None], pa.string()),
+    )
+    for name, eng in engines.items():
+        with running(SimpleNamespace(engine=eng, cache={})):
+            got[f"{name} rows"] = eng.execute(_evidence.ref_samples_of(f, ["g"], f.r))
+    assert (
+        got["duckdb rows"]
+        == got["spark rows"]
+        == [
+            {
+                "g": "one",
+                "raw_refs": got["duckdb"]["raw_refs"],
+                "raw_refs_total": got["duckdb"]["raw_refs_total"],
+            }
+        ]
+    )
+
     kept = sorted({r for r in REFS if r}, key=ref_order)
     assert got["duckdb"]["raw_refs"] == kept[:MAX_SAMPLES]
     assert got["duckdb"]["raw_refs_total"] == len(kept)

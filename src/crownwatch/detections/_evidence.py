@@ -21,6 +21,14 @@ distinct they cost a hash set as large as the list (``bulk_read`` over a copy of
 objects peaked 0.11 GiB higher). With both, the family peaks at 1.82 GiB instead of 2.37,
 in 0.71x the time, the same 350 findings field by field (README, Benchmarks). A list
 its ``postprocess`` reads whole (to count, link or score) must come back whole.
+
+Where one finding can hold millions of records — a dataset copied object by object, an
+org-wide spray, a botnet — take the references with :func:`ref_samples_of` instead,
+joined to the detection's groups: they stay rows until the engine has picked the few a
+finding keeps. A list of them is one allocation as long as the list, which the memory
+bound refuses (the crown-jewel chain over a copy of 1M objects asked for a 554 MiB block
+and failed); :func:`ref_samples` is for groups of thousands (a beacon pair's day, a
+login's clones).
 """
 
 from __future__ import annotations
@@ -43,28 +51,54 @@ def entities(values: ibis.ArrayValue) -> ibis.ArrayValue:
     return samples(values, MAX_ENTITIES)
 
 
+def _ref_order(r: ibis.StringValue) -> dict[str, ibis.Value]:
+    """The sort key of :func:`crownwatch.detections.base.ref_order` for a reference
+    ``r``: file, then a numeric line by its value, then anything else by its text."""
+    # \z, not $: Java's $ also matches before a final newline (RE2's does not, and a
+    # line ending in one is no number to ref_order)
+    where = r.re_extract(r"(?s)([^#]*)\z", 1)
+    digits = where.re_search(r"\A[0-9]+\z")
+    number = where.re_replace(r"^0+", "")
+    return {
+        "path": r.re_extract(r"(?s)^(.*)#", 1),
+        "text": ibis.ifelse(digits, 0, 1),
+        "width": ibis.ifelse(digits, number.length(), 0),
+        "where": ibis.ifelse(digits, number, where),
+    }
+
+
 def ref_samples(refs: ibis.ArrayValue) -> dict[str, ibis.Value]:
     """``raw_refs`` and ``raw_refs_total`` for a detection's ``select``: the first
     ``MAX_SAMPLES`` distinct references (``file#line`` or ``file#id``) in the order of
     :func:`crownwatch.detections.base.ref_order` — file, then a numeric line by its
     value, then anything else by its text — and how many distinct ones there were."""
     kept = refs.filter(lambda r: r.notnull() & (r.length() > 0)).unique()
+    first = kept.map(lambda r: ibis.struct({**_ref_order(r), "ref": r})).sort()[:MAX_SAMPLES]
+    return {"raw_refs": first.map(lambda k: k["ref"]), RAW_REFS_TOTAL: kept.length()}
 
-    def key(r: ibis.StringValue) -> ibis.StructValue:
-        # \z, not $: Java's $ also matches before a final newline (RE2's does not, and a
-        # line ending in one is no number to ref_order)
-        where = r.re_extract(r"(?s)([^#]*)\z", 1)
-        digits = where.re_search(r"\A[0-9]+\z")
-        number = where.re_replace(r"^0+", "")
-        return ibis.struct(
-            {
-                "path": r.re_extract(r"(?s)^(.*)#", 1),
-                "text": ibis.ifelse(digits, 0, 1),
-                "width": ibis.ifelse(digits, number.length(), 0),
-                "where": ibis.ifelse(digits, number, where),
-                "ref": r,
-            }
-        )
 
-    first = kept.map(key).sort()[:MAX_SAMPLES].map(lambda k: k["ref"])
-    return {"raw_refs": first, RAW_REFS_TOTAL: kept.length()}
+def ref_samples_of(t: ibis.Table, keys: list[str], ref: ibis.StringValue) -> ibis.Table:
+    """:func:`ref_samples` per group of ``keys``, from the rows of ``t`` (``ref`` over
+    ``t``) rather than from a list of them: ``keys``, ``raw_refs``, ``raw_refs_total``.
+
+    For a finding with millions of records: :func:`ref_samples` needs every reference
+    collected into one list first — one allocation as large as the list, which a
+    memory bound refuses (the crown-jewel chain over a copy of 1M objects asked for a
+    554 MiB block). Here the references stay rows: de-duplicated and counted by
+    aggregation, the first ``MAX_SAMPLES`` of each group picked by a window, all of
+    which the engine can spill; only those few are collected. Join the result to the
+    detection's groups with a left join (a group whose references are all empty has
+    no row here, as it would have an empty list there)."""
+    r = t.select(*keys, _ref=ref)
+    r = r.filter(r._ref.notnull() & (r._ref.length() > 0)).distinct()
+    total = r.group_by(keys).aggregate(**{RAW_REFS_TOTAL: r.count()})
+    k = _ref_order(r._ref)
+    r = r.mutate(**{f"_k_{n}": v for n, v in k.items()})
+    order = [r[f"_k_{n}"] for n in k] + [r._ref]
+    r = r.mutate(_n=ibis.row_number().over(group_by=[r[c] for c in keys], order_by=order))
+    r = r.filter(r._n < MAX_SAMPLES)
+    first = r.group_by(keys).aggregate(_refs=r._ref.collect())
+    out = total.join(first, keys)
+    return out.select(
+        *keys, raw_refs=ref_samples(out._refs)["raw_refs"], **{RAW_REFS_TOTAL: out[RAW_REFS_TOTAL]}
+    )

@@ -52,7 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -209,9 +209,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         user_agents=d.user_agent.collect(distinct=True),
         auth_methods=d.auth_method.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, keys).join(top, keys).join(timeline, keys)
+    # the references as rows, not a list: a copy of millions of objects is that many
+    out = out.left_join(ref_samples_of(d, keys, raw_ref(d)), keys)
     is_ai = out.asset_kind.isin(list(AI_KINDS))
     return out.select(
         key=out.pkey.concat("|", out.asset, "|", out.day.cast("string")),
@@ -255,7 +256,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         user_agents=samples(out.user_agents),
         auth_methods=samples(out.auth_methods),
         sources=samples(out.sources),
-        **ref_samples(out.raw_refs),
+        raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._time import day_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
@@ -177,9 +177,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         auth_methods=d.auth_method.collect(distinct=True),
         user_agents=d.user_agent.collect(distinct=True),
         sample_keys=d.object_key.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, keys)
+    # the references as rows, not a list: a first read of a dataset is every object of it
+    out = out.left_join(ref_samples_of(d, keys, raw_ref(d)), keys)
     reasons = ibis.array(
         [
             ibis.ifelse(out.first_access, "first_access", ibis.null("string")),
@@ -221,7 +222,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         auth_methods=samples(out.auth_methods),
         user_agents=samples(out.user_agents),
         sample_keys=samples(out.sample_keys),
-        **ref_samples(out.raw_refs),
+        raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
@@ -266,9 +266,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         anomalous=j.anomalous.any(),
         from_attack_ip=j.from_attack_ip.any(),
         new_ground=j.new_ground.any(),
-        raw_refs=raw_ref(j).collect(),
     )
     g = g.join(volume, ["user", "asset"])
+    # the references as rows, not a list: a copy of millions of objects is that many
+    g = g.left_join(ref_samples_of(j, ["user", "asset"], raw_ref(j)), ["user", "asset"])
     return g.select(
         key=g.user.concat("|", g.asset),
         first_seen=g.first_seen,
@@ -294,7 +295,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         bytes=g.bytes,
         objects=g.objects,
         requests=g.requests,
-        **ref_samples(g.raw_refs),
+        raw_refs=g.raw_refs,
+        raw_refs_total=g.raw_refs_total,
     )
 
 

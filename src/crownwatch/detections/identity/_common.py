@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import shared
@@ -376,8 +376,9 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
         src_as_orgs=d.src_as_org.collect(distinct=True),
         src_countries=d.src_country.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(),
     )
+    # the references as rows, not a list: the cluster is as long as the organisation
+    g = g.left_join(ref_samples_of(d, ["cluster"], raw_ref(d)), "cluster")
     return g.select(
         "cluster",
         entity_user=entities(g.entity_user),
@@ -393,7 +394,8 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
                 "sources",
             )
         },
-        **ref_samples(g.raw_refs),
+        raw_refs=g.raw_refs,
+        raw_refs_total=g.raw_refs_total,
     )
 
 

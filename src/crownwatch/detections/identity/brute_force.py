@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -215,7 +215,6 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_countries=d.src_country.collect(distinct=True),
         services=d.service.collect(distinct=True),
         sources=d.source.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(),
     )
 
     # The guess landed: a password-correct outcome from one of the run's addresses.
@@ -235,6 +234,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
 
     out = per_run.join(details, ["user", "run"]).left_join(landed, ["user", "run"])
+    # the references as rows, not a list: a botnet guesses millions of times
+    out = out.left_join(ref_samples_of(d, ["user", "run"], raw_ref(d)), ["user", "run"])
     duration = epoch_s(out.last_seen) - epoch_s(out.first_seen)
     return out.select(
         key=out.user.concat("@", epoch_s(out.first_seen).cast("string")),
@@ -260,7 +261,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_countries=samples(out.src_countries),
         services=samples(out.services),
         sources=samples(out.sources),
-        **ref_samples(out.raw_refs),
+        raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, ref_samples_of, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -196,9 +196,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
         src_country=d.src_country.max(),
         user_agents=d.user_agent.collect(distinct=True),
         services=d.service.collect(distinct=True),
-        raw_refs=raw_ref(d).collect(),
     )
     out = hits.join(details, ["origin", "run"])
+    # the references as rows, not a list: an org-wide spray is millions of failures
+    out = out.left_join(ref_samples_of(d, ["origin", "run"], raw_ref(d)), ["origin", "run"])
     spray = ~out.machine_speed & ~out.guessing
     shape = ibis.cases((spray, "spray"), (out.machine_speed, "machine_speed"), else_="guessing")
     return out.select(
@@ -230,7 +231,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         user_agents=samples(out.user_agents),
         services=samples(out.services),
         sources=samples(out.sources),
-        **ref_samples(out.raw_refs),
+        raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 
