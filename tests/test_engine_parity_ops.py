@@ -465,26 +465,28 @@ def test_evidence_lists_cut_in_the_engine_as_a_finding_keeps_them(engines):
     assert got["duckdb few"]["raw_refs"] == got["spark few"]["raw_refs"] == every
     assert every.index("win.evtx#13") < every.index("win.evtx#12\n")  # no number
 
-    # from the rows, not a list (ref_samples_of): the same on both engines, the same as
-    # ref_samples; a group whose references are all empty has no row
+    # from the rows, not a list (ref_samples_of, with_ref_samples): the same on both
+    # engines, the same as ref_samples; NULL keys one group, matched to their group's
+    # row; a group whose references are all empty has none
     f = table(
-        g=pa.array(["one"] * len(REFS) + ["none", "none"]),
-        r=pa.array([*REFS, "", None], pa.string()),
+        g=pa.array(["one"] * len(REFS) + ["none", "none", None, None]),
+        r=pa.array([*REFS, "", None, "x.log#10", "x.log#9"], pa.string()),
     )
+    groups = f.group_by("g").aggregate(n=f.count())
     for name, eng in engines.items():
         with running(SimpleNamespace(engine=eng, cache={})):
-            got[f"{name} rows"] = eng.execute(_evidence.ref_samples_of(f, ["g"], f.r))
-    assert (
-        got["duckdb rows"]
-        == got["spark rows"]
-        == [
-            {
-                "g": "one",
-                "raw_refs": got["duckdb"]["raw_refs"],
-                "raw_refs_total": got["duckdb"]["raw_refs_total"],
-            }
-        ]
-    )
+            got[f"{name} rows"] = sorted(
+                eng.execute(_evidence.with_ref_samples(groups, f, ["g"], f.r)),
+                key=lambda row: str(row["g"]),
+            )
+    assert got["duckdb rows"] == got["spark rows"]
+    assert [
+        (r["g"], r["n"], r["raw_refs"] or None, r["raw_refs_total"]) for r in got["duckdb rows"]
+    ] == [
+        (None, 2, ["x.log#9", "x.log#10"], 2),
+        ("none", 2, None, None),
+        ("one", len(REFS), got["duckdb"]["raw_refs"], got["duckdb"]["raw_refs_total"]),
+    ]
 
     kept = sorted({r for r in REFS if r}, key=ref_order)
     assert got["duckdb"]["raw_refs"] == kept[:MAX_SAMPLES]

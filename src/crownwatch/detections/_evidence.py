@@ -23,9 +23,9 @@ in 0.71x the time, the same 350 findings field by field (README, Benchmarks). A 
 its ``postprocess`` reads whole (to count, link or score) must come back whole.
 
 Where one finding can hold millions of records — a dataset copied object by object, an
-org-wide spray, a botnet — take the references with :func:`ref_samples_of` instead,
-joined to the detection's groups: they stay rows until the engine has picked the few a
-finding keeps. A list of them is one allocation as long as the list, which the memory
+org-wide spray, a botnet — take the references with :func:`with_ref_samples` instead,
+which joins them to the detection's groups: they stay rows until the engine has picked
+the few a finding keeps. A list of them is one allocation as long as the list, which the memory
 bound refuses (the crown-jewel chain over a copy of 1M objects asked for a 554 MiB block
 and failed); :func:`ref_samples` is for groups of thousands (a beacon pair's day, a
 login's clones).
@@ -86,9 +86,9 @@ def ref_samples_of(t: ibis.Table, keys: list[str], ref: ibis.StringValue) -> ibi
     memory bound refuses (the crown-jewel chain over a copy of 1M objects asked for a
     554 MiB block). Here the references stay rows: de-duplicated and counted by
     aggregation, the first ``MAX_SAMPLES`` of each group picked by a window, all of
-    which the engine can spill; only those few are collected. Join the result to the
-    detection's groups with a left join (a group whose references are all empty has
-    no row here, as it would have an empty list there)."""
+    which the engine can spill; only those few are collected. A group whose references
+    are all empty has no row (it would have an empty list there). Keys are grouped and
+    matched as GROUP BY groups them, a NULL with a NULL: :func:`with_ref_samples`."""
     r = t.select(*keys, _ref=ref)
     r = r.filter(r._ref.notnull() & (r._ref.length() > 0)).distinct()
     total = r.group_by(keys).aggregate(**{RAW_REFS_TOTAL: r.count()})
@@ -98,7 +98,25 @@ def ref_samples_of(t: ibis.Table, keys: list[str], ref: ibis.StringValue) -> ibi
     r = r.mutate(_n=ibis.row_number().over(group_by=[r[c] for c in keys], order_by=order))
     r = r.filter(r._n < MAX_SAMPLES)
     first = r.group_by(keys).aggregate(_refs=r._ref.collect())
-    out = total.join(first, keys)
+    out = _same_groups(total, first, keys, "inner")
     return out.select(
         *keys, raw_refs=ref_samples(out._refs)["raw_refs"], **{RAW_REFS_TOTAL: out[RAW_REFS_TOTAL]}
     )
+
+
+def with_ref_samples(
+    groups: ibis.Table, t: ibis.Table, keys: list[str], ref: ibis.StringValue
+) -> ibis.Table:
+    """``groups`` (a detection's rows, one per group of ``keys``) with ``raw_refs`` and
+    ``raw_refs_total`` of :func:`ref_samples_of` over its group's rows in ``t``: NULLs
+    for a group without references, which ``row_to_finding`` reads as no records."""
+    return _same_groups(groups, ref_samples_of(t, keys, ref), keys, "left")
+
+
+def _same_groups(a: ibis.Table, b: ibis.Table, keys: list[str], how: str) -> ibis.Table:
+    """``a`` joined to ``b`` on ``keys``, a NULL key matching a NULL one (``IS NOT
+    DISTINCT FROM``, Spark's ``<=>``) as GROUP BY puts them in one group — an
+    address-less spray's origin, a workload without a role — with ``b``'s keys dropped."""
+    b = b.rename({f"_b_{k}": k for k in keys})
+    j = a.join(b, [a[k].identical_to(b[f"_b_{k}"]) for k in keys], how=how)
+    return j.drop(*[f"_b_{k}" for k in keys])

@@ -52,7 +52,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -212,7 +212,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     out = hits.join(details, keys).join(top, keys).join(timeline, keys)
     # the references as rows, not a list: a copy of millions of objects is that many
-    out = out.left_join(ref_samples_of(d, keys, raw_ref(d)), keys)
+    out = with_ref_samples(out, d, keys, raw_ref(d))
     is_ai = out.asset_kind.isin(list(AI_KINDS))
     return out.select(
         key=out.pkey.concat("|", out.asset, "|", out.day.cast("string")),

@@ -43,7 +43,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import AI_KINDS
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._time import day_number
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.exfiltration._common import (
@@ -180,7 +180,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     out = hits.join(details, keys)
     # the references as rows, not a list: a first read of a dataset is every object of it
-    out = out.left_join(ref_samples_of(d, keys, raw_ref(d)), keys)
+    out = with_ref_samples(out, d, keys, raw_ref(d))
     reasons = ibis.array(
         [
             ibis.ifelse(out.first_access, "first_access", ibis.null("string")),

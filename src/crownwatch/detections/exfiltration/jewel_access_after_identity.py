@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
@@ -269,7 +269,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     g = g.join(volume, ["user", "asset"])
     # the references as rows, not a list: a copy of millions of objects is that many
-    g = g.left_join(ref_samples_of(j, ["user", "asset"], raw_ref(j)), ["user", "asset"])
+    g = with_ref_samples(g, j, ["user", "asset"], raw_ref(j))
     return g.select(
         key=g.user.concat("|", g.asset),
         first_seen=g.first_seen,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import shared
@@ -378,7 +378,7 @@ def cluster_details(fails: ibis.Table, hits: ibis.Table) -> ibis.Table:
         sources=d.source.collect(distinct=True),
     )
     # the references as rows, not a list: the cluster is as long as the organisation
-    g = g.left_join(ref_samples_of(d, ["cluster"], raw_ref(d)), "cluster")
+    g = with_ref_samples(g, d, ["cluster"], raw_ref(d))
     return g.select(
         "cluster",
         entity_user=entities(g.entity_user),

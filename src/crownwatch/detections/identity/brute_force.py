@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -235,7 +235,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
 
     out = per_run.join(details, ["user", "run"]).left_join(landed, ["user", "run"])
     # the references as rows, not a list: a botnet guesses millions of times
-    out = out.left_join(ref_samples_of(d, ["user", "run"], raw_ref(d)), ["user", "run"])
+    out = with_ref_samples(out, d, ["user", "run"], raw_ref(d))
     duration = epoch_s(out.last_seen) - epoch_s(out.first_seen)
     return out.select(
         key=out.user.concat("@", epoch_s(out.first_seen).cast("string")),

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.detections._evidence import entities, ref_samples_of, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -199,7 +199,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     out = hits.join(details, ["origin", "run"])
     # the references as rows, not a list: an org-wide spray is millions of failures
-    out = out.left_join(ref_samples_of(d, ["origin", "run"], raw_ref(d)), ["origin", "run"])
+    out = with_ref_samples(out, d, ["origin", "run"], raw_ref(d))
     spray = ~out.machine_speed & ~out.guessing
     shape = ibis.cases((spray, "spray"), (out.machine_speed, "machine_speed"), else_="guessing")
     return out.select(
