@@ -113,3 +113,37 @@ def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatc
     assert all(r.rsplit("#", 1)[0].endswith("s3.log") for r in ev["raw_records"])
     assert lines == sorted(lines) and len(set(lines)) == 25
     assert f["severity"] == "critical" and SPRAY_IP in f["entities"]["src_ip"]
+
+
+def test_a_wiped_copy_is_cut_in_the_engine(lake, tmp_path, monkeypatch):
+    """A principal reads 600 objects and deletes each an hour later: one finding, its row
+    already cut to 25 delete records of 600, 25 keys and 25 read records."""
+    import crownwatch.detect as detect
+
+    rows = []
+    keep = detect.row_to_finding
+    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
+    keys = [f"frontier/v3/chunks/chunk-{i:04d}.bin" for i in range(600)]
+    lines = [
+        s3_line(DAY9 + timedelta(seconds=i), "nw-model-weights", ALICE, k, 1_000_000)
+        for i, k in enumerate(keys)
+    ]
+    lines += [
+        s3_line(
+            DAY9 + timedelta(hours=1, seconds=i),
+            "nw-model-weights",
+            ALICE,
+            k,
+            0,
+            op="REST.DELETE.OBJECT",
+        )
+        for i, k in enumerate(keys)
+    ]
+    det = "exfiltration.delete_after_copy"
+    (f,) = _hunt(lake, tmp_path, monkeypatch, det, s3_extra=lines)
+    (row,) = rows
+    assert len(row["raw_refs"]) == 25 and row["raw_refs_total"] == 600
+    assert len(row["sample_keys"]) == 25 and len(row["read_records"]) == 25
+    ev = f["evidence"]
+    assert ev["objects_deleted"] == 600 and ev["raw_records_total"] == 600
+    assert ev["sample_keys"] == keys[:25] and ev["delete_operations"] == ["REST.DELETE.OBJECT"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
@@ -114,6 +115,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
             dels.ts - reads.r_ts <= p.window_hours * 3600,
         ],
     )
+    # each list distinct and cut below to what the finding keeps, the delete references
+    # as rows: wiping a copied dataset deletes every object of it
     g = pairs.group_by(["pkey", "asset"]).aggregate(
         first_seen=pairs.r_time.min(),
         last_seen=pairs.time.max(),
@@ -121,31 +124,32 @@ def query(t: Tables, p: Params) -> ibis.Table:
         bytes_read=pairs.r_bytes.sum(),
         first_read_ts=pairs.r_ts.min(),
         last_delete_ts=pairs.ts.max(),
-        principals=pairs.principal.collect(),
+        principals=pairs.principal.collect(distinct=True),
         principal_account=pairs.principal_account.max(),
-        src_ips=pairs.src_ip.collect(),
-        delete_operations=pairs.api_operation.collect(),
-        sample_keys=pairs.object_key.collect(),
-        raw_refs=pairs.d_ref.collect(),
-        read_refs=pairs.r_ref.collect(),
+        src_ips=pairs.src_ip.collect(distinct=True),
+        delete_operations=pairs.api_operation.collect(distinct=True),
+        sample_keys=pairs.object_key.collect(distinct=True),
+        read_refs=pairs.r_ref.collect(distinct=True),
     )
     g = g.filter(g.objects_deleted >= p.min_objects)
+    g = with_ref_samples(g, pairs, ["pkey", "asset"], pairs.d_ref)
     return g.select(
         key=g.pkey.concat("|", g.asset, "|", g.first_read_ts.cast("string")),
         first_seen=g.first_seen,
         last_seen=g.last_seen,
-        entity_principal=g.principals,
+        entity_principal=entities(g.principals),
         entity_asset=g.asset,
         entity_account=g.principal_account,
-        entity_src_ip=g.src_ips,
+        entity_src_ip=entities(g.src_ips),
         principal_key=g.pkey,
         objects_deleted=g.objects_deleted,
         bytes_read_before_delete=g.bytes_read,
         minutes_read_to_delete=rounded((g.last_delete_ts - g.first_read_ts) / 60, 1),
-        delete_operations=g.delete_operations,
-        sample_keys=g.sample_keys,
-        read_records=g.read_refs,
+        delete_operations=samples(g.delete_operations),
+        sample_keys=samples(g.sample_keys),
+        read_records=samples(g.read_refs),
         raw_refs=g.raw_refs,
+        raw_refs_total=g.raw_refs_total,
     )
 
 

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import ibis
 
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
@@ -159,22 +160,23 @@ def query(t: Tables, p: Params) -> ibis.Table:
     )
     hits = per_run.filter(per_run.targets >= p.min_targets)
 
-    # Details only for the runs that fired: the join keeps collect() small.
+    # Details only for the runs that fired, each list distinct and cut in the engine to
+    # what the finding keeps, the references as rows: a script walking the directory
+    # tries every account
     d = e.semi_join(hits, keys)
     details = d.group_by(keys).aggregate(
-        entity_user=d.user.collect(),
-        services=d.service.collect(),
-        processes=d.process.collect(),
-        sources=d.source.collect(),
-        raw_refs=raw_ref(d).collect(),
+        entity_user=d.user.collect(distinct=True),
+        services=d.service.collect(distinct=True),
+        processes=d.process.collect(distinct=True),
+        sources=d.source.collect(distinct=True),
     )
-    out = hits.join(details, keys)
+    out = with_ref_samples(hits.join(details, keys), d, keys, raw_ref(d))
     duration = epoch_s(out.last_seen) - epoch_s(out.first_seen)
     return out.select(
         key=out.actor_user.concat("@", out.host, "@", epoch_s(out.first_seen).cast("string")),
         first_seen=out.first_seen,
         last_seen=out.last_seen,
-        entity_user=out.entity_user,
+        entity_user=entities(out.entity_user),
         entity_actor_user=out.actor_user,
         entity_host=out.host,
         severity=ibis.ifelse(out.targets >= p.critical_targets, "critical", "high"),
@@ -184,10 +186,11 @@ def query(t: Tables, p: Params) -> ibis.Table:
         attempts=out.attempts,
         distinct_target_servers=out.target_servers,
         attempts_per_minute=rounded(out.attempts * 60.0 / ibis.greatest(duration, 1), 2),
-        target_servers=out.services,
-        processes=out.processes,
-        sources=out.sources,
+        target_servers=samples(out.services),
+        processes=samples(out.processes),
+        sources=samples(out.sources),
         raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 

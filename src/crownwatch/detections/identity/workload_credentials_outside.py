@@ -56,6 +56,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.identity._common import raw_ref
@@ -180,7 +181,10 @@ def query(t: Tables, p: Params) -> ibis.Table:
     calls = calls.mutate(suspect=calls.outside | calls.two_places)
     bad = calls.filter(calls.suspect)
 
-    g = bad.group_by(["principal", "kind", "role", "workload", "provider"]).aggregate(
+    # each list distinct and cut below to what the finding keeps, the references as
+    # rows: a stolen key used from outside is every call the thief makes
+    keys = ["principal", "kind", "role", "workload", "provider"]
+    g = bad.group_by(keys).aggregate(
         first_seen=bad.time.min(),
         last_seen=bad.time.max(),
         src_ips=bad.src_ip.collect(distinct=True),
@@ -195,8 +199,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         user_agents=bad.user_agent.collect(distinct=True),
         outside_provider=bad.outside.any(),
         two_places=bad.two_places.any(),
-        raw_refs=raw_ref(bad).collect(),
     )
+    g = with_ref_samples(g, bad, keys, raw_ref(bad))
     good = calls.filter(~calls.suspect)
     own_ips = good.group_by(h_principal=good.principal).aggregate(
         workload_src_ips=good.src_ip.collect(distinct=True)
@@ -209,7 +213,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
         severity=ibis.ifelse(out.outside_provider, "critical", "high"),
         entity_principal=out.principal,
         entity_account=out.account,
-        entity_src_ip=out.src_ips,
+        entity_src_ip=entities(out.src_ips),
         workload_kind=out.kind,
         role=out.role,
         workload=out.workload,
@@ -217,15 +221,16 @@ def query(t: Tables, p: Params) -> ibis.Table:
         outside_provider=out.outside_provider,
         two_places_at_once=out.two_places,
         calls=out.calls,
-        operations=out.operations,
-        resources=out.resources,
-        src_networks=out.src_networks,
-        src_asns=out.src_asns,
-        src_as_orgs=out.src_as_orgs,
-        src_countries=out.src_countries,
-        user_agents=out.user_agents,
-        workload_src_ips=out.workload_src_ips,
+        operations=samples(out.operations),
+        resources=samples(out.resources),
+        src_networks=samples(out.src_networks),
+        src_asns=samples(out.src_asns),
+        src_as_orgs=samples(out.src_as_orgs),
+        src_countries=samples(out.src_countries),
+        user_agents=samples(out.user_agents),
+        workload_src_ips=samples(out.workload_src_ips),
         raw_refs=out.raw_refs,
+        raw_refs_total=out.raw_refs_total,
     )
 
 
