@@ -46,7 +46,7 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import bucket_assets
-from crownwatch.detections._evidence import entities, ref_samples, samples
+from crownwatch.detections._evidence import entities, samples, with_ref_samples
 from crownwatch.detections._time import hour_number
 from crownwatch.detections.contract import Meta, Params, Tables
 from crownwatch.detections.exfiltration._common import (
@@ -132,7 +132,8 @@ def _foreign_account(t: ibis.Table, own: list[str]) -> ibis.Value:
 
 def _summary(ev: ibis.Table) -> dict[str, ibis.Value]:
     """One finding's evidence from its events (a transfer out, or an hour of presigned
-    URLs): the lists collected distinct, cut to what the finding keeps in the select."""
+    URLs): the lists collected distinct, cut to what the finding keeps in the select
+    (the references: :func:`with_ref_samples`, beside it)."""
     return dict(
         first_seen=ev.time.min(),
         last_seen=ev.time.max(),
@@ -147,7 +148,6 @@ def _summary(ev: ibis.Table) -> dict[str, ibis.Value]:
         bytes=ev.bytes_out.fill_null(0).sum(),
         objects=ev.object_key.nunique(),
         jewel_events=ev.asset.count(),
-        raw_refs=raw_ref(ev).collect(),
     )
 
 
@@ -237,7 +237,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
     ev = cp.select(*cols).union(dp.select(*cols))
     ev = ev.mutate(pkey=principal_key(ev))
     keys = ["pkey", "kind", "target"]
-    g = ev.group_by(keys).aggregate(**_summary(ev))
+    # the references as rows, not a list: a copy of a million objects is one finding
+    g = with_ref_samples(ev.group_by(keys).aggregate(**_summary(ev)), ev, keys, raw_ref(ev))
 
     # -- presigned bursts ----------------------------------------------------------------
     ps = jw.filter(jw.auth_method.isin(list(PRESIGNED_AUTH)) & jw.api_operation.isin(READ_OPS))
@@ -246,6 +247,7 @@ def query(t: Tables, p: Params) -> ibis.Table:
     bursts = bursts.filter(bursts.n >= p.presigned_burst)
     b = ps.semi_join(bursts, ["pkey", "hour"])
     bg = b.group_by(["pkey", "hour"]).aggregate(**_summary(b))
+    bg = with_ref_samples(bg, b, ["pkey", "hour"], raw_ref(b))
     bg = bg.mutate(kind=ibis.literal("presigned_burst"), target=bg.hour.cast("string")).drop("hour")
     allg = g.union(bg.select(*g.columns))
 
@@ -275,7 +277,8 @@ def query(t: Tables, p: Params) -> ibis.Table:
         bytes=allg.bytes,
         objects=allg.objects,
         user_agents=samples(allg.user_agents),
-        **ref_samples(allg.raw_refs),
+        raw_refs=allg.raw_refs,
+        raw_refs_total=allg.raw_refs_total,
     )
 
 
