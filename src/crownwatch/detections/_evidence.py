@@ -25,10 +25,10 @@ its ``postprocess`` reads whole (to count, link or score) must come back whole.
 Where one finding can hold millions of records — a dataset copied object by object, an
 org-wide spray, a botnet — take the references with :func:`with_ref_samples` instead,
 which joins them to the detection's groups: they stay rows until the engine has picked
-the few a finding keeps. A list of them is one allocation as long as the list, which the memory
-bound refuses (the crown-jewel chain over a copy of 1M objects asked for a 554 MiB block
-and failed); :func:`ref_samples` is for groups of thousands (a beacon pair's day, a
-login's clones).
+the few a finding keeps. A list of them is one allocation as long as the list, which
+the memory bound refuses (the crown-jewel chain over a copy of 1M objects asked for a
+554 MiB block and failed); :func:`ref_samples` is for groups of thousands (a beacon
+pair's day, a login's clones).
 """
 
 from __future__ import annotations
