@@ -213,12 +213,6 @@ def make_beacon_storm(path: Path, hosts: int = 200, services: int = 40, days: in
     from bench import ingest
 
     per_pair = days * 86400 // 300
-    tab = "\t"
-    header = (
-        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-        "#path\tconn\n#open\t2026-03-01-00-00-00\n"
-        f"#fields\t{tab.join(ingest.ZEEK_CONN_FIELDS)}\n#types\t{tab.join(ingest.ZEEK_CONN_TYPES)}\n"
-    )
     body = f"""
         WITH r AS (SELECT p, k, hash(p, k) AS h FROM range({hosts * services}) a(p), range({per_pair}) b(k))
         SELECT concat_ws(chr(9),
@@ -231,7 +225,7 @@ def make_beacon_storm(path: Path, hosts: int = 200, services: int = 40, days: in
             (512 + h % 8)::VARCHAR, (1024 + h % 16)::VARCHAR,
             'SF', 'T', 'F', '0', 'ShADadFf', '6', '900', '5', '1300', '(empty)') AS line
         FROM r"""
-    ingest._with_header(path, header, body, "#close\t2026-03-15-00-00-00\n")
+    ingest._with_header(path, ingest.zeek_conn_header(), body, "#close\t2026-03-15-00-00-00\n")
     return hosts * services * per_pair
 
 

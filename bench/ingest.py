@@ -373,16 +373,21 @@ def _with_header(path: Path, header: str, body_sql: str, footer: str = "") -> No
     body.unlink()
 
 
-def make_zeek_conn(path: Path, n: int, out: Path) -> None:
-    """A sensor's conn.log over 14 days: 1,000 internal hosts (10.x), 5,000 outside
-    addresses, a fifth DNS to the resolver (lateral), web and TLS outbound, a tenth
-    unanswered (S0, unset duration and bytes), some rejected."""
+def zeek_conn_header() -> str:
+    """The ``#`` header Zeek writes above a TSV ``conn.log`` (default fields)."""
     tab = "\t"
-    header = (
+    return (
         "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
         "#path\tconn\n#open\t2026-03-01-00-00-00\n"
         f"#fields\t{tab.join(ZEEK_CONN_FIELDS)}\n#types\t{tab.join(ZEEK_CONN_TYPES)}\n"
     )
+
+
+def make_zeek_conn(path: Path, n: int, out: Path) -> None:
+    """A sensor's conn.log over 14 days: 1,000 internal hosts (10.x), 5,000 outside
+    addresses, a fifth DNS to the resolver (lateral), web and TLS outbound, a tenth
+    unanswered (S0, unset duration and bytes), some rejected."""
+    header = zeek_conn_header()
     body = f"""
         WITH r AS (SELECT i, hash(i, 7) AS h FROM range({n}) t(i)),
         k AS (SELECT i, h, (h >> 30) % 5 = 0 AS dns, (h >> 26) % 10 = 0 AS s0,

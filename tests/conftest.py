@@ -45,6 +45,19 @@ def hunt(lake: Lake, *paths, only=None, config=None, engine: str = "duckdb") -> 
     return run_detections(Engine(lake, engine), config or {}, only=only)
 
 
+@pytest.fixture
+def engine_rows(monkeypatch) -> list[dict]:
+    """The rows the detections' queries return, as ``row_to_finding`` receives them (a
+    test of what the engine cut, before Python keeps its samples), filled as detections
+    run in the test."""
+    import crownwatch.detect as detect
+
+    rows: list[dict] = []
+    keep = detect.row_to_finding
+    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
+    return rows
+
+
 def by_detection(findings: list[dict], detection: str) -> list[dict]:
     return [f for f in findings if f["detection"] == detection]
 

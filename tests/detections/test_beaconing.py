@@ -162,21 +162,16 @@ def test_the_benign_twins_are_quiet_only_because_they_are_listed(tmp_path):
     ]
 
 
-def test_a_busy_pair_cites_its_first_records_and_counts_them_all(tmp_path, monkeypatch):
+def test_a_busy_pair_cites_its_first_records_and_counts_them_all(tmp_path, engine_rows):
     """The clock's 1,440 connections are one finding: the first 25 records in line order,
     the 1,440 counted, 25 connection ids — cut in the engine: the row the query returns
     holds 25 references, not 1,440."""
-    import crownwatch.detect as detect
-
-    rows = []
-    keep = detect.row_to_finding
-    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
     times, sizes = _perfect()
     logs = pair_logs("busy", "10.77.0.1", "198.51.100.61", times, sizes, service=None)
     lake, config = build_lake(tmp_path, [Scenario("busy", "attack", lambda: logs)])
     (f,) = run_detections(Engine(lake), config, only=[DET])
-    assert len(rows[0]["raw_refs"]) == 25 and rows[0]["raw_refs_total"] == 1440
-    assert len(rows[0]["sample_uids"]) == 25
+    assert len(engine_rows[0]["raw_refs"]) == 25 and engine_rows[0]["raw_refs_total"] == 1440
+    assert len(engine_rows[0]["sample_uids"]) == 25
     ev = f["evidence"]
     refs = ev["raw_records"]
     lines = [int(r.rsplit("#", 1)[1]) for r in refs]

@@ -78,17 +78,12 @@ def test_compromised_user_pulls_the_weights_from_the_attacker_is_critical(
     assert not [r for r in links if r["principal"].startswith(role("nightly-train", ""))]
 
 
-def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatch):
+def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatch, engine_rows):
     """A compromised account copying 600 objects one by one: the chain's finding cites
     the first 25 reads in line order and counts them all, and the row the engine returns
     already holds only those 25 — a real copy is millions of reads, each joined to
     every identity finding about the account (1M of them ran out of memory under the
     default bound while the lists came back whole)."""
-    import crownwatch.detect as detect
-
-    rows = []
-    keep = detect.row_to_finding
-    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
     spray = okta_spray(DAY9 - timedelta(hours=6), STAFF)
     spray.append(okta_success(DAY9 - timedelta(hours=5), "alice@northwind-ai.com", SPRAY_IP))
     pulls = [
@@ -104,7 +99,7 @@ def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatc
     ]
     det = "exfiltration.jewel_access_after_identity"
     (f,) = _hunt(lake, tmp_path, monkeypatch, det, s3_extra=pulls, okta=spray, only=CHAIN)
-    (row,) = [r for r in rows if "identity_findings" in r]
+    (row,) = [r for r in engine_rows if "identity_findings" in r]
     ev = f["evidence"]
     # the 600 and alice's own two reads of the day after the compromise began
     assert len(row["raw_refs"]) == 25 and row["raw_refs_total"] == ev["requests"] == 602
@@ -115,14 +110,9 @@ def test_a_pull_object_by_object_is_cut_in_the_engine(lake, tmp_path, monkeypatc
     assert f["severity"] == "critical" and SPRAY_IP in f["entities"]["src_ip"]
 
 
-def test_a_wiped_copy_is_cut_in_the_engine(lake, tmp_path, monkeypatch):
+def test_a_wiped_copy_is_cut_in_the_engine(lake, tmp_path, monkeypatch, engine_rows):
     """A principal reads 600 objects and deletes each an hour later: one finding, its row
     already cut to 25 delete records of 600, 25 keys and 25 read records."""
-    import crownwatch.detect as detect
-
-    rows = []
-    keep = detect.row_to_finding
-    monkeypatch.setattr(detect, "row_to_finding", lambda d, r, p: rows.append(r) or keep(d, r, p))
     keys = [f"frontier/v3/chunks/chunk-{i:04d}.bin" for i in range(600)]
     lines = [
         s3_line(DAY9 + timedelta(seconds=i), "nw-model-weights", ALICE, k, 1_000_000)
@@ -141,7 +131,7 @@ def test_a_wiped_copy_is_cut_in_the_engine(lake, tmp_path, monkeypatch):
     ]
     det = "exfiltration.delete_after_copy"
     (f,) = _hunt(lake, tmp_path, monkeypatch, det, s3_extra=lines)
-    (row,) = rows
+    (row,) = engine_rows
     assert len(row["raw_refs"]) == 25 and row["raw_refs_total"] == 600
     assert len(row["sample_keys"]) == 25 and len(row["read_records"]) == 25
     ev = f["evidence"]
