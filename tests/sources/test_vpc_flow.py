@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -204,3 +205,134 @@ def test_field_names_of_a_format_never_reach_sql(lake, tmp_path, monkeypatch):
     (res,) = ingest(lake, page)
     assert (res.read, res.routed_rows, res.quarantined) == (2, 2, 0)
     assert [flow(r) for r in rows(lake)] == [DEFAULT[2], DEFAULT[3]]
+
+
+# -- S3 delivery in Parquet -------------------------------------------------------------------
+
+# The Parquet data type AWS documents for each field (flow-log-records.html, "Available
+# fields"): the rest are STRING.
+_PARQUET_INT32 = {"version", "srcport", "dstport", "protocol", "tcp-flags", "traffic-path"}
+_PARQUET_INT64 = {"packets", "bytes", "start", "end"}
+
+
+def parquet_flow_log(text_fixture: Path, out: Path, *, start_type=None) -> Path:
+    """The records of a text fixture as S3 delivers them with ``FileFormat: parquet``:
+    a column per field of the header, named with underscores and typed as documented,
+    gzip inside; ``-`` is NULL in a number column and stays ``-`` in a text one.
+    ``start_type``: write ``start``/``end`` with this Arrow type instead (a table
+    rewritten by other tooling)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    header, *records = text_fixture.read_text().splitlines()
+    names = header.split()
+    values = list(zip(*(r.split(" ") for r in records), strict=True))
+    columns = {}
+    for name, col in zip(names, values, strict=True):
+        if name in _PARQUET_INT32 | _PARQUET_INT64:
+            typ = pa.int32() if name in _PARQUET_INT32 else pa.int64()
+            nums = [None if v == "-" else int(v) for v in col]
+            arr = pa.array(nums, typ)
+            if start_type is not None and name in ("start", "end"):
+                arr = pa.array(
+                    [None if n is None else datetime.fromtimestamp(n, UTC) for n in nums],
+                    start_type,
+                )
+        else:
+            arr = pa.array(list(col), pa.string())
+        columns[name.replace("-", "_")] = arr
+    pq.write_table(pa.table(columns), out, compression="gzip")
+    return out
+
+
+def test_parquet_delivery_reads_as_the_text_does(lake, tmp_path):
+    """The default and a custom v5 format delivered as Parquet: the same rows as the
+    text files, each numbered by its row (1-based), the NODATA/SKIPDATA rows skipped."""
+    default = parquet_flow_log(
+        VPC / "default_s3.log",
+        tmp_path
+        / "123456789012_vpcflowlogs_us-east-1_fl-0abc1234_20260302T1000Z_a1b2c3d4.log.parquet",
+    )
+    custom = parquet_flow_log(VPC / "custom_v5_s3.log", tmp_path / "custom.parquet")
+    first, second = ingest(lake, default, custom)
+    assert (first.read, first.routed_rows, first.skipped, first.quarantined) == (9, 7, 2, 0)
+    assert (second.read, second.routed_rows, second.skipped) == (4, 3, 1)
+    got = rows(lake)
+    assert {r["raw_offset"]: flow(r) for r in got if r["raw_source"] == str(default)} == {
+        line - 1: want for line, want in DEFAULT.items()
+    }
+    text = Lake(tmp_path / "text")
+    ingest(text, VPC / "default_s3.log", VPC / "custom_v5_s3.log")
+    keep = ("raw_source", "raw_offset")
+    as_text = [{k: v for k, v in r.items() if k not in keep} for r in rows(text)]
+    as_parquet = [{k: v for k, v in r.items() if k not in keep} for r in got]
+    assert sorted(as_parquet, key=repr) == sorted(as_text, key=repr)
+
+
+def test_parquet_times_written_as_timestamps(lake, tmp_path):
+    import pyarrow as pa
+
+    path = parquet_flow_log(
+        VPC / "default_s3.log", tmp_path / "ts.parquet", start_type=pa.timestamp("us", "UTC")
+    )
+    (res,) = ingest(lake, path)
+    assert (res.read, res.routed_rows, res.skipped) == (9, 7, 2)
+    first = rows(lake)[0]
+    assert first["time"] == datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
+    assert first["duration_s"] == 58.0
+
+
+def test_parquet_bad_values_are_quarantined_and_names_never_reach_sql(lake, tmp_path):
+    """A port out of range and an address that is none are quarantined with their
+    reasons, the good rows kept; a column named like SQL is read and not kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "bad.parquet"
+    table = pa.table(
+        {
+            "version": pa.array([2, 2, 2], pa.int32()),
+            "srcaddr": ["10.20.1.15", "10.20.1.15", "not an address"],
+            "dstaddr": ["198.51.100.24"] * 3,
+            "srcport": pa.array([51514, 70000, 51514], pa.int32()),
+            "dstport": pa.array([443, 443, 443], pa.int32()),
+            "protocol": pa.array([6, 6, 6], pa.int32()),
+            "start": pa.array([1772445600] * 3, pa.int64()),
+            "end": pa.array([1772445658] * 3, pa.int64()),
+            'x");DROP TABLE network_activity;--': ["a b", "c", "d"],
+            "action": ["ACCEPT"] * 3,
+            "log_status": ["OK"] * 3,
+        }
+    )
+    pq.write_table(table, path)
+    (res,) = ingest(lake, path)
+    assert (res.read, res.routed_rows, res.quarantined) == (3, 1, 2)
+    assert [(r["raw_offset"], r["src_port"]) for r in rows(lake)] == [(1, 51514)]
+    got = {r["raw_offset"]: (r["reason"], r["record"]) for r in rows(lake, "quarantine")}
+    assert got == {
+        2: (
+            "srcport is not a port number (0-65535)",
+            "2 10.20.1.15 198.51.100.24 70000 443 6 1772445600 1772445658 c ACCEPT OK",
+        ),
+        3: (
+            "srcaddr is not an IP address",
+            "2 not an address 198.51.100.24 51514 443 6 1772445600 1772445658 d ACCEPT OK",
+        ),
+    }
+
+
+def test_other_and_broken_parquet_files_are_not_claimed(lake, tmp_path):
+    """Parquet that is no flow log (the lake's own files), and a flow log cut short in
+    upload, are not read as flow logs: each is quarantined whole as unrecognised."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    other = tmp_path / "network_activity.parquet"
+    pq.write_table(pa.table({"src_ip": ["10.0.0.1"], "dst_ip": ["10.0.0.2"], "time": [1]}), other)
+    whole = parquet_flow_log(VPC / "default_s3.log", tmp_path / "whole.parquet")
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    results = lake.ingest([other, cut])
+    assert [(r.status, r.source) for r in results] == [("unrecognised", None)] * 2
+    assert rows(lake) == []
+    assert len(rows(lake, "quarantine")) == 2

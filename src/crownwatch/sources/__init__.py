@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from crownwatch.sources.reader import head_text, tolerant_chunks
+from crownwatch.sources.reader import PARQUET_MAGIC, head_text, parquet_columns, tolerant_chunks
 
 # Module names under crownwatch.sources, most specific sniff first.
 SOURCE_MODULES = (
@@ -74,8 +74,10 @@ def sniff(path: Path) -> ModuleType | None:
     """The source module for this file, or None when no format claims it.
 
     Binary formats (``.evtx``) are recognised by magic bytes inside their module's
-    ``sniff_bytes``; text formats by content, in three steps that stop at the first
-    module that says yes:
+    ``sniff_bytes``; Parquet files (a delivery some vendors offer beside text) by
+    their column names, read from the footer, in their module's ``sniff_columns``;
+    text formats by content, in three steps that stop at the first module that says
+    yes:
 
     1. the first 4 KiB of decompressed text (almost every file);
     2. the first MiB with long string values condensed (:func:`condensed`): a first
@@ -90,6 +92,8 @@ def sniff(path: Path) -> ModuleType | None:
         sniff_bytes = getattr(mod, "sniff_bytes", None)
         if sniff_bytes is not None and sniff_bytes(magic):
             return mod
+    if magic.startswith(PARQUET_MAGIC):
+        return _sniff_columns(path)
     head = head_text(path)
     if not head.strip():
         return None
@@ -97,6 +101,19 @@ def sniff(path: Path) -> ModuleType | None:
         for mod in SOURCES:
             if mod.sniff(candidate):
                 return mod
+    return None
+
+
+def _sniff_columns(path: Path) -> ModuleType | None:
+    """The source whose ``sniff_columns`` claims this Parquet file's column names."""
+    cols = parquet_columns(path)
+    if cols is None:
+        return None
+    names = [name for name, _ in cols]
+    for mod in SOURCES:
+        sniff_columns = getattr(mod, "sniff_columns", None)
+        if sniff_columns is not None and sniff_columns(names):
+            return mod
     return None
 
 

@@ -7,6 +7,9 @@ A source module is one log format. It exposes:
 ``sniff(head: str) -> bool``
     decide from the first KiB of decompressed text whether the file is this format.
     Content decides, never the file name alone.
+``sniff_bytes(magic: bytes) -> bool`` / ``sniff_columns(names: list[str]) -> bool``
+    optional, for binary deliveries: the file's first 8 bytes (an ``.evtx``), or
+    the column names of a Parquet file, decide instead of its text.
 ``parse(reader: Reader, path: Path) -> Parsed``
     turn the file into lazy DuckDB relations per normalised table plus a
     quarantine relation. The heavy lifting stays in the engine (``read_json``,

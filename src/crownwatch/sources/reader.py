@@ -114,6 +114,35 @@ def read_document(con: duckdb.DuckDBPyConnection, path: Path, sql) -> None:
             raise SourceError(f"not a readable JSON document: {_first_line(exc)}") from exc
 
 
+PARQUET_MAGIC = b"PAR1"
+
+
+def parquet_columns(
+    path: Path, con: duckdb.DuckDBPyConnection | None = None
+) -> list[tuple[str, str]] | None:
+    """``(name, DuckDB type)`` of each column of Parquet file ``path``, in the file's
+    order — read from its footer alone — or None when it is no readable Parquet file
+    (a cut upload, a crafted footer). ``con``: the connection to ask (default: a
+    throwaway one, for sniffing before any reader exists)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != PARQUET_MAGIC:
+                return None
+        own = con is None
+        con = duckdb.connect() if own else con
+        try:
+            cols = con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($p))",
+                {"p": str(path)},
+            ).fetchall()
+        finally:
+            if own:
+                con.close()
+    except (OSError, duckdb.Error):
+        return None
+    return [(str(n), str(t)) for n, t in cols]
+
+
 def _read_lines(src: str, compression: str) -> str:
     """DuckDB's CSV reader splitting ``src`` (a SQL literal) into lines, one column.
 

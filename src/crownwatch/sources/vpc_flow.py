@@ -18,6 +18,14 @@ taken **by name**:
 * **Amazon S3** delivery (gzip, one object per interval) starts each file with a
   header line naming the fields, so any format reads itself; files run together
   (``zcat *.log.gz``) are read block by block, each by the header above it.
+* **Amazon S3 in Parquet** (the flow log's ``FileFormat`` ``parquet``: one gzip-compressed
+  Parquet file per interval, a column per field of the format, named with
+  underscores — ``account_id``, ``log_status``, ``pkt_srcaddr`` — and typed as AWS
+  documents each field: ``INT_32`` ports and protocol, ``INT_64`` bytes, packets,
+  ``start`` and ``end``, ``STRING`` the rest). Recognised by its columns, read by
+  them like a header, each row numbered by its place in the file (``raw_offset``,
+  1-based); a missing value (NULL or ``-``) is ``-``, a time column written as a
+  Parquet timestamp is read as its epoch seconds.
 * **CloudWatch Logs** carries no header. Its exports are read as the records of
   ``aws logs get-log-events`` / ``filter-log-events`` (``{"events": [{"timestamp",
   "message", …}]}``), a subscription's ``{"logEvents": […]}``, JSON lines of events,
@@ -53,9 +61,9 @@ from pathlib import Path
 import duckdb
 
 from crownwatch.sources import shippers, zeek
-from crownwatch.sources.base import Parsed
+from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.cloudtrail import read_document
-from crownwatch.sources.reader import Reader, _sql_str, head_text
+from crownwatch.sources.reader import Reader, _sql_str, head_text, parquet_columns
 from crownwatch.sources.sql_text import trim_set
 from crownwatch.tables.network_activity import protocol_name_sql
 from crownwatch.tables.quarantine import RECORD_LIMIT
@@ -163,11 +171,11 @@ def sniff(head: str) -> bool:
 # -- reading a record ------------------------------------------------------------------------
 
 
-def _select(fields: tuple[str, ...], src: str) -> str:
+def _select(fields: tuple[str, ...], src: str, sep: str = "' '") -> str:
     """SELECT of the stage over ``src`` — ``raw_offset``, ``line`` (the record's text,
     NULL when the event held none), ``ev_ts`` (the delivery's own time, if any),
     ``why`` (a reason the delivery already gave), ``skip``, ``delivered`` — read in
-    the format ``fields``.
+    the format ``fields``, its fields cut at ``sep`` (SQL).
 
     Each field is cut out (``v_*``) and typed (``n_*``) once, in a step of its own,
     and the checks and columns read those: written inline, every check and column
@@ -216,7 +224,7 @@ def _select(fields: tuple[str, ...], src: str) -> str:
     reject = " ".join(f"WHEN {c} THEN {_sql_str(why)}" for c, why in checks)
     return f"""
         WITH s AS (
-            SELECT raw_offset, why, skip, delivered, ev_ts, string_split(line, ' ') AS f,
+            SELECT raw_offset, why, skip, delivered, ev_ts, string_split(line, {sep}) AS f,
                    line IS NULL AS _empty
             FROM {src}
         ), c AS (
@@ -295,6 +303,8 @@ def _parsed(reader: Reader, stage: str, path: Path) -> Parsed:
 
 
 def parse(reader: Reader, path: Path) -> Parsed:
+    if (cols := parquet_columns(path, reader.con)) is not None:
+        return _parse_parquet(reader, path, cols)
     head = head_text(path, 4096).lstrip("\ufeff").lstrip()
     if head[:1] in "[{":
         return _parse_events(reader, path, head)
@@ -357,6 +367,57 @@ def _header_candidates(con, lines: str) -> list[tuple[int, str]]:
                        ELSE false END
             ORDER BY raw_offset"""
     ).fetchall()
+
+
+# -- S3 files in Parquet ----------------------------------------------------------------------
+
+
+def _field(column: str) -> str:
+    """The flow log field a Parquet column holds: AWS names ``log-status`` ``log_status``."""
+    name = column.strip().lower().replace("_", "-")
+    return name if name in FIELDS else column
+
+
+def sniff_columns(names: list[str]) -> bool:
+    fields = {_field(n) for n in names}
+    return {"srcaddr", "dstaddr"} <= fields and bool({"start", "end"} & fields)
+
+
+# Parquet cells are joined into a record with a byte no flow log value holds, and the
+# record split on it: a value with a space in it stays one field.
+_UNIT = "chr(31)"
+
+
+def _parse_parquet(reader: Reader, path: Path, cols: list[tuple[str, str]]) -> Parsed:
+    """A Parquet flow log: each row made the record its columns name, in their order,
+    then read as the text is (:func:`_select`) — one set of checks and columns for
+    every delivery. The column names are the file's, never SQL: the columns are
+    renamed by position (``c1…cN``)."""
+    fields = tuple(_field(name) for name, _ in cols)
+
+    def cell(i: int, typ: str) -> str:
+        c = f"c{i}"
+        if typ.startswith("TIMESTAMP"):
+            c = f"CAST(epoch({c}) AS BIGINT)"
+        return f"coalesce(nullif(CAST({c} AS VARCHAR), ''), '-')"
+
+    cells = [cell(i, typ) for i, (_, typ) in enumerate(cols, start=1)]
+    alias = ", ".join(f"c{i}" for i in range(1, len(cols) + 1))
+    src = f"""(SELECT file_row_number + 1 AS raw_offset,
+            concat_ws({_UNIT}, {", ".join(cells)}) AS line, NULL::TIMESTAMPTZ AS ev_ts,
+            NULL::VARCHAR AS why, false AS skip,
+            concat_ws(' ', {", ".join(cells)}) AS delivered
+        FROM read_parquet({_sql_str(str(path))}, file_row_number = true) AS t({alias}))"""
+    stage = reader.name("vpc")
+    try:
+        reader.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS {_select(fields, src, sep=_UNIT)}"
+        )
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as exc:
+        raise SourceError(f"not a readable Parquet flow log: {str(exc).splitlines()[0]}") from exc
+    return _parsed(reader, stage, path)
 
 
 # -- CloudWatch Logs events ------------------------------------------------------------------
