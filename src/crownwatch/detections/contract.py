@@ -94,7 +94,9 @@ class Meta:
     stays off the list and reads as an empty table of the right schema;
     ``params`` the defaults of every threshold, with the types configuration must keep;
     ``runbook`` one to three concrete response steps, in the order a responder takes
-    them."""
+    them; ``not_sigma`` why no Sigma rule can honestly stand for the detection
+    (``crownwatch sigma export`` prints it) — a detection with neither this nor an
+    export in :mod:`crownwatch.sigma.export` is reported as not yet assessed."""
 
     id: str
     title: str
@@ -106,6 +108,7 @@ class Meta:
     references: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     runbook: tuple[str, ...] = ()
+    not_sigma: str = ""
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:

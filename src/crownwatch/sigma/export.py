@@ -11,7 +11,9 @@ from the same place), each principal's own robust baseline, first sight of a pla
 reader, the crown-jewel registry, joins to other findings. So every exported rule is
 an **approximation**, says so in its ``description``, and names what it gives up; the
 detections no Sigma rule can honestly stand for are listed in :data:`NOT_EXPRESSIBLE`
-with the reason (printed by ``crownwatch sigma export``, and in the README).
+with the reason (printed by ``crownwatch sigma export``, and in the README) — or, for
+a detection written since, in its own ``META.not_sigma``, so that adding one touches
+no file but its own.
 
 Each file is one multi-document YAML, as the correlation specification's own example
 writes it: the correlation first, then the rules it references (which carry only
@@ -674,7 +676,7 @@ def plan() -> Plan:
         if det.id in EXPORTS:
             exported += EXPORTS[det.id](det.meta)
         else:
-            why = NOT_EXPRESSIBLE.get(det.id, "not yet assessed for Sigma")
+            why = NOT_EXPRESSIBLE.get(det.id) or det.meta.not_sigma or "not yet assessed for Sigma"
             missing.append((det.id, why))
     return Plan(tuple(exported), tuple(missing))
 
