@@ -25,11 +25,14 @@ from __future__ import annotations
 import ibis
 
 from crownwatch.assets import registry_for
+from crownwatch.detections._num import rounded
 from crownwatch.detections._time import epoch_s
 from crownwatch.detections.contract import Params, Tables
+from crownwatch.detections.exfiltration._common import empty_lists
 from crownwatch.detections.identity._common import first_success_at, raw_ref, success_places
 from crownwatch.detections.identity._spray import run_exposures
 from crownwatch.enrichment.hosting import hosting_or_proxy
+from crownwatch.enrichment.identities import identity_links
 from crownwatch.enrichment.places import own_network
 
 COMPROMISE_DETECTIONS = ["identity.success_after_spray", "identity.new_geo_after_spray"]
@@ -147,3 +150,89 @@ def judgement(j: ibis.Table) -> dict[str, ibis.Value]:
         "changes": j.ref.nunique(),
         "raw_refs": j.ref.collect(),
     }
+
+
+def by_actor(t: Tables, p: Params) -> ibis.Table:
+    """The findings of a change judged by *who made it* — a credential minted, a role
+    granted, an account created: one per person, from the successful ``p.operations``
+    the person made (directory logs: ``actor_user``) or a cloud principal of theirs
+    made (the identity links: an SSO role session named after the person, an IAM user
+    of the same name — by equality of the identity key only), kept when the person has
+    compromise evidence or acted from the attacker's ground (:func:`judged`). Evidence:
+    the operations, the principals, what they were made on (target, resource, request
+    parameters, modified properties), sources, accounts, addresses and AS
+    organisations, the compromise findings and the hours from them, raw records."""
+    ev = changes(t.api_activity, p.operations)
+    links = identity_links(t, registry_for(t, p))
+    links = links.select(l_user=links.user, l_principal=links.principal).distinct()
+    ev = ev.left_join(links, ev.principal == links.l_principal)
+    ev = ev.mutate(subject=ev.actor_user.coalesce(ev.l_user)).drop("l_user", "l_principal")
+    ev = ev.filter(ev.subject.notnull())
+    j = judged(t, p, ev)
+    g = j.group_by("subject").aggregate(
+        first_seen=j.time.min(),
+        last_seen=j.time.max(),
+        operations=j.api_operation.strip().collect(),
+        principals=j.principal.collect(),
+        targets=j.target_user.coalesce(j.resource).coalesce(j.target_id).collect(),
+        target_types=j.target_type.collect(),
+        request_parameters=j.request_parameters.collect(),
+        modified_properties=j.modified_properties.collect(),
+        sources=j.source.collect(),
+        accounts=j.account.collect(),
+        src_ips=j.src_ip.collect(),
+        as_orgs=j.as_org.collect(),
+        **judgement(j),
+    )
+    g = g.filter(g.compromise | g.from_spray_ip | g.from_infrastructure)
+    return g.select(
+        key=g.subject,
+        first_seen=g.first_seen,
+        last_seen=g.last_seen,
+        entity_user=g.subject,
+        entity_principal=g.principals,
+        entity_src_ip=g.src_ips,
+        severity=severity(g),
+        operations=g.operations,
+        targets=g.targets,
+        target_types=g.target_types,
+        request_parameters=g.request_parameters,
+        modified_properties=g.modified_properties,
+        sources=g.sources,
+        accounts=g.accounts,
+        as_orgs=g.as_orgs,
+        compromise_findings=g.compromise_findings,
+        compromise_detections=g.compromise_detections,
+        from_spray_ip=g.from_spray_ip,
+        from_infrastructure=g.from_infrastructure,
+        hours_after_compromise=rounded(
+            (g.first_change_after_compromise_ts - g.compromise_first_ts) / 3600, 1
+        ),
+        changes=g.changes,
+        raw_refs=g.raw_refs,
+    )
+
+
+#: the evidence lists of a :func:`by_actor` finding
+BY_ACTOR_LISTS = (
+    "operations",
+    "targets",
+    "target_types",
+    "request_parameters",
+    "modified_properties",
+    "sources",
+    "accounts",
+    "as_orgs",
+    "compromise_findings",
+    "compromise_detections",
+    "raw_refs",
+)
+
+
+def by_actor_rows(rows: list[dict]) -> list[dict]:
+    """``postprocess`` of a :func:`by_actor` detection: empty lists as lists, and the
+    reasons."""
+    rows = empty_lists(rows, BY_ACTOR_LISTS)
+    for r in rows:
+        r["reasons"] = reasons(r)
+    return rows

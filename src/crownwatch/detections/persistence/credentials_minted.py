@@ -43,19 +43,12 @@ from __future__ import annotations
 
 import ibis
 
-from crownwatch.assets import registry_for
-from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables
-from crownwatch.detections.exfiltration._common import empty_lists
 from crownwatch.detections.persistence._common import (
     COMPROMISE_DETECTIONS,
-    changes,
-    judged,
-    judgement,
-    reasons,
-    severity,
+    by_actor,
+    by_actor_rows,
 )
-from crownwatch.enrichment.identities import identity_links
 
 META = Meta(
     id="persistence.credentials_minted",
@@ -108,77 +101,13 @@ META = Meta(
 
 
 def query(t: Tables, p: Params) -> ibis.Table:
-    ev = changes(t.api_activity, p.operations)
-    links = identity_links(t, registry_for(t, p))
-    links = links.select(l_user=links.user, l_principal=links.principal).distinct()
-    ev = ev.left_join(links, ev.principal == links.l_principal)
-    ev = ev.mutate(subject=ev.actor_user.coalesce(ev.l_user)).drop("l_user", "l_principal")
-    ev = ev.filter(ev.subject.notnull())
-    j = judged(t, p, ev)
-    g = j.group_by("subject").aggregate(
-        first_seen=j.time.min(),
-        last_seen=j.time.max(),
-        operations=j.api_operation.strip().collect(),
-        principals=j.principal.collect(),
-        targets=j.target_user.coalesce(j.resource).coalesce(j.target_id).collect(),
-        target_types=j.target_type.collect(),
-        request_parameters=j.request_parameters.collect(),
-        modified_properties=j.modified_properties.collect(),
-        sources=j.source.collect(),
-        accounts=j.account.collect(),
-        src_ips=j.src_ip.collect(),
-        as_orgs=j.as_org.collect(),
-        **judgement(j),
-    )
-    g = g.filter(g.compromise | g.from_spray_ip | g.from_infrastructure)
-    return g.select(
-        key=g.subject,
-        first_seen=g.first_seen,
-        last_seen=g.last_seen,
-        entity_user=g.subject,
-        entity_principal=g.principals,
-        entity_src_ip=g.src_ips,
-        severity=severity(g),
-        operations=g.operations,
-        targets=g.targets,
-        target_types=g.target_types,
-        request_parameters=g.request_parameters,
-        modified_properties=g.modified_properties,
-        sources=g.sources,
-        accounts=g.accounts,
-        as_orgs=g.as_orgs,
-        compromise_findings=g.compromise_findings,
-        compromise_detections=g.compromise_detections,
-        from_spray_ip=g.from_spray_ip,
-        from_infrastructure=g.from_infrastructure,
-        hours_after_compromise=rounded(
-            (g.first_change_after_compromise_ts - g.compromise_first_ts) / 3600, 1
-        ),
-        changes=g.changes,
-        raw_refs=g.raw_refs,
-    )
-
-
-LISTS = (
-    "operations",
-    "targets",
-    "target_types",
-    "request_parameters",
-    "modified_properties",
-    "sources",
-    "accounts",
-    "as_orgs",
-    "compromise_findings",
-    "compromise_detections",
-    "raw_refs",
-)
+    # who made it, judged by the compromise evidence and the ground it came from; the
+    # same judgement as a role granted (privilege_granted)
+    return by_actor(t, p)
 
 
 def postprocess(rows: list[dict], p: Params) -> list[dict]:
-    rows = empty_lists(rows, LISTS)
-    for r in rows:
-        r["reasons"] = reasons(r)
-    return rows
+    return by_actor_rows(rows)
 
 
 def title(row: dict, p: Params) -> str:
