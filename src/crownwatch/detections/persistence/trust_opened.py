@@ -59,7 +59,14 @@ from crownwatch.detections.persistence._common import (
 from crownwatch.enrichment.identities import identity_links
 
 ROLE_TRUST_OPS = ("UpdateAssumeRolePolicy", "CreateRole")
-CONSENT_OPS = ("Consent to application",)
+# an application's access granted by a person: Entra's consent, Okta's user consent on a
+# custom or the org authorization server and an administrator's consent for everyone
+CONSENT_OPS = (
+    "Consent to application",
+    "app.oauth2.as.consent.grant",
+    "app.oauth2.consent.grant",
+    "app.oauth2.admin.consent.grant",
+)
 
 # An AWS account a policy names, as CloudTrail writes the policy: a JSON string inside
 # the request's JSON, so its quotes come escaped (\"123456789012\"); or an ARN.

@@ -2,7 +2,8 @@
 password and the attacker federates a domain to their own token service in Entra
 (critical, one finding per change); an automation role opens a role to an outside AWS
 account on a Saturday night (medium: nobody compromised, outside the change window).
-Look-alikes: an admin adds an identity provider in Okta inside the change window; a
+An Okta administrator whose password the spray guessed grants an application admin
+consent from the spraying address (critical). Look-alikes: an admin adds an identity provider in Okta inside the change window; a
 role created at night trusting only the organisation's own accounts; a user consenting
 to an app with nothing against them."""
 
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from crownwatch.detections.contract import Scenario
 from crownwatch.detections.identity._common import SPRAY_CHAIN
 from crownwatch.testing import entra
-from crownwatch.testing.okta import OFFICE, event, history, jsonl
+from crownwatch.testing.okta import OFFICE, SPRAY_UA, Net, event, history, jsonl
 from crownwatch.testing.storage import (
     T0,
     ct_event,
@@ -176,6 +177,41 @@ def everyday_consent() -> dict[str, str]:
     return {"entra/trust_everyday_consent.jsonl": entra.jsonl([audit])}
 
 
+def okta_admin_consent() -> dict[str, str]:
+    ip = "198.51.100.86"
+    okta = okta_spray(SPRAYED_AT, staff("py", "yara"), ip=ip)
+    okta.append(okta_success(SPRAYED_AT + timedelta(hours=1), "yara@northwind-ai.com", ip))
+    spray_net = Net(ip, asn=None, as_org=None, country=None, state=None, city=None, ua=SPRAY_UA)
+    grant = event(
+        SPRAYED_AT + timedelta(hours=1, minutes=12),
+        "app.oauth2.admin.consent.grant",
+        "yara",
+        spray_net,
+        "SUCCESS",
+        display="Grant admin consent for an application",
+        target=[
+            {
+                "id": "0oa1drivesyncpro",
+                "type": "AppInstance",
+                "alternateId": "Drive Sync Pro",
+                "displayName": "Drive Sync Pro",
+                "detailEntry": None,
+            }
+        ],
+        uri="/api/v1/apps/0oa1drivesyncpro/grants",
+    )
+    grant["debugContext"]["debugData"]["scopes"] = "okta.users.read okta.groups.read"
+    return {"okta/trust_okta_admin_consent.jsonl": jsonl([*okta, grant])}
+
+
+def _okta_consent(found: list[dict]) -> None:
+    [f] = found
+    assert f["severity"] == "critical"
+    assert f["evidence"]["operation"] == "app.oauth2.admin.consent.grant"
+    assert f["evidence"]["target"] == "Drive Sync Pro"
+    assert "compromise:identity.success_after_spray" in f["evidence"]["reasons"]
+
+
 def _federated(found: list[dict]) -> None:
     assert sorted(f["evidence"]["operation"] for f in found) == [
         "Set domain authentication",
@@ -218,6 +254,14 @@ SCENARIOS = [
         entities={"principal": (role("OrgAutomation", "trust-bot"),)},
         expect=_outside,
         config=registry(),
+    ),
+    Scenario(
+        "guessed_admin_password_then_admin_consent_in_okta",
+        "attack",
+        okta_admin_consent,
+        entities={"user": ("yara",), "src_ip": ("198.51.100.86",)},
+        expect=_okta_consent,
+        also=SPRAY_CHAIN,
     ),
     Scenario(
         "admin_adds_identity_provider_inside_the_change_window",
