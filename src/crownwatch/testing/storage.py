@@ -320,6 +320,16 @@ def okta_spray(ts: datetime, users: list[str], ip: str = "198.51.100.66") -> lis
     return out
 
 
+def okta_guessed(ts: datetime, prefix: str, who: str, ip: str) -> list[dict]:
+    """A spray from ``ip`` at ``ts`` over fourteen colleagues (``<prefix>00@…`` …) and
+    ``who``, and an hour later ``who``'s password right from the same address: the way
+    in every persistence scenario starts from."""
+    staff = [f"{prefix}{i:02d}@northwind-ai.com" for i in range(14)] + [f"{who}@northwind-ai.com"]
+    spray = okta_spray(ts, staff, ip=ip)
+    spray.append(okta_success(ts + timedelta(hours=1), f"{who}@northwind-ai.com", ip))
+    return spray
+
+
 def registry() -> dict:
     """:data:`REGISTRY_TOML` as the configuration dict a scenario carries."""
     import tomllib

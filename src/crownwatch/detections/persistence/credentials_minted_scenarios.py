@@ -18,8 +18,7 @@ from crownwatch.testing.okta import OFFICE, event, history, jsonl, success, user
 from crownwatch.testing.storage import (
     T0,
     ct_event,
-    okta_spray,
-    okta_success,
+    okta_guessed,
     registry,
     researcher,
     storage_logs,
@@ -27,16 +26,6 @@ from crownwatch.testing.storage import (
 
 DAY9 = T0 + timedelta(days=9)
 SPRAYED_AT = DAY9 - timedelta(hours=6)
-
-
-def staff(prefix: str, who: str) -> list[str]:
-    return [f"{prefix}{i:02d}@northwind-ai.com" for i in range(14)] + [f"{who}@northwind-ai.com"]
-
-
-def guessed(prefix: str, who: str, ip: str) -> list[dict]:
-    spray = okta_spray(SPRAYED_AT, staff(prefix, who), ip=ip)
-    spray.append(okta_success(SPRAYED_AT + timedelta(hours=1), f"{who}@northwind-ai.com", ip))
-    return spray
 
 
 def key_from_spray_address() -> list[dict]:
@@ -79,7 +68,7 @@ APP_SECRET = entra.prop(
 
 
 def entra_secret() -> dict[str, str]:
-    okta = guessed("pn", "noor", "198.51.100.73")
+    okta = okta_guessed(SPRAYED_AT, "pn", "noor", "198.51.100.73")
     audit = entra.audit(
         SPRAYED_AT + timedelta(hours=1, minutes=30),
         "Add service principal credentials",
@@ -149,7 +138,7 @@ SCENARIOS = [
         "attack",
         storage_logs(
             "creds_access_key",
-            okta=lambda: guessed("pk", "lena", "198.51.100.72"),
+            okta=lambda: okta_guessed(SPRAYED_AT, "pk", "lena", "198.51.100.72"),
             cloudtrail=key_from_spray_address,
         ),
         entities={"user": ("lena",), "src_ip": ("198.51.100.72",)},

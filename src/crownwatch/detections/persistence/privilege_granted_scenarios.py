@@ -18,8 +18,7 @@ from crownwatch.testing.okta import OFFICE, event, history, jsonl, success, user
 from crownwatch.testing.storage import (
     T0,
     ct_event,
-    okta_spray,
-    okta_success,
+    okta_guessed,
     registry,
     researcher,
     storage_logs,
@@ -28,13 +27,6 @@ from crownwatch.testing.storage import (
 DAY9 = T0 + timedelta(days=9)
 SPRAYED_AT = DAY9 - timedelta(hours=6)
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def guessed(prefix: str, who: str, ip: str) -> list[dict]:
-    staff = [f"{prefix}{i:02d}@northwind-ai.com" for i in range(14)] + [f"{who}@northwind-ai.com"]
-    spray = okta_spray(SPRAYED_AT, staff, ip=ip)
-    spray.append(okta_success(SPRAYED_AT + timedelta(hours=1), f"{who}@northwind-ai.com", ip))
-    return spray
 
 
 def admin_user_from_spray_address() -> list[dict]:
@@ -81,7 +73,7 @@ GLOBAL_ADMIN = [
 
 
 def entra_global_admin() -> dict[str, str]:
-    okta = guessed("pr", "sana", "198.51.100.85")
+    okta = okta_guessed(SPRAYED_AT, "pr", "sana", "198.51.100.85")
     audit = entra.audit(
         SPRAYED_AT + timedelta(hours=1, minutes=20),
         "Add member to role",
@@ -154,7 +146,7 @@ SCENARIOS = [
         "attack",
         storage_logs(
             "priv_admin_user",
-            okta=lambda: guessed("pq", "tomas", "198.51.100.84"),
+            okta=lambda: okta_guessed(SPRAYED_AT, "pq", "tomas", "198.51.100.84"),
             cloudtrail=admin_user_from_spray_address,
         ),
         entities={"user": ("tomas",), "src_ip": ("198.51.100.84",)},

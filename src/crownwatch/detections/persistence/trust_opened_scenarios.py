@@ -19,8 +19,7 @@ from crownwatch.testing.okta import OFFICE, SPRAY_UA, Net, event, history, jsonl
 from crownwatch.testing.storage import (
     T0,
     ct_event,
-    okta_spray,
-    okta_success,
+    okta_guessed,
     registry,
     role,
     storage_logs,
@@ -32,13 +31,8 @@ SATURDAY_NIGHT = datetime(2026, 3, 7, 2, 14, tzinfo=T0.tzinfo)
 ATTACKER_IP = "198.51.100.75"
 
 
-def staff(prefix: str, who: str) -> list[str]:
-    return [f"{prefix}{i:02d}@northwind-ai.com" for i in range(14)] + [f"{who}@northwind-ai.com"]
-
-
 def federated() -> dict[str, str]:
-    okta = okta_spray(SPRAYED_AT, staff("po", "omar"), ip=ATTACKER_IP)
-    okta.append(okta_success(SPRAYED_AT + timedelta(hours=1), "omar@northwind-ai.com", ATTACKER_IP))
+    okta = okta_guessed(SPRAYED_AT, "po", "omar", ATTACKER_IP)
     domain = "corp-labs.example"
     at = SPRAYED_AT + timedelta(hours=1, minutes=30)
     audits = [
@@ -179,8 +173,7 @@ def everyday_consent() -> dict[str, str]:
 
 def okta_admin_consent() -> dict[str, str]:
     ip = "198.51.100.86"
-    okta = okta_spray(SPRAYED_AT, staff("py", "yara"), ip=ip)
-    okta.append(okta_success(SPRAYED_AT + timedelta(hours=1), "yara@northwind-ai.com", ip))
+    okta = okta_guessed(SPRAYED_AT, "py", "yara", ip)
     spray_net = Net(ip, asn=None, as_org=None, country=None, state=None, city=None, ua=SPRAY_UA)
     grant = event(
         SPRAYED_AT + timedelta(hours=1, minutes=12),
