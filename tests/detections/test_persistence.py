@@ -43,3 +43,18 @@ def test_the_change_window_decides_for_a_change_nobody_attacked_made(tmp_path):
     assert f["evidence"]["operation"] == "system.idp.lifecycle.create"
     assert f["evidence"]["reasons"] == ["outside_change_window"]
     assert f["evidence"]["target_type"] == "IdentityProvider"
+
+
+def test_an_admin_user_minted_after_the_spray_joins_its_incident(tmp_path):
+    """The IAM user with AdministratorAccess made from the spraying address is the
+    persistence stage of the spray's incident, under both techniques it stands for."""
+    det = get("persistence.privilege_granted")
+    sc = next(s for s in scenarios_of(det) if s.name.startswith("sprayed_engineer_creates"))
+    lake, config = build_lake(tmp_path, [sc])
+    found = run_detections(Engine(lake), config, only=["identity", det.id])
+    [grant] = [f for f in found if f["detection"] == det.id]
+    assert finding_stage(grant) == "persistence"
+    assert sorted(grant["attack"]) == ["T1098.003", "T1136.003"]
+    [inc] = [i for i in derive(found) if grant["id"] in i["findings"]]
+    members = {f["detection"] for f in found if f["id"] in inc["findings"]}
+    assert {"identity.password_spray", "identity.success_after_spray", det.id} <= members
