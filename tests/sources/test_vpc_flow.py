@@ -322,8 +322,9 @@ def test_parquet_bad_values_are_quarantined_and_names_never_reach_sql(lake, tmp_
 
 
 def test_other_and_broken_parquet_files_are_not_claimed(lake, tmp_path):
-    """Parquet that is no flow log (the lake's own files), and a flow log cut short in
-    upload, are not read as flow logs: each is quarantined whole as unrecognised."""
+    """Parquet that is no flow log (the lake's own files, a table of thousands of columns
+    that names the flow fields among them), and a flow log cut short in upload, are not
+    read as flow logs: each is quarantined whole as unrecognised."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -332,7 +333,10 @@ def test_other_and_broken_parquet_files_are_not_claimed(lake, tmp_path):
     whole = parquet_flow_log(VPC / "default_s3.log", tmp_path / "whole.parquet")
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    results = lake.ingest([other, cut])
-    assert [(r.status, r.source) for r in results] == [("unrecognised", None)] * 2
+    wide = tmp_path / "wide.parquet"
+    names = ["srcaddr", "dstaddr", "start"] + [f"c{i}" for i in range(5000)]
+    pq.write_table(pa.table({n: ["1"] for n in names}), wide)
+    results = lake.ingest([other, cut, wide])
+    assert [(r.status, r.source) for r in results] == [("unrecognised", None)] * 3
     assert rows(lake) == []
-    assert len(rows(lake, "quarantine")) == 2
+    assert len(rows(lake, "quarantine")) == 3
