@@ -5,7 +5,8 @@
 successfully — an Okta API token (``system.api_token.create``), an AWS access key or
 console password (``CreateAccessKey``, ``CreateLoginProfile``, ``UpdateLoginProfile``),
 an Entra secret or certificate on a service principal or application ("Add service
-principal credentials", "Update application – Certificates and secrets management")
+principal credentials", "Update application – Certificates and secrets management"), a
+Google Cloud service-account key (``google.iam.admin.v1.CreateServiceAccountKey``)
 (``operations``) — by a person who
 
 * has **compromise evidence**: an identity finding in ``compromise_detections`` naming
@@ -81,6 +82,7 @@ META = Meta(
             "UpdateLoginProfile",
             "Add service principal credentials",
             "Update application – Certificates and secrets management",
+            "google.iam.admin.v1.CreateServiceAccountKey",
         ],
     },
     runbook=(

@@ -2,7 +2,8 @@
 researcher's password and, from the spraying address, the researcher's SSO session
 creates an access key for a deployment user (AWS, critical); the spray guesses another
 person's password and the attacker adds a secret to a service principal in Entra
-(critical: the Okta compromise and the Entra change meet on the identity key).
+(critical: the Okta compromise and the Entra change meet on the identity key); a third
+creates a key for a Google Cloud service account from the spraying address (critical).
 Look-alikes: an engineer rotating their own access key from their desk, nobody
 attacked; an Okta admin minting an API token from the office."""
 
@@ -13,7 +14,7 @@ from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
 from crownwatch.detections.identity._common import SPRAY_CHAIN
-from crownwatch.testing import entra
+from crownwatch.testing import entra, gcp
 from crownwatch.testing.okta import OFFICE, event, history, jsonl, success, user_id
 from crownwatch.testing.storage import (
     T0,
@@ -83,6 +84,32 @@ def entra_secret() -> dict[str, str]:
     }
 
 
+def gcp_service_account_key() -> dict[str, str]:
+    ip = "198.51.100.88"
+    sa = "trainer@nw-train-prod.iam.gserviceaccount.com"
+    entry = gcp.admin_activity(
+        SPRAYED_AT + timedelta(hours=1, minutes=50),
+        "iam.googleapis.com",
+        "google.iam.admin.v1.CreateServiceAccountKey",
+        "ingrid@northwind-ai.com",
+        ip,
+        "projects/-/serviceAccounts/104729385610293847561",
+        "nw-train-prod",
+        permission="iam.serviceAccountKeys.create",
+        request={
+            "@type": "type.googleapis.com/google.iam.admin.v1.CreateServiceAccountKeyRequest",
+            "name": f"projects/-/serviceAccounts/{sa}",
+            "private_key_type": 2,
+        },
+        resource_type="service_account",
+        ua="google-api-python-client/2.118.0 gl-python/3.11.8",
+    )
+    return {
+        "okta/creds_gcp_key.jsonl": jsonl(okta_guessed(SPRAYED_AT, "pt", "ingrid", ip)),
+        "gcp/creds_gcp_key.jsonl": gcp.jsonl([entry]),
+    }
+
+
 def admin_api_token() -> dict[str, str]:
     t0 = DAY9
     ev = history(["it.admin"], t0, net=OFFICE)
@@ -132,6 +159,15 @@ def _entra(found: list[dict]) -> None:
     assert "compromise:identity.success_after_spray" in ev["reasons"]
 
 
+def _gcp(found: list[dict]) -> None:
+    [f] = found
+    assert f["severity"] == "critical"
+    ev = f["evidence"]
+    assert ev["operations"] == ["google.iam.admin.v1.CreateServiceAccountKey"]
+    assert "trainer@nw-train-prod.iam.gserviceaccount.com" in ev["request_parameters"][0]
+    assert "spray_address" in ev["reasons"]
+
+
 SCENARIOS = [
     Scenario(
         "sprayed_researcher_creates_access_key_from_the_spraying_address",
@@ -152,6 +188,14 @@ SCENARIOS = [
         entra_secret,
         entities={"user": ("noor",)},
         expect=_entra,
+        also=SPRAY_CHAIN,
+    ),
+    Scenario(
+        "guessed_password_then_service_account_key_in_gcp",
+        "attack",
+        gcp_service_account_key,
+        entities={"user": ("ingrid",), "src_ip": ("198.51.100.88",)},
+        expect=_gcp,
         also=SPRAY_CHAIN,
     ),
     Scenario(

@@ -15,6 +15,10 @@ granted successfully (``operations``):
   principal ("Add owner to application", "Add owner to service principal": an owner
   may add secrets), an application permission granted ("Add app role assignment to
   service principal");
+* **Google Cloud**: a project's IAM policy set (``SetIamPolicy``: roles granted to
+  members, the binding deltas in the evidence), a service account's IAM policy set
+  (``google.iam.admin.v1.SetIAMPolicy``: who may act as it), a service account created
+  (``google.iam.admin.v1.CreateServiceAccount``);
 * **Okta**: an administrator role granted to a user or group
   (``user.account.privilege.grant``, ``group.privilege.grant``), a new user
   (``user.lifecycle.create``);
@@ -108,6 +112,9 @@ META = Meta(
             "Add owner to application",
             "Add owner to service principal",
             "Add app role assignment to service principal",
+            "SetIamPolicy",
+            "google.iam.admin.v1.SetIAMPolicy",
+            "google.iam.admin.v1.CreateServiceAccount",
             "user.account.privilege.grant",
             "group.privilege.grant",
             "user.lifecycle.create",

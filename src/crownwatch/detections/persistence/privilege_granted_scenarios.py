@@ -3,17 +3,17 @@ engineer's password and, from the spraying address, the engineer's SSO session c
 an IAM user and attaches ``AdministratorAccess`` to it (AWS, critical); the spray
 guesses another person's password and the attacker makes that person Global
 Administrator in Entra (critical: the Okta compromise and the Entra change meet on the
-identity key). Look-alikes: an administrator nobody attacked attaching a policy to a
+identity key); another makes an outside Gmail account owner of the training project in
+Google Cloud. Look-alikes: an administrator nobody attacked attaching a policy to a
 role from their desk; an Okta administrator granting a role from the office."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from crownwatch.detections.contract import Scenario
 from crownwatch.detections.identity._common import SPRAY_CHAIN
-from crownwatch.testing import entra
+from crownwatch.testing import entra, gcp
 from crownwatch.testing.okta import OFFICE, event, history, jsonl, success, user_id
 from crownwatch.testing.storage import (
     T0,
@@ -85,8 +85,44 @@ def entra_global_admin() -> dict[str, str]:
         user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36",
     )
     return {
-        "okta/priv_entra_role.jsonl": "".join(json.dumps(e) + "\n" for e in okta),
+        "okta/priv_entra_role.jsonl": jsonl(okta),
         "entra/priv_entra_role.jsonl": entra.jsonl([audit]),
+    }
+
+
+def gcp_owner_for_an_outsider() -> dict[str, str]:
+    ip = "198.51.100.87"
+    outsider = "user:nw.backup.ops@gmail.com"
+    entry = gcp.admin_activity(
+        SPRAYED_AT + timedelta(hours=1, minutes=45),
+        "cloudresourcemanager.googleapis.com",
+        "SetIamPolicy",
+        "nadia@northwind-ai.com",
+        ip,
+        "projects/nw-train-prod",
+        "nw-train-prod",
+        permission="resourcemanager.projects.setIamPolicy",
+        request={
+            "@type": "type.googleapis.com/google.iam.v1.SetIamPolicyRequest",
+            "resource": "nw-train-prod",
+            "policy": {
+                "bindings": [
+                    {"role": "roles/owner", "members": ["user:nadia@northwind-ai.com", outsider]}
+                ],
+                "etag": "BwYj2Zx3c9k=",
+            },
+            "updateMask": "bindings,etag",
+        },
+        service_data={
+            "@type": "type.googleapis.com/google.iam.v1.logging.AuditData",
+            "policyDelta": {
+                "bindingDeltas": [{"action": "ADD", "role": "roles/owner", "member": outsider}]
+            },
+        },
+    )
+    return {
+        "okta/priv_gcp_owner.jsonl": jsonl(okta_guessed(SPRAYED_AT, "ps", "nadia", ip)),
+        "gcp/priv_gcp_owner.jsonl": gcp.jsonl([entry]),
     }
 
 
@@ -140,6 +176,16 @@ def _entra(found: list[dict]) -> None:
     assert "compromise:identity.success_after_spray" in ev["reasons"]
 
 
+def _gcp(found: list[dict]) -> None:
+    [f] = found
+    assert f["severity"] == "critical"
+    ev = f["evidence"]
+    assert ev["operations"] == ["SetIamPolicy"]
+    assert "roles/owner" in ev["request_parameters"][0]
+    assert "nw.backup.ops@gmail.com" in ev["request_parameters"][0]
+    assert f["entities"]["principal"] == ["nadia@northwind-ai.com"]
+
+
 SCENARIOS = [
     Scenario(
         "sprayed_engineer_creates_an_admin_user_from_the_spraying_address",
@@ -160,6 +206,14 @@ SCENARIOS = [
         entra_global_admin,
         entities={"user": ("sana",)},
         expect=_entra,
+        also=SPRAY_CHAIN,
+    ),
+    Scenario(
+        "guessed_password_then_project_owner_for_an_outside_account_in_gcp",
+        "attack",
+        gcp_owner_for_an_outsider,
+        entities={"user": ("nadia",), "src_ip": ("198.51.100.87",)},
+        expect=_gcp,
         also=SPRAY_CHAIN,
     ),
     Scenario(
