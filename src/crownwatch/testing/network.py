@@ -119,3 +119,37 @@ def pair_logs(
     if sni:
         out[f"{prefix}/ssl.log"] = jsonl(ssl(c, sni) for c in conns)
     return out
+
+
+VPC_HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
+
+
+def vpc_flow(
+    start: float,
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    packets: int,
+    nbytes: int,
+    *,
+    window: int = 60,
+    eni: str = "eni-0a1b2c3d4e5f60040",
+    account: str = "111122223333",
+) -> str:
+    """One VPC Flow Logs record in the default (v2) format: the flow's packets in one
+    direction within one aggregation window (``start``: its first packet, ``end``: the
+    window's end; a Nitro instance's window is at most 60 s)."""
+    end = (int(start) // window + 1) * window
+    return (
+        f"2 {account} {eni} {src} {dst} {sport} {dport} 6 {packets} {nbytes} "
+        f"{int(start)} {end} ACCEPT OK"
+    )
+
+
+def vpc_file(records: Iterable[str]) -> str:
+    """An S3-delivered flow log file: the header line naming the fields, then the records."""
+    return VPC_HEADER + "\n" + "".join(r + "\n" for r in records)

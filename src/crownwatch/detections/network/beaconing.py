@@ -14,6 +14,12 @@ address). Each connection counts in one pair only. A pair needs ``min_connection
 connections in the day (RITA's floor is 4 unique timestamps; 20 keeps one-hour
 chatter out) and at least four distinct seconds.
 
+**Flow logs.** VPC Flow Logs are not connection logs: each direction of a connection
+is a record, and a connection is reported again in every aggregation window it is
+active in. The answering half (from the service's port) is left out and a connection
+counts once a day, at its first record — so an SSM agent's websocket is one connection,
+not a minute clock, while an implant's check-ins, each a new connection, keep theirs.
+
 **The four sub-scores** (each 0–1; RITA rounds each to three decimals, and so does
 this):
 
@@ -78,7 +84,13 @@ from crownwatch.detections._time import DAY, HOUR, day_number, epoch_s
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import raw_ref
 from crownwatch.detections.network._beacon_stats import bimodal_top2, longest_run, spread
-from crownwatch.detections.network._common import ip_in, name_in, split_hosts
+from crownwatch.detections.network._common import (
+    ip_in,
+    name_in,
+    one_record_per_flow,
+    request_half,
+    split_hosts,
+)
 
 META = Meta(
     id="network.beaconing",
@@ -140,9 +152,11 @@ def _connections(t: Tables, p: Params, known: list[str]) -> ibis.Table:
     """Connections with their pair: ``target`` (the server name, else the address) and
     ``kind``; services ignored or known are gone."""
     na = t.network_activity
-    c = na.filter(na.src_ip.notnull() & na.dst_ip.notnull()).select(
+    c = na.filter(na.src_ip.notnull() & na.dst_ip.notnull() & request_half(na)).select(
         "time",
+        "source",
         "src_ip",
+        "src_port",
         "dst_ip",
         "dst_port",
         "protocol",
@@ -158,6 +172,7 @@ def _connections(t: Tables, p: Params, known: list[str]) -> ibis.Table:
         if port:
             cond = cond & (c.dst_port == int(port))
         c = c.filter(~cond.fill_null(False))
+    c = one_record_per_flow(c).drop("source", "src_port")
 
     nn = t.table("network_names")
     nn = nn.filter(nn.name_type.isin(NAME_TYPES) & nn.connection_uid.notnull())

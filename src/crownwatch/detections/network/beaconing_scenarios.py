@@ -1,14 +1,16 @@
 """Scenarios of ``network.beaconing``: an implant on a training node checking in every
-~5 minutes with jitter and a constant ~300-byte request; beside it the periodic traffic
-every organisation has — NTP, a metrics agent, an hourly package-mirror fetch — and a
-person browsing, all of which must stay quiet."""
+~5 minutes with jitter and a constant ~300-byte request, in Zeek's logs and again in VPC
+Flow Logs (each check-in a new connection, both directions recorded); beside it the
+periodic traffic every organisation has — NTP, a metrics agent, an hourly package-mirror
+fetch —, a person browsing, and an instance agent's websocket held all day, which a flow
+log reports every minute: all of which must stay quiet."""
 
 from __future__ import annotations
 
 import random
 
 from crownwatch.detections.contract import Scenario
-from crownwatch.testing.network import DAY0, pair_logs, periodic
+from crownwatch.testing.network import DAY0, pair_logs, periodic, vpc_file, vpc_flow
 
 D0 = DAY0.timestamp()
 IMPLANT_SRC = "10.40.0.21"  # a training node
@@ -99,6 +101,57 @@ def browsing() -> dict[str, str]:
     )
 
 
+VPC_IMPLANT_SRC = "10.40.0.24"
+VPC_IMPLANT_DST = "203.0.113.54"
+
+
+def implant_in_flow_logs() -> dict[str, str]:
+    """The implant on another node, as the node's interface's flow log shows it: each
+    check-in a new connection from a new ephemeral port, the request and the answer
+    each a record."""
+    rnd = random.Random(6)
+    records = []
+    for t in periodic(D0 + 211, D0 + 86_000, 300, 30, seed=19):
+        port = rnd.randint(32768, 60999)
+        records.append(
+            vpc_flow(t, VPC_IMPLANT_SRC, VPC_IMPLANT_DST, port, 443, 7, 1010 + rnd.randint(-8, 8))
+        )
+        records.append(
+            vpc_flow(
+                t + 0.04,
+                VPC_IMPLANT_DST,
+                VPC_IMPLANT_SRC,
+                443,
+                port,
+                6,
+                4300 + rnd.randint(-60, 60),
+            )
+        )
+    return {"beacon/vpc/implant.log": vpc_file(records)}
+
+
+def agent_websocket_in_flow_logs() -> dict[str, str]:
+    """An instance agent (SSM's) holding one websocket to its service all day: the flow
+    log reports it in every one-minute window it carries packets, both ways."""
+    rnd = random.Random(7)
+    src, dst, port = "10.40.0.31", "52.94.133.10", 51234
+    records = []
+    for m in range(1440):
+        t = D0 + m * 60 + rnd.uniform(0, 2)
+        records.append(vpc_flow(t, src, dst, port, 443, 3, 420 + rnd.randint(-10, 10)))
+        records.append(vpc_flow(t + 0.05, dst, src, 443, port, 3, 380 + rnd.randint(-10, 10)))
+    return {"beacon/vpc/agent.log": vpc_file(records)}
+
+
+def _vpc_implant(found: list[dict]) -> None:
+    # one finding: the request half's pair, not the answers from port 443 back to it
+    [f] = found
+    ev = f["evidence"]
+    assert ev["pair_kind"] == "ip" and ev["destination"] == VPC_IMPLANT_DST
+    assert 270 <= ev["interval_median_s"] <= 330 and 1002 <= ev["size_median_bytes"] <= 1018
+    assert f["entities"]["src_ip"] == [VPC_IMPLANT_SRC]
+
+
 def _implant(found: list[dict]) -> None:
     [f] = found
     ev = f["evidence"]
@@ -119,6 +172,20 @@ SCENARIOS = [
         entities={"src_ip": (IMPLANT_SRC,)},
         expect=_implant,
         config={"assets": [TRAINING_ASSET]},
+    ),
+    Scenario(
+        "implant_beacons_in_vpc_flow_logs",
+        "attack",
+        implant_in_flow_logs,
+        entities={"src_ip": (VPC_IMPLANT_SRC,)},
+        expect=_vpc_implant,
+    ),
+    Scenario(
+        "agent_websocket_held_all_day_in_vpc_flow_logs",
+        "benign",
+        agent_websocket_in_flow_logs,
+        # a connection held all day is what network.long_connection reports, rightly
+        also=("network.long_connection",),
     ),
     Scenario(
         "ntp_metrics_mirror_and_browsing",

@@ -10,7 +10,8 @@ durations of a pair summed; its categories start at 1 h and reach their top at 1
 **How.** Per (source, destination address, port, protocol): the sum of ``duration_s``
 over every connection record — one Zeek ``conn.log`` record per connection (logged
 when it closes), several VPC Flow Logs records per connection (one per aggregation
-window), which sum to the same time. Fires when the sum reaches ``min_hours``
+window), which sum to the same time; a flow log's answering half (from the service's
+port to the client's) is left out, as it is the same connection seen the other way. Fires when the sum reaches ``min_hours``
 (default 12 h, RITA's top category); ``critical_hours`` (24 h) makes it high.
 The longest single connection is kept as evidence: one record of 14 h is a tunnel,
 fourteen of an hour each is a job that reconnects.
@@ -38,7 +39,7 @@ from crownwatch.detections._evidence import ref_samples, samples
 from crownwatch.detections._num import rounded
 from crownwatch.detections.contract import Meta, Params, Tables, shared
 from crownwatch.detections.identity._common import raw_ref
-from crownwatch.detections.network._common import ip_in, name_in, split_hosts
+from crownwatch.detections.network._common import ip_in, name_in, request_half, split_hosts
 from crownwatch.enrichment.places import private_expr
 
 META = Meta(
@@ -82,7 +83,9 @@ META = Meta(
 def query(t: Tables, p: Params) -> ibis.Table:
     reg = registry_for(t, p)
     na = t.network_activity
-    c = na.filter(na.src_ip.notnull() & na.dst_ip.notnull() & (na.duration_s > 0))
+    c = na.filter(
+        na.src_ip.notnull() & na.dst_ip.notnull() & (na.duration_s > 0) & request_half(na)
+    )
     if not p.include_internal:
         c = c.filter(~(private_expr(c.src_ip) & private_expr(c.dst_ip)))
     cidrs, names = split_hosts([*reg.organisation.known_services, *p.allow])

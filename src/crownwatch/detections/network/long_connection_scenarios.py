@@ -1,5 +1,6 @@
 """Scenarios of ``network.long_connection``: a reverse tunnel from a training node held
-open for 14 hours; beside it the organisation's VPN tunnel (a known service), an
+open for 14 hours, in Zeek's log and again in VPC Flow Logs (a record a minute, each
+way); beside it the organisation's VPN tunnel (a known service), an
 engineer's two-hour SSH session and a few short web requests, which stay quiet."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import random
 
 from crownwatch.detections.contract import Scenario
 from crownwatch.detections.network.beaconing_scenarios import TRAINING_ASSET
-from crownwatch.testing.network import DAY0, conn, jsonl
+from crownwatch.testing.network import DAY0, conn, jsonl, vpc_file, vpc_flow
 
 D0 = DAY0.timestamp()
 TUNNEL_SRC = "10.40.0.22"  # a training node (TRAINING_ASSET hosts)
@@ -73,6 +74,30 @@ def quiet() -> dict[str, str]:
     return {"longconn/quiet/conn.log": jsonl([vpn, ssh, *web])}
 
 
+FLOW_TUNNEL_SRC = "10.40.0.25"
+FLOW_TUNNEL_DST = "203.0.113.55"
+
+
+def tunnel_in_flow_logs() -> dict[str, str]:
+    """An SSH tunnel out to port 22 held 14 hours, as the node's flow log reports it:
+    a record in every one-minute window, the answers from port 22 beside the requests."""
+    rnd = random.Random(8)
+    records = []
+    for m in range(14 * 60):
+        t = D0 + 7200 + m * 60 + rnd.uniform(0, 1)
+        records.append(vpc_flow(t, FLOW_TUNNEL_SRC, FLOW_TUNNEL_DST, 48022, 22, 40, 9_000))
+        records.append(vpc_flow(t + 0.02, FLOW_TUNNEL_DST, FLOW_TUNNEL_SRC, 22, 48022, 90, 120_000))
+    return {"longconn/vpc/tunnel.log": vpc_file(records)}
+
+
+def _flow_tunnel(found: list[dict]) -> None:
+    # one finding, the side that opened it: the answers from port 22 are the same tunnel
+    [f] = found
+    ev = f["evidence"]
+    assert f["entities"]["src_ip"] == [FLOW_TUNNEL_SRC] and ev["dst_port"] == 22
+    assert 13.5 <= ev["total_hours"] <= 14.0 and ev["connections"] == 14 * 60
+
+
 def _tunnel(found: list[dict]) -> None:
     [f] = found
     ev = f["evidence"]
@@ -89,6 +114,13 @@ SCENARIOS = [
         entities={"src_ip": (TUNNEL_SRC,), "dst_ip": (TUNNEL_DST,)},
         expect=_tunnel,
         config={"assets": [TRAINING_ASSET]},
+    ),
+    Scenario(
+        "ssh_tunnel_held_open_in_vpc_flow_logs",
+        "attack",
+        tunnel_in_flow_logs,
+        entities={"src_ip": (FLOW_TUNNEL_SRC,), "dst_ip": (FLOW_TUNNEL_DST,)},
+        expect=_flow_tunnel,
     ),
     Scenario(
         "vpn_ssh_session_and_web",
