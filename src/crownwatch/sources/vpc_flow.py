@@ -63,7 +63,13 @@ import duckdb
 from crownwatch.sources import shippers, zeek
 from crownwatch.sources.base import Parsed, SourceError
 from crownwatch.sources.cloudtrail import read_document
-from crownwatch.sources.reader import Reader, _sql_str, head_text, parquet_columns
+from crownwatch.sources.reader import (
+    Reader,
+    _first_line,
+    _sql_str,
+    head_text,
+    parquet_columns,
+)
 from crownwatch.sources.sql_text import trim_set
 from crownwatch.tables.network_activity import protocol_name_sql
 from crownwatch.tables.quarantine import RECORD_LIMIT
@@ -407,11 +413,11 @@ def _parse_parquet(reader: Reader, path: Path, cols: list[tuple[str, str]]) -> P
 
     cells = [cell(i, typ) for i, (_, typ) in enumerate(cols, start=1)]
     alias = ", ".join(f"c{i}" for i in range(1, len(cols) + 1))
-    src = f"""(SELECT file_row_number + 1 AS raw_offset,
-            concat_ws({_UNIT}, {", ".join(cells)}) AS line, NULL::TIMESTAMPTZ AS ev_ts,
-            NULL::VARCHAR AS why, false AS skip,
-            concat_ws(' ', {", ".join(cells)}) AS delivered
-        FROM read_parquet({_sql_str(str(path))}, file_row_number = true) AS t({alias}))"""
+    src = f"""(SELECT raw_offset, line, NULL::TIMESTAMPTZ AS ev_ts, NULL::VARCHAR AS why,
+            false AS skip, replace(line, {_UNIT}, ' ') AS delivered
+        FROM (SELECT file_row_number + 1 AS raw_offset,
+                     concat_ws({_UNIT}, {", ".join(cells)}) AS line
+              FROM read_parquet({_sql_str(str(path))}, file_row_number = true) AS t({alias})))"""
     stage = reader.name("vpc")
     try:
         reader.con.execute(
@@ -420,7 +426,7 @@ def _parse_parquet(reader: Reader, path: Path, cols: list[tuple[str, str]]) -> P
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error as exc:
-        raise SourceError(f"not a readable Parquet flow log: {str(exc).splitlines()[0]}") from exc
+        raise SourceError(f"not a readable Parquet flow log: {_first_line(exc)}") from exc
     return _parsed(reader, stage, path)
 
 
