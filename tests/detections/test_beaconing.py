@@ -151,7 +151,7 @@ def test_the_benign_twins_are_quiet_only_because_they_are_listed(tmp_path):
     """NTP, the metrics agent and the package mirror score like beacons (as RITA scores
     them): without ``known_services`` and the default ``udp/123`` ignore they fire; the
     person browsing does not."""
-    sc = next(s for s in bs.SCENARIOS if s.kind == "benign")
+    sc = next(s for s in bs.SCENARIOS if s.name == "ntp_metrics_mirror_and_browsing")
     lake, config = build_lake(tmp_path, [Scenario("bare", "benign", sc.logs)])
     config["detections"] = {DET: {"ignore_services": []}}
     found = run_detections(Engine(lake), config, only=[DET])
