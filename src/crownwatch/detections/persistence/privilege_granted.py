@@ -10,18 +10,20 @@ granted successfully (``operations``):
   (``AddUserToGroup``), a new default version of a managed policy
   (``CreatePolicyVersion`` — Rhino Security Labs' escalation, named in ATT&CK's own
   text);
-* **Entra ID**: a directory role ("Add member to role", and the PIM "Add eligible
-  member to role"), a new user ("Add user"), an owner added to an application or service
-  principal ("Add owner to application", "Add owner to service principal": an owner
-  may add secrets), an application permission granted ("Add app role assignment to
-  service principal");
+* **Entra ID**: a directory role ("Add member to role", "Add eligible member to role",
+  and PIM's own records of an assignment or an activation — "Add member to role in PIM
+  completed (permanent)", "… completed (PIM activation)" …), a group membership (a
+  role-assignable group carries its roles), a new user ("Add user"), an owner added to
+  an application or service principal ("Add owner to application", "Add owner to
+  service principal": an owner may add secrets), an application permission granted
+  ("Add app role assignment to service principal");
 * **Google Cloud**: a project's IAM policy set (``SetIamPolicy``: roles granted to
   members, the binding deltas in the evidence), a service account's IAM policy set
   (``google.iam.admin.v1.SetIAMPolicy``: who may act as it), a service account created
   (``google.iam.admin.v1.CreateServiceAccount``);
 * **Okta**: an administrator role granted to a user or group
-  (``user.account.privilege.grant``, ``group.privilege.grant``), a new user
-  (``user.lifecycle.create``);
+  (``user.account.privilege.grant``, ``group.privilege.grant``), a group membership
+  (``group.user_membership.add``), a new user (``user.lifecycle.create``);
 
 made by a person who
 
@@ -108,6 +110,15 @@ META = Meta(
             "CreatePolicyVersion",
             "Add member to role",
             "Add eligible member to role",
+            # PIM writes its own names (Microsoft spells the time-bound ones both ways)
+            "Add member to role completed (PIM activation)",
+            "Add member to role in PIM completed (permanent)",
+            "Add member to role in PIM completed (timebound)",
+            "Add member to role in PIM completed (time bound)",
+            "Add eligible member to role in PIM completed (permanent)",
+            "Add eligible member to role in PIM completed (timebound)",
+            "Add eligible member to role in PIM completed (time bound)",
+            "Add member to group",
             "Add user",
             "Add owner to application",
             "Add owner to service principal",
@@ -117,6 +128,7 @@ META = Meta(
             "google.iam.admin.v1.CreateServiceAccount",
             "user.account.privilege.grant",
             "group.privilege.grant",
+            "group.user_membership.add",
             "user.lifecycle.create",
         ],
     },
