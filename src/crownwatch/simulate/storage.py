@@ -40,6 +40,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from crownwatch.testing import gcp
+
 ACCT = "111122223333"
 DR_ACCT = "444455556666"
 FOREIGN_ACCT = "999988887777"
@@ -303,32 +305,16 @@ class _Out:
         code=0,
     ):
         rn = f"projects/_/buckets/{bucket}" + (f"/objects/{obj}" if obj else "")
-        entry = {
-            "protoPayload": {
-                "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-                "status": {"code": code, "message": "PERMISSION_DENIED"} if code else {},
-                "authenticationInfo": {"principalEmail": email},
-                "requestMetadata": {
-                    "callerIp": ip,
-                    "callerSuppliedUserAgent": ua + ",gzip(gfe)",
-                    "requestAttributes": {"time": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "auth": {}},
-                    "destinationAttributes": {},
-                },
-                "serviceName": "storage.googleapis.com",
-                "methodName": method,
-                "authorizationInfo": [
-                    {
-                        "resource": rn,
-                        "permission": method,
-                        "granted": code == 0,
-                        "resourceAttributes": {},
-                    }
-                ],
-                "resourceName": rn,
-                "resourceLocation": {"currentLocations": ["europe-west4"]},
-            },
-            "insertId": _h(ts, email, method, obj)[:12],
-            "resource": {
+        entry = gcp.audit_entry(
+            ts,
+            "storage.googleapis.com",
+            method,
+            email,
+            ip,
+            rn,
+            GCP_PROJECT,
+            log="data_access",
+            resource={
                 "type": "gcs_bucket",
                 "labels": {
                     "bucket_name": bucket,
@@ -336,11 +322,13 @@ class _Out:
                     "location": "europe-west4",
                 },
             },
-            "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "severity": "INFO",
-            "logName": f"projects/{GCP_PROJECT}/logs/cloudaudit.googleapis.com%2Fdata_access",
-            "receiveTimestamp": (ts + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
+            permission=method,
+            code=code,
+            location="europe-west4",
+            ua=ua + ",gzip(gfe)",
+            insert_id=_h(ts, email, method, obj)[:12],
+            received=ts + timedelta(seconds=1),
+        )
         self.gcs_recs.append((ts, entry))
 
     def blob(

@@ -1,6 +1,7 @@
-"""Zeek JSON records (``LogAscii::use_json=T``) for network scenarios and tests:
+"""Network records for scenarios and tests: Zeek JSON (``LogAscii::use_json=T``)
 ``conn.log`` connections and the ``ssl.log`` records that name their server, field for
-field as Zeek writes them (see :mod:`crownwatch.sources.zeek_json`)."""
+field as Zeek writes them (see :mod:`crownwatch.sources.zeek_json`), and VPC Flow Logs
+records in the default format as S3 delivers them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 import random
 from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from crownwatch.sources import vpc_flow
 
 # A Tuesday: every scenario's day, in UTC (the beacon score spans one UTC day).
 DAY0 = datetime(2026, 3, 3, tzinfo=UTC)
@@ -121,10 +124,8 @@ def pair_logs(
     return out
 
 
-VPC_HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
-    "start end action log-status"
-)
+#: the S3 header line of the default format, as the source defines it
+VPC_HEADER = " ".join(vpc_flow.DEFAULT)
 
 
 def vpc_flow(

@@ -30,6 +30,7 @@ from crownwatch.detections.identity.workload_credentials_outside_scenarios impor
 from crownwatch.engine import Engine
 from crownwatch.enrichment import feeds
 from crownwatch.lake import Lake
+from crownwatch.testing import gcp
 from tests.fixtures.shipped.make_fixtures import logstash_cloudtrail
 
 DET = "identity.workload_credentials_outside"
@@ -133,27 +134,17 @@ GCE_SA = "123456789012-compute@developer.gserviceaccount.com"
 
 def gcs_read(when: datetime, ip: str, ua: str) -> dict:
     """A Cloud Audit Logs data-access entry for a GCS object read (LogEntry layout)."""
-    return {
-        "protoPayload": {
-            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-            "status": {},
-            "authenticationInfo": {"principalEmail": GCE_SA},
-            "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": ua},
-            "serviceName": "storage.googleapis.com",
-            "methodName": "storage.objects.get",
-            "authorizationInfo": [
-                {
-                    "resource": "projects/_/buckets/acme-datasets/objects/pretrain/shard-0001.tar",
-                    "permission": "storage.objects.get",
-                    "granted": True,
-                    "resourceAttributes": {},
-                }
-            ],
-            "resourceName": "projects/_/buckets/acme-datasets/objects/pretrain/shard-0001.tar",
-            "resourceLocation": {"currentLocations": ["asia-east1"]},
-        },
-        "insertId": f"{int(when.timestamp()):x}{ip.replace('.', '')}",
-        "resource": {
+    obj = "projects/_/buckets/acme-datasets/objects/pretrain/shard-0001.tar"
+    return gcp.audit_entry(
+        when,
+        "storage.googleapis.com",
+        "storage.objects.get",
+        GCE_SA,
+        ip,
+        obj,
+        "acme-train",
+        log="data_access",
+        resource={
             "type": "gcs_bucket",
             "labels": {
                 "bucket_name": "acme-datasets",
@@ -161,11 +152,11 @@ def gcs_read(when: datetime, ip: str, ua: str) -> dict:
                 "location": "asia-east1",
             },
         },
-        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "severity": "INFO",
-        "logName": "projects/acme-train/logs/cloudaudit.googleapis.com%2Fdata_access",
-        "receiveTimestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-    }
+        permission="storage.objects.get",
+        location="asia-east1",
+        ua=ua,
+        insert_id=f"{int(when.timestamp()):x}{ip.replace('.', '')}",
+    )
 
 
 def test_compute_engine_default_account_outside_google_cloud_fires(tmp_path):

@@ -87,7 +87,7 @@ def entra_secret() -> dict[str, str]:
 def gcp_service_account_key() -> dict[str, str]:
     ip = "198.51.100.88"
     sa = "trainer@nw-train-prod.iam.gserviceaccount.com"
-    entry = gcp.admin_activity(
+    entry = gcp.audit_entry(
         SPRAYED_AT + timedelta(hours=1, minutes=50),
         "iam.googleapis.com",
         "google.iam.admin.v1.CreateServiceAccountKey",
@@ -101,7 +101,14 @@ def gcp_service_account_key() -> dict[str, str]:
             "name": f"projects/-/serviceAccounts/{sa}",
             "private_key_type": 2,
         },
-        resource_type="service_account",
+        resource={
+            "type": "service_account",
+            "labels": {
+                "email_id": sa,
+                "project_id": "nw-train-prod",
+                "unique_id": "104729385610293847561",
+            },
+        },
         ua="google-api-python-client/2.118.0 gl-python/3.11.8",
     )
     return {

@@ -93,7 +93,7 @@ def entra_global_admin() -> dict[str, str]:
 def gcp_owner_for_an_outsider() -> dict[str, str]:
     ip = "198.51.100.87"
     outsider = "user:nw.backup.ops@gmail.com"
-    entry = gcp.admin_activity(
+    entry = gcp.audit_entry(
         SPRAYED_AT + timedelta(hours=1, minutes=45),
         "cloudresourcemanager.googleapis.com",
         "SetIamPolicy",
