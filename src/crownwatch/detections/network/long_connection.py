@@ -11,8 +11,9 @@ durations of a pair summed; its categories start at 1 h and reach their top at 1
 over every connection record — one Zeek ``conn.log`` record per connection (logged
 when it closes), several VPC Flow Logs records per connection (one per aggregation
 window), which sum to the same time; a flow log's answering half (from the service's
-port to the client's) is left out, as it is the same connection seen the other way. Fires when the sum reaches ``min_hours``
-(default 12 h, RITA's top category); ``critical_hours`` (24 h) makes it high.
+port to the client's) is left out, as it is the same connection seen the other way.
+Fires when the sum reaches ``min_hours`` (default 12 h, RITA's top category);
+``critical_hours`` (24 h) makes it high.
 The longest single connection is kept as evidence: one record of 14 h is a tunnel,
 fourteen of an hour each is a job that reconnects.
 
